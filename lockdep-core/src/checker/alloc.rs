@@ -1,0 +1,195 @@
+//! The `ALLOC` node: memory allocation and reclaim as one pseudo-lock, like the kernel's
+//! `fs_reclaim` map.
+//!
+//! - An allocation that may enter reclaim, while holding `X`, records `X → ALLOC`
+//!   ([`might_alloc`], every allocation through [`TrackingAllocator`]).
+//! - Code that runs as reclaim holds `ALLOC` ([`reclaim_scope`]): what it takes gets
+//!   `ALLOC → L`.
+//! - [`noreclaim_scope`] is the kernel's `memalloc_noio_save()`: allocations inside cannot
+//!   enter reclaim and record nothing.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::panic::Location;
+
+use super::held::{with_thread, Read, ThreadState};
+use super::registry::{alloc_class, ClassId};
+use super::validator::{validate, Acquire, HeldToken, Pending};
+
+/// The held-stack identity of a hold of a pool or `ALLOC` class (never a real address).
+#[inline]
+pub(crate) fn class_instance(class: ClassId) -> usize {
+    !(class as usize)
+}
+
+/// Declares that the code here may allocate memory, and so may wait for memory reclaim: every
+/// lock held now gets the dependency `lock → ALLOC`.
+///
+/// Call it on paths that allocate only sometimes, so that the dependency is known before the
+/// rare path runs (the kernel's `might_alloc()`). With [`TrackingAllocator`] installed, every
+/// real allocation does this by itself.
+///
+/// ```
+/// use lockdep_core::{might_alloc, Mutex};
+///
+/// let cache = Mutex::new(Vec::<u8>::new());
+/// let mut c = cache.lock();
+/// might_alloc(); // records "cache lock → ALLOC"
+/// c.reserve(4096);
+/// ```
+#[inline]
+#[track_caller]
+pub fn might_alloc() {
+    might_alloc_at(Location::caller());
+}
+
+/// [`might_alloc`] with an explicit site.
+#[inline]
+pub(crate) fn might_alloc_at(site: &'static Location<'static>) {
+    if !crate::mode::checking() {
+        return;
+    }
+    with_thread(|t| might_alloc_in(t, site));
+}
+
+/// [`might_alloc`] on this thread's state.
+#[inline]
+pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) {
+    // Nothing held: no dependency can come of it. Inside the checker: its own allocations.
+    if t.depth() == 0 || t.noreclaim.get() != 0 || t.reentry.get() {
+        return;
+    }
+    validate(
+        t,
+        &Acquire {
+            class: alloc_class(),
+            read: Read::Write,
+            trylock: false,
+            site,
+        },
+    );
+}
+
+/// True when this thread is inside a [`reclaim_scope`].
+pub(crate) fn in_reclaim(t: &ThreadState) -> bool {
+    let instance = class_instance(alloc_class());
+    (0..t.depth()).any(|i| t.get(i).instance == instance)
+}
+
+/// Runs `f` as memory reclaim (a shrinker, a writeback path, an eviction callback): locks
+/// taken and pool elements allocated inside get the dependency `ALLOC → …`, because an
+/// allocation anywhere may have to wait for this code.
+///
+/// Allocating memory that may itself enter reclaim inside is reported as reclaim recursion,
+/// unless done inside [`noreclaim_scope`].
+///
+/// ```
+/// use lockdep_core::{reclaim_scope, Mutex};
+///
+/// let lru = Mutex::new(vec![1, 2, 3]);
+/// let freed = reclaim_scope(|| lru.lock().drain(..).count()); // records ALLOC → lru
+/// assert_eq!(freed, 3);
+/// ```
+#[track_caller]
+pub fn reclaim_scope<R>(f: impl FnOnce() -> R) -> R {
+    let _reclaim = ReclaimHold::enter(Location::caller());
+    f()
+}
+
+/// `ALLOC` held for the duration of a [`reclaim_scope`].
+struct ReclaimHold(HeldToken);
+
+impl ReclaimHold {
+    fn enter(site: &'static Location<'static>) -> ReclaimHold {
+        if !crate::mode::checking() {
+            return ReclaimHold(HeldToken::UNTRACKED);
+        }
+        let class = alloc_class();
+        let acq = Acquire {
+            class,
+            read: Read::Write,
+            trylock: false,
+            site,
+        };
+        ReclaimHold(Pending::blocking(acq).commit(class_instance(class)))
+    }
+}
+
+impl Drop for ReclaimHold {
+    fn drop(&mut self) {
+        self.0.release(class_instance(alloc_class()));
+    }
+}
+
+/// Runs `f` with allocations that cannot enter reclaim (the kernel's `memalloc_noio_save()`,
+/// `GFP_NOIO`): they record no dependency on `ALLOC`. The way to allocate while holding a
+/// mempool element or a lock that reclaim takes.
+///
+/// ```
+/// use lockdep_core::{might_alloc, noreclaim_scope, reclaim_scope};
+///
+/// reclaim_scope(|| {
+///     noreclaim_scope(|| might_alloc()); // fine: this allocation cannot recurse into reclaim
+/// });
+/// ```
+pub fn noreclaim_scope<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            with_thread(|t| t.noreclaim.set(t.noreclaim.get() - 1));
+        }
+    }
+    with_thread(|t| t.noreclaim.set(t.noreclaim.get() + 1));
+    let _restore = Restore;
+    f()
+}
+
+/// A `#[global_allocator]` that wraps [`System`] and treats every allocation as
+/// [`might_alloc`]: a `Vec` growing under a lock that memory reclaim takes is caught without
+/// annotating anything.
+///
+/// With no lock held it costs one relaxed load and one thread-local read per allocation. It
+/// is safe during thread start-up and teardown, and the checker's own allocations do not
+/// re-enter it.
+///
+/// ```no_run
+/// #[global_allocator]
+/// static ALLOC: lockdep_core::TrackingAllocator = lockdep_core::TrackingAllocator;
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrackingAllocator;
+
+const TRACKING_SITE: &Location<'static> = Location::caller();
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the hook
+// before it neither allocates through this allocator re-entrantly (the checker's re-entry
+// guard) nor touches the memory.
+unsafe impl GlobalAlloc for TrackingAllocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        might_alloc_at(TRACKING_SITE);
+        // SAFETY: forwarded contract of `GlobalAlloc::alloc`.
+        unsafe { System.alloc(layout) }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        might_alloc_at(TRACKING_SITE);
+        // SAFETY: forwarded contract of `GlobalAlloc::alloc_zeroed`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded contract of `GlobalAlloc::dealloc`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            might_alloc_at(TRACKING_SITE);
+        }
+        // SAFETY: forwarded contract of `GlobalAlloc::realloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}

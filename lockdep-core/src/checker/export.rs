@@ -1,0 +1,207 @@
+//! Machine-readable output: JSON of violations and of the graph, DOT of the graph or a cycle.
+
+use std::fmt::Write as _;
+
+use super::graph::dep;
+use super::registry::{self, ClassId};
+use super::violation::{Detail, LockDesc, Violation};
+
+/// A JSON string literal.
+pub(crate) fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn json_list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+    out.push('[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item(out, x);
+    }
+    out.push(']');
+}
+
+fn lock_json(out: &mut String, d: &LockDesc) {
+    out.push_str("{\"class\":");
+    json_str(out, registry::info(d.class).name);
+    out.push_str(",\"site\":");
+    json_str(out, &d.site.to_string());
+    let _ = write!(out, ",\"read\":{},\"count\":{}}}", d.read as u8, d.count);
+}
+
+fn frames_json(out: &mut String, trace: &super::stack_trace::StackTrace) {
+    let frames = trace.frames();
+    json_list(out, &frames, |out, f| {
+        let text = match &f.location {
+            Some(loc) => format!("{} {loc}", f.name),
+            None => f.name.clone(),
+        };
+        json_str(out, &text);
+    });
+}
+
+/// One violation as a JSON object.
+pub(crate) fn violation_json(v: &Violation) -> String {
+    let data = v.data();
+    let mut out = String::from("{\"kind\":");
+    json_str(&mut out, v.kind().as_str());
+    out.push_str(",\"headline\":");
+    json_str(&mut out, v.headline());
+    out.push_str(",\"thread\":");
+    json_str(&mut out, &data.thread);
+    out.push_str(",\"classes\":");
+    json_list(&mut out, &v.classes(), |out, c| json_str(out, c));
+    match &data.detail {
+        Detail::Cycle {
+            trying,
+            holding,
+            ring,
+        } => {
+            out.push_str(",\"trying\":");
+            lock_json(&mut out, trying);
+            out.push_str(",\"holding\":");
+            lock_json(&mut out, holding);
+            out.push_str(",\"chain\":");
+            json_list(&mut out, ring, |out, link| {
+                out.push_str("{\"from\":");
+                json_str(out, registry::info(link.from).name);
+                out.push_str(",\"to\":");
+                json_str(out, registry::info(link.to).name);
+                out.push_str(",\"site\":");
+                json_str(out, &link.site.to_string());
+                out.push_str(",\"backtrace\":");
+                if link.from == holding.class && link.to == trying.class {
+                    frames_json(out, &data.trace);
+                } else {
+                    frames_json(out, &link.trace);
+                }
+                out.push('}');
+            });
+        }
+        Detail::Recursive { trying, holding } => {
+            out.push_str(",\"trying\":");
+            lock_json(&mut out, trying);
+            out.push_str(",\"holding\":");
+            lock_json(&mut out, holding);
+        }
+        Detail::PoolOutstanding {
+            outstanding, site, ..
+        } => {
+            let _ = write!(out, ",\"outstanding\":{outstanding},\"site\":");
+            json_str(&mut out, &site.to_string());
+        }
+        Detail::Overflow { what, limit } => {
+            out.push_str(",\"what\":");
+            json_str(&mut out, what);
+            let _ = write!(out, ",\"limit\":{limit}");
+        }
+        Detail::HeldAtExit => {}
+    }
+    out.push_str(",\"held\":");
+    json_list(&mut out, &data.held, lock_json);
+    out.push_str(",\"backtrace\":");
+    frames_json(&mut out, &data.trace);
+    out.push_str(",\"report\":");
+    json_str(&mut out, &v.to_string());
+    out.push('}');
+    out
+}
+
+/// The whole dependency graph as JSON: `{"classes":[…],"edges":[…]}`.
+pub(crate) fn graph_json() -> String {
+    let mut out = String::from("{\"classes\":[");
+    for id in 1..=registry::count() {
+        if id > 1 {
+            out.push(',');
+        }
+        let info = registry::info(id);
+        let _ = write!(out, "{{\"id\":{id},\"name\":");
+        json_str(&mut out, info.name);
+        out.push_str(",\"kind\":");
+        json_str(&mut out, info.kind.as_str());
+        if let Some(site) = info.site {
+            out.push_str(",\"site\":");
+            json_str(&mut out, &site.to_string());
+        }
+        out.push('}');
+    }
+    out.push_str("],\"edges\":[");
+    let graph = super::graph_lock();
+    let mut edges: Vec<_> = graph.edges().collect();
+    edges.sort_unstable_by_key(|(k, _)| **k);
+    for (i, ((from, to), edge)) in edges.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{{\"from\":{from},\"to\":{to},\"deps\":");
+        json_list(&mut out, &dep::names(edge.deps), |out, n| json_str(out, n));
+        out.push_str(",\"site\":");
+        json_str(&mut out, &edge.site.to_string());
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+fn dot_node(out: &mut String, class: ClassId) {
+    let info = registry::info(class);
+    let shape = match info.kind {
+        registry::NodeKind::Lock => "box",
+        registry::NodeKind::Pool => "cylinder",
+        registry::NodeKind::Alloc => "diamond",
+    };
+    let mut label = String::new();
+    json_str(&mut label, info.name);
+    let _ = writeln!(out, "  c{class} [label={label}, shape={shape}];");
+}
+
+/// The whole graph as Graphviz DOT.
+pub(crate) fn graph_dot() -> String {
+    let mut out = String::from("digraph lockdep {\n");
+    for id in 1..=registry::count() {
+        dot_node(&mut out, id);
+    }
+    let graph = super::graph_lock();
+    let mut edges: Vec<_> = graph.edges().map(|(k, e)| (*k, e.deps)).collect();
+    edges.sort_unstable();
+    for ((from, to), deps) in edges {
+        let _ = writeln!(
+            out,
+            "  c{from} -> c{to} [label=\"{}\"];",
+            dep::names(deps).join(",")
+        );
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The cycle of a violation as DOT, the closing dependency in red.
+pub(crate) fn violation_dot(v: &Violation) -> String {
+    let mut out = String::from("digraph violation {\n");
+    if let Detail::Cycle { ring, .. } = &v.data().detail {
+        for link in ring {
+            dot_node(&mut out, link.to);
+        }
+        for (i, link) in ring.iter().enumerate() {
+            let style = if i == 0 { " [color=red]" } else { "" };
+            let _ = writeln!(out, "  c{} -> c{}{style};", link.from, link.to);
+        }
+    }
+    out.push_str("}\n");
+    out
+}

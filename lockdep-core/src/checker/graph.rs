@@ -1,0 +1,341 @@
+//! The dependency graph over classes, with cycle detection in the kernel's read/write-aware
+//! sense.
+//!
+//! # Strong paths as plain reachability
+//!
+//! Kernel lockdep (since 5.10) reports a cycle only if it is a *strong* path: no class on it is
+//! entered by a recursive-read acquisition (`-(?R)->`) and left while held shared (`-(S?)->`).
+//! We turn that into plain reachability by splitting every class `X` into two nodes: `X.N`
+//! (entered by a non-recursive acquisition) and `X.R` (entered by a recursive read). A
+//! dependency `X -(a b)-> Y` becomes edges into `Y.b` from `X.N`, and also from `X.R` when
+//! `a = E` (held exclusively). A path in the split graph is exactly a strong path of classes,
+//! and a cycle in it exactly a closed strong path, i.e. a possible deadlock.
+//!
+//! # Incremental topological order
+//!
+//! The split graph is kept acyclic (an edge that would close a cycle is reported and not
+//! added), with a topological order maintained by the Pearce–Kelly algorithm: adding an edge
+//! that agrees with the order costs O(1); otherwise only the region of the order between the
+//! two ends is searched. That keeps new dependencies cheap on graphs of 100,000 edges, where the
+//! kernel's full BFS per new dependency would be quadratic.
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::Location;
+
+use super::held::Read;
+use super::registry::ClassId;
+use super::stack_trace::StackTrace;
+
+/// The kernel's `MAX_LOCKDEP_ENTRIES` analogue (dependencies between classes).
+pub(crate) const MAX_EDGES: usize = 1 << 20;
+
+/// Dependency type bits, as the kernel's `DEP_*_BIT`: how the first class was held (E/S) and
+/// how the second was acquired (R = recursive read, N = anything else).
+pub(crate) mod dep {
+    pub const SR: u8 = 1 << 0;
+    pub const ER: u8 = 1 << 1;
+    pub const SN: u8 = 1 << 2;
+    pub const EN: u8 = 1 << 3;
+
+    /// The dependency type of "`prev` held as `held`, then `next` acquired as `acquired`".
+    pub fn of(held: super::Read, acquired: super::Read) -> u8 {
+        match (held.is_shared(), acquired == super::Read::Recursive) {
+            (true, true) => SR,
+            (false, true) => ER,
+            (true, false) => SN,
+            (false, false) => EN,
+        }
+    }
+
+    /// `-(?R)->`: the second class was acquired as a recursive read.
+    pub fn into_recursive(bits: u8) -> bool {
+        bits & (SR | ER) != 0
+    }
+
+    /// Names, for JSON and DOT.
+    pub fn names(bits: u8) -> Vec<&'static str> {
+        [(EN, "EN"), (ER, "ER"), (SN, "SN"), (SR, "SR")]
+            .iter()
+            .filter(|(b, _)| bits & b != 0)
+            .map(|&(_, n)| n)
+            .collect()
+    }
+}
+
+/// One dependency `from → to`, with where and how it was first seen.
+pub(crate) struct Edge {
+    /// Union of the dependency types seen.
+    pub deps: u8,
+    /// Where `to` was acquired when the dependency was first recorded.
+    pub site: &'static Location<'static>,
+    /// Stack when the dependency was first recorded.
+    pub trace: StackTrace,
+}
+
+/// A closed strong cycle found when adding `from → to`: the existing path from `to` back to
+/// `from`, as classes (`path[0] == to`, `path.last() == from`).
+pub(crate) struct Cycle {
+    pub path: Vec<ClassId>,
+}
+
+/// Why a dependency could not be added.
+pub(crate) enum AddError {
+    Cycle(Cycle),
+    Full,
+}
+
+/// The graph. Lives behind one global lock, taken only on the slow path.
+#[derive(Default)]
+pub(crate) struct Graph {
+    edges: HashMap<(ClassId, ClassId), Edge>,
+    /// Split-node adjacency (node = class * 2 + entered-recursively).
+    out: Vec<Vec<u32>>,
+    inn: Vec<Vec<u32>>,
+    /// Topological position of each split node.
+    ord: Vec<u32>,
+    /// Visit stamps for searches, with the current stamp.
+    mark: Vec<u32>,
+    stamp: u32,
+}
+
+#[inline]
+fn node(class: ClassId, recursive: bool) -> u32 {
+    class * 2 + recursive as u32
+}
+
+impl Graph {
+    /// Number of class dependencies.
+    pub(crate) fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Every dependency, for export.
+    pub(crate) fn edges(&self) -> impl Iterator<Item = (&(ClassId, ClassId), &Edge)> {
+        self.edges.iter()
+    }
+
+    /// The dependency `from → to`, if recorded.
+    pub(crate) fn edge(&self, from: ClassId, to: ClassId) -> Option<&Edge> {
+        self.edges.get(&(from, to))
+    }
+
+    /// Approximate heap bytes held by the graph, stack traces included (each counted once per
+    /// edge that refers to it, so shared traces are over-counted).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let edge_entry = std::mem::size_of::<((ClassId, ClassId), Edge)>() + 8;
+        let edges: usize = self
+            .edges
+            .values()
+            .map(|e| edge_entry + e.trace.heap_bytes())
+            .sum();
+        let adjacency: usize = self
+            .out
+            .iter()
+            .chain(self.inn.iter())
+            .map(|v| v.capacity() * 4 + std::mem::size_of::<Vec<u32>>())
+            .sum();
+        edges + adjacency + (self.ord.capacity() + self.mark.capacity()) * 4
+    }
+
+    fn ensure_class(&mut self, class: ClassId) {
+        let needed = (class as usize + 1) * 2;
+        while self.ord.len() < needed {
+            let next = self.ord.len() as u32;
+            self.ord.push(next);
+            self.out.push(Vec::new());
+            self.inn.push(Vec::new());
+            self.mark.push(0);
+        }
+    }
+
+    /// Adds "`to` acquired as `acquired` while `from` held as `held`". Returns whether anything
+    /// new was recorded, or the cycle it would close (then nothing of it is kept).
+    pub(crate) fn add(
+        &mut self,
+        from: ClassId,
+        held: Read,
+        to: ClassId,
+        acquired: Read,
+        site: &'static Location<'static>,
+        trace: &mut dyn FnMut() -> StackTrace,
+    ) -> Result<bool, AddError> {
+        let bits = dep::of(held, acquired);
+        if let Some(edge) = self.edges.get(&(from, to)) {
+            if edge.deps & bits != 0 {
+                return Ok(false);
+            }
+        } else if self.edges.len() >= MAX_EDGES {
+            return Err(AddError::Full);
+        }
+        self.ensure_class(from.max(to));
+        let target = node(to, acquired == Read::Recursive);
+        let sources: &[u32] = if held.is_shared() {
+            &[node(from, false)]
+        } else {
+            &[node(from, false), node(from, true)]
+        };
+        for &source in sources {
+            if let Some(path) = self.insert_split(source, target) {
+                return Err(AddError::Cycle(Cycle {
+                    path: path.iter().map(|n| n / 2).collect(),
+                }));
+            }
+        }
+        let trace = trace();
+        self.edges
+            .entry((from, to))
+            .and_modify(|e| e.deps |= bits)
+            .or_insert(Edge {
+                deps: bits,
+                site,
+                trace,
+            });
+        Ok(true)
+    }
+
+    fn next_stamp(&mut self) -> u32 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+
+    /// Pearce–Kelly insertion of `x → y`. `None` when inserted (or present); otherwise the
+    /// path `y → … → x` that the edge would close into a cycle.
+    fn insert_split(&mut self, x: u32, y: u32) -> Option<Vec<u32>> {
+        if x == y {
+            return Some(vec![y]);
+        }
+        if self.out[x as usize].contains(&y) {
+            return None;
+        }
+        let (lb, ub) = (self.ord[y as usize], self.ord[x as usize]);
+        if lb < ub {
+            // Forward from y through nodes ordered before x: reaching x is a cycle.
+            let stamp = self.next_stamp();
+            let mut forward = Vec::new();
+            let mut stack = vec![y];
+            self.mark[y as usize] = stamp;
+            while let Some(n) = stack.pop() {
+                forward.push(n);
+                for &m in &self.out[n as usize] {
+                    if m == x {
+                        return Some(self.shortest_path(y, x));
+                    }
+                    if self.ord[m as usize] < ub && self.mark[m as usize] != stamp {
+                        self.mark[m as usize] = stamp;
+                        stack.push(m);
+                    }
+                }
+            }
+            // Backward from x through nodes ordered after y.
+            let stamp = self.next_stamp();
+            let mut backward = Vec::new();
+            let mut stack = vec![x];
+            self.mark[x as usize] = stamp;
+            while let Some(n) = stack.pop() {
+                backward.push(n);
+                for &m in &self.inn[n as usize] {
+                    if self.ord[m as usize] > lb && self.mark[m as usize] != stamp {
+                        self.mark[m as usize] = stamp;
+                        stack.push(m);
+                    }
+                }
+            }
+            // Reorder: everything that reaches x goes before everything y reaches, reusing the
+            // same set of positions.
+            backward.sort_unstable_by_key(|&n| self.ord[n as usize]);
+            forward.sort_unstable_by_key(|&n| self.ord[n as usize]);
+            let mut slots: Vec<u32> = backward
+                .iter()
+                .chain(forward.iter())
+                .map(|&n| self.ord[n as usize])
+                .collect();
+            slots.sort_unstable();
+            for (n, slot) in backward.into_iter().chain(forward).zip(slots) {
+                self.ord[n as usize] = slot;
+            }
+        }
+        self.out[x as usize].push(y);
+        self.inn[y as usize].push(x);
+        None
+    }
+
+    /// Shortest path `from → … → to` in the split graph (which must exist), searching only the
+    /// part of the order between them, where every such path lies.
+    fn shortest_path(&mut self, from: u32, to: u32) -> Vec<u32> {
+        let (lb, ub) = (self.ord[from as usize], self.ord[to as usize]);
+        let mut parent: HashMap<u32, u32> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        let stamp = self.next_stamp();
+        self.mark[from as usize] = stamp;
+        while let Some(n) = queue.pop_front() {
+            if n == to {
+                break;
+            }
+            for &m in &self.out[n as usize] {
+                let o = self.ord[m as usize];
+                if (lb..=ub).contains(&o) && self.mark[m as usize] != stamp {
+                    self.mark[m as usize] = stamp;
+                    parent.insert(m, n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        let mut path = vec![to];
+        let mut n = to;
+        while n != from {
+            n = parent[&n];
+            path.push(n);
+        }
+        path.reverse();
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> &'static Location<'static> {
+        Location::caller()
+    }
+
+    fn add(g: &mut Graph, a: ClassId, ar: Read, b: ClassId, br: Read) -> Result<bool, AddError> {
+        g.add(a, ar, b, br, site(), &mut StackTrace::default)
+    }
+
+    #[test]
+    fn abba_is_a_cycle_and_is_not_kept() {
+        let mut g = Graph::default();
+        assert!(matches!(add(&mut g, 1, Read::Write, 2, Read::Write), Ok(true)));
+        match add(&mut g, 2, Read::Write, 1, Read::Write) {
+            Err(AddError::Cycle(c)) => assert_eq!(c.path, vec![1, 2]),
+            _ => panic!("expected a cycle"),
+        }
+        assert_eq!(g.edge_count(), 1);
+    }
+
+    #[test]
+    fn recursive_reads_on_both_sides_are_not_a_strong_cycle() {
+        // rlock_ABBA2: RL(X); L(Y) then L(Y); RL(X).
+        let mut g = Graph::default();
+        assert!(add(&mut g, 1, Read::Recursive, 2, Read::Write).is_ok());
+        assert!(add(&mut g, 2, Read::Write, 1, Read::Recursive).is_ok());
+    }
+
+    #[test]
+    fn reordering_keeps_long_cycles_visible() {
+        let mut g = Graph::default();
+        // Insert against the creation order so that Pearce–Kelly has to reorder.
+        assert!(add(&mut g, 4, Read::Write, 3, Read::Write).is_ok());
+        assert!(add(&mut g, 3, Read::Write, 2, Read::Write).is_ok());
+        assert!(add(&mut g, 2, Read::Write, 1, Read::Write).is_ok());
+        match add(&mut g, 1, Read::Write, 4, Read::Write) {
+            Err(AddError::Cycle(c)) => assert_eq!(c.path, vec![4, 3, 2, 1]),
+            _ => panic!("expected a cycle"),
+        }
+    }
+}

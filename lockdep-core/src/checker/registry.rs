@@ -1,0 +1,226 @@
+//! The class table: every class the process has seen, by id, readable without a lock.
+//!
+//! Ids are dense `u32`s starting at 1 (0 means "no class"). Class 1 is `ALLOC`. Entries are
+//! never removed, as in the kernel: a class is a static property of the program.
+
+use once_cell::sync::OnceCell;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+use crate::LockClass;
+
+/// Dense id of a class; 0 is "none".
+pub(crate) type ClassId = u32;
+
+/// The kernel's `MAX_LOCKDEP_KEYS` analogue.
+pub(crate) const MAX_CLASSES: usize = 1 << 16;
+/// Nesting subclasses per class, as the kernel's `MAX_LOCKDEP_SUBCLASSES`.
+pub(crate) const MAX_SUBCLASSES: u32 = 8;
+const CHUNK: usize = 1024;
+const CHUNKS: usize = MAX_CLASSES / CHUNK;
+
+/// What a node of the graph stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Lock,
+    Pool,
+    Alloc,
+}
+
+impl NodeKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Lock => "lock",
+            NodeKind::Pool => "pool",
+            NodeKind::Alloc => "alloc",
+        }
+    }
+}
+
+/// Everything known about a class.
+pub(crate) struct ClassInfo {
+    /// Printed name: `name` or `name/N` for subclass N.
+    pub name: &'static str,
+    /// Name of the base class (what `Violation::involves` matches).
+    pub base_name: &'static str,
+    pub kind: NodeKind,
+    /// Where the class was defined, when it is a creation-site class.
+    pub site: Option<&'static Location<'static>>,
+    subclasses: [AtomicU32; MAX_SUBCLASSES as usize],
+}
+
+/// How a class is identified when it is first registered.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) enum ClassKey {
+    Site {
+        file: &'static str,
+        line: u32,
+        col: u32,
+        kind: NodeKindKey,
+    },
+    Static(usize),
+    Named(String, NodeKindKey),
+    Sub(ClassId, u32),
+    Alloc,
+}
+
+/// `NodeKind` as a hashable key part (a lock and a pool made on one line are two classes).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum NodeKindKey {
+    Lock,
+    Pool,
+}
+
+static CHUNKS_TABLE: [OnceCell<Box<[OnceCell<ClassInfo>]>>; CHUNKS] =
+    [const { OnceCell::new() }; CHUNKS];
+static BY_KEY: once_cell::sync::Lazy<Mutex<HashMap<ClassKey, ClassId>>> =
+    once_cell::sync::Lazy::new(Default::default);
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+static ALLOC_ID: AtomicU32 = AtomicU32::new(0);
+
+/// The class with this id. Lock-free.
+///
+/// Panics on an id that was never handed out, which would be a bug of the checker.
+pub(crate) fn info(id: ClassId) -> &'static ClassInfo {
+    let idx = id as usize;
+    CHUNKS_TABLE[idx / CHUNK]
+        .get()
+        .and_then(|chunk| chunk[idx % CHUNK].get())
+        .expect("lockdep: class id out of range")
+}
+
+/// Number of classes registered so far (ids `1..=count`).
+pub(crate) fn count() -> u32 {
+    NEXT_ID.load(Relaxed) - 1
+}
+
+/// The id of the class identified by `key`, registering it on first sight. `None` when the
+/// table is full (the caller reports the overflow).
+pub(crate) fn register(
+    key: ClassKey,
+    kind: NodeKind,
+    site: Option<&'static Location<'static>>,
+    name: impl FnOnce() -> String,
+) -> Option<ClassId> {
+    // Registration allocates; with a TrackingAllocator that must not re-enter the checker
+    // (which could register `ALLOC` under this same registry lock).
+    super::held::with_thread(|t| {
+        let _in_checker = t.enter();
+        register_new(key, kind, site, name)
+    })
+}
+
+fn register_new(
+    key: ClassKey,
+    kind: NodeKind,
+    site: Option<&'static Location<'static>>,
+    name: impl FnOnce() -> String,
+) -> Option<ClassId> {
+    let mut by_key = BY_KEY.lock();
+    if let Some(&id) = by_key.get(&key) {
+        return Some(id);
+    }
+    let (base_name, name) = match key {
+        ClassKey::Sub(base, n) => {
+            let base = info(base);
+            let name: &'static str = Box::leak(format!("{}/{}", base.name, n).into_boxed_str());
+            (base.base_name, name)
+        }
+        _ => {
+            let name: &'static str = Box::leak(name().into_boxed_str());
+            (name, name)
+        }
+    };
+    let id = NEXT_ID.load(Relaxed);
+    let idx = id as usize;
+    if idx >= MAX_CLASSES {
+        return None;
+    }
+    let chunk = CHUNKS_TABLE[idx / CHUNK]
+        .get_or_init(|| (0..CHUNK).map(|_| OnceCell::new()).collect());
+    let _ = chunk[idx % CHUNK].set(ClassInfo {
+        name,
+        base_name,
+        kind,
+        site,
+        subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
+    });
+    NEXT_ID.store(id + 1, Relaxed);
+    by_key.insert(key, id);
+    Some(id)
+}
+
+/// The creation-site name of a class: `path/to/file.rs:LINE:COL`.
+pub(crate) fn site_name(site: &Location<'_>) -> String {
+    format!("{}:{}:{}", site.file(), site.line(), site.column())
+}
+
+/// The class of all locks created at `site`.
+pub(crate) fn site_class(site: &'static Location<'static>, kind: NodeKindKey) -> Option<ClassId> {
+    let node_kind = match kind {
+        NodeKindKey::Lock => NodeKind::Lock,
+        NodeKindKey::Pool => NodeKind::Pool,
+    };
+    register(
+        ClassKey::Site {
+            file: site.file(),
+            line: site.line(),
+            col: site.column(),
+            kind,
+        },
+        node_kind,
+        Some(site),
+        || site_name(site),
+    )
+}
+
+/// The class of a `static LockClass`, cached in the `LockClass` itself.
+pub(crate) fn static_class(class: &'static LockClass) -> Option<ClassId> {
+    let cached = class.id.load(Relaxed);
+    if cached != 0 {
+        return Some(cached);
+    }
+    let id = register(
+        ClassKey::Static(class as *const LockClass as usize),
+        NodeKind::Lock,
+        None,
+        || class.name().to_owned(),
+    )?;
+    class.id.store(id, Relaxed);
+    Some(id)
+}
+
+/// Nesting subclass `n` of `base` (`lock_nested(n)`); subclass 0 is `base` itself.
+#[inline]
+pub(crate) fn subclass(base: ClassId, n: u32) -> Option<ClassId> {
+    if n == 0 {
+        return Some(base);
+    }
+    if n >= MAX_SUBCLASSES {
+        return None;
+    }
+    let slot = &info(base).subclasses[n as usize];
+    let cached = slot.load(Relaxed);
+    if cached != 0 {
+        return Some(cached);
+    }
+    let kind = info(base).kind;
+    let id = register(ClassKey::Sub(base, n), kind, info(base).site, String::new)?;
+    slot.store(id, Relaxed);
+    Some(id)
+}
+
+/// The `ALLOC` node: memory allocation and reclaim (the kernel's `fs_reclaim`).
+#[inline]
+pub(crate) fn alloc_class() -> ClassId {
+    let id = ALLOC_ID.load(Relaxed);
+    if id != 0 {
+        return id;
+    }
+    let id = register(ClassKey::Alloc, NodeKind::Alloc, None, || "ALLOC".to_owned())
+        .expect("lockdep: the first class always fits");
+    ALLOC_ID.store(id, Relaxed);
+    id
+}

@@ -1,0 +1,117 @@
+//! Stack traces saved with each new dependency, captured unresolved (instruction pointers
+//! only) and resolved to symbols only when a report is printed.
+
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Frames kept per trace: enough to see the caller's caller's caller, small enough to keep a
+/// dependency under a few hundred bytes.
+const MAX_FRAMES: usize = 32;
+/// Frames printed per trace.
+const MAX_PRINTED: usize = 14;
+
+/// An unresolved stack trace, shared by every edge recorded at one acquisition.
+#[derive(Clone, Default)]
+pub(crate) struct StackTrace(Option<Arc<[usize]>>);
+
+impl StackTrace {
+    /// Captures the current stack (instruction pointers only).
+    pub(crate) fn capture() -> StackTrace {
+        let mut ips = Vec::with_capacity(MAX_FRAMES);
+        backtrace::trace(|frame| {
+            ips.push(frame.ip() as usize);
+            ips.len() < MAX_FRAMES
+        });
+        StackTrace(Some(ips.into()))
+    }
+
+    /// Bytes of heap this trace holds (for the memory benchmark).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.0
+            .as_ref()
+            .map_or(0, |ips| ips.len() * std::mem::size_of::<usize>() + 16)
+    }
+
+    /// Resolved frames, with the checker's own frames and the runtime's start-up frames cut.
+    pub(crate) fn frames(&self) -> Vec<Frame> {
+        let Some(ips) = &self.0 else {
+            return Vec::new();
+        };
+        let mut frames = Vec::new();
+        for (i, &ip) in ips.iter().enumerate() {
+            // A return address points after the call; step back into it.
+            let addr = if i == 0 { ip } else { ip.saturating_sub(1) };
+            backtrace::resolve(addr as *mut c_void, |symbol| {
+                let name = symbol
+                    .name()
+                    .map(|n| format!("{n:#}"))
+                    .unwrap_or_else(|| format!("{ip:#x}"));
+                let location = match (symbol.filename(), symbol.lineno()) {
+                    (Some(file), Some(line)) => Some(format!("{}:{line}", short_path(file))),
+                    _ => None,
+                };
+                frames.push(Frame { name, location });
+            });
+        }
+        let start = frames
+            .iter()
+            .rposition(|f| is_checker_frame(&f.name))
+            .map_or(0, |i| i + 1);
+        let mut frames: Vec<Frame> = frames.split_off(start.min(frames.len()));
+        if let Some(end) = frames.iter().position(|f| is_runtime_start(&f.name)) {
+            frames.truncate(end);
+        }
+        frames
+    }
+
+    /// The trace as the kernel prints it: one indented frame per line.
+    pub(crate) fn render(&self, out: &mut String) {
+        let frames = self.frames();
+        if frames.is_empty() {
+            out.push_str("       (no stack trace)\n");
+            return;
+        }
+        for frame in frames.iter().take(MAX_PRINTED) {
+            let _ = match &frame.location {
+                Some(loc) => writeln!(out, "       {} {}", frame.name, loc),
+                None => writeln!(out, "       {}", frame.name),
+            };
+        }
+        if frames.len() > MAX_PRINTED {
+            let _ = writeln!(out, "       ...");
+        }
+    }
+}
+
+/// One resolved frame.
+pub(crate) struct Frame {
+    pub name: String,
+    pub location: Option<String>,
+}
+
+fn is_checker_frame(name: &str) -> bool {
+    ["backtrace::", "lockdep_core::", "lockdep_mempool::", "<lockdep_core::", "<lockdep_mempool::"]
+        .iter()
+        .any(|p| name.starts_with(p))
+        || name.starts_with("std::thread::local::LocalKey")
+}
+
+fn is_runtime_start(name: &str) -> bool {
+    name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start")
+}
+
+/// Paths relative to the working directory, and the standard library's without its
+/// `/rustc/<hash>/` prefix.
+fn short_path(path: &std::path::Path) -> String {
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Ok(rel) = path.strip_prefix(&cwd) {
+            return rel.display().to_string();
+        }
+    }
+    let s = path.display().to_string();
+    match s.find("/library/") {
+        Some(i) if s.starts_with("/rustc/") => s[i + 1..].to_owned(),
+        _ => s,
+    }
+}

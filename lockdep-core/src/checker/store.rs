@@ -1,0 +1,108 @@
+//! Where violations go: deduplicated once per process, then printed, recorded, traced or
+//! turned into a panic according to the mode.
+
+use once_cell::sync::Lazy;
+use parking_lot::Mutex;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::registry::ClassId;
+use super::stack_trace::StackTrace;
+use super::violation::{Detail, LockDesc, Violation, ViolationData};
+use crate::{Mode, ViolationKind};
+
+#[derive(Default)]
+struct Store {
+    /// Recorded and not yet taken.
+    pending: Vec<Violation>,
+    /// Every violation ever reported (each is reported once per process).
+    seen: HashSet<(ViolationKind, Vec<ClassId>)>,
+}
+
+static STORE: Lazy<Mutex<Store>> = Lazy::new(Default::default);
+
+/// Keeps a new violation (false if this problem was reported before), and traces it.
+fn remember(data: ViolationData) -> Option<Violation> {
+    let signature = data.signature();
+    let violation = Violation(Arc::new(data));
+    {
+        let mut store = STORE.lock();
+        if !store.seen.insert(signature) {
+            return None;
+        }
+        store.pending.push(violation.clone());
+    }
+    super::exit::register_process_exit_report();
+    tracing::error!(
+        target: "lockdep",
+        kind = violation.kind().as_str(),
+        classes = ?violation.classes(),
+        thread = violation.thread(),
+        "{}",
+        violation.headline()
+    );
+    Some(violation)
+}
+
+/// Reports a violation once per process, as the mode says.
+pub(crate) fn record(data: ViolationData) {
+    let mode = crate::mode();
+    if mode == Mode::Off {
+        return;
+    }
+    let Some(violation) = remember(data) else {
+        return;
+    };
+    // Panicking is for the acquisition that closes a cycle; thread exit and pool teardown
+    // only warn (a panic there could abort the process).
+    let acquisition = matches!(
+        violation.kind(),
+        ViolationKind::CircularDependency
+            | ViolationKind::RecursiveLock
+            | ViolationKind::MempoolLivelock
+            | ViolationKind::PoolRecursion
+    );
+    match mode {
+        Mode::Panic if acquisition => panic!("lockdep: {}\n{violation}", violation.headline()),
+        Mode::Panic | Mode::Warn => eprintln!("{violation}"),
+        Mode::Collect | Mode::Off => {}
+    }
+}
+
+/// A bookkeeping fault: report it, then stop checking for good (kernel `debug_locks_off`).
+/// Never panics: the checker's own limits must not fail the program.
+pub(crate) fn fault(kind: ViolationKind, detail: Detail, held: Vec<LockDesc>) {
+    if crate::mode::faulted() {
+        return;
+    }
+    crate::mode::turn_off_after_fault();
+    let data = ViolationData::new(kind, detail, held, StackTrace::default());
+    if let Some(violation) = remember(data) {
+        if crate::mode() != Mode::Collect {
+            eprintln!("{violation}");
+        }
+    }
+}
+
+/// The class table is full.
+#[cold]
+pub(crate) fn class_table_full() {
+    fault(
+        ViolationKind::TableOverflow,
+        Detail::Overflow {
+            what: "lock classes (MAX_LOCKDEP_KEYS)",
+            limit: super::registry::MAX_CLASSES,
+        },
+        Vec::new(),
+    );
+}
+
+/// Recorded violations not yet taken.
+pub(crate) fn pending() -> Vec<Violation> {
+    STORE.lock().pending.clone()
+}
+
+/// Recorded violations, removing them.
+pub(crate) fn take() -> Vec<Violation> {
+    std::mem::take(&mut STORE.lock().pending)
+}

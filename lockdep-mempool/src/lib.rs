@@ -1,0 +1,1 @@
+//! Mempools for lockdep (work in progress).

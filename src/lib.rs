@@ -1,0 +1,33 @@
+//! # lockdep
+//!
+//! A runtime lock-dependency validator for Rust, in the spirit of the Linux kernel's lockdep,
+//! that also understands **mempools**. Swap `parking_lot`/`std` locks and object pools for the
+//! ones here in test builds, run the tests, and get a kernel-grade report of every *possible*
+//! deadlock and every mempool livelock the run made provable, before it happens in production.
+//!
+//! ```
+//! use lockdep::{Mutex, ViolationKind};
+//! # lockdep::set_mode(lockdep::Mode::Collect);
+//!
+//! let a = Mutex::new(());
+//! let b = Mutex::new(());
+//! drop((a.lock(), b.lock()));       // a → b
+//! { let _b = b.lock(); let _a = a.lock(); } // b → a: reported, no deadlock needed
+//! # #[cfg(feature = "enabled")]
+//! assert!(lockdep::violations().iter().any(|v| v.kind() == ViolationKind::CircularDependency));
+//! ```
+//!
+//! See the crate README for the mempool rule, the reports and the set-up.
+#![warn(missing_docs)]
+
+pub use lockdep_core::{
+    assert_no_violations, graph_dot, graph_json, might_alloc, mode, noreclaim_scope,
+    reclaim_scope, report, set_mode, take_violations, violations, Condvar, LockClass, Mode, Mutex,
+    MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TrackingAllocator, Violation,
+    ViolationKind, WaitTimeoutResult,
+};
+
+/// Mempools: preallocated element pools whose users are checked against the mempool rule.
+pub mod mempool {
+    pub use lockdep_mempool::*;
+}
