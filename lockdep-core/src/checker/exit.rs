@@ -42,14 +42,13 @@ impl Drop for ThreadExitHook {
             t.clear();
             super::pool::drop_inbox(t);
             if !leaked.is_empty() && crate::mode::checking() {
-                let mut data = ViolationData::new(
+                super::store::record(ViolationData::on_thread(
+                    std::mem::take(&mut self.thread),
                     ViolationKind::LockHeldAtExit,
                     Detail::HeldAtExit,
                     leaked,
                     StackTrace::default(),
-                );
-                data.thread = std::mem::take(&mut self.thread);
-                super::store::record(data);
+                ));
             }
         });
     }

@@ -85,11 +85,7 @@ pub(crate) fn violation_json(v: &Violation) -> String {
                 out.push_str(",\"site\":");
                 json_str(out, &link.site.to_string());
                 out.push_str(",\"backtrace\":");
-                if link.from == holding.class && link.to == trying.class {
-                    frames_json(out, &data.trace);
-                } else {
-                    frames_json(out, &link.trace);
-                }
+                frames_json(out, &link.trace);
                 out.push('}');
             });
         }

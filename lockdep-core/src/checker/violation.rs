@@ -109,7 +109,20 @@ pub(crate) struct ViolationData {
 pub struct Violation(pub(crate) Arc<ViolationData>);
 
 impl ViolationData {
+    /// A violation found by the current thread.
     pub(crate) fn new(
+        kind: ViolationKind,
+        detail: Detail,
+        held: Vec<LockDesc>,
+        trace: StackTrace,
+    ) -> Self {
+        Self::on_thread(current_thread_name(), kind, detail, held, trace)
+    }
+
+    /// A violation found on behalf of `thread` (named beforehand: at thread exit the current
+    /// thread's handle may be gone).
+    pub(crate) fn on_thread(
+        thread: String,
         kind: ViolationKind,
         detail: Detail,
         held: Vec<LockDesc>,
@@ -117,7 +130,7 @@ impl ViolationData {
     ) -> Self {
         ViolationData {
             kind,
-            thread: current_thread_name(),
+            thread,
             detail,
             held,
             trace,
