@@ -62,6 +62,10 @@ impl StackTrace {
         if let Some(end) = frames.iter().position(|f| is_runtime_start(&f.name)) {
             frames.truncate(end);
         }
+        // The standard library's frames below the program's own (thread start, closure shims).
+        while frames.len() > 1 && frames.last().is_some_and(|f| is_std(&f.name)) {
+            frames.pop();
+        }
         frames
     }
 
@@ -99,6 +103,12 @@ fn is_checker_frame(name: &str) -> bool {
 
 fn is_runtime_start(name: &str) -> bool {
     name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start")
+}
+
+fn is_std(name: &str) -> bool {
+    ["core::", "std::", "<core::", "<std::", "alloc::", "<alloc::"]
+        .iter()
+        .any(|p| name.starts_with(p))
 }
 
 /// Paths relative to the working directory, and the standard library's without its
