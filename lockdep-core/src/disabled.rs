@@ -8,10 +8,10 @@ use crate::{LockClass, ViolationKind};
 
 /// How a lock is taken (unused without the checker).
 #[derive(Clone, Copy)]
-pub(crate) enum Read {
+pub(crate) enum Access {
     Write,
     Read,
-    Recursive,
+    RecursiveRead,
 }
 
 /// A lock's class: nothing, without the checker.
@@ -27,12 +27,22 @@ impl LockMap {
         LockMap
     }
     #[inline(always)]
-    pub(crate) fn prepare(&self, _sub: u32, _read: Read, _site: &'static Location<'static>) -> Pending {
-        let _ = (Read::Read, Read::Recursive, Read::Write);
+    pub(crate) fn prepare(
+        &self,
+        _sub: u32,
+        _read: Access,
+        _site: &'static Location<'static>,
+    ) -> Pending {
+        let _ = (Access::Read, Access::RecursiveRead, Access::Write);
         Pending
     }
     #[inline(always)]
-    pub(crate) fn prepare_try(&self, _sub: u32, _read: Read, _site: &'static Location<'static>) -> Pending {
+    pub(crate) fn prepare_try(
+        &self,
+        _sub: u32,
+        _read: Access,
+        _site: &'static Location<'static>,
+    ) -> Pending {
         Pending
     }
     pub(crate) fn name(&self) -> String {
@@ -119,7 +129,9 @@ impl fmt::Display for Violation {
 
 impl fmt::Debug for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Violation").field("kind", &self.kind).finish()
+        f.debug_struct("Violation")
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -198,7 +210,11 @@ pub mod pool {
     impl PoolClass {
         /// Nothing to register.
         #[inline(always)]
-        pub fn register(_name: Option<&str>, _site: &'static Location<'static>, _reclaim_path: bool) -> PoolClass {
+        pub fn register(
+            _name: Option<&str>,
+            _site: &'static Location<'static>,
+            _reclaim_path: bool,
+        ) -> PoolClass {
             PoolClass
         }
         /// No name.
@@ -224,9 +240,11 @@ pub mod pool {
 
     impl ElementHold {
         /// Nothing held.
-        pub const UNTRACKED: ElementHold = ElementHold;
+        pub fn untracked() -> ElementHold {
+            ElementHold
+        }
         /// Nothing to release.
         #[inline(always)]
-        pub fn release(&mut self) {}
+        pub fn release(&self) {}
     }
 }

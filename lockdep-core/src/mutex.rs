@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
-use crate::checker::{holds_instance, HeldToken, LockMap, Read};
+use crate::checker::{holds_instance, Access, HeldToken, LockMap};
 use crate::guard::guard_impls;
 use crate::LockClass;
 
@@ -84,7 +84,7 @@ impl<T: ?Sized> Mutex<T> {
 
     #[inline]
     fn locked(&self, subclass: u32, site: &'static Location<'static>) -> MutexGuard<'_, T> {
-        let pending = self.map.prepare(subclass, Read::Write, site);
+        let pending = self.map.prepare(subclass, Access::Write, site);
         let inner = self.inner.lock();
         MutexGuard {
             inner,
@@ -136,7 +136,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         let inner = self.inner.try_lock()?;
-        let pending = self.map.prepare_try(0, Read::Write, Location::caller());
+        let pending = self.map.prepare_try(0, Access::Write, Location::caller());
         Some(MutexGuard {
             inner,
             held: pending.commit(self.instance()),
@@ -154,7 +154,7 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        let pending = self.map.prepare(0, Read::Write, Location::caller());
+        let pending = self.map.prepare(0, Access::Write, Location::caller());
         let inner = self.inner.try_lock_for(timeout)?;
         Some(MutexGuard {
             inner,
@@ -172,7 +172,7 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn might_lock(&self) {
-        let _validated_only = self.map.prepare(0, Read::Write, Location::caller());
+        let _validated_only = self.map.prepare(0, Access::Write, Location::caller());
     }
 
     /// Panics unless this thread holds this mutex (the kernel's `lockdep_assert_held()`).
@@ -186,7 +186,10 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn assert_held(&self) {
         if holds_instance(self.instance()) == Some(false) {
-            panic!("lockdep: lock {} is not held by this thread", self.map.name());
+            panic!(
+                "lockdep: lock {} is not held by this thread",
+                self.map.name()
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::panic::Location;
 
-use crate::checker::{holds_instance, HeldToken, LockMap, Pending, Read};
+use crate::checker::{holds_instance, Access, HeldToken, LockMap, Pending};
 use crate::guard::guard_impls;
 use crate::LockClass;
 
@@ -49,7 +49,11 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 }
 
 guard_impls!(RwLockReadGuard, parking_lot::RwLockReadGuard::rwlock);
-guard_impls!(RwLockWriteGuard, parking_lot::RwLockWriteGuard::rwlock, mutable);
+guard_impls!(
+    RwLockWriteGuard,
+    parking_lot::RwLockWriteGuard::rwlock,
+    mutable
+);
 
 impl<T> RwLock<T> {
     /// A new unlocked lock whose class is the caller's source location.
@@ -120,7 +124,7 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
-        let pending = self.map.prepare(0, Read::Read, Location::caller());
+        let pending = self.map.prepare(0, Access::Read, Location::caller());
         self.read_guard(pending, self.inner.read())
     }
 
@@ -129,7 +133,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
-        let pending = self.map.prepare(0, Read::Recursive, Location::caller());
+        let pending = self
+            .map
+            .prepare(0, Access::RecursiveRead, Location::caller());
         self.read_guard(pending, self.inner.read_recursive())
     }
 
@@ -137,7 +143,7 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        let pending = self.map.prepare(0, Read::Write, Location::caller());
+        let pending = self.map.prepare(0, Access::Write, Location::caller());
         self.write_guard(pending, self.inner.write())
     }
 
@@ -145,7 +151,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, T> {
-        let pending = self.map.prepare(subclass, Read::Write, Location::caller());
+        let pending = self
+            .map
+            .prepare(subclass, Access::Write, Location::caller());
         self.write_guard(pending, self.inner.write())
     }
 
@@ -153,7 +161,7 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, T> {
-        let pending = self.map.prepare(subclass, Read::Read, Location::caller());
+        let pending = self.map.prepare(subclass, Access::Read, Location::caller());
         self.read_guard(pending, self.inner.read())
     }
 
@@ -170,7 +178,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         let inner = self.inner.try_read()?;
-        let pending = self.map.prepare_try(0, Read::Read, Location::caller());
+        let pending = self.map.prepare_try(0, Access::Read, Location::caller());
         Some(self.read_guard(pending, inner))
     }
 
@@ -179,7 +187,9 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, T>> {
         let inner = self.inner.try_read_recursive()?;
-        let pending = self.map.prepare_try(0, Read::Recursive, Location::caller());
+        let pending = self
+            .map
+            .prepare_try(0, Access::RecursiveRead, Location::caller());
         Some(self.read_guard(pending, inner))
     }
 
@@ -188,27 +198,30 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         let inner = self.inner.try_write()?;
-        let pending = self.map.prepare_try(0, Read::Write, Location::caller());
+        let pending = self.map.prepare_try(0, Access::Write, Location::caller());
         Some(self.write_guard(pending, inner))
     }
 
     /// Records the dependencies of `write()` now without taking the lock.
     #[track_caller]
     pub fn might_lock(&self) {
-        let _validated_only = self.map.prepare(0, Read::Write, Location::caller());
+        let _validated_only = self.map.prepare(0, Access::Write, Location::caller());
     }
 
     /// Records the dependencies of `read()` now without taking the lock.
     #[track_caller]
     pub fn might_lock_read(&self) {
-        let _validated_only = self.map.prepare(0, Read::Read, Location::caller());
+        let _validated_only = self.map.prepare(0, Access::Read, Location::caller());
     }
 
     /// Panics unless this thread holds this lock (read or write). No-op when not checking.
     #[track_caller]
     pub fn assert_held(&self) {
         if holds_instance(self.instance()) == Some(false) {
-            panic!("lockdep: lock {} is not held by this thread", self.map.name());
+            panic!(
+                "lockdep: lock {} is not held by this thread",
+                self.map.name()
+            );
         }
     }
 

@@ -1,1 +1,40 @@
-//! Mempools for lockdep (work in progress).
+//! # lockdep-mempool
+//!
+//! A mempool (the Linux kernel's `mm/mempool.c`, in Rust) whose users are checked by lockdep
+//! against the **mempool rule**: between taking an element and returning it, a thread must not
+//! block on a lock that any thread holds while allocating memory.
+//!
+//! A [`Mempool`] keeps `min_nr` preallocated elements. [`Mempool::alloc`] first tries the
+//! allocation function, then a reserved element, and otherwise waits until an element is
+//! returned: so its users make progress even when memory is short, as long as returning an
+//! element never waits for memory. An [`Element`] returns itself to the pool when dropped, on
+//! any thread.
+//!
+//! For the checker a pool is a class that a thread holds from `alloc()` until the element is
+//! dropped or [handed off](Element::hand_off). A pool on the reclaim path (the default) also
+//! has the dependency `ALLOC → pool`: memory reclaim may wait for its elements. Then
+//! `pool.alloc(); b.lock()` on one thread and `b.lock(); <allocate>` on another close the
+//! cycle `pool → b → ALLOC → pool`, reported as a mempool livelock the first time both halves
+//! are seen.
+//!
+//! ```
+//! use lockdep_mempool::Mempool;
+//!
+//! let pool = Mempool::new(2, || Some(vec![0u8; 64]));
+//! assert_eq!(pool.free_count(), 2);
+//! let mut buf = pool.alloc();
+//! buf[0] = 1;
+//! drop(buf); // back to the reserve, or freed if the reserve is full
+//! ```
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod builder;
+mod element;
+mod error;
+mod pool;
+
+pub use builder::Builder;
+pub use element::Element;
+pub use error::{PoolError, ResizeError};
+pub use pool::Mempool;

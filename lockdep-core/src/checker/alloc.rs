@@ -11,7 +11,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::Location;
 
-use super::held::{with_thread, Read, ThreadState};
+use super::held::{with_thread, Access, ThreadState};
 use super::registry::{alloc_class, ClassId};
 use super::validator::{validate, Acquire, HeldToken, Pending};
 
@@ -62,7 +62,7 @@ pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) 
         t,
         &Acquire {
             class: alloc_class(),
-            read: Read::Write,
+            read: Access::Write,
             trylock: false,
             site,
         },
@@ -106,7 +106,7 @@ impl ReclaimHold {
         let class = alloc_class();
         let acq = Acquire {
             class,
-            read: Read::Write,
+            read: Access::Write,
             trylock: false,
             site,
         };

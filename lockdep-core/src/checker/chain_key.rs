@@ -6,7 +6,7 @@
 //! chain validated as a recursive read never hides the same chain taken for write (the
 //! kernel's `rlock_chaincache_ABBA1` selftest).
 
-use super::held::Read;
+use super::held::Access;
 use super::registry::ClassId;
 use dashmap::DashSet;
 use once_cell::sync::Lazy;
@@ -16,7 +16,7 @@ pub(crate) const MAX_CHAINS: usize = 1 << 22;
 
 /// The key of `prev` extended by one acquisition.
 #[inline(always)]
-pub(crate) fn extend(prev: u64, class: ClassId, read: Read) -> u64 {
+pub(crate) fn extend(prev: u64, class: ClassId, read: Access) -> u64 {
     let id = class as u64 | ((read as u64) << 32);
     // splitmix64's finaliser over an order-dependent combination.
     let mut h = prev.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ id;

@@ -22,7 +22,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::panic::Location;
 
-use super::held::Read;
+use super::held::Access;
 use super::registry::ClassId;
 use super::stack_trace::StackTrace;
 
@@ -38,8 +38,8 @@ pub(crate) mod dep {
     pub const EN: u8 = 1 << 3;
 
     /// The dependency type of "`prev` held as `held`, then `next` acquired as `acquired`".
-    pub fn of(held: super::Read, acquired: super::Read) -> u8 {
-        match (held.is_shared(), acquired == super::Read::Recursive) {
+    pub fn of(held: super::Access, acquired: super::Access) -> u8 {
+        match (held.is_shared(), acquired == super::Access::RecursiveRead) {
             (true, true) => SR,
             (false, true) => ER,
             (true, false) => SN,
@@ -153,9 +153,9 @@ impl Graph {
     pub(crate) fn add(
         &mut self,
         from: ClassId,
-        held: Read,
+        held: Access,
         to: ClassId,
-        acquired: Read,
+        acquired: Access,
         site: &'static Location<'static>,
         trace: &mut dyn FnMut() -> StackTrace,
     ) -> Result<bool, AddError> {
@@ -168,7 +168,7 @@ impl Graph {
             return Err(AddError::Full);
         }
         self.ensure_class(from.max(to));
-        let target = node(to, acquired == Read::Recursive);
+        let target = node(to, acquired == Access::RecursiveRead);
         let sources: &[u32] = if held.is_shared() {
             &[node(from, false)]
         } else {
@@ -303,15 +303,24 @@ mod tests {
         Location::caller()
     }
 
-    fn add(g: &mut Graph, a: ClassId, ar: Read, b: ClassId, br: Read) -> Result<bool, AddError> {
+    fn add(
+        g: &mut Graph,
+        a: ClassId,
+        ar: Access,
+        b: ClassId,
+        br: Access,
+    ) -> Result<bool, AddError> {
         g.add(a, ar, b, br, site(), &mut StackTrace::default)
     }
 
     #[test]
     fn abba_is_a_cycle_and_is_not_kept() {
         let mut g = Graph::default();
-        assert!(matches!(add(&mut g, 1, Read::Write, 2, Read::Write), Ok(true)));
-        match add(&mut g, 2, Read::Write, 1, Read::Write) {
+        assert!(matches!(
+            add(&mut g, 1, Access::Write, 2, Access::Write),
+            Ok(true)
+        ));
+        match add(&mut g, 2, Access::Write, 1, Access::Write) {
             Err(AddError::Cycle(c)) => assert_eq!(c.path, vec![1, 2]),
             _ => panic!("expected a cycle"),
         }
@@ -322,18 +331,18 @@ mod tests {
     fn recursive_reads_on_both_sides_are_not_a_strong_cycle() {
         // rlock_ABBA2: RL(X); L(Y) then L(Y); RL(X).
         let mut g = Graph::default();
-        assert!(add(&mut g, 1, Read::Recursive, 2, Read::Write).is_ok());
-        assert!(add(&mut g, 2, Read::Write, 1, Read::Recursive).is_ok());
+        assert!(add(&mut g, 1, Access::RecursiveRead, 2, Access::Write).is_ok());
+        assert!(add(&mut g, 2, Access::Write, 1, Access::RecursiveRead).is_ok());
     }
 
     #[test]
     fn reordering_keeps_long_cycles_visible() {
         let mut g = Graph::default();
         // Insert against the creation order so that Pearce–Kelly has to reorder.
-        assert!(add(&mut g, 4, Read::Write, 3, Read::Write).is_ok());
-        assert!(add(&mut g, 3, Read::Write, 2, Read::Write).is_ok());
-        assert!(add(&mut g, 2, Read::Write, 1, Read::Write).is_ok());
-        match add(&mut g, 1, Read::Write, 4, Read::Write) {
+        assert!(add(&mut g, 4, Access::Write, 3, Access::Write).is_ok());
+        assert!(add(&mut g, 3, Access::Write, 2, Access::Write).is_ok());
+        assert!(add(&mut g, 2, Access::Write, 1, Access::Write).is_ok());
+        match add(&mut g, 1, Access::Write, 4, Access::Write) {
             Err(AddError::Cycle(c)) => assert_eq!(c.path, vec![4, 3, 2, 1]),
             _ => panic!("expected a cycle"),
         }

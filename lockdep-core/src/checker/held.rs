@@ -18,20 +18,20 @@ const CHAIN_CACHE_SIZE: usize = 256;
 /// How a class is acquired or held: the kernel's `hlock->read`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub(crate) enum Read {
+pub(crate) enum Access {
     /// Exclusive: `lock()`, `write()`, a pool element, `ALLOC`.
     Write = 0,
     /// Non-recursive shared: `RwLock::read()` (blocks behind a queued writer).
     Read = 1,
     /// Recursive shared: `RwLock::read_recursive()` (never blocks on another reader).
-    Recursive = 2,
+    RecursiveRead = 2,
 }
 
-impl Read {
+impl Access {
     /// Held shared (the kernel's `S` in `-(S?)->`).
     #[inline]
     pub(crate) fn is_shared(self) -> bool {
-        self != Read::Write
+        self != Access::Write
     }
 }
 
@@ -39,7 +39,7 @@ impl Read {
 #[derive(Clone, Copy)]
 pub(crate) struct HeldLock {
     pub class: ClassId,
-    pub read: Read,
+    pub read: Access,
     pub trylock: bool,
     /// Number of elements of one pool held (pool entries collapse into one).
     pub count: u16,
@@ -52,7 +52,7 @@ pub(crate) struct HeldLock {
 
 const EMPTY: HeldLock = HeldLock {
     class: 0,
-    read: Read::Write,
+    read: Access::Write,
     trylock: false,
     count: 0,
     instance: 0,

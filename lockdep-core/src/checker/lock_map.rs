@@ -4,7 +4,7 @@
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use super::held::Read;
+use super::held::Access;
 use super::registry::{self, ClassId, NodeKindKey};
 use super::validator::{Acquire, Pending};
 use crate::LockClass;
@@ -73,7 +73,7 @@ impl LockMap {
     fn acquisition(
         &self,
         subclass: u32,
-        read: Read,
+        read: Access,
         site: &'static Location<'static>,
     ) -> Option<Acquire> {
         if !crate::mode::checking() {
@@ -92,7 +92,7 @@ impl LockMap {
     pub(crate) fn prepare(
         &self,
         subclass: u32,
-        read: Read,
+        read: Access,
         site: &'static Location<'static>,
     ) -> Pending {
         match self.acquisition(subclass, read, site) {
@@ -106,7 +106,7 @@ impl LockMap {
     pub(crate) fn prepare_try(
         &self,
         subclass: u32,
-        read: Read,
+        read: Access,
         site: &'static Location<'static>,
     ) -> Pending {
         match self.acquisition(subclass, read, site) {

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub use alloc::{might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator};
 pub(crate) use exit::on_mode_initialized;
-pub(crate) use held::Read;
+pub(crate) use held::Access;
 pub(crate) use lock_map::LockMap;
 pub(crate) use validator::{holds_instance, HeldToken, Pending};
 pub use violation::Violation;
@@ -82,7 +82,11 @@ pub fn take_violations() -> Vec<Violation> {
 pub fn assert_no_violations() {
     let pending = store::pending();
     if !pending.is_empty() {
-        panic!("lockdep: {} violation(s) recorded\n{}", pending.len(), report());
+        panic!(
+            "lockdep: {} violation(s) recorded\n{}",
+            pending.len(),
+            report()
+        );
     }
 }
 

@@ -7,11 +7,11 @@
 
 use parking_lot::Mutex;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use super::alloc::{class_instance, in_reclaim, might_alloc_in};
-use super::held::{with_thread, HeldLock, Read, ThreadState};
+use super::held::{with_thread, Access, HeldLock, ThreadState};
 use super::registry::{self, alloc_class, ClassId, ClassKey, NodeKind, NodeKindKey};
 use super::stack_trace::StackTrace;
 use super::validator::{check_chain, commit, validate, Acquire};
@@ -70,7 +70,7 @@ impl PoolClass {
     fn acquisition(&self, trylock: bool, site: &'static Location<'static>) -> Option<Acquire> {
         (self.id != 0 && crate::mode::checking()).then_some(Acquire {
             class: self.id,
-            read: Read::Write,
+            read: Access::Write,
             trylock,
             site,
         })
@@ -98,11 +98,11 @@ impl PoolClass {
     /// hold is released.
     pub fn hold(&self, trylock: bool, site: &'static Location<'static>) -> ElementHold {
         let Some(acq) = self.acquisition(trylock, site) else {
-            return ElementHold::UNTRACKED;
+            return ElementHold::untracked();
         };
         with_thread(|t| {
             if t.reentry.get() {
-                return ElementHold::UNTRACKED;
+                return ElementHold::untracked();
             }
             let instance = class_instance(self.id);
             match t.find(instance) {
@@ -112,13 +112,13 @@ impl PoolClass {
                 }
                 None => {
                     if !commit(t, &acq, instance) {
-                        return ElementHold::UNTRACKED;
+                        return ElementHold::untracked();
                     }
                     t.pool_entries.set(t.pool_entries.get() + 1);
                 }
             }
             ElementHold {
-                class: self.id,
+                class: AtomicU32::new(self.id),
                 owner: Some(inbox(t)),
             }
         })
@@ -158,7 +158,7 @@ fn add_reclaim_dependency(pool: ClassId, site: &'static Location<'static>) {
         let alloc = alloc_class();
         let reclaim = HeldLock {
             class: alloc,
-            read: Read::Write,
+            read: Access::Write,
             trylock: false,
             count: 1,
             instance: class_instance(alloc),
@@ -167,7 +167,7 @@ fn add_reclaim_dependency(pool: ClassId, site: &'static Location<'static>) {
         };
         let acq = Acquire {
             class: pool,
-            read: Read::Write,
+            read: Access::Write,
             trylock: false,
             site,
         };
@@ -177,10 +177,11 @@ fn add_reclaim_dependency(pool: ClassId, site: &'static Location<'static>) {
     });
 }
 
-/// This thread's hold on one element; `Send`, so the element can travel.
+/// This thread's hold on one element; `Send` and `Sync`, so the element can travel. The class
+/// is swapped to 0 by whoever releases it first, so a release through `&self` happens once.
 #[derive(Debug)]
 pub struct ElementHold {
-    class: ClassId,
+    class: AtomicU32,
     owner: Option<Arc<Inbox>>,
 }
 
@@ -192,23 +193,25 @@ impl std::fmt::Debug for Inbox {
 
 impl ElementHold {
     /// A hold that tracks nothing (checker off).
-    pub const UNTRACKED: ElementHold = ElementHold {
-        class: 0,
-        owner: None,
-    };
+    pub fn untracked() -> ElementHold {
+        ElementHold {
+            class: AtomicU32::new(0),
+            owner: None,
+        }
+    }
 
     /// Ends the hold, on whichever thread: the element was returned or handed off.
     /// Idempotent.
-    pub fn release(&mut self) {
-        let class = std::mem::take(&mut self.class);
-        let Some(owner) = self.owner.take() else {
+    pub fn release(&self) {
+        let class = self.class.swap(0, Ordering::AcqRel);
+        let Some(owner) = &self.owner else {
             return;
         };
         if class == 0 {
             return;
         }
         with_thread(|t| {
-            if std::ptr::eq(t.inbox.get(), Arc::as_ptr(&owner)) {
+            if std::ptr::eq(t.inbox.get(), Arc::as_ptr(owner)) {
                 release_local(t, class);
             } else {
                 owner.released.lock().push(class);

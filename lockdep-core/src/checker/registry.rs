@@ -138,8 +138,8 @@ fn register_new(
     if idx >= MAX_CLASSES {
         return None;
     }
-    let chunk = CHUNKS_TABLE[idx / CHUNK]
-        .get_or_init(|| (0..CHUNK).map(|_| OnceCell::new()).collect());
+    let chunk =
+        CHUNKS_TABLE[idx / CHUNK].get_or_init(|| (0..CHUNK).map(|_| OnceCell::new()).collect());
     let _ = chunk[idx % CHUNK].set(ClassInfo {
         name,
         base_name,
@@ -219,8 +219,10 @@ pub(crate) fn alloc_class() -> ClassId {
     if id != 0 {
         return id;
     }
-    let id = register(ClassKey::Alloc, NodeKind::Alloc, None, || "ALLOC".to_owned())
-        .expect("lockdep: the first class always fits");
+    let id = register(ClassKey::Alloc, NodeKind::Alloc, None, || {
+        "ALLOC".to_owned()
+    })
+    .expect("lockdep: the first class always fits");
     ALLOC_ID.store(id, Relaxed);
     id
 }

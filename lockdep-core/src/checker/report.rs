@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::held::Read;
+use super::held::Access;
 use super::registry::{self, ClassId, NodeKind};
 use super::violation::{Detail, Link, LockDesc, Violation};
 use crate::ViolationKind;
@@ -34,11 +34,11 @@ fn desc(d: &LockDesc) -> String {
             let _ = write!(s, " x{} elements", d.count);
         }
         NodeKind::Pool => s.push_str(" element"),
-        NodeKind::Alloc => s.push_str(" memory reclaim"),
+        NodeKind::Alloc => {}
         NodeKind::Lock => match d.read {
-            Read::Write => {}
-            Read::Read => s.push_str(" read"),
-            Read::Recursive => s.push_str(" recursive read"),
+            Access::Write => {}
+            Access::Read => s.push_str(" read"),
+            Access::RecursiveRead => s.push_str(" recursive read"),
         },
     }
     let _ = write!(s, ", at: {}", d.site);
@@ -46,7 +46,7 @@ fn desc(d: &LockDesc) -> String {
 }
 
 /// `lock(X)`, `rlock(X)`, `alloc(P)` or `reclaim(ALLOC)` as in the scenario tables.
-fn op(class: ClassId, read: Read) -> String {
+fn op(class: ClassId, read: Access) -> String {
     match registry::info(class).kind {
         NodeKind::Pool => format!("alloc({})", name(class)),
         NodeKind::Alloc => "allocate memory (may wait for reclaim)".to_owned(),
@@ -136,16 +136,22 @@ fn render_cycle(
     ring: &[Link],
 ) {
     let data = v.data();
-    let _ = writeln!(out, "{} is trying to acquire lock:", data.thread);
-    let _ = writeln!(out, "  {}\n", desc(trying));
-    let _ = writeln!(out, "but thread is already holding lock:");
-    let _ = writeln!(out, "  {}\n", desc(holding));
+    trying_and_holding(out, &data.thread, trying, holding);
     out.push_str("which lock already depends on the new lock.\n\n\n");
     out.push_str("the existing dependency chain (in reverse order) is:\n");
     // ring[0] is the new dependency; ring[i] (i ≥ 1) the i-th dependency of the existing path.
     for i in (0..ring.len()).rev() {
         let link = &ring[i];
         let _ = writeln!(out, "\n-> #{i} ({}):", name(link.to));
+        if is_reclaim_path_dependency(link) {
+            let _ = writeln!(
+                out,
+                "       memory reclaim may wait for this pool's elements (on the reclaim path \
+                 since its creation at {})",
+                link.site
+            );
+            continue;
+        }
         let _ = writeln!(out, "       acquired at {}", link.site);
         if i == 0 {
             data.trace.render(out);
@@ -192,16 +198,16 @@ fn render_deadlock_scenario(out: &mut String, holding: &LockDesc, ring: &[Link])
     // is known. How the first lock is held is known for the reporting thread only.
     let wanted = |t: usize| {
         if ring[t].recursive {
-            Read::Recursive
+            Access::RecursiveRead
         } else {
-            Read::Write
+            Access::Write
         }
     };
     let names: Vec<String> = (0..threads).map(|t| format!("CPU{t}")).collect();
     let mut rows: Vec<(usize, String)> = Vec::new();
     rows.push((0, op(first(0), holding.read)));
     for t in 1..threads {
-        rows.push((t, op(first(t), Read::Write)));
+        rows.push((t, op(first(t), Access::Write)));
     }
     for t in (1..threads).rev() {
         rows.push((t, op(second(t), wanted(t))));
@@ -237,22 +243,40 @@ fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
     );
     out.push_str(" Possible unsafe locking scenario:\n\n");
     let names = ["taskA".to_owned(), "taskB".to_owned(), "taskC".to_owned()];
-    let mut rows = vec![(0, format!("{} (takes the last element)", op(pool, Read::Write)))];
+    let mut rows = vec![(
+        0,
+        format!("{} (takes the last element)", op(pool, Access::Write)),
+    )];
     match (first_lock, alloc_lock) {
         (Some(l1), Some(lb)) => {
-            rows.push((1, op(lb, Read::Write)));
+            rows.push((1, op(lb, Access::Write)));
             if l1 == lb {
-                rows.push((0, format!("{} (waits for taskB)", op(l1, Read::Write))));
+                rows.push((0, format!("{} (waits for taskB)", op(l1, Access::Write))));
             } else {
-                rows.push((0, format!("{} (waits, via the chain, for taskB)", op(l1, Read::Write))));
+                rows.push((
+                    0,
+                    format!(
+                        "{} (waits, via the chain, for taskB)",
+                        op(l1, Access::Write)
+                    ),
+                ));
             }
-            rows.push((1, "allocate memory (stalls: reclaim needs pool elements)".to_owned()));
+            rows.push((
+                1,
+                "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
+            ));
         }
         _ => {
-            rows.push((0, "allocate memory (stalls: reclaim needs pool elements)".to_owned()));
+            rows.push((
+                0,
+                "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
+            ));
         }
     }
-    rows.push((2, format!("{} (waits for taskA: livelock)", op(pool, Read::Write))));
+    rows.push((
+        2,
+        format!("{} (waits for taskA: livelock)", op(pool, Access::Write)),
+    ));
     table(out, &names, &rows);
     out.push_str("\n *** LIVELOCK ***\n\n");
     let pool_info = registry::info(pool);
@@ -279,7 +303,11 @@ fn table(out: &mut String, names: &[String], rows: &[(usize, String)]) {
     let mut line = String::from("       ");
     let mut dashes = String::from("       ");
     for (i, n) in names.iter().enumerate() {
-        let pad = if i + 1 == names.len() { 0 } else { COL - n.len() };
+        let pad = if i + 1 == names.len() {
+            0
+        } else {
+            COL - n.len()
+        };
         line.push_str(n);
         line.push_str(&" ".repeat(pad));
         dashes.push_str(&"-".repeat(n.len()));
@@ -294,12 +322,37 @@ fn table(out: &mut String, names: &[String], rows: &[(usize, String)]) {
     }
 }
 
+/// `ALLOC → pool`, the dependency every reclaim-path pool has from its creation.
+fn is_reclaim_path_dependency(link: &Link) -> bool {
+    let to = registry::info(link.to);
+    registry::info(link.from).kind == NodeKind::Alloc
+        && to.kind == NodeKind::Pool
+        && to
+            .site
+            .is_some_and(|site| std::ptr::eq(site, link.site) || *site == *link.site)
+}
+
+/// The "trying to acquire … but already holding …" lines, worded for locks, pools and memory.
+fn trying_and_holding(out: &mut String, thread: &str, trying: &LockDesc, holding: &LockDesc) {
+    let wants = match registry::info(trying.class).kind {
+        NodeKind::Lock => "is trying to acquire lock",
+        NodeKind::Pool => "is trying to allocate from mempool",
+        NodeKind::Alloc => "is trying to allocate memory",
+    };
+    let has = match registry::info(holding.class).kind {
+        NodeKind::Lock => "but thread is already holding lock",
+        NodeKind::Pool => "but thread is already holding an element of mempool",
+        NodeKind::Alloc => "but thread is already in memory reclaim",
+    };
+    let _ = writeln!(out, "{thread} {wants}:");
+    let _ = writeln!(out, "  {}\n", desc(trying));
+    let _ = writeln!(out, "{has}:");
+    let _ = writeln!(out, "  {}\n", desc(holding));
+}
+
 fn render_recursive(out: &mut String, v: &Violation, trying: &LockDesc, holding: &LockDesc) {
     let data = v.data();
-    let _ = writeln!(out, "{} is trying to acquire lock:", data.thread);
-    let _ = writeln!(out, "  {}\n", desc(trying));
-    let _ = writeln!(out, "but thread is already holding lock:");
-    let _ = writeln!(out, "  {}\n", desc(holding));
+    trying_and_holding(out, &data.thread, trying, holding);
     out.push_str("other info that might help us debug this:\n");
     out.push_str(" Possible unsafe locking scenario:\n\n");
     let names = ["CPU0".to_owned()];
@@ -309,10 +362,14 @@ fn render_recursive(out: &mut String, v: &Violation, trying: &LockDesc, holding:
     ];
     match registry::info(trying.class).kind {
         NodeKind::Pool => {
-            rows[1].1.push_str(" (waits for an element only this thread can return)");
+            rows[1]
+                .1
+                .push_str(" (waits for an element only this thread can return)");
             table(out, &names, &rows);
             out.push_str("\n *** DEADLOCK ***\n\n");
-            out.push_str(" Allocate all elements at once, serialised by a lock, or use try_alloc().\n\n");
+            out.push_str(
+                " Allocate all elements at once, serialised by a lock, or use try_alloc().\n\n",
+            );
         }
         NodeKind::Alloc => {
             rows[0].1 = "reclaim memory".to_owned();

@@ -95,9 +95,15 @@ pub(crate) struct Frame {
 }
 
 fn is_checker_frame(name: &str) -> bool {
-    ["backtrace::", "lockdep_core::", "lockdep_mempool::", "<lockdep_core::", "<lockdep_mempool::"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    [
+        "backtrace::",
+        "lockdep_core::",
+        "lockdep_mempool::",
+        "<lockdep_core::",
+        "<lockdep_mempool::",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
         || name.starts_with("std::thread::local::LocalKey")
 }
 
@@ -106,9 +112,11 @@ fn is_runtime_start(name: &str) -> bool {
 }
 
 fn is_std(name: &str) -> bool {
-    ["core::", "std::", "<core::", "<std::", "alloc::", "<alloc::"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    [
+        "core::", "std::", "<core::", "<std::", "alloc::", "<alloc::",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }
 
 /// Paths relative to the working directory, and the standard library's without its

@@ -6,7 +6,7 @@ use std::panic::Location;
 
 use super::chain_key;
 use super::graph::{dep, AddError};
-use super::held::{with_thread, HeldLock, Read, ThreadState, MAX_LOCK_DEPTH};
+use super::held::{with_thread, Access, HeldLock, ThreadState, MAX_LOCK_DEPTH};
 use super::registry::{self, ClassId, NodeKind};
 use super::stack_trace::StackTrace;
 use super::store;
@@ -17,7 +17,7 @@ use crate::ViolationKind;
 #[derive(Clone, Copy)]
 pub(crate) struct Acquire {
     pub class: ClassId,
-    pub read: Read,
+    pub read: Access,
     pub trylock: bool,
     pub site: &'static Location<'static>,
 }
@@ -219,7 +219,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationD
     // check_deadlock: the class already held, unless a recursive read on a read hold.
     let mut recursive_read = false;
     for h in held.iter().rev().filter(|h| h.class == acq.class) {
-        if acq.read == Read::Recursive && h.read.is_shared() {
+        if acq.read == Access::RecursiveRead && h.read.is_shared() {
             recursive_read = true;
             continue;
         }
@@ -255,7 +255,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationD
                 let mut ring = vec![Link {
                     from: h.class,
                     to: acq.class,
-                    recursive: acq.read == Read::Recursive,
+                    recursive: acq.read == Access::RecursiveRead,
                     site: acq.site,
                     trace: current.clone(),
                 }];

@@ -5,7 +5,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::held::{HeldLock, Read};
+use super::held::{Access, HeldLock};
 use super::registry::{self, ClassId};
 use super::stack_trace::StackTrace;
 use crate::ViolationKind;
@@ -14,7 +14,7 @@ use crate::ViolationKind;
 #[derive(Clone)]
 pub(crate) struct LockDesc {
     pub class: ClassId,
-    pub read: Read,
+    pub read: Access,
     pub count: u16,
     pub site: &'static Location<'static>,
 }
@@ -52,10 +52,7 @@ pub(crate) enum Detail {
         ring: Vec<Link>,
     },
     /// `trying` is of a class already held as `holding`.
-    Recursive {
-        trying: LockDesc,
-        holding: LockDesc,
-    },
+    Recursive { trying: LockDesc, holding: LockDesc },
     /// The thread exited holding these locks (in `held`).
     HeldAtExit,
     /// A pool was dropped with elements outstanding.

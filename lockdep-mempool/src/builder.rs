@@ -1,0 +1,80 @@
+//! Pool options.
+
+use std::panic::Location;
+
+use crate::pool::{AllocFn, FreeFn};
+use crate::{Mempool, PoolError};
+
+/// Options for a [`Mempool`]: its name, a free callback, and whether it is on the reclaim
+/// path.
+///
+/// ```
+/// use lockdep_mempool::Mempool;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// let freed = Arc::new(AtomicUsize::new(0));
+/// let f = Arc::clone(&freed);
+/// let pool = Mempool::builder(1, || Some(String::from("request")))
+///     .name("doc-builder-requests")
+///     .free(move |_s| { f.fetch_add(1, Ordering::Relaxed); })
+///     .reclaim_path(false)
+///     .build()
+///     .unwrap();
+/// let (a, b) = (pool.alloc(), pool.alloc()); // both made by the allocation function
+/// drop((a, b)); // the reserve is still full: both are freed
+/// assert_eq!(freed.load(Ordering::Relaxed), 2);
+/// ```
+#[must_use = "a builder does nothing until .build()"]
+pub struct Builder<T> {
+    pub(crate) min_nr: usize,
+    pub(crate) alloc: AllocFn<T>,
+    pub(crate) free: Option<FreeFn<T>>,
+    pub(crate) name: Option<String>,
+    pub(crate) reclaim_path: bool,
+    pub(crate) site: &'static Location<'static>,
+}
+
+impl<T> Builder<T> {
+    pub(crate) fn new(
+        min_nr: usize,
+        alloc: AllocFn<T>,
+        site: &'static Location<'static>,
+    ) -> Builder<T> {
+        Builder {
+            min_nr,
+            alloc,
+            free: None,
+            name: None,
+            reclaim_path: true,
+            site,
+        }
+    }
+
+    /// Names the pool's class (else its class is the creation site). Pools with the same name
+    /// share a class.
+    pub fn name(mut self, name: impl AsRef<str>) -> Self {
+        self.name = Some(name.as_ref().to_owned());
+        self
+    }
+
+    /// Called with each object the pool frees (when an element is dropped with the reserve
+    /// full, or the pool is dropped). Without it the object is simply dropped.
+    pub fn free(mut self, free: impl Fn(T) + Send + Sync + 'static) -> Self {
+        self.free = Some(Box::new(free));
+        self
+    }
+
+    /// Whether memory reclaim may wait for this pool's elements (default `true`): such a pool
+    /// gets the dependency `ALLOC → pool`. A pool that reclaim never uses can say `false`; it
+    /// still takes part in ordinary lock cycles.
+    pub fn reclaim_path(mut self, on_reclaim_path: bool) -> Self {
+        self.reclaim_path = on_reclaim_path;
+        self
+    }
+
+    /// Creates the pool, preallocating `min_nr` elements.
+    pub fn build(self) -> Result<Mempool<T>, PoolError> {
+        Mempool::from_builder(self)
+    }
+}

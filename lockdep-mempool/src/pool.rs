@@ -1,0 +1,383 @@
+//! The pool: a reserve of preallocated elements, refilled by returned elements.
+
+use parking_lot::{Condvar, Mutex};
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lockdep_core::__pool::PoolClass;
+
+use crate::{Builder, Element, PoolError, ResizeError};
+
+pub(crate) type AllocFn<T> = Box<dyn Fn() -> Option<T> + Send + Sync>;
+pub(crate) type FreeFn<T> = Box<dyn Fn(T) + Send + Sync>;
+
+/// How long a blocked `alloc()` sleeps before trying the allocation function again, in case
+/// memory came back without any element being returned (the kernel waits 5 s).
+const RETRY_ALLOCATOR_EVERY: Duration = Duration::from_millis(200);
+
+/// What the pool and its outstanding elements share.
+pub(crate) struct Shared<T> {
+    reserve: Mutex<Reserve<T>>,
+    /// Signalled when an element goes back into the reserve.
+    returned: Condvar,
+    alloc: AllocFn<T>,
+    free: Option<FreeFn<T>>,
+    pub(crate) class: PoolClass,
+    /// Elements handed out and not yet dropped.
+    outstanding: AtomicUsize,
+}
+
+struct Reserve<T> {
+    elements: Vec<T>,
+    min_nr: usize,
+    /// The pool was dropped: returned elements are freed.
+    closed: bool,
+}
+
+impl<T> Shared<T> {
+    fn free_object(&self, value: T) {
+        match &self.free {
+            Some(free) => free(value),
+            None => drop(value),
+        }
+    }
+
+    /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
+    /// `mempool_free`).
+    pub(crate) fn give_back(&self, value: T) {
+        self.outstanding.fetch_sub(1, Ordering::Relaxed);
+        let mut reserve = self.reserve.lock();
+        if !reserve.closed && reserve.elements.len() < reserve.min_nr {
+            reserve.elements.push(value);
+            drop(reserve);
+            self.returned.notify_one();
+        } else {
+            drop(reserve);
+            self.free_object(value);
+        }
+    }
+
+    /// An element leaves the pool for good (`Element::into_inner`).
+    pub(crate) fn forget_one(&self) {
+        self.outstanding.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A pool of preallocated elements that guarantees its users forward progress when memory is
+/// short, checked by lockdep against the mempool rule.
+///
+/// Its class is its creation site, or its name ([`Mempool::named`]).
+///
+/// ```
+/// use lockdep_mempool::Mempool;
+///
+/// let pool = Mempool::named("doc-bio-pool", 4, || Some([0u8; 512]));
+/// let bio = pool.alloc();           // blocks only if memory and the reserve are both empty
+/// assert_eq!(bio.len(), 512);
+/// assert!(pool.try_alloc().is_some()); // never blocks
+/// ```
+pub struct Mempool<T> {
+    shared: Arc<Shared<T>>,
+    site: &'static Location<'static>,
+}
+
+impl<T> Mempool<T> {
+    /// A pool of `min_nr` elements made by `alloc`, whose class is the caller's location.
+    ///
+    /// # Panics
+    ///
+    /// If `alloc` cannot preallocate `min_nr` elements; use [`Mempool::builder`] for a
+    /// `Result`.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::new(2, || Some(0u64));
+    /// assert_eq!(pool.min_nr(), 2);
+    /// ```
+    #[track_caller]
+    pub fn new(min_nr: usize, alloc: impl Fn() -> Option<T> + Send + Sync + 'static) -> Self {
+        Self::builder(min_nr, alloc)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A pool whose class is `name`; pools with the same name share a class.
+    ///
+    /// # Panics
+    ///
+    /// If `alloc` cannot preallocate `min_nr` elements.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::named("doc-named-pool", 1, || Some('x'));
+    /// assert_eq!(*pool.alloc(), 'x');
+    /// ```
+    #[track_caller]
+    pub fn named(
+        name: impl AsRef<str>,
+        min_nr: usize,
+        alloc: impl Fn() -> Option<T> + Send + Sync + 'static,
+    ) -> Self {
+        Self::builder(min_nr, alloc)
+            .name(name)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Options: name, free callback, reclaim path. See [`Builder`].
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::builder(1, || Some(1u8))
+    ///     .reclaim_path(false)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(pool.free_count(), 1);
+    /// ```
+    #[track_caller]
+    pub fn builder(
+        min_nr: usize,
+        alloc: impl Fn() -> Option<T> + Send + Sync + 'static,
+    ) -> Builder<T> {
+        Builder::new(min_nr, Box::new(alloc), Location::caller())
+    }
+
+    pub(crate) fn from_builder(b: Builder<T>) -> Result<Self, PoolError> {
+        let class = PoolClass::register(b.name.as_deref(), b.site, b.reclaim_path);
+        let mut elements = Vec::with_capacity(b.min_nr);
+        while elements.len() < b.min_nr {
+            match (b.alloc)() {
+                Some(value) => elements.push(value),
+                None => {
+                    let got = elements.len();
+                    if let Some(free) = &b.free {
+                        elements.into_iter().for_each(free);
+                    }
+                    return Err(PoolError {
+                        wanted: b.min_nr,
+                        got,
+                    });
+                }
+            }
+        }
+        Ok(Mempool {
+            shared: Arc::new(Shared {
+                reserve: Mutex::new(Reserve {
+                    elements,
+                    min_nr: b.min_nr,
+                    closed: false,
+                }),
+                returned: Condvar::new(),
+                alloc: b.alloc,
+                free: b.free,
+                class,
+                outstanding: AtomicUsize::new(0),
+            }),
+            site: b.site,
+        })
+    }
+
+    /// An element: from the allocation function if it has memory, else from the reserve, else
+    /// waits until another element is returned (the kernel's `mempool_alloc`). Never fails.
+    ///
+    /// For lockdep this is a blocking acquisition of the pool's class (it reports pool
+    /// recursion and lock cycles through the pool) and an allocation (held locks → `ALLOC`);
+    /// the thread holds the class until the element is dropped or handed off.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::new(1, || Some(String::new()));
+    /// let mut s = pool.alloc();
+    /// s.push_str("hello");
+    /// ```
+    #[track_caller]
+    pub fn alloc(&self) -> Element<T> {
+        let site = Location::caller();
+        self.shared.class.before_alloc(site);
+        loop {
+            if let Some(element) = self.wait_for_element(None, site) {
+                return element;
+            }
+        }
+    }
+
+    /// Like [`alloc`](Mempool::alloc), giving up after `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// // No reserve and no memory: nothing can come.
+    /// let pool = lockdep_mempool::Mempool::new(0, || None::<u8>);
+    /// assert!(pool.alloc_timeout(Duration::from_millis(5)).is_none());
+    /// ```
+    #[track_caller]
+    pub fn alloc_timeout(&self, timeout: Duration) -> Option<Element<T>> {
+        let site = Location::caller();
+        self.shared.class.before_alloc(site);
+        self.wait_for_element(Some(Instant::now() + timeout), site)
+    }
+
+    /// An element if one is available now, from the allocation function or the reserve; never
+    /// blocks. Not validated as an acquisition (it cannot wait), and not an allocation that may
+    /// enter reclaim (the kernel's `GFP_NOWAIT`), but the element is held from now on.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::builder(1, || None::<u8>).build();
+    /// assert!(pool.is_err()); // could not preallocate
+    /// let pool = lockdep_mempool::Mempool::new(0, || None::<u8>);
+    /// assert!(pool.try_alloc().is_none());
+    /// ```
+    #[track_caller]
+    pub fn try_alloc(&self) -> Option<Element<T>> {
+        let value = self.take_now()?;
+        Some(self.element(value, true, Location::caller()))
+    }
+
+    /// The allocation function (which must not enter reclaim: the kernel's first attempt drops
+    /// `__GFP_DIRECT_RECLAIM`), then the reserve.
+    fn take_now(&self) -> Option<T> {
+        lockdep_core::noreclaim_scope(|| (self.shared.alloc)())
+            .or_else(|| self.shared.reserve.lock().elements.pop())
+    }
+
+    /// Waits (until `deadline`, or for one retry period) for an element.
+    fn wait_for_element(
+        &self,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> Option<Element<T>> {
+        loop {
+            if let Some(value) = self.take_now() {
+                return Some(self.element(value, false, site));
+            }
+            let now = Instant::now();
+            let retry_at = now + RETRY_ALLOCATOR_EVERY;
+            let wake_at = deadline.map_or(retry_at, |d| d.min(retry_at));
+            let mut reserve = self.shared.reserve.lock();
+            // Checked under the lock that returns take: no wake-up can be lost.
+            if reserve.elements.is_empty() {
+                self.shared.returned.wait_until(&mut reserve, wake_at);
+            }
+            if let Some(value) = reserve.elements.pop() {
+                drop(reserve);
+                return Some(self.element(value, false, site));
+            }
+            drop(reserve);
+            match deadline {
+                Some(d) if Instant::now() >= d => return None,
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    }
+
+    fn element(&self, value: T, trylock: bool, site: &'static Location<'static>) -> Element<T> {
+        self.shared.outstanding.fetch_add(1, Ordering::Relaxed);
+        let hold = self.shared.class.hold(trylock, site);
+        Element::new(value, Arc::clone(&self.shared), hold)
+    }
+
+    /// Changes the reserve size (the kernel's `mempool_resize`). Shrinking frees the extra
+    /// reserved elements; growing preallocates new ones, which may allocate memory.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::new(2, || Some(0u32));
+    /// pool.resize(5).unwrap();
+    /// assert_eq!((pool.min_nr(), pool.free_count()), (5, 5));
+    /// pool.resize(1).unwrap();
+    /// assert_eq!((pool.min_nr(), pool.free_count()), (1, 1));
+    /// ```
+    #[track_caller]
+    pub fn resize(&self, new_min_nr: usize) -> Result<(), ResizeError> {
+        let mut reserve = self.shared.reserve.lock();
+        if new_min_nr <= reserve.min_nr {
+            reserve.min_nr = new_min_nr;
+            let keep = reserve.elements.len().min(new_min_nr);
+            let extra = reserve.elements.split_off(keep);
+            drop(reserve);
+            extra.into_iter().for_each(|v| self.shared.free_object(v));
+            return Ok(());
+        }
+        let missing = new_min_nr.saturating_sub(reserve.elements.len());
+        drop(reserve);
+        lockdep_core::might_alloc();
+        let mut fresh = Vec::with_capacity(missing);
+        for _ in 0..missing {
+            match (self.shared.alloc)() {
+                Some(value) => fresh.push(value),
+                None => {
+                    let reserved = self.free_count();
+                    fresh.into_iter().for_each(|v| self.shared.free_object(v));
+                    return Err(ResizeError {
+                        wanted: new_min_nr,
+                        reserved,
+                    });
+                }
+            }
+        }
+        let mut reserve = self.shared.reserve.lock();
+        reserve.min_nr = new_min_nr;
+        reserve.elements.extend(fresh);
+        let keep = reserve.elements.len().min(new_min_nr);
+        let extra = reserve.elements.split_off(keep);
+        drop(reserve);
+        self.shared.returned.notify_all();
+        extra.into_iter().for_each(|v| self.shared.free_object(v));
+        Ok(())
+    }
+
+    /// The reserve size the pool maintains.
+    pub fn min_nr(&self) -> usize {
+        self.shared.reserve.lock().min_nr
+    }
+
+    /// Elements in the reserve now.
+    pub fn free_count(&self) -> usize {
+        self.shared.reserve.lock().elements.len()
+    }
+
+    /// Elements handed out and not yet dropped.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::new(1, || Some(()));
+    /// let e = pool.alloc();
+    /// assert_eq!(pool.outstanding(), 1);
+    /// drop(e);
+    /// assert_eq!(pool.outstanding(), 0);
+    /// ```
+    pub fn outstanding(&self) -> usize {
+        self.shared.outstanding.load(Ordering::Relaxed)
+    }
+
+    /// The name of the pool's class as reports print it (empty without the checker).
+    pub fn class_name(&self) -> &'static str {
+        self.shared.class.name()
+    }
+}
+
+impl<T> Drop for Mempool<T> {
+    /// Frees the reserve. Elements still out are reported (a bookkeeping fault, never a
+    /// panic); they stay valid and are freed when dropped.
+    fn drop(&mut self) {
+        let mut reserve = self.shared.reserve.lock();
+        reserve.closed = true;
+        let elements = std::mem::take(&mut reserve.elements);
+        drop(reserve);
+        elements
+            .into_iter()
+            .for_each(|v| self.shared.free_object(v));
+        let outstanding = self.outstanding();
+        if outstanding > 0 {
+            self.shared.class.report_outstanding(outstanding, self.site);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Mempool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mempool")
+            .field("class", &self.class_name())
+            .field("min_nr", &self.min_nr())
+            .field("free_count", &self.free_count())
+            .field("outstanding", &self.outstanding())
+            .finish()
+    }
+}
