@@ -21,10 +21,10 @@
 #![warn(missing_docs)]
 
 pub use lockdep_core::{
-    assert_no_violations, graph_dot, graph_json, might_alloc, mode, noreclaim_scope,
-    reclaim_scope, report, set_mode, take_violations, violations, Condvar, LockClass, Mode, Mutex,
-    MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TrackingAllocator, Violation,
-    ViolationKind, WaitTimeoutResult,
+    assert_no_violations, graph_dot, graph_json, might_alloc, mode, noreclaim_scope, reclaim_scope,
+    report, set_mode, take_violations, violations, Condvar, LockClass, Mode, Mutex, MutexGuard,
+    RwLock, RwLockReadGuard, RwLockWriteGuard, TrackingAllocator, Violation, ViolationKind,
+    WaitTimeoutResult,
 };
 
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
