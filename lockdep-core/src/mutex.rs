@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
-use crate::checker::{holds_instance, Access, HeldToken, LockMap};
+use crate::checker::{Access, HeldToken, LockMap};
 use crate::guard::guard_impls;
 use crate::LockClass;
 
@@ -185,12 +185,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     pub fn assert_held(&self) {
-        if holds_instance(self.instance()) == Some(false) {
-            panic!(
-                "lockdep: lock {} is not held by this thread",
-                self.map.name()
-            );
-        }
+        self.map.assert_held(self.instance());
     }
 
     /// Panics if this thread holds this mutex (the kernel's `lockdep_assert_not_held()`).
@@ -202,9 +197,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     pub fn assert_not_held(&self) {
-        if holds_instance(self.instance()) == Some(true) {
-            panic!("lockdep: lock {} is held by this thread", self.map.name());
-        }
+        self.map.assert_not_held(self.instance());
     }
 
     /// True if some thread holds the mutex.

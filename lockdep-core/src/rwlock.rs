@@ -4,7 +4,7 @@
 use std::fmt;
 use std::panic::Location;
 
-use crate::checker::{holds_instance, Access, HeldToken, LockMap, Pending};
+use crate::checker::{Access, HeldToken, LockMap, Pending};
 use crate::guard::guard_impls;
 use crate::LockClass;
 
@@ -217,20 +217,13 @@ impl<T: ?Sized> RwLock<T> {
     /// Panics unless this thread holds this lock (read or write). No-op when not checking.
     #[track_caller]
     pub fn assert_held(&self) {
-        if holds_instance(self.instance()) == Some(false) {
-            panic!(
-                "lockdep: lock {} is not held by this thread",
-                self.map.name()
-            );
-        }
+        self.map.assert_held(self.instance());
     }
 
     /// Panics if this thread holds this lock. No-op when not checking.
     #[track_caller]
     pub fn assert_not_held(&self) {
-        if holds_instance(self.instance()) == Some(true) {
-            panic!("lockdep: lock {} is held by this thread", self.map.name());
-        }
+        self.map.assert_not_held(self.instance());
     }
 
     /// Mutable access without locking.

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use super::held::Access;
 use super::registry::{self, ClassId, NodeKindKey};
-use super::validator::{Acquire, Pending};
+use super::validator::{holds_instance, Acquire, Pending};
 use crate::LockClass;
 
 #[derive(Clone, Copy)]
@@ -115,8 +115,24 @@ impl LockMap {
         }
     }
 
+    /// Panics unless this thread holds `instance` (when checking).
+    #[track_caller]
+    pub(crate) fn assert_held(&self, instance: usize) {
+        if holds_instance(instance) == Some(false) {
+            panic!("lockdep: lock {} is not held by this thread", self.name());
+        }
+    }
+
+    /// Panics if this thread holds `instance` (when checking).
+    #[track_caller]
+    pub(crate) fn assert_not_held(&self, instance: usize) {
+        if holds_instance(instance) == Some(true) {
+            panic!("lockdep: lock {} is held by this thread", self.name());
+        }
+    }
+
     /// The class's printed name.
-    pub(crate) fn name(&self) -> String {
+    fn name(&self) -> String {
         match self.key {
             MapKey::Site(site) => registry::site_name(site),
             MapKey::Static(class) => class.name().to_owned(),

@@ -29,7 +29,7 @@ pub use alloc::{might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator};
 pub(crate) use exit::on_mode_initialized;
 pub(crate) use held::Access;
 pub(crate) use lock_map::LockMap;
-pub(crate) use validator::{holds_instance, HeldToken, Pending};
+pub(crate) use validator::{HeldToken, Pending};
 pub use violation::Violation;
 
 static GRAPH: Lazy<Mutex<graph::Graph>> = Lazy::new(Default::default);
