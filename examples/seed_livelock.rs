@@ -17,7 +17,8 @@
 //!
 //! `cargo run --example seed_livelock -- --real` turns the checker off and runs the tasks
 //! concurrently with a tiny memory budget, to show that the report is no false alarm: all
-//! three stall, and give up after their timeouts (about 2.5 s).
+//! three stall, and give up after their timeouts (about 2.5 s). Then it runs them again with
+//! the fix (taskA takes the journal before the bio), and they finish at once.
 
 use lockdep::mempool::Mempool;
 use lockdep::{LockClass, Mode, Mutex};
@@ -127,9 +128,47 @@ impl Memory {
     }
 }
 
-/// The same three tasks, concurrently, with the checker off and memory exhausted.
+/// One step of the choreography: each task waits until the others have done their part.
+#[derive(Default)]
+struct Steps {
+    done: PlainMutex<u32>,
+    changed: PlainCondvar,
+}
+
+impl Steps {
+    fn wait_for(&self, n: u32) {
+        let mut done = self.done.lock();
+        while *done < n {
+            self.changed.wait(&mut done);
+        }
+    }
+
+    fn next(&self) {
+        *self.done.lock() += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// The same three tasks, concurrently, with the checker off and memory exhausted: first in
+/// the order lockdep reports (they stall), then with taskA taking the journal before the bio
+/// (they finish).
 fn real_livelock() {
     lockdep::set_mode(Mode::Off);
+    println!("== taskA takes a bio, then the journal (what lockdep reported) ==");
+    let stalled = run_tasks(false);
+    println!(
+        "All three tasks stalled and gave up after {:.1} s: the livelock lockdep reports without \
+         needing this interleaving.\n",
+        stalled.as_secs_f64()
+    );
+    println!("== the fix: taskA takes the journal before the bio ==");
+    let fixed = run_tasks(true);
+    println!("All three tasks finished in {} ms.", fixed.as_millis());
+}
+
+/// Runs taskA, taskB and taskC concurrently in the interleaving of the scenario; returns how
+/// long they took.
+fn run_tasks(lock_before_element: bool) -> Duration {
     const PATIENCE: Duration = Duration::from_secs(2);
     let memory = Arc::new(Memory {
         free: PlainMutex::new(1),
@@ -141,65 +180,67 @@ fn real_livelock() {
         m.try_take(1).then_some(Bio { _sector: 0 })
     }));
     let journal = Arc::new(Mutex::with_class(Vec::<u64>::new(), &JOURNAL));
+    let steps = Arc::new(Steps::default());
     let start = Instant::now();
     let say = move |task: &str, what: &str| {
         println!("[{:>5} ms] {task}: {what}", start.elapsed().as_millis());
     };
-    let step = Arc::new((PlainMutex::new(0u32), PlainCondvar::new()));
-    let wait_step = |step: &(PlainMutex<u32>, PlainCondvar), n: u32| {
-        let mut s = step.0.lock();
-        while *s < n {
-            step.1.wait(&mut s);
-        }
-    };
-    let next_step = |step: &(PlainMutex<u32>, PlainCondvar)| {
-        *step.0.lock() += 1;
-        step.1.notify_all();
-    };
 
-    let mut tasks = Vec::new();
     let (pool, j, st) = (
         Arc::clone(&bio_pool),
         Arc::clone(&journal),
-        Arc::clone(&step),
+        Arc::clone(&steps),
     );
-    tasks.push(std::thread::spawn(move || {
-        let bio = pool.alloc();
-        say("taskA", "took the last bio of bio_pool");
-        next_step(&st); // 1
-        wait_step(&st, 2);
+    let task_a = std::thread::spawn(move || {
+        let mut bio = None;
+        if !lock_before_element {
+            bio = Some(pool.alloc());
+            say("taskA", "took the last bio of bio_pool");
+        }
+        st.next(); // 1
+        st.wait_for(2);
         say("taskA", "waiting for the journal…");
         match j.try_lock_for(PATIENCE) {
-            Some(_) => say("taskA", "got the journal"),
+            Some(mut log) => {
+                say("taskA", "got the journal");
+                let bio = bio.unwrap_or_else(|| pool.alloc());
+                say("taskA", "took a bio, logged the write");
+                log.push(1);
+                drop(bio);
+            }
             None => say("taskA", "STALLED: journal held by taskB"),
         }
-        drop(bio);
-    }));
-    let (mem, j, st) = (Arc::clone(&memory), Arc::clone(&journal), Arc::clone(&step));
-    tasks.push(std::thread::spawn(move || {
-        wait_step(&st, 1);
+    });
+    let (mem, j, st) = (
+        Arc::clone(&memory),
+        Arc::clone(&journal),
+        Arc::clone(&steps),
+    );
+    let task_b = std::thread::spawn(move || {
+        st.wait_for(1);
         let _log = j.lock();
         say("taskB", "holds the journal, allocating memory…");
-        next_step(&st); // 2
+        st.next(); // 2
         if mem.take(1, PATIENCE + Duration::from_millis(500)) {
-            say("taskB", "got memory");
+            say("taskB", "got memory, commit done");
         } else {
             say("taskB", "STALLED: no memory, reclaim makes no progress");
         }
-    }));
+    });
     let (mem, pool, st) = (
         Arc::clone(&memory),
         Arc::clone(&bio_pool),
-        Arc::clone(&step),
+        Arc::clone(&steps),
     );
-    tasks.push(std::thread::spawn(move || {
-        wait_step(&st, 2);
+    let task_c = std::thread::spawn(move || {
+        st.wait_for(2);
         // Memory is short (taskB is waiting for it): reclaim writes a dirty page out. It gives
         // up a little before the others, so that nothing it waits for is freed by a timeout.
         std::thread::sleep(Duration::from_millis(50));
         say("taskC", "reclaim: writing a dirty page out needs a bio…");
         match pool.alloc_timeout(PATIENCE - Duration::from_millis(500)) {
-            Some(_bio) => {
+            Some(bio) => {
+                drop(bio);
                 mem.give(1);
                 say("taskC", "page written, memory freed");
             }
@@ -208,13 +249,9 @@ fn real_livelock() {
                 "STALLED: bio_pool empty, its last bio is held by taskA",
             ),
         }
-    }));
-    for t in tasks {
+    });
+    for t in [task_a, task_b, task_c] {
         t.join().unwrap();
     }
-    println!(
-        "\nAll three tasks gave up after {:.1} s: the mempool livelock lockdep reports without \
-         needing this interleaving.",
-        start.elapsed().as_secs_f64()
-    );
+    start.elapsed()
 }

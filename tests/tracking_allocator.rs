@@ -1,5 +1,7 @@
 //! With `TrackingAllocator` as the global allocator, every allocation is `might_alloc()`: a
 //! `Vec` growing under a lock that memory reclaim takes is caught with no annotation.
+//! (Needs the checker: built without the `enabled` feature there is nothing to test.)
+#![cfg(feature = "enabled")]
 
 use lockdep::mempool::Mempool;
 use lockdep::{LockClass, Mode, Mutex, ViolationKind};

@@ -53,6 +53,12 @@ impl<T> Builder<T> {
 
     /// Names the pool's class (else its class is the creation site). Pools with the same name
     /// share a class.
+    ///
+    /// ```
+    /// let a = lockdep_mempool::Mempool::builder(1, || Some(0u8)).name("doc-shared").build().unwrap();
+    /// let b = lockdep_mempool::Mempool::builder(1, || Some(0u8)).name("doc-shared").build().unwrap();
+    /// assert_eq!(a.class_name(), b.class_name());
+    /// ```
     pub fn name(mut self, name: impl AsRef<str>) -> Self {
         self.name = Some(name.as_ref().to_owned());
         self
@@ -60,6 +66,20 @@ impl<T> Builder<T> {
 
     /// Called with each object the pool frees (when an element is dropped with the reserve
     /// full, or the pool is dropped). Without it the object is simply dropped.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let freed = Arc::new(AtomicUsize::new(0));
+    /// let f = Arc::clone(&freed);
+    /// let pool = lockdep_mempool::Mempool::builder(2, || Some(0u8))
+    ///     .free(move |_| { f.fetch_add(1, Ordering::Relaxed); })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(pool); // frees the reserve
+    /// assert_eq!(freed.load(Ordering::Relaxed), 2);
+    /// ```
     pub fn free(mut self, free: impl Fn(T) + Send + Sync + 'static) -> Self {
         self.free = Some(Box::new(free));
         self
@@ -68,12 +88,37 @@ impl<T> Builder<T> {
     /// Whether memory reclaim may wait for this pool's elements (default `true`): such a pool
     /// gets the dependency `ALLOC → pool`. A pool that reclaim never uses can say `false`; it
     /// still takes part in ordinary lock cycles.
+    ///
+    /// ```
+    /// use lockdep_core::{might_alloc, Mutex};
+    /// # lockdep_core::set_mode(lockdep_core::Mode::Collect);
+    ///
+    /// // A pool of request tags that memory reclaim never uses.
+    /// let tags = lockdep_mempool::Mempool::builder(4, || Some(0u16))
+    ///     .name("doc-tags")
+    ///     .reclaim_path(false)
+    ///     .build()
+    ///     .unwrap();
+    /// let queue = Mutex::new(());
+    /// drop((tags.alloc(), queue.lock())); // tags → queue
+    /// let q = queue.lock();
+    /// might_alloc(); // queue → ALLOC: no livelock, reclaim does not wait for tags
+    /// drop(q);
+    /// assert!(!lockdep_core::violations().iter().any(|v| v.involves("doc-tags")));
+    /// ```
     pub fn reclaim_path(mut self, on_reclaim_path: bool) -> Self {
         self.reclaim_path = on_reclaim_path;
         self
     }
 
-    /// Creates the pool, preallocating `min_nr` elements.
+    /// Creates the pool, preallocating `min_nr` elements; fails if the allocation function
+    /// cannot make them all (those it made are freed).
+    ///
+    /// ```
+    /// use lockdep_mempool::Mempool;
+    /// assert!(Mempool::builder(2, || Some(0u8)).build().is_ok());
+    /// assert!(Mempool::<u8>::builder(2, || None).build().is_err());
+    /// ```
     pub fn build(self) -> Result<Mempool<T>, PoolError> {
         Mempool::from_builder(self)
     }

@@ -26,6 +26,34 @@
 //! buf[0] = 1;
 //! drop(buf); // back to the reserve, or freed if the reserve is full
 //! ```
+//!
+//! The mempool rule, checked: both halves are seen once, on any threads, and the livelock is
+//! reported although it never happened.
+//!
+//! ```
+//! use lockdep_core::{might_alloc, LockClass, Mutex, ViolationKind};
+//! use lockdep_mempool::Mempool;
+//! # lockdep_core::set_mode(lockdep_core::Mode::Collect);
+//!
+//! static JOURNAL: LockClass = LockClass::new("doc-journal");
+//! let bios = Mempool::named("doc-bio_pool", 1, || Some([0u8; 512]));
+//! let journal = Mutex::with_class((), &JOURNAL);
+//!
+//! // taskA: takes an element, then the journal.
+//! let bio = bios.alloc();
+//! drop(journal.lock()); // bio_pool → journal
+//! drop(bio);
+//!
+//! // taskB: allocates memory under the journal.
+//! let j = journal.lock();
+//! might_alloc(); // journal → ALLOC, and reclaim needs bios: ALLOC → bio_pool
+//! drop(j);
+//!
+//! # #[cfg(feature = "enabled")]
+//! assert!(lockdep_core::violations()
+//!     .iter()
+//!     .any(|v| v.kind() == ViolationKind::MempoolLivelock && v.involves("doc-bio_pool")));
+//! ```
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 

@@ -212,7 +212,15 @@ impl<T> Mempool<T> {
     pub fn alloc_timeout(&self, timeout: Duration) -> Option<Element<T>> {
         let site = Location::caller();
         self.shared.class.before_alloc(site);
-        self.wait_for_element(Some(Instant::now() + timeout), site)
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_for_element(Some(deadline), site),
+            // Too far away to represent: as good as forever.
+            None => loop {
+                if let Some(element) = self.wait_for_element(None, site) {
+                    return Some(element);
+                }
+            },
+        }
     }
 
     /// An element if one is available now, from the allocation function or the reserve; never
@@ -220,10 +228,14 @@ impl<T> Mempool<T> {
     /// enter reclaim (the kernel's `GFP_NOWAIT`), but the element is held from now on.
     ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::builder(1, || None::<u8>).build();
-    /// assert!(pool.is_err()); // could not preallocate
-    /// let pool = lockdep_mempool::Mempool::new(0, || None::<u8>);
-    /// assert!(pool.try_alloc().is_none());
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// // Memory for exactly one object: the reserve gets it.
+    /// let memory = AtomicBool::new(true);
+    /// let pool = lockdep_mempool::Mempool::new(1, move || memory.swap(false, Ordering::Relaxed).then_some(0u8));
+    /// let e = pool.try_alloc().expect("the reserved element");
+    /// assert!(pool.try_alloc().is_none()); // nothing left: no waiting
+    /// drop(e);
+    /// assert!(pool.try_alloc().is_some());
     /// ```
     #[track_caller]
     pub fn try_alloc(&self) -> Option<Element<T>> {
@@ -325,11 +337,26 @@ impl<T> Mempool<T> {
     }
 
     /// The reserve size the pool maintains.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::new(3, || Some(0u8));
+    /// assert_eq!(pool.min_nr(), 3);
+    /// ```
     pub fn min_nr(&self) -> usize {
         self.shared.reserve.lock().min_nr
     }
 
     /// Elements in the reserve now.
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::new(2, || Some(0u8));
+    /// assert_eq!(pool.free_count(), 2);
+    /// let pool = lockdep_mempool::Mempool::new(0, || Some(0u8));
+    /// let e = pool.alloc(); // from the allocation function: the reserve is untouched
+    /// assert_eq!(pool.free_count(), 0);
+    /// drop(e); // the reserve is full (min_nr = 0): freed
+    /// assert_eq!(pool.free_count(), 0);
+    /// ```
     pub fn free_count(&self) -> usize {
         self.shared.reserve.lock().elements.len()
     }
@@ -348,6 +375,15 @@ impl<T> Mempool<T> {
     }
 
     /// The name of the pool's class as reports print it (empty without the checker).
+    ///
+    /// ```
+    /// let pool = lockdep_mempool::Mempool::named("doc-class-name", 1, || Some(0u8));
+    /// # #[cfg(feature = "enabled")]
+    /// assert_eq!(pool.class_name(), "doc-class-name");
+    /// let unnamed = lockdep_mempool::Mempool::new(1, || Some(0u8));
+    /// # #[cfg(feature = "enabled")]
+    /// assert!(unnamed.class_name().contains(".rs:")); // its creation site
+    /// ```
     pub fn class_name(&self) -> &'static str {
         self.shared.class.name()
     }

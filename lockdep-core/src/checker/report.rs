@@ -218,22 +218,31 @@ fn render_deadlock_scenario(out: &mut String, holding: &LockDesc, ring: &[Link])
 }
 
 /// The taskA/taskB/taskC table of DESIGN.md with the real names.
+///
+/// The cycle is read from the pool that memory reclaim waits for (the first pool after
+/// `ALLOC`): `P → l1 → … → lb → ALLOC → r1 → … → P`. taskA takes the element and then `l1`;
+/// taskB holds `lb` and allocates; taskC is reclaim, takes `r1 …` and waits on the pool.
 fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
-    // Rotate the cycle to start at the pool: P → l1 → … → lm → ALLOC → P.
     let classes: Vec<ClassId> = ring.iter().map(|l| l.to).collect();
     let n = classes.len();
-    let Some(p) = classes
-        .iter()
-        .position(|&c| registry::info(c).kind == NodeKind::Pool)
+    let alloc = registry::alloc_class();
+    let is_pool = |c: ClassId| registry::info(c).kind == NodeKind::Pool;
+    let start_at = classes.iter().position(|&c| c == alloc).unwrap_or(0);
+    let Some(p) = (1..=n)
+        .map(|i| (start_at + i) % n)
+        .find(|&i| is_pool(classes[i]))
     else {
         return;
     };
     let rotated: Vec<ClassId> = (0..n).map(|i| classes[(p + i) % n]).collect();
-    let alloc = registry::alloc_class();
-    let a = rotated.iter().position(|&c| c == alloc).unwrap_or(n - 1);
+    let a = rotated.iter().position(|&c| c == alloc).unwrap_or(n);
     let pool = rotated[0];
-    let first_lock = rotated.get(1).copied().filter(|&c| c != alloc);
-    let alloc_lock = if a >= 1 { Some(rotated[a - 1]) } else { None }.filter(|&c| c != pool);
+    // Taken by the element holder, down to the one held while allocating.
+    let holder_chain = &rotated[1..a.max(1)];
+    // Taken by reclaim before it waits on the pool.
+    let reclaim_chain = rotated.get(a + 1..).unwrap_or(&[]);
+    let link = |from: ClassId, to: ClassId| ring.iter().find(|l| l.from == from && l.to == to);
+
     let chain: Vec<&str> = rotated.iter().map(|&c| name(c)).collect();
     let _ = writeln!(
         out,
@@ -242,59 +251,79 @@ fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
         chain[0]
     );
     out.push_str(" Possible unsafe locking scenario:\n\n");
-    let names = ["taskA".to_owned(), "taskB".to_owned(), "taskC".to_owned()];
+    let stall = "allocate memory (stalls: reclaim needs pool elements)";
     let mut rows = vec![(
         0,
         format!("{} (takes the last element)", op(pool, Access::Write)),
     )];
-    match (first_lock, alloc_lock) {
-        (Some(l1), Some(lb)) => {
+    match (holder_chain.first(), holder_chain.last()) {
+        (Some(&l1), Some(&lb)) => {
             rows.push((1, op(lb, Access::Write)));
-            if l1 == lb {
-                rows.push((0, format!("{} (waits for taskB)", op(l1, Access::Write))));
+            let how = if l1 == lb {
+                "(waits for taskB)"
             } else {
-                rows.push((
-                    0,
-                    format!(
-                        "{} (waits, via the chain, for taskB)",
-                        op(l1, Access::Write)
-                    ),
-                ));
-            }
-            rows.push((
-                1,
-                "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
-            ));
+                "(waits, via the chain, for taskB)"
+            };
+            rows.push((0, format!("{} {how}", op(l1, Access::Write))));
+            rows.push((1, stall.to_owned()));
         }
-        _ => {
-            rows.push((
-                0,
-                "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
-            ));
-        }
+        // The element holder allocates itself (taskB has no part).
+        _ => rows.push((0, stall.to_owned())),
+    }
+    for &c in reclaim_chain {
+        rows.push((2, format!("{} (reclaim)", op(c, Access::Write))));
     }
     rows.push((
         2,
         format!("{} (waits for taskA: livelock)", op(pool, Access::Write)),
     ));
+    let names = ["taskA".to_owned(), "taskB".to_owned(), "taskC".to_owned()];
     table(out, &names, &rows);
     out.push_str("\n *** LIVELOCK ***\n\n");
+
     let pool_info = registry::info(pool);
     let _ = write!(out, " pool: {}", pool_info.name);
     if let Some(site) = pool_info.site {
         let _ = write!(out, " (created at {site})");
     }
     out.push('\n');
-    if let Some(lb) = alloc_lock {
-        let _ = writeln!(out, " lock held while allocating: {}", name(lb));
-        if let Some(link) = ring.iter().find(|l| l.from == lb && l.to == alloc) {
-            let _ = writeln!(out, " allocation under that lock at: {}", link.site);
+    match (holder_chain.first(), holder_chain.last()) {
+        (Some(&l1), Some(&lb)) => {
+            if let Some(l) = link(pool, l1) {
+                let _ = writeln!(
+                    out,
+                    " lock taken while holding an element: {} at: {}",
+                    name(l1),
+                    l.site
+                );
+            }
+            let _ = writeln!(out, " lock held while allocating: {}", name(lb));
+            if let Some(l) = link(lb, alloc) {
+                let _ = writeln!(out, " allocation under that lock at: {}", l.site);
+            }
+        }
+        _ => {
+            if let Some(l) = link(pool, alloc) {
+                let _ = writeln!(out, " allocation while holding an element at: {}", l.site);
+            }
         }
     }
-    out.push_str(
-        "\n An element holder must not block on a lock that is held while allocating memory:\n \
-         allocate under that lock inside noreclaim_scope(), or take the lock before the element.\n\n",
-    );
+    if let Some(&r1) = reclaim_chain.first() {
+        if let Some(l) = link(alloc, r1) {
+            let _ = writeln!(out, " taken in memory reclaim: {} at: {}", name(r1), l.site);
+        }
+    }
+    if holder_chain.is_empty() {
+        out.push_str(
+            "\n An element holder must not allocate memory that may wait for reclaim:\n \
+             allocate inside noreclaim_scope() (the kernel's GFP_NOIO), or return the element first.\n\n",
+        );
+    } else {
+        out.push_str(
+            "\n An element holder must not block on a lock that is held while allocating memory:\n \
+             allocate under that lock inside noreclaim_scope(), or take the lock before the element.\n\n",
+        );
+    }
 }
 
 /// Prints rows of a scenario table, each operation in its thread's column.
