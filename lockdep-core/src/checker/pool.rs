@@ -52,7 +52,8 @@ impl PoolClass {
             super::store::class_table_full();
             return PoolClass { id: 0 };
         };
-        if reclaim_path && crate::mode::checking() {
+        // Added whatever the mode: the graph must know it if checking is turned on later.
+        if reclaim_path && !crate::mode::faulted() {
             add_reclaim_dependency(id, site);
         }
         PoolClass { id }
