@@ -43,21 +43,34 @@ pub fn might_alloc() {
 }
 
 /// [`might_alloc`] with an explicit site.
-#[inline]
+#[inline(always)]
 pub(crate) fn might_alloc_at(site: &'static Location<'static>) {
     if !crate::mode::checking() {
         return;
     }
+    might_alloc_checking(site);
+}
+
+/// [`might_alloc_at`] past the mode check. Not `#[inline]`: compiled in this crate the
+/// thread-local access is a plain TLS offset, while inlined into the crate that installs
+/// [`TrackingAllocator`] it would go through `LocalKey`'s accessor.
+fn might_alloc_checking(site: &'static Location<'static>) {
     with_thread(|t| might_alloc_in(t, site));
 }
 
 /// [`might_alloc`] on this thread's state.
-#[inline]
+#[inline(always)]
 pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) {
     // Nothing held: no dependency can come of it. Inside the checker: its own allocations.
     if t.depth() == 0 || t.noreclaim.get() != 0 || t.reentry.get() {
         return;
     }
+    validate_alloc(t, site);
+}
+
+/// `held → ALLOC`, out of line: with nothing held, an allocation costs only the checks above.
+#[inline(never)]
+fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
     validate(
         t,
         &Acquire {

@@ -14,17 +14,24 @@ use once_cell::sync::Lazy;
 /// The kernel's `MAX_LOCKDEP_CHAINS` analogue.
 pub(crate) const MAX_CHAINS: usize = 1 << 22;
 
-/// The key of `prev` extended by one acquisition.
+/// One acquisition (class and read state) as a word.
 #[inline(always)]
-pub(crate) fn extend(prev: u64, class: ClassId, read: Access) -> u64 {
-    let id = class as u64 | ((read as u64) << 32);
-    // splitmix64's finaliser over an order-dependent combination.
-    let mut h = prev.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ id;
-    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    h ^= h >> 31;
+pub(crate) fn acquisition(class: ClassId, read: Access) -> u64 {
+    class as u64 | ((read as u64) << 32)
+}
+
+/// The key of `prev` extended by one acquisition (an [`acquisition`] word).
+///
+/// Order-dependent and, for each acquisition, a bijection of `prev` up to the lowest bit (odd
+/// multiply, xor-shift), so two chains that differ only below their last acquisition collide
+/// only if their keys differ in nothing but bit 0; elsewhere keys behave as random 64-bit
+/// values. One multiply: it runs on every acquisition. The xor-shift brings the high bits down into the bits the
+/// thread-local cache is indexed by.
+#[inline(always)]
+pub(crate) fn extend(prev: u64, acq: u64) -> u64 {
+    let h = (prev.rotate_left(29) ^ acq).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     // 0 marks an empty slot of the thread-local cache.
-    h | 1
+    (h ^ (h >> 29)) | 1
 }
 
 static VALIDATED: Lazy<DashSet<u64>> = Lazy::new(DashSet::new);

@@ -63,7 +63,9 @@ const EMPTY: HeldLock = HeldLock {
 /// All per-thread state of the checker.
 pub(crate) struct ThreadState {
     depth: Cell<usize>,
-    stack: [Cell<HeldLock>; MAX_LOCK_DEPTH],
+    /// Entry `i` of the stack is in slot `i + 1`; slot 0 is a sentinel whose chain key is the
+    /// empty stack's (0), so that the top's key is read without a branch.
+    stack: [Cell<HeldLock>; MAX_LOCK_DEPTH + 1],
     chain_cache: [Cell<u64>; CHAIN_CACHE_SIZE],
     /// Set while the checker itself runs on this thread: its own allocations and locks are not
     /// checked (re-entry through `TrackingAllocator`).
@@ -76,6 +78,12 @@ pub(crate) struct ThreadState {
     pub inbox: Cell<*const super::pool::Inbox>,
     /// Whether the thread-exit hook is registered.
     pub exit_hook: Cell<bool>,
+    /// The last chain key computed by [`next_key`](ThreadState::next_key): the stack's key,
+    /// the acquisition (class and read state) and the key with it on top. Validation computes
+    /// the key before blocking and the push after finds it here instead of hashing again.
+    memo_prev: Cell<u64>,
+    memo_acq: Cell<u64>,
+    memo_key: Cell<u64>,
 }
 
 thread_local! {
@@ -83,9 +91,16 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's state.
+///
+/// `LocalKey::with` is given only a closure that takes the address, so that it inlines to a
+/// TLS offset; given `f` itself it is instantiated out of line, reaching the variable through
+/// `LocalKey`'s accessor by an indirect call on every lock operation.
 #[inline(always)]
 pub(crate) fn with_thread<R>(f: impl FnOnce(&ThreadState) -> R) -> R {
-    THREAD.with(f)
+    let t: *const ThreadState = THREAD.with(|t| t as *const ThreadState);
+    // SAFETY: the variable is `const`-initialised and has no destructor, so its storage is
+    // valid for the whole life of this thread, and `f` runs now on this thread.
+    f(unsafe { &*t })
 }
 
 /// Marks the checker as running on this thread until dropped (also on unwind).
@@ -101,13 +116,16 @@ impl ThreadState {
     const fn new() -> Self {
         ThreadState {
             depth: Cell::new(0),
-            stack: [const { Cell::new(EMPTY) }; MAX_LOCK_DEPTH],
+            stack: [const { Cell::new(EMPTY) }; MAX_LOCK_DEPTH + 1],
             chain_cache: [const { Cell::new(0) }; CHAIN_CACHE_SIZE],
             reentry: Cell::new(false),
             noreclaim: Cell::new(0),
             pool_entries: Cell::new(0),
             inbox: Cell::new(std::ptr::null()),
             exit_hook: Cell::new(false),
+            memo_prev: Cell::new(0),
+            memo_acq: Cell::new(u64::MAX),
+            memo_key: Cell::new(0),
         }
     }
 
@@ -129,36 +147,97 @@ impl ThreadState {
     /// Chain key of the whole stack.
     #[inline(always)]
     pub(crate) fn top_key(&self) -> u64 {
-        match self.depth.get() {
-            0 => 0,
-            d => self.stack[d - 1].get().chain_key,
-        }
+        self.stack[self.depth.get()].get().chain_key
     }
 
     #[inline(always)]
     pub(crate) fn get(&self, idx: usize) -> HeldLock {
-        self.stack[idx].get()
+        self.stack[idx + 1].get()
     }
 
     /// A copy of the stack, bottom first.
     pub(crate) fn snapshot(&self) -> Vec<HeldLock> {
-        self.stack[..self.depth.get()]
+        self.stack[1..=self.depth.get()]
             .iter()
             .map(Cell::get)
             .collect()
     }
 
-    /// Pushes an entry; false when the stack is full.
+    /// The chain key of the stack with `class` acquired as `read` on top, memoized for the
+    /// push that follows validation.
+    #[inline(always)]
+    pub(crate) fn next_key(&self, class: ClassId, read: Access) -> u64 {
+        let prev = self.top_key();
+        let acq = chain_key::acquisition(class, read);
+        if self.memo_prev.get() == prev && self.memo_acq.get() == acq {
+            return self.memo_key.get();
+        }
+        self.next_key_unmemoized(prev, acq)
+    }
+
+    /// [`next_key`](ThreadState::next_key) when the memo does not have it.
+    #[inline(always)]
+    fn next_key_unmemoized(&self, prev: u64, acq: u64) -> u64 {
+        let key = chain_key::extend(prev, acq);
+        self.memo_prev.set(prev);
+        self.memo_acq.set(acq);
+        self.memo_key.set(key);
+        key
+    }
+
+    /// [`next_key`](ThreadState::next_key) where the memo is expected to have it (the push
+    /// after validation): the miss is out of line.
+    #[inline(always)]
+    fn next_key_expected(&self, class: ClassId, read: Access) -> u64 {
+        let prev = self.top_key();
+        let acq = chain_key::acquisition(class, read);
+        if self.memo_prev.get() == prev && self.memo_acq.get() == acq {
+            return self.memo_key.get();
+        }
+        self.next_key_cold(prev, acq)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_key_cold(&self, prev: u64, acq: u64) -> u64 {
+        self.next_key_unmemoized(prev, acq)
+    }
+
+    /// Pushes an entry (its chain key computed here); false when the stack is full.
     #[inline]
     pub(crate) fn push(&self, mut held: HeldLock) -> bool {
         let d = self.depth.get();
         if d >= MAX_LOCK_DEPTH {
             return false;
         }
-        held.chain_key = chain_key::extend(self.top_key(), held.class, held.read);
-        self.stack[d].set(held);
+        held.chain_key = self.next_key_expected(held.class, held.read);
+        self.stack[d + 1].set(held);
         self.depth.set(d + 1);
         true
+    }
+
+    /// Removes the topmost entry for `instance`, if any (the top one first: releases are
+    /// mostly in order).
+    #[inline]
+    pub(crate) fn release(&self, instance: usize) {
+        let d = self.depth.get();
+        if d == 0 {
+            return;
+        }
+        if self.stack[d].get().instance == instance {
+            self.depth.set(d - 1);
+        } else {
+            self.release_below_top(instance);
+        }
+    }
+
+    /// An out-of-order release (normal Rust, but rarer): out of line.
+    #[cold]
+    #[inline(never)]
+    fn release_below_top(&self, instance: usize) {
+        if let Some(i) = self.find(instance) {
+            self.remove(i);
+        }
     }
 
     /// Index of the topmost entry for `instance`.
@@ -166,7 +245,7 @@ impl ThreadState {
     pub(crate) fn find(&self, instance: usize) -> Option<usize> {
         (0..self.depth.get())
             .rev()
-            .find(|&i| self.stack[i].get().instance == instance)
+            .find(|&i| self.stack[i + 1].get().instance == instance)
     }
 
     /// Removes entry `idx`; entries above move down and get their chain keys recomputed, as
@@ -181,16 +260,16 @@ impl ThreadState {
         }
         self.depth.set(idx);
         for i in idx + 1..d {
-            let held = self.stack[i].get();
+            let held = self.stack[i + 1].get();
             self.push(held);
         }
     }
 
     /// Sets the `count` of entry `idx`.
     pub(crate) fn set_count(&self, idx: usize, count: u16) {
-        let mut held = self.stack[idx].get();
+        let mut held = self.stack[idx + 1].get();
         held.count = count;
-        self.stack[idx].set(held);
+        self.stack[idx + 1].set(held);
     }
 
     /// Empties the stack (thread exit).

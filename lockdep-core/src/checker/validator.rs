@@ -25,8 +25,17 @@ pub(crate) struct Acquire {
 /// An acquisition validated (if it blocks) and not yet on the held stack: the real lock is
 /// taken between the two steps, so that nothing the real lock does while blocking (parking_lot
 /// may allocate) is attributed to the lock being waited for.
+///
+/// It carries this thread's state, so that [`commit`](Pending::commit), inlined into the lock
+/// call, does not look the thread-local up again; the chain key computed while validating is
+/// memoized in the thread's state. Not `Send` (a raw pointer to this thread's state), so it is
+/// committed on the thread that prepared it.
 #[must_use]
-pub(crate) struct Pending(Option<Acquire>);
+pub(crate) struct Pending {
+    /// This thread's state; null when there is nothing to track.
+    thread: *const ThreadState,
+    acq: Acquire,
+}
 
 /// Whether a guard's acquisition is on the held stack (it is not when taken with the checker
 /// off, re-entered, or past a fault).
@@ -37,39 +46,87 @@ pub(crate) struct HeldToken {
 
 impl Pending {
     /// Nothing to track.
-    pub(crate) const UNTRACKED: Pending = Pending(None);
+    pub(crate) const UNTRACKED: Pending = Pending {
+        thread: std::ptr::null(),
+        acq: Acquire {
+            class: 0,
+            read: Access::Write,
+            trylock: false,
+            site: Location::caller(),
+        },
+    };
 
     /// Validates a blocking acquisition of `acq` now (before blocking).
     #[inline]
     pub(crate) fn blocking(acq: Acquire) -> Pending {
-        with_thread(|t| {
-            if t.reentry.get() {
-                return Pending::UNTRACKED;
-            }
-            validate(t, &acq);
-            Pending(Some(acq))
-        })
+        Pending {
+            thread: validate_blocking(acq.class, acq.read, acq.site),
+            acq,
+        }
     }
 
     /// A try-acquisition that succeeded: never validated, but held from now on.
     #[inline]
     pub(crate) fn tried(acq: Acquire) -> Pending {
-        Pending(Some(Acquire {
-            trylock: true,
-            ..acq
-        }))
+        Pending {
+            thread: thread_unless_reentered(),
+            acq: Acquire {
+                trylock: true,
+                ..acq
+            },
+        }
     }
 
     /// Puts the acquisition on the held stack, identified by `instance`.
     #[inline]
     pub(crate) fn commit(self, instance: usize) -> HeldToken {
-        let Some(acq) = self.0 else {
+        if self.thread.is_null() {
             return HeldToken { tracked: false };
-        };
+        }
+        // SAFETY: `thread` is this thread's state (a `Pending` is not `Send`), a thread-local
+        // without destructor that lives as long as the thread.
+        let t = unsafe { &*self.thread };
         HeldToken {
-            tracked: with_thread(|t| !t.reentry.get() && commit(t, &acq, instance)),
+            tracked: !t.reentry.get() && commit(t, &self.acq, instance),
         }
     }
+}
+
+/// [`Pending::blocking`]'s work: this thread's state after validating, or null when the
+/// checker is running on this thread.
+///
+/// Not `#[inline]`, and given scalars, not an `Acquire` in memory: compiled here, the
+/// thread-local access is a plain TLS offset (inlined into the caller's crate it would go
+/// through `LocalKey`'s accessor by an indirect call), and the result comes back in a register.
+fn validate_blocking(
+    class: ClassId,
+    read: Access,
+    site: &'static Location<'static>,
+) -> *const ThreadState {
+    with_thread(|t| {
+        if t.reentry.get() {
+            return std::ptr::null();
+        }
+        let acq = Acquire {
+            class,
+            read,
+            trylock: false,
+            site,
+        };
+        validate(t, &acq);
+        t as *const ThreadState
+    })
+}
+
+/// This thread's state, or null when the checker is running on this thread.
+fn thread_unless_reentered() -> *const ThreadState {
+    with_thread(|t| {
+        if t.reentry.get() {
+            std::ptr::null()
+        } else {
+            t as *const ThreadState
+        }
+    })
 }
 
 impl HeldToken {
@@ -81,11 +138,7 @@ impl HeldToken {
     #[inline]
     pub(crate) fn release(&mut self, instance: usize) {
         if std::mem::take(&mut self.tracked) {
-            with_thread(|t| {
-                if let Some(i) = t.find(instance) {
-                    t.remove(i);
-                }
-            });
+            release_instance(instance);
         }
     }
 
@@ -108,6 +161,12 @@ impl HeldToken {
     }
 }
 
+/// Removes `instance`'s entry from this thread's held stack. Not `#[inline]`, see
+/// [`Pending::blocking`].
+fn release_instance(instance: usize) {
+    with_thread(|t| t.release(instance));
+}
+
 /// A hold released for a condition-variable wait.
 pub(crate) struct Suspended(Option<Acquire>);
 
@@ -122,12 +181,13 @@ impl Suspended {
 }
 
 /// Validates `acq` against the held stack, unless this exact chain was validated before.
+/// The chain key with `acq` on top is memoized for the push that follows.
 #[inline]
 pub(crate) fn validate(t: &ThreadState, acq: &Acquire) {
     if t.pool_entries.get() != 0 {
         super::pool::drain_remote(t);
     }
-    let key = chain_key::extend(t.top_key(), acq.class, acq.read);
+    let key = t.next_key(acq.class, acq.read);
     if !t.chain_cached(key) {
         validate_slow(t, acq, key);
     }
@@ -146,7 +206,8 @@ pub(crate) fn commit(t: &ThreadState, acq: &Acquire, instance: usize) -> bool {
         chain_key: 0,
     });
     if !pushed {
-        depth_overflow(t, acq);
+        // By value: a reference would make the caller keep `acq` in memory on the fast path.
+        depth_overflow(t, *acq);
         return false;
     }
     if !t.exit_hook.get() {
@@ -156,7 +217,8 @@ pub(crate) fn commit(t: &ThreadState, acq: &Acquire, instance: usize) -> bool {
 }
 
 #[cold]
-fn depth_overflow(t: &ThreadState, acq: &Acquire) {
+#[inline(never)]
+fn depth_overflow(t: &ThreadState, acq: Acquire) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
