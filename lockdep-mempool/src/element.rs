@@ -68,7 +68,6 @@ impl<T> Element<T> {
     pub fn into_inner(self) -> T {
         let mut this = ManuallyDrop::new(self);
         this.hold.release();
-        this.pool.forget_one();
         // SAFETY: `this` is never dropped, so each field is dropped or taken exactly once,
         // here.
         unsafe {
@@ -81,7 +80,7 @@ impl<T> Element<T> {
 
 impl<T> Drop for Element<T> {
     fn drop(&mut self) {
-        self.hold.release();
+        // The hold ends when its field is dropped, right after.
         // SAFETY: `drop` runs once; the fields are not used after being taken.
         let (value, pool) = unsafe {
             (

@@ -3,7 +3,6 @@
 use parking_lot::{Condvar, Mutex};
 use std::fmt;
 use std::panic::Location;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,8 +25,6 @@ pub(crate) struct Shared<T> {
     alloc: AllocFn<T>,
     free: Option<FreeFn<T>>,
     pub(crate) class: PoolClass,
-    /// Elements handed out and not yet dropped.
-    outstanding: AtomicUsize,
 }
 
 struct Reserve<T> {
@@ -48,7 +45,6 @@ impl<T> Shared<T> {
     /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
     /// `mempool_free`).
     pub(crate) fn give_back(&self, value: T) {
-        self.outstanding.fetch_sub(1, Ordering::Relaxed);
         let mut reserve = self.reserve.lock();
         if !reserve.closed && reserve.elements.len() < reserve.min_nr {
             reserve.elements.push(value);
@@ -58,11 +54,6 @@ impl<T> Shared<T> {
             drop(reserve);
             self.free_object(value);
         }
-    }
-
-    /// An element leaves the pool for good (`Element::into_inner`).
-    pub(crate) fn forget_one(&self) {
-        self.outstanding.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -171,7 +162,6 @@ impl<T> Mempool<T> {
                 alloc: b.alloc,
                 free: b.free,
                 class,
-                outstanding: AtomicUsize::new(0),
             }),
             site: b.site,
         })
@@ -282,7 +272,6 @@ impl<T> Mempool<T> {
     }
 
     fn element(&self, value: T, trylock: bool, site: &'static Location<'static>) -> Element<T> {
-        self.shared.outstanding.fetch_add(1, Ordering::Relaxed);
         let hold = self.shared.class.hold(trylock, site);
         Element::new(value, Arc::clone(&self.shared), hold)
     }
@@ -371,7 +360,8 @@ impl<T> Mempool<T> {
     /// assert_eq!(pool.outstanding(), 0);
     /// ```
     pub fn outstanding(&self) -> usize {
-        self.shared.outstanding.load(Ordering::Relaxed)
+        // Every element keeps the shared state alive: no counter of its own to update.
+        Arc::strong_count(&self.shared) - 1
     }
 
     /// The name of the pool's class as reports print it (empty without the checker).

@@ -76,6 +76,8 @@ pub(crate) struct ThreadState {
     pub pool_entries: Cell<u32>,
     /// This thread's inbox for elements dropped on other threads (an `Arc::into_raw`).
     pub inbox: Cell<*const super::pool::Inbox>,
+    /// The generation of `inbox` this thread owns.
+    pub inbox_generation: Cell<u64>,
     /// Whether the thread-exit hook is registered.
     pub exit_hook: Cell<bool>,
     /// The last chain key computed by [`next_key`](ThreadState::next_key): the stack's key,
@@ -122,6 +124,7 @@ impl ThreadState {
             noreclaim: Cell::new(0),
             pool_entries: Cell::new(0),
             inbox: Cell::new(std::ptr::null()),
+            inbox_generation: Cell::new(0),
             exit_hook: Cell::new(false),
             memo_prev: Cell::new(0),
             memo_acq: Cell::new(u64::MAX),

@@ -8,7 +8,6 @@
 use parking_lot::Mutex;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::Arc;
 
 use super::alloc::{class_instance, in_reclaim, might_alloc_in};
 use super::held::{with_thread, Access, HeldLock, ThreadState};
@@ -19,11 +18,23 @@ use super::violation::{Detail, LockDesc, ViolationData};
 use crate::ViolationKind;
 
 /// Releases posted to a thread by other threads.
-#[derive(Default)]
+///
+/// Inboxes live for the rest of the process and are reused by later threads, so that an
+/// element refers to its thread's inbox by a plain reference (no reference count to touch per
+/// element). The generation, bumped when a thread exits, keeps a late release from reaching
+/// the next thread that uses the inbox.
 pub struct Inbox {
     pending: AtomicBool,
-    released: Mutex<Vec<ClassId>>,
+    state: Mutex<InboxState>,
 }
+
+struct InboxState {
+    generation: u64,
+    released: Vec<ClassId>,
+}
+
+/// Inboxes of exited threads, for reuse.
+static FREE_INBOXES: Mutex<Vec<&'static Inbox>> = parking_lot::const_mutex(Vec::new());
 
 /// The class of a mempool.
 #[derive(Clone, Copy, Debug)]
@@ -118,9 +129,11 @@ impl PoolClass {
                     t.pool_entries.set(t.pool_entries.get() + 1);
                 }
             }
+            let (owner, generation) = inbox(t);
             ElementHold {
                 class: AtomicU32::new(self.id),
-                owner: Some(inbox(t)),
+                owner: Some(owner),
+                generation,
             }
         })
     }
@@ -183,7 +196,8 @@ fn add_reclaim_dependency(pool: ClassId, site: &'static Location<'static>) {
 #[derive(Debug)]
 pub struct ElementHold {
     class: AtomicU32,
-    owner: Option<Arc<Inbox>>,
+    owner: Option<&'static Inbox>,
+    generation: u64,
 }
 
 impl std::fmt::Debug for Inbox {
@@ -198,33 +212,44 @@ impl ElementHold {
         ElementHold {
             class: AtomicU32::new(0),
             owner: None,
+            generation: 0,
         }
     }
 
-    /// Ends the hold, on whichever thread: the element was returned or handed off.
-    /// Idempotent.
+    /// Ends the hold, on whichever thread: the element was handed off. Idempotent.
     pub fn release(&self) {
         let class = self.class.swap(0, Ordering::AcqRel);
-        let Some(owner) = &self.owner else {
+        self.release_class(class);
+    }
+
+    fn release_class(&self, class: ClassId) {
+        let Some(owner) = self.owner else {
             return;
         };
         if class == 0 {
             return;
         }
         with_thread(|t| {
-            if std::ptr::eq(t.inbox.get(), Arc::as_ptr(owner)) {
+            if std::ptr::eq(t.inbox.get(), owner) && t.inbox_generation.get() == self.generation {
                 release_local(t, class);
             } else {
-                owner.released.lock().push(class);
-                owner.pending.store(true, Ordering::Release);
+                let mut state = owner.state.lock();
+                // An older generation's thread has exited: its holds went with it.
+                if state.generation == self.generation {
+                    state.released.push(class);
+                    owner.pending.store(true, Ordering::Release);
+                }
             }
         });
     }
 }
 
 impl Drop for ElementHold {
+    /// The element was returned: ends the hold unless handed off before. No atomic operation,
+    /// as nothing else can see the hold any more.
     fn drop(&mut self) {
-        self.release();
+        let class = std::mem::take(self.class.get_mut());
+        self.release_class(class);
     }
 }
 
@@ -246,37 +271,53 @@ pub(crate) fn drain_remote(t: &ThreadState) {
     if ptr.is_null() {
         return;
     }
-    // SAFETY: a non-null `inbox` is an `Arc::into_raw` this thread owns until `drop_inbox`.
-    let inbox = unsafe { &*ptr };
+    // SAFETY: a non-null `inbox` came from `Box::leak`: it lives for the rest of the process.
+    let inbox: &'static Inbox = unsafe { &*ptr };
     if inbox.pending.swap(false, Ordering::Acquire) {
-        let released = std::mem::take(&mut *inbox.released.lock());
+        let released = std::mem::take(&mut inbox.state.lock().released);
         for class in released {
             release_local(t, class);
         }
     }
 }
 
-/// This thread's inbox, created on first use.
-fn inbox(t: &ThreadState) -> Arc<Inbox> {
-    let mut ptr = t.inbox.get();
-    if ptr.is_null() {
-        let _in_checker = t.enter();
-        ptr = Arc::into_raw(Arc::new(Inbox::default()));
-        t.inbox.set(ptr);
+/// This thread's inbox (reused from an exited thread, or created) and its generation.
+fn inbox(t: &ThreadState) -> (&'static Inbox, u64) {
+    let ptr = t.inbox.get();
+    if !ptr.is_null() {
+        // SAFETY: a non-null `inbox` came from `Box::leak`: it lives for the rest of the process.
+        return (unsafe { &*ptr }, t.inbox_generation.get());
     }
-    // SAFETY: `ptr` came from `Arc::into_raw` and this thread still owns that reference, so
-    // the count is at least one while we add ours.
-    unsafe {
-        Arc::increment_strong_count(ptr);
-        Arc::from_raw(ptr)
-    }
+    let _in_checker = t.enter();
+    let inbox = FREE_INBOXES.lock().pop().unwrap_or_else(|| {
+        Box::leak(Box::new(Inbox {
+            pending: AtomicBool::new(false),
+            state: Mutex::new(InboxState {
+                generation: 0,
+                released: Vec::new(),
+            }),
+        }))
+    });
+    let generation = inbox.state.lock().generation;
+    t.inbox.set(inbox);
+    t.inbox_generation.set(generation);
+    (inbox, generation)
 }
 
-/// Drops this thread's reference to its inbox (thread exit).
+/// Gives this thread's inbox back for reuse (thread exit): releases still in flight for this
+/// thread are dropped.
 pub(crate) fn drop_inbox(t: &ThreadState) {
     let ptr = t.inbox.replace(std::ptr::null());
-    if !ptr.is_null() {
-        // SAFETY: the reference `inbox` leaked with `Arc::into_raw`, given back exactly once.
-        drop(unsafe { Arc::from_raw(ptr) });
+    if ptr.is_null() {
+        return;
     }
+    // SAFETY: a non-null `inbox` came from `Box::leak`: it lives for the rest of the process.
+    let inbox: &'static Inbox = unsafe { &*ptr };
+    {
+        let mut state = inbox.state.lock();
+        state.generation += 1;
+        state.released.clear();
+    }
+    inbox.pending.store(false, Ordering::Relaxed);
+    FREE_INBOXES.lock().push(inbox);
 }
