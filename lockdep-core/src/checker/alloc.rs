@@ -173,6 +173,11 @@ pub struct TrackingAllocator;
 
 const TRACKING_SITE: &Location<'static> = Location::caller();
 
+/// True for the site of every allocation through [`TrackingAllocator`].
+pub(crate) fn is_tracking_allocator_site(site: &Location<'_>) -> bool {
+    std::ptr::eq(site, TRACKING_SITE) || *site == *TRACKING_SITE
+}
+
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the hook
 // before it neither allocates through this allocator re-entrantly (the checker's re-entry
 // guard) nor touches the memory.

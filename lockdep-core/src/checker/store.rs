@@ -54,14 +54,15 @@ pub(crate) fn record(data: ViolationData) {
         return;
     };
     // Panicking is for the acquisition that closes a cycle; thread exit and pool teardown
-    // only warn (a panic there could abort the process).
+    // only warn (a panic there could abort the process), and so does an allocation through
+    // `TrackingAllocator`: unwinding out of a global allocator is undefined behaviour.
     let acquisition = matches!(
         violation.kind(),
         ViolationKind::CircularDependency
             | ViolationKind::RecursiveLock
             | ViolationKind::MempoolLivelock
             | ViolationKind::PoolRecursion
-    );
+    ) && !violation.data().is_from_global_allocator();
     match mode {
         Mode::Panic if acquisition => panic!("lockdep: {}\n{violation}", violation.headline()),
         Mode::Panic | Mode::Warn => eprintln!("{violation}"),

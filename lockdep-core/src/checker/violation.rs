@@ -146,6 +146,16 @@ impl ViolationData {
         }
     }
 
+    /// True when the acquisition that found it is an allocation through `TrackingAllocator`.
+    pub(crate) fn is_from_global_allocator(&self) -> bool {
+        match &self.detail {
+            Detail::Cycle { trying, .. } | Detail::Recursive { trying, .. } => {
+                super::alloc::is_tracking_allocator_site(trying.site)
+            }
+            _ => false,
+        }
+    }
+
     /// What makes two reports the same problem: kind and the set of classes.
     pub(crate) fn signature(&self) -> (ViolationKind, Vec<ClassId>) {
         let mut classes = self.classes();
