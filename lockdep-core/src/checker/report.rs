@@ -94,7 +94,7 @@ pub(crate) fn render(v: &Violation) -> String {
         } => {
             let _ = writeln!(
                 out,
-                "{} dropped mempool ({}) with {outstanding} element(s) outstanding, at: {site}\n",
+                "{} dropped mempool ({}) with {outstanding} element(s) outstanding (pool created at {site})\n",
                 data.thread,
                 name(*pool)
             );
