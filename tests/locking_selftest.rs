@@ -1,0 +1,360 @@
+//! The kernel's `lib/locking-selftest.c`, ported: each family asserts the kernel's expected
+//! outcome (F = reported, S = no report).
+//!
+//! Lock kinds, as in the reference: mutex = `Mutex::lock()`, wlock/wsem = `RwLock::write()`,
+//! rlock = `RwLock::read_recursive()` (a recursive reader), rsem = `RwLock::read()` (a
+//! non-recursive reader). Every case uses classes of its own (`LockClass::leak` with a name
+//! unique to the case), because the graph is shared by all tests of this binary.
+#![cfg(feature = "enabled")]
+
+use lockdep::ViolationKind;
+use lockdep::{LockClass, Mode, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Mutex,
+    WLock,
+    RLock,
+    WSem,
+    RSem,
+}
+
+const ALL_KINDS: [Kind; 5] = [
+    Kind::Mutex,
+    Kind::WLock,
+    Kind::RLock,
+    Kind::WSem,
+    Kind::RSem,
+];
+
+/// One lock of either type.
+enum Lock {
+    M(Mutex<()>),
+    R(RwLock<()>),
+}
+
+#[allow(dead_code)] // held for their drop
+enum Guard<'a> {
+    M(MutexGuard<'a, ()>),
+    R(RwLockReadGuard<'a, ()>),
+    W(RwLockWriteGuard<'a, ()>),
+}
+
+/// How an operation takes a lock.
+#[derive(Clone, Copy)]
+enum How {
+    Lock,
+    Write,
+    ReadRecursive,
+    Read,
+}
+
+impl Kind {
+    fn how(self) -> How {
+        match self {
+            Kind::Mutex => How::Lock,
+            Kind::WLock | Kind::WSem => How::Write,
+            Kind::RLock => How::ReadRecursive,
+            Kind::RSem => How::Read,
+        }
+    }
+}
+
+fn class(name: String) -> &'static LockClass {
+    LockClass::leak(name)
+}
+
+impl Lock {
+    fn new(kind: Kind, class: &'static LockClass) -> Lock {
+        match kind {
+            Kind::Mutex => Lock::M(Mutex::with_class((), class)),
+            _ => Lock::R(RwLock::with_class((), class)),
+        }
+    }
+
+    fn rw(class: &'static LockClass) -> Lock {
+        Lock::R(RwLock::with_class((), class))
+    }
+
+    fn take(&self, how: How) -> Guard<'_> {
+        match (self, how) {
+            (Lock::M(m), _) => Guard::M(m.lock()),
+            (Lock::R(l), How::Write | How::Lock) => Guard::W(l.write()),
+            (Lock::R(l), How::ReadRecursive) => Guard::R(l.read_recursive()),
+            (Lock::R(l), How::Read) => Guard::R(l.read()),
+        }
+    }
+}
+
+/// Violations recorded for classes whose names start with `prefix`.
+fn reported(names: &[String]) -> Vec<ViolationKind> {
+    lockdep::violations()
+        .iter()
+        .filter(|v| names.iter().any(|n| v.involves(n)))
+        .map(|v| v.kind())
+        .collect()
+}
+
+/// `LOCK_UNLOCK_2(x, y)`: lock x, lock y, unlock y, unlock x.
+fn lock_unlock_2(x: &Lock, y: &Lock, how: How) {
+    let _x = x.take(how);
+    let _y = y.take(how);
+}
+
+/// Runs a family of `LOCK_UNLOCK_2` pairs over classes `A..` for every lock kind and checks
+/// the main table's outcome: F for all kinds but rlock, which is S.
+fn main_table(family: &str, pairs: &[(usize, usize)]) {
+    lockdep::set_mode(Mode::Collect);
+    let n = pairs.iter().map(|&(a, b)| a.max(b)).max().unwrap() + 1;
+    for kind in ALL_KINDS {
+        let names: Vec<String> = (0..n)
+            .map(|i| format!("selftest-{family}-{kind:?}-{}", (b'A' + i as u8) as char))
+            .collect();
+        let locks: Vec<Lock> = names
+            .iter()
+            .map(|name| Lock::new(kind, class(name.clone())))
+            .collect();
+        for &(x, y) in pairs {
+            lock_unlock_2(&locks[x], &locks[y], kind.how());
+        }
+        let got = reported(&names);
+        if kind == Kind::RLock {
+            assert!(got.is_empty(), "{family} {kind:?}: expected S, got {got:?}");
+        } else {
+            assert_eq!(
+                got,
+                vec![ViolationKind::CircularDependency],
+                "{family} {kind:?}: expected F"
+            );
+        }
+    }
+}
+
+#[test]
+fn abba() {
+    main_table("ABBA", &[(0, 1), (1, 0)]);
+}
+
+#[test]
+fn abbcca() {
+    main_table("ABBCCA", &[(0, 1), (1, 2), (2, 0)]);
+}
+
+#[test]
+fn abcabc() {
+    main_table("ABCABC", &[(0, 1), (2, 0), (1, 2)]);
+}
+
+#[test]
+fn abbccdda() {
+    main_table("ABBCCDDA", &[(0, 1), (1, 2), (2, 3), (3, 0)]);
+}
+
+#[test]
+fn abcdbdda() {
+    main_table("ABCDBDDA", &[(0, 1), (2, 3), (1, 3), (3, 0)]);
+}
+
+#[test]
+fn abcdbcda() {
+    main_table("ABCDBCDA", &[(0, 1), (2, 3), (1, 2), (3, 0)]);
+}
+
+#[test]
+fn aa_same_class_different_instances() {
+    // LOCK(X1); LOCK(X2): F for all kinds but rlock (recursive read).
+    lockdep::set_mode(Mode::Collect);
+    for kind in ALL_KINDS {
+        let name = format!("selftest-AA-{kind:?}-X");
+        let x = class(name.clone());
+        let (x1, x2) = (Lock::new(kind, x), Lock::new(kind, x));
+        {
+            let _a = x1.take(kind.how());
+            let _b = x2.take(kind.how());
+        }
+        let got = reported(std::slice::from_ref(&name));
+        if kind == Kind::RLock {
+            assert!(got.is_empty(), "AA {kind:?}: expected S, got {got:?}");
+        } else {
+            assert_eq!(got, vec![ViolationKind::RecursiveLock], "AA {kind:?}");
+        }
+    }
+}
+
+/// One case of the read/write recursion table: `steps` run in order on one thread, each a
+/// list of (lock index, how) taken nested and released.
+fn rw_case(case: &str, locks: &[usize], steps: &[&[(usize, How)]], expect_report: bool) {
+    lockdep::set_mode(Mode::Collect);
+    // Locks with the same number share a class (X1, X2 are 0, 0; Y1 is 1).
+    let names: Vec<String> = (0..=*locks.iter().max().unwrap())
+        .map(|c| format!("selftest-rw-{case}-{c}"))
+        .collect();
+    let classes: Vec<&'static LockClass> = names.iter().map(|n| class(n.clone())).collect();
+    let instances: Vec<Lock> = locks.iter().map(|&c| Lock::rw(classes[c])).collect();
+    for step in steps {
+        let mut guards = Vec::new();
+        for &(i, how) in step.iter() {
+            guards.push(instances[i].take(how));
+        }
+        while guards.pop().is_some() {}
+    }
+    let got = reported(&names);
+    assert_eq!(!got.is_empty(), expect_report, "{case}: got {got:?}");
+}
+
+use How::{Read as R, ReadRecursive as RR, Write as W};
+
+#[test]
+fn rlock_aa1_recursive_read_on_the_same_lock() {
+    rw_case("rlock_AA1", &[0], &[&[(0, RR), (0, RR)]], false);
+}
+
+#[test]
+fn rlock_aa1b_recursive_read_same_class() {
+    rw_case("rlock_AA1B", &[0, 0], &[&[(0, RR), (1, RR)]], false);
+}
+
+#[test]
+fn rsem_aa1_non_recursive_reads_are_reported() {
+    rw_case("rsem_AA1B", &[0, 0], &[&[(0, R), (1, R)]], true);
+}
+
+#[test]
+fn rlock_aa2_and_rsem_aa2_read_then_write() {
+    rw_case("rlock_AA2", &[0, 0], &[&[(0, RR), (1, W)]], true);
+    rw_case("rsem_AA2", &[0, 0], &[&[(0, R), (1, W)]], true);
+}
+
+#[test]
+fn rlock_aa3_and_rsem_aa3_write_then_read() {
+    rw_case("rlock_AA3", &[0, 0], &[&[(0, W), (1, RR)]], true);
+    rw_case("rsem_AA3", &[0, 0], &[&[(0, W), (1, R)]], true);
+}
+
+#[test]
+fn abba_with_readers() {
+    // X = 0 (rwlock), Y = 1; "mutex" Y is taken for write.
+    rw_case(
+        "rlock_ABBA1",
+        &[0, 1],
+        &[&[(0, RR), (1, W)], &[(1, W), (0, W)]],
+        true,
+    );
+    rw_case(
+        "rwsem_ABBA1",
+        &[0, 1],
+        &[&[(0, R), (1, W)], &[(1, W), (0, W)]],
+        true,
+    );
+    rw_case(
+        "rlock_ABBA2",
+        &[0, 1],
+        &[&[(0, RR), (1, W)], &[(1, W), (0, RR)]],
+        false,
+    );
+    rw_case(
+        "rwsem_ABBA2",
+        &[0, 1],
+        &[&[(0, R), (1, W)], &[(1, W), (0, R)]],
+        true,
+    );
+    rw_case(
+        "rlock_ABBA3",
+        &[0, 1],
+        &[&[(0, W), (1, W)], &[(1, W), (0, W)]],
+        true,
+    );
+}
+
+#[test]
+fn rlock_chaincache_abba1_read_chain_does_not_hide_write_chain() {
+    rw_case(
+        "rlock_chaincache_ABBA1",
+        &[0, 1],
+        &[&[(0, RR), (1, W)], &[(1, W), (0, RR)], &[(1, W), (0, W)]],
+        true,
+    );
+}
+
+/// The 3-lock recursive-read cycles, each in all six orders of its three steps.
+fn three_lock_cycle(case: &str, e: [[(usize, How); 2]; 3], expect_report: bool) {
+    const ORDERS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for order in ORDERS {
+        let name = format!("{case}_{}{}{}", order[0] + 1, order[1] + 1, order[2] + 1);
+        let steps: Vec<&[(usize, How)]> = order.iter().map(|&i| &e[i][..]).collect();
+        rw_case(&name, &[0, 1, 2], &steps, expect_report);
+    }
+}
+
+#[test]
+fn w1r2_w2r3_w3r1_is_a_deadlock() {
+    three_lock_cycle(
+        "W1R2_W2R3_W3R1",
+        [[(0, W), (1, RR)], [(1, W), (2, RR)], [(2, W), (0, RR)]],
+        true,
+    );
+}
+
+#[test]
+fn w1w2_r2r3_w3r1_is_a_deadlock() {
+    three_lock_cycle(
+        "W1W2_R2R3_W3R1",
+        [[(0, W), (1, W)], [(1, RR), (2, RR)], [(2, W), (0, RR)]],
+        true,
+    );
+}
+
+#[test]
+fn w1r2_r2r3_w3w1_is_not_a_strong_cycle() {
+    three_lock_cycle(
+        "W1W2_R2R3_R3W1",
+        [[(0, W), (1, RR)], [(1, RR), (2, RR)], [(2, W), (0, W)]],
+        false,
+    );
+}
+
+#[test]
+fn w1w2_r2r3_r3w1_is_not_a_strong_cycle() {
+    three_lock_cycle(
+        "W1R2_R2R3_W3W1",
+        [[(0, W), (1, W)], [(1, RR), (2, RR)], [(2, RR), (0, W)]],
+        false,
+    );
+}
+
+#[test]
+fn trylock_is_never_reported_but_is_held() {
+    lockdep::set_mode(Mode::Collect);
+    let (a, b) = (
+        Mutex::with_class((), class("selftest-try-A".into())),
+        Mutex::with_class((), class("selftest-try-B".into())),
+    );
+    drop((a.lock(), b.lock())); // A → B
+    {
+        let _b = b.lock();
+        let _a = a.try_lock().expect("free"); // B → A by a trylock: not validated
+    }
+    let names = ["selftest-try-A".to_owned(), "selftest-try-B".to_owned()];
+    assert!(reported(&names).is_empty());
+    // But what a try-lock took is held: taking C under it records A → C.
+    let c = Mutex::with_class((), class("selftest-try-C".into()));
+    {
+        let _a = a.try_lock().unwrap();
+        let _c = c.lock(); // A → C
+    }
+    {
+        let _c = c.lock();
+        let _a = a.lock(); // C → A closes A → C → A
+    }
+    assert_eq!(
+        reported(&["selftest-try-C".to_owned()]),
+        vec![ViolationKind::CircularDependency]
+    );
+}
