@@ -1,0 +1,131 @@
+//! What CI sees from a whole process: the report at exit, `LOCKDEP_REPORT_DIR`, `LOCKDEP_MODE`.
+//! Each case re-runs this test binary as a child that provokes one ABBA (the `child_abba`
+//! test, which does nothing unless `LOCKDEP_TEST_CHILD` is set).
+#![cfg(feature = "enabled")]
+
+use lockdep::{LockClass, Mutex};
+use std::process::{Command, Output};
+
+const CHILD: &str = "LOCKDEP_TEST_CHILD";
+
+static A: LockClass = LockClass::new("exit-A");
+static B: LockClass = LockClass::new("exit-B");
+
+#[test]
+fn child_abba() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (a, b) = (Mutex::with_class((), &A), Mutex::with_class((), &B));
+    drop((a.lock(), b.lock()));
+    let _b = b.lock();
+    let _a = a.lock();
+}
+
+fn run_child(envs: &[(&str, &str)]) -> Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_abba", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env_remove("LOCKDEP_MODE")
+        .env_remove("LOCKDEP_REPORT_DIR")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run the child")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn violations_left_at_exit_are_printed() {
+    let out = run_child(&[("LOCKDEP_MODE", "collect")]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("lockdep: 1 violation(s) recorded"), "{err}");
+    assert!(
+        err.contains("WARNING: possible circular locking dependency detected"),
+        "{err}"
+    );
+}
+
+#[test]
+fn report_dir_gets_one_json_file_per_process() {
+    let dir = std::env::temp_dir().join(format!("lockdep-exit-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = run_child(&[
+        ("LOCKDEP_MODE", "collect"),
+        ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
+    ]);
+    assert!(out.status.success());
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        name.starts_with("lockdep-") && name.ends_with(".json"),
+        "{name}"
+    );
+    let json = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        json.contains("\"violations\":[{\"kind\":\"circular_dependency\""),
+        "{json}"
+    );
+    assert!(json.contains("\"graph\":{\"classes\":["), "{json}");
+    assert!(json.contains("\"name\":\"exit-A\""), "{json}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unwritable_report_dir_is_a_warning() {
+    let out = run_child(&[
+        ("LOCKDEP_MODE", "collect"),
+        ("LOCKDEP_REPORT_DIR", "/proc/lockdep-cannot-be-here"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let warnings: Vec<_> = err
+        .lines()
+        .filter(|l| l.starts_with("lockdep: cannot write the report to LOCKDEP_REPORT_DIR"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+}
+
+#[test]
+fn unknown_mode_is_a_warning_and_means_warn() {
+    let out = run_child(&[("LOCKDEP_MODE", "loud")]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    let warnings: Vec<_> = err
+        .lines()
+        .filter(|l| l.contains("unknown LOCKDEP_MODE=\"loud\""))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    // Warn prints at the acquisition, and the exit report again.
+    assert_eq!(
+        err.matches("WARNING: possible circular locking dependency detected")
+            .count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn panic_mode_fails_the_run() {
+    let out = run_child(&[("LOCKDEP_MODE", "panic")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("lockdep: possible circular locking dependency detected"),
+        "{err}"
+    );
+}
+
+#[test]
+fn off_mode_records_nothing() {
+    let out = run_child(&[("LOCKDEP_MODE", "off")]);
+    assert!(out.status.success());
+    assert!(!stderr(&out).contains("WARNING"), "{}", stderr(&out));
+}
