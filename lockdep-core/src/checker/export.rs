@@ -120,6 +120,8 @@ pub(crate) fn violation_json(v: &Violation) -> String {
 
 /// The whole dependency graph as JSON: `{"classes":[…],"edges":[…]}`.
 pub(crate) fn graph_json() -> String {
+    // ALLOC is always a node of the graph, even before anything allocated under a lock.
+    registry::alloc_class();
     let mut out = String::from("{\"classes\":[");
     for id in 1..=registry::count() {
         if id > 1 {
@@ -168,6 +170,7 @@ fn dot_node(out: &mut String, class: ClassId) {
 
 /// The whole graph as Graphviz DOT.
 pub(crate) fn graph_dot() -> String {
+    registry::alloc_class();
     let mut out = String::from("digraph lockdep {\n");
     for id in 1..=registry::count() {
         dot_node(&mut out, id);

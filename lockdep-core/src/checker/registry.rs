@@ -15,7 +15,7 @@ use crate::LockClass;
 pub(crate) type ClassId = u32;
 
 /// The kernel's `MAX_LOCKDEP_KEYS` analogue.
-pub(crate) const MAX_CLASSES: usize = 1 << 16;
+pub(crate) const MAX_CLASSES: usize = 1 << 18;
 /// Nesting subclasses per class, as the kernel's `MAX_LOCKDEP_SUBCLASSES`.
 pub(crate) const MAX_SUBCLASSES: u32 = 8;
 const CHUNK: usize = 1024;
