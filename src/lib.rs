@@ -27,6 +27,12 @@ pub use lockdep_core::{
     WaitTimeoutResult,
 };
 
+/// Sizes of the checker's tables (classes, dependencies, chains, graph bytes), for benchmarks
+/// and tests. Not a stable API.
+#[cfg(feature = "enabled")]
+#[doc(hidden)]
+pub use lockdep_core::{__stats, Stats};
+
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
 pub mod mempool {
     pub use lockdep_mempool::*;
