@@ -5,16 +5,11 @@
 use lockdep::{LockClass, Mode, Mutex, ViolationKind};
 use std::process::Command;
 
+mod common;
+use common::kinds;
+
 #[global_allocator]
 static ALLOCATOR: lockdep::TrackingAllocator = lockdep::TrackingAllocator;
-
-fn kinds(name: &str) -> Vec<ViolationKind> {
-    lockdep::violations()
-        .iter()
-        .filter(|v| v.involves(name))
-        .map(|v| v.kind())
-        .collect()
-}
 
 static LEAKY: LockClass = LockClass::new("faults-leaky");
 static AFTER_LEAK: LockClass = LockClass::new("faults-after-leak");

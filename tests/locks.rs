@@ -2,22 +2,13 @@
 //! annotations and condition variables.
 #![cfg(feature = "enabled")]
 
-use lockdep::{Condvar, LockClass, Mode, Mutex, RwLock, ViolationKind};
+use lockdep::{Condvar, Mode, Mutex, RwLock, ViolationKind};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-fn class(name: &str) -> &'static LockClass {
-    LockClass::leak(name.to_owned())
-}
-
-fn kinds(name: &str) -> Vec<ViolationKind> {
-    lockdep::violations()
-        .iter()
-        .filter(|v| v.involves(name))
-        .map(|v| v.kind())
-        .collect()
-}
+mod common;
+use common::{class, kinds};
 
 #[test]
 fn inversion_seen_on_different_threads_at_different_times() {

@@ -5,25 +5,15 @@
 #![cfg(feature = "enabled")]
 
 use lockdep::mempool::Mempool;
-use lockdep::{LockClass, Mode, Mutex, ViolationKind};
+use lockdep::{Mode, Mutex, ViolationKind};
 use std::sync::Arc;
 use std::thread;
 
+mod common;
+use common::{class, kinds};
+
 fn setup() {
     lockdep::set_mode(Mode::Collect);
-}
-
-fn class(name: &str) -> &'static LockClass {
-    LockClass::leak(name.to_owned())
-}
-
-/// Kinds of the recorded violations that involve `name`.
-fn kinds(name: &str) -> Vec<ViolationKind> {
-    lockdep::violations()
-        .iter()
-        .filter(|v| v.involves(name))
-        .map(|v| v.kind())
-        .collect()
 }
 
 fn livelocks(pool: &str, lock: &str) -> usize {

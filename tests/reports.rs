@@ -1,18 +1,10 @@
 //! The report shapes: kernel-style text, JSON and DOT.
 #![cfg(feature = "enabled")]
 
-use lockdep::{LockClass, Mode, Mutex, ViolationKind};
+use lockdep::{Mode, Mutex, ViolationKind};
 
-fn class(name: &str) -> &'static LockClass {
-    LockClass::leak(name.to_owned())
-}
-
-fn find(name: &str) -> lockdep::Violation {
-    lockdep::violations()
-        .into_iter()
-        .find(|v| v.involves(name))
-        .unwrap_or_else(|| panic!("no violation involving {name}"))
-}
+mod common;
+use common::{class, find};
 
 /// A minimal JSON well-formedness check: balanced brackets outside strings, valid escapes.
 fn assert_json(s: &str) {

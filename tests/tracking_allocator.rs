@@ -6,20 +6,15 @@
 use lockdep::mempool::Mempool;
 use lockdep::{LockClass, Mode, Mutex, ViolationKind};
 
+mod common;
+use common::kinds;
+
 #[global_allocator]
 static ALLOCATOR: lockdep::TrackingAllocator = lockdep::TrackingAllocator;
 
 static LRU: LockClass = LockClass::new("ta-lru");
 static JOURNAL: LockClass = LockClass::new("ta-journal");
 static CLEAN: LockClass = LockClass::new("ta-clean");
-
-fn kinds(name: &str) -> Vec<ViolationKind> {
-    lockdep::violations()
-        .iter()
-        .filter(|v| v.involves(name))
-        .map(|v| v.kind())
-        .collect()
-}
 
 #[test]
 fn vec_growing_under_a_lock_taken_in_reclaim() {
