@@ -40,6 +40,8 @@ impl Access {
 pub(crate) struct HeldLock {
     pub class: ClassId,
     pub read: Access,
+    /// Acquired without recording dependencies on the entries below: a try-lock, or a
+    /// recursive acquisition whose lower entry of the same class was released first.
     pub trylock: bool,
     /// Number of elements of one pool held (pool entries collapse into one).
     pub count: u16,
@@ -261,9 +263,16 @@ impl ThreadState {
             self.depth.set(idx);
             return;
         }
+        let removed = self.stack[idx + 1].get().class;
         self.depth.set(idx);
         for i in idx + 1..d {
-            let held = self.stack[i + 1].get();
+            let mut held = self.stack[i + 1].get();
+            // An entry of the same class above the removed one was a recursive acquisition,
+            // which recorded no dependency: marked like a try-lock, so that later validations
+            // do not stop at it once the lower entry, which told them so, is gone.
+            if held.class == removed {
+                held.trylock = true;
+            }
             self.push(held);
         }
     }
