@@ -163,13 +163,18 @@ fn render_cycle(
     if v.kind() == ViolationKind::MempoolLivelock {
         render_livelock_scenario(out, ring);
     } else {
-        render_deadlock_scenario(out, holding, ring);
+        render_deadlock_scenario(out, trying, holding, ring);
     }
 }
 
 /// The CPU table: for a two-class cycle exactly the kernel's; for longer cycles one column per
 /// thread, each holding one class of the cycle and wanting the next.
-fn render_deadlock_scenario(out: &mut String, holding: &LockDesc, ring: &[Link]) {
+fn render_deadlock_scenario(
+    out: &mut String,
+    trying: &LockDesc,
+    holding: &LockDesc,
+    ring: &[Link],
+) {
     let classes: Vec<ClassId> = ring.iter().map(|l| l.to).collect(); // c0 = trying … ck = holding
     if classes.len() > 2 {
         out.push_str(" Chain exists of:\n   ");
@@ -195,9 +200,12 @@ fn render_deadlock_scenario(out: &mut String, holding: &LockDesc, ring: &[Link])
         }
     };
     // Thread t's second acquisition is the dependency ring[t]; whether it is a recursive read
-    // is known. How the first lock is held is known for the reporting thread only.
+    // is known. How the locks are taken is known exactly for the reporting thread only
+    // (`rlock(X)` for a `read()` too, as the kernel prints a read acquisition).
     let wanted = |t: usize| {
-        if ring[t].recursive {
+        if t == 0 {
+            trying.read
+        } else if ring[t].recursive {
             Access::RecursiveRead
         } else {
             Access::Write

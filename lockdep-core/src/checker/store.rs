@@ -55,14 +55,17 @@ pub(crate) fn record(data: ViolationData) {
     };
     // Panicking is for the acquisition that closes a cycle; thread exit and pool teardown
     // only warn (a panic there could abort the process), and so does an allocation through
-    // `TrackingAllocator`: unwinding out of a global allocator is undefined behaviour.
+    // `TrackingAllocator`: unwinding out of a global allocator is undefined behaviour. So does
+    // an acquisition in a destructor run by unwinding: a panic while panicking aborts the
+    // process, exit report and test harness included.
     let acquisition = matches!(
         violation.kind(),
         ViolationKind::CircularDependency
             | ViolationKind::RecursiveLock
             | ViolationKind::MempoolLivelock
             | ViolationKind::PoolRecursion
-    ) && !violation.data().is_from_global_allocator();
+    ) && !violation.data().is_from_global_allocator()
+        && !std::thread::panicking();
     match mode {
         Mode::Panic if acquisition => panic!("lockdep: {}\n{violation}", violation.headline()),
         Mode::Panic | Mode::Warn => eprintln!("{violation}"),
