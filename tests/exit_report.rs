@@ -4,7 +4,7 @@
 #![cfg(feature = "enabled")]
 
 use lockdep::{LockClass, Mutex};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 const CHILD: &str = "LOCKDEP_TEST_CHILD";
 
@@ -22,15 +22,44 @@ fn child_abba() {
     let _a = a.lock();
 }
 
-fn run_child(envs: &[(&str, &str)]) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_abba", "--nocapture", "--test-threads=1"])
+/// Takes two locks in one order only: nothing to report.
+#[test]
+fn child_quiet() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (a, b) = (Mutex::with_class((), &QA), Mutex::with_class((), &QB));
+    drop((a.lock(), b.lock()));
+}
+
+static QA: LockClass = LockClass::new("exit-quiet-A");
+static QB: LockClass = LockClass::new("exit-quiet-B");
+
+/// Runs the test `child` of this binary as a child process; its pid and output.
+fn run(child: &str, envs: &[(&str, &str)]) -> (u32, Output) {
+    let process = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", child, "--nocapture", "--test-threads=1"])
         .env(CHILD, "1")
         .env_remove("LOCKDEP_MODE")
         .env_remove("LOCKDEP_REPORT_DIR")
         .envs(envs.iter().copied())
-        .output()
-        .expect("run the child")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the child");
+    let pid = process.id();
+    (pid, process.wait_with_output().expect("child output"))
+}
+
+fn run_child(envs: &[(&str, &str)]) -> Output {
+    run("child_abba", envs).1
+}
+
+/// A fresh directory for one test's reports.
+fn report_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockdep-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }
 
 fn stderr(out: &Output) -> String {
@@ -51,12 +80,14 @@ fn violations_left_at_exit_are_printed() {
 
 #[test]
 fn report_dir_gets_one_json_file_per_process() {
-    let dir = std::env::temp_dir().join(format!("lockdep-exit-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = run_child(&[
-        ("LOCKDEP_MODE", "collect"),
-        ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
-    ]);
+    let dir = report_dir("exit-test");
+    let (pid, out) = run(
+        "child_abba",
+        &[
+            ("LOCKDEP_MODE", "collect"),
+            ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
+        ],
+    );
     assert!(out.status.success());
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -64,10 +95,7 @@ fn report_dir_gets_one_json_file_per_process() {
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
-    assert!(
-        name.starts_with("lockdep-") && name.ends_with(".json"),
-        "{name}"
-    );
+    assert_eq!(name, format!("lockdep-{pid}.json"));
     let json = std::fs::read_to_string(&files[0]).unwrap();
     assert!(
         json.contains("\"violations\":[{\"kind\":\"circular_dependency\""),
@@ -75,6 +103,7 @@ fn report_dir_gets_one_json_file_per_process() {
     );
     assert!(json.contains("\"graph\":{\"classes\":["), "{json}");
     assert!(json.contains("\"name\":\"exit-A\""), "{json}");
+    assert!(json.starts_with(&format!("{{\"pid\":{pid},")), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -91,6 +120,8 @@ fn unwritable_report_dir_is_a_warning() {
         .filter(|l| l.starts_with("lockdep: cannot write the report to LOCKDEP_REPORT_DIR"))
         .collect();
     assert_eq!(warnings.len(), 1, "{err}");
+    // The text report is printed all the same.
+    assert!(err.contains("lockdep: 1 violation(s) recorded"), "{err}");
 }
 
 #[test]
@@ -128,4 +159,38 @@ fn off_mode_records_nothing() {
     let out = run_child(&[("LOCKDEP_MODE", "off")]);
     assert!(out.status.success());
     assert!(!stderr(&out).contains("WARNING"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_default_mode_is_warn() {
+    let out = run_child(&[]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    // Printed at the acquisition, and again at exit.
+    assert_eq!(
+        err.matches("WARNING: possible circular locking dependency detected")
+            .count(),
+        2,
+        "{err}"
+    );
+    assert!(!err.contains("LOCKDEP_MODE"), "{err}");
+}
+
+#[test]
+fn a_clean_run_prints_nothing_but_still_writes_its_json() {
+    let dir = report_dir("exit-quiet");
+    let (pid, out) = run(
+        "child_quiet",
+        &[("LOCKDEP_REPORT_DIR", dir.to_str().unwrap())],
+    );
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(!err.contains("lockdep"), "{err}");
+    let json = std::fs::read_to_string(dir.join(format!("lockdep-{pid}.json"))).unwrap();
+    assert!(
+        json.starts_with(&format!("{{\"pid\":{pid},\"violations\":[],\"graph\":")),
+        "{json}"
+    );
+    assert!(json.contains("\"name\":\"exit-quiet-B\""), "{json}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

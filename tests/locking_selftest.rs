@@ -86,7 +86,7 @@ impl Lock {
     }
 }
 
-/// Violations recorded for classes whose names start with `prefix`.
+/// Kinds of the violations recorded about any of the classes `names`.
 fn reported(names: &[String]) -> Vec<ViolationKind> {
     lockdep::violations()
         .iter()
@@ -102,62 +102,84 @@ fn lock_unlock_2(x: &Lock, y: &Lock, how: How) {
 }
 
 /// Runs a family of `LOCK_UNLOCK_2` pairs over classes `A..` for every lock kind and checks
-/// the main table's outcome: F for all kinds but rlock, which is S.
-fn main_table(family: &str, pairs: &[(usize, usize)]) {
+/// the main table's outcome: F for all kinds but rlock, which is S. Run twice: all pairs on
+/// one thread, as the kernel does, and each pair on a thread of its own, one after another
+/// (the graph is global: who took the locks does not matter).
+fn main_table(family: &str, pairs: &[(usize, usize)], cycle: &[usize]) {
     lockdep::set_mode(Mode::Collect);
     let n = pairs.iter().map(|&(a, b)| a.max(b)).max().unwrap() + 1;
-    for kind in ALL_KINDS {
-        let names: Vec<String> = (0..n)
-            .map(|i| format!("selftest-{family}-{kind:?}-{}", (b'A' + i as u8) as char))
-            .collect();
-        let locks: Vec<Lock> = names
-            .iter()
-            .map(|name| Lock::new(kind, class(name.clone())))
-            .collect();
-        for &(x, y) in pairs {
-            lock_unlock_2(&locks[x], &locks[y], kind.how());
-        }
-        let got = reported(&names);
-        if kind == Kind::RLock {
-            assert!(got.is_empty(), "{family} {kind:?}: expected S, got {got:?}");
-        } else {
-            assert_eq!(
-                got,
-                vec![ViolationKind::CircularDependency],
-                "{family} {kind:?}: expected F"
-            );
+    for threaded in [false, true] {
+        for kind in ALL_KINDS {
+            let names: Vec<String> = (0..n)
+                .map(|i| {
+                    let letter = (b'A' + i as u8) as char;
+                    format!("selftest-{family}-{kind:?}-threaded={threaded}-{letter}")
+                })
+                .collect();
+            let locks: Vec<Lock> = names
+                .iter()
+                .map(|name| Lock::new(kind, class(name.clone())))
+                .collect();
+            for &(x, y) in pairs {
+                let (x, y) = (&locks[x], &locks[y]);
+                if threaded {
+                    std::thread::scope(|s| {
+                        s.spawn(|| lock_unlock_2(x, y, kind.how()));
+                    });
+                } else {
+                    lock_unlock_2(x, y, kind.how());
+                }
+            }
+            let got = reported(&names);
+            let case = format!("{family} {kind:?} threaded={threaded}");
+            if kind == Kind::RLock {
+                assert!(got.is_empty(), "{case}: expected S, got {got:?}");
+            } else {
+                assert_eq!(got, vec![ViolationKind::CircularDependency], "{case}: F");
+                // The report names exactly the classes of the cycle.
+                let v = lockdep::violations()
+                    .into_iter()
+                    .find(|v| v.involves(&names[cycle[0]]))
+                    .unwrap();
+                let mut on_cycle = v.classes();
+                on_cycle.sort_unstable();
+                let mut expected: Vec<&str> = cycle.iter().map(|&i| names[i].as_str()).collect();
+                expected.sort_unstable();
+                assert_eq!(on_cycle, expected, "{case}");
+            }
         }
     }
 }
 
 #[test]
 fn abba() {
-    main_table("ABBA", &[(0, 1), (1, 0)]);
+    main_table("ABBA", &[(0, 1), (1, 0)], &[0, 1]);
 }
 
 #[test]
 fn abbcca() {
-    main_table("ABBCCA", &[(0, 1), (1, 2), (2, 0)]);
+    main_table("ABBCCA", &[(0, 1), (1, 2), (2, 0)], &[0, 1, 2]);
 }
 
 #[test]
 fn abcabc() {
-    main_table("ABCABC", &[(0, 1), (2, 0), (1, 2)]);
+    main_table("ABCABC", &[(0, 1), (2, 0), (1, 2)], &[0, 1, 2]);
 }
 
 #[test]
 fn abbccdda() {
-    main_table("ABBCCDDA", &[(0, 1), (1, 2), (2, 3), (3, 0)]);
+    main_table("ABBCCDDA", &[(0, 1), (1, 2), (2, 3), (3, 0)], &[0, 1, 2, 3]);
 }
 
 #[test]
 fn abcdbdda() {
-    main_table("ABCDBDDA", &[(0, 1), (2, 3), (1, 3), (3, 0)]);
+    // C → D is not on the cycle D → A → B → D.
+    main_table("ABCDBDDA", &[(0, 1), (2, 3), (1, 3), (3, 0)], &[0, 1, 3]);
 }
 
 #[test]
 fn abcdbcda() {
-    main_table("ABCDBCDA", &[(0, 1), (2, 3), (1, 2), (3, 0)]);
+    main_table("ABCDBCDA", &[(0, 1), (2, 3), (1, 2), (3, 0)], &[0, 1, 2, 3]);
 }
 
 #[test]
@@ -182,15 +204,31 @@ fn aa_same_class_different_instances() {
 }
 
 /// One case of the read/write recursion table: `steps` run in order on one thread, each a
-/// list of (lock index, how) taken nested and released.
-fn rw_case(case: &str, locks: &[usize], steps: &[&[(usize, How)]], expect_report: bool) {
+/// list of (lock index, how) taken nested and released. `locks[i]` is the class number of
+/// instance `i` (instances with the same number share a class: X1, X2 are 0, 0; Y1 is 1);
+/// classes listed in `mutexes` are mutexes, the others rwlocks.
+fn rw_case_with(
+    case: &str,
+    locks: &[usize],
+    mutexes: &[usize],
+    steps: &[&[(usize, How)]],
+    expect_report: bool,
+) {
     lockdep::set_mode(Mode::Collect);
-    // Locks with the same number share a class (X1, X2 are 0, 0; Y1 is 1).
     let names: Vec<String> = (0..=*locks.iter().max().unwrap())
         .map(|c| format!("selftest-rw-{case}-{c}"))
         .collect();
     let classes: Vec<&'static LockClass> = names.iter().map(|n| class(n.clone())).collect();
-    let instances: Vec<Lock> = locks.iter().map(|&c| Lock::rw(classes[c])).collect();
+    let instances: Vec<Lock> = locks
+        .iter()
+        .map(|&c| {
+            if mutexes.contains(&c) {
+                Lock::new(Kind::Mutex, classes[c])
+            } else {
+                Lock::rw(classes[c])
+            }
+        })
+        .collect();
     for step in steps {
         let mut guards = Vec::new();
         for &(i, how) in step.iter() {
@@ -199,7 +237,16 @@ fn rw_case(case: &str, locks: &[usize], steps: &[&[(usize, How)]], expect_report
         while guards.pop().is_some() {}
     }
     let got = reported(&names);
-    assert_eq!(!got.is_empty(), expect_report, "{case}: got {got:?}");
+    if expect_report {
+        assert_eq!(got.len(), 1, "{case}: expected one report, got {got:?}");
+    } else {
+        assert!(got.is_empty(), "{case}: expected no report, got {got:?}");
+    }
+}
+
+/// [`rw_case_with`] where every lock is an rwlock.
+fn rw_case(case: &str, locks: &[usize], steps: &[&[(usize, How)]], expect_report: bool) {
+    rw_case_with(case, locks, &[], steps, expect_report);
 }
 
 use How::{Read as R, ReadRecursive as RR, Write as W};
@@ -215,8 +262,26 @@ fn rlock_aa1b_recursive_read_same_class() {
 }
 
 #[test]
-fn rsem_aa1_non_recursive_reads_are_reported() {
+fn rsem_aa1_non_recursive_read_twice_on_the_same_lock() {
+    // Would deadlock behind a writer queued between the two reads.
+    rw_case("rsem_AA1", &[0], &[&[(0, R), (0, R)]], true);
+    assert_eq!(
+        reported(&["selftest-rw-rsem_AA1-0".to_owned()]),
+        vec![ViolationKind::RecursiveLock]
+    );
+}
+
+#[test]
+fn rsem_aa1b_non_recursive_reads_same_class() {
     rw_case("rsem_AA1B", &[0, 0], &[&[(0, R), (1, R)]], true);
+}
+
+#[test]
+fn recursive_read_on_a_non_recursive_read_is_fine() {
+    // The second reader never waits behind a queued writer (parking_lot `read_recursive`).
+    rw_case("rsem_then_rlock", &[0, 0], &[&[(0, R), (1, RR)]], false);
+    // But a non-recursive read under a recursive one does wait: reported.
+    rw_case("rlock_then_rsem", &[0, 0], &[&[(0, RR), (1, R)]], true);
 }
 
 #[test]
@@ -231,39 +296,60 @@ fn rlock_aa3_and_rsem_aa3_write_then_read() {
     rw_case("rsem_AA3", &[0, 0], &[&[(0, W), (1, R)]], true);
 }
 
+// The ABBA cases of the recursion table: X (class 0) an rwlock, Y (class 1) a mutex
+// (`How::Lock`), as in the kernel (rlock_* use rwlock_t, rwsem_* rw_semaphore + mutex).
+use How::Lock as M;
+
 #[test]
-fn abba_with_readers() {
-    // X = 0 (rwlock), Y = 1; "mutex" Y is taken for write.
-    rw_case(
-        "rlock_ABBA1",
-        &[0, 1],
-        &[&[(0, RR), (1, W)], &[(1, W), (0, W)]],
-        true,
-    );
-    rw_case(
-        "rwsem_ABBA1",
-        &[0, 1],
-        &[&[(0, R), (1, W)], &[(1, W), (0, W)]],
-        true,
-    );
-    rw_case(
-        "rlock_ABBA2",
-        &[0, 1],
-        &[&[(0, RR), (1, W)], &[(1, W), (0, RR)]],
-        false,
-    );
-    rw_case(
-        "rwsem_ABBA2",
-        &[0, 1],
-        &[&[(0, R), (1, W)], &[(1, W), (0, R)]],
-        true,
-    );
-    rw_case(
-        "rlock_ABBA3",
-        &[0, 1],
-        &[&[(0, W), (1, W)], &[(1, W), (0, W)]],
-        true,
-    );
+fn rlock_abba1_read_then_write_is_a_deadlock() {
+    // RL(X1); L(Y1)   then   L(Y1); WL(X1)
+    let steps: &[&[(usize, How)]] = &[&[(0, RR), (1, M)], &[(1, M), (0, W)]];
+    rw_case_with("rlock_ABBA1", &[0, 1], &[1], steps, true);
+}
+
+#[test]
+fn rwsem_abba1_read_then_write_is_a_deadlock() {
+    let steps: &[&[(usize, How)]] = &[&[(0, R), (1, M)], &[(1, M), (0, W)]];
+    rw_case_with("rwsem_ABBA1", &[0, 1], &[1], steps, true);
+}
+
+#[test]
+fn rlock_abba2_recursive_reads_on_both_sides_are_fine() {
+    // RL(X1); L(Y1)   then   L(Y1); RL(X1)
+    let steps: &[&[(usize, How)]] = &[&[(0, RR), (1, M)], &[(1, M), (0, RR)]];
+    rw_case_with("rlock_ABBA2", &[0, 1], &[1], steps, false);
+}
+
+#[test]
+fn rwsem_abba2_non_recursive_reads_are_a_deadlock() {
+    let steps: &[&[(usize, How)]] = &[&[(0, R), (1, M)], &[(1, M), (0, R)]];
+    rw_case_with("rwsem_ABBA2", &[0, 1], &[1], steps, true);
+}
+
+#[test]
+fn rlock_abba3_and_rwsem_abba3_writes_are_a_deadlock() {
+    let steps: &[&[(usize, How)]] = &[&[(0, W), (1, M)], &[(1, M), (0, W)]];
+    rw_case_with("rlock_ABBA3", &[0, 1], &[1], steps, true);
+    rw_case_with("rwsem_ABBA3", &[0, 1], &[1], steps, true);
+}
+
+#[test]
+fn abba_between_two_rwlocks_follows_the_same_rules() {
+    // Both X and Y rwlocks, Y taken for write: the outcomes do not depend on Y's type.
+    let cases: [(&str, How, How, bool); 4] = [
+        ("rw2_ABBA1", RR, W, true),
+        ("rw2_ABBA2", RR, RR, false),
+        ("rw2_rsem_ABBA2", R, R, true),
+        ("rw2_ABBA3", W, W, true),
+    ];
+    for (case, first, second, expect) in cases {
+        rw_case(
+            case,
+            &[0, 1],
+            &[&[(0, first), (1, W)], &[(1, W), (0, second)]],
+            expect,
+        );
+    }
 }
 
 #[test]
@@ -272,6 +358,19 @@ fn rlock_chaincache_abba1_read_chain_does_not_hide_write_chain() {
         "rlock_chaincache_ABBA1",
         &[0, 1],
         &[&[(0, RR), (1, W)], &[(1, W), (0, RR)], &[(1, W), (0, W)]],
+        true,
+    );
+    // The same with Y a mutex, as in the kernel.
+    let steps: &[&[(usize, How)]] = &[&[(0, RR), (1, M)], &[(1, M), (0, RR)], &[(1, M), (0, W)]];
+    rw_case_with("rlock_chaincache_ABBA1_mutex", &[0, 1], &[1], steps, true);
+    // And the other way round: a write chain validated first does not hide the read chain's
+    // (harmless) outcome either: RL after WL of the same chain adds nothing wrong.
+    let steps: &[&[(usize, How)]] = &[&[(1, M), (0, W)], &[(1, M), (0, RR)], &[(0, RR), (1, M)]];
+    rw_case_with(
+        "rlock_chaincache_ABBA1_reversed",
+        &[0, 1],
+        &[1],
+        steps,
         true,
     );
 }

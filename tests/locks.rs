@@ -312,3 +312,304 @@ fn guards_drop_on_panic_and_the_thread_keeps_validating() {
         vec![ViolationKind::CircularDependency]
     );
 }
+
+#[test]
+fn a_try_lock_on_top_is_a_source_too() {
+    lockdep::set_mode(Mode::Collect);
+    let (a, b, c) = (
+        Mutex::with_class((), class("locks-trysrc-A")),
+        Mutex::with_class((), class("locks-trysrc-B")),
+        Mutex::with_class((), class("locks-trysrc-C")),
+    );
+    {
+        let _b = b.lock();
+        let _a = a.try_lock().unwrap(); // no B → A: a try-lock adds no incoming dependency
+        let _c = c.lock(); // A → C, and B → C (the entry below a try-lock is a source too)
+    }
+    assert!(kinds("locks-trysrc-C").is_empty());
+    {
+        let _c = c.lock();
+        let _b = b.lock(); // C → B closes B → C: only the direct dependency makes that a cycle
+    }
+    assert_eq!(
+        kinds("locks-trysrc-B"),
+        vec![ViolationKind::CircularDependency]
+    );
+    assert!(!lockdep::violations()
+        .iter()
+        .any(|v| v.involves("locks-trysrc-B") && v.involves("locks-trysrc-A")));
+}
+
+#[test]
+fn try_locks_of_a_held_class_are_not_recursive_locking() {
+    lockdep::set_mode(Mode::Collect);
+    let x = class("locks-tryaa-X");
+    let (x1, x2) = (Mutex::with_class((), x), Mutex::with_class((), x));
+    {
+        let _x1 = x1.lock();
+        let _x2 = x2.try_lock().expect("another instance: free");
+        assert!(x1.try_lock().is_none()); // the same instance: fails, as parking_lot's does
+    }
+    let r = class("locks-tryaa-R");
+    let (r1, r2) = (RwLock::with_class((), r), RwLock::with_class((), r));
+    {
+        let _w = r1.write();
+        let _w2 = r2.try_write().expect("free");
+        let r3 = RwLock::with_class((), r);
+        let _r = r3.try_read().expect("free");
+    }
+    assert!(kinds("locks-tryaa-X").is_empty());
+    assert!(kinds("locks-tryaa-R").is_empty());
+}
+
+#[test]
+fn try_lock_for_is_validated_like_lock() {
+    lockdep::set_mode(Mode::Collect);
+    let (a, b) = (
+        Mutex::with_class((), class("locks-trylockfor-A")),
+        Mutex::with_class((), class("locks-trylockfor-B")),
+    );
+    drop((a.lock(), b.lock()));
+    {
+        let _b = b.lock();
+        let _a = a.try_lock_for(Duration::from_millis(10)).expect("free");
+    }
+    assert_eq!(
+        kinds("locks-trylockfor-A"),
+        vec![ViolationKind::CircularDependency]
+    );
+}
+
+#[test]
+fn rwlock_nested_subclasses() {
+    lockdep::set_mode(Mode::Collect);
+    let dir = class("locks-rwnest");
+    let (parent, child) = (RwLock::with_class(0, dir), RwLock::with_class(1, dir));
+    {
+        let _p = parent.write();
+        let _c = child.write_nested(1);
+    }
+    {
+        let _p = parent.read();
+        let _c = child.read_nested(1);
+    }
+    assert!(kinds("locks-rwnest").is_empty());
+    {
+        let _p = parent.write();
+        let _c = child.write(); // same class, same subclass: AA
+    }
+    assert_eq!(kinds("locks-rwnest"), vec![ViolationKind::RecursiveLock]);
+}
+
+#[test]
+fn the_same_subclass_twice_is_recursive_locking() {
+    lockdep::set_mode(Mode::Collect);
+    let node = class("locks-samesub");
+    let (a, b, c) = (
+        Mutex::with_class((), node),
+        Mutex::with_class((), node),
+        Mutex::with_class((), node),
+    );
+    {
+        let _a = a.lock();
+        let _b = b.lock_nested(1);
+        let _c = c.lock_nested(1);
+    }
+    let v = common::find("locks-samesub");
+    assert_eq!(v.kind(), ViolationKind::RecursiveLock);
+    assert_eq!(v.classes(), vec!["locks-samesub/1"]);
+    assert!(v.to_string().contains("lock(locks-samesub/1);"), "{v}");
+}
+
+#[test]
+fn locks_made_at_one_site_share_a_class() {
+    lockdep::set_mode(Mode::Collect);
+    // One creation site, many instances: one class, so nesting two of them is AA...
+    // (A closure, not `map(Mutex::new)`: through a function pointer `#[track_caller]` sees
+    // the call inside core's `FnOnce` shim, and every lock made that way shares its class.)
+    #[allow(clippy::redundant_closure)]
+    let shards: Vec<Mutex<u32>> = (0..3).map(|i| Mutex::new(i)).collect();
+    let (line, column) = (line!() - 1, 50);
+    {
+        let _s0 = shards[0].lock();
+        let _s1 = shards[1].lock();
+    }
+    let name = format!("tests/locks.rs:{line}:{column}");
+    assert_eq!(
+        kinds(&name),
+        vec![ViolationKind::RecursiveLock],
+        "{:?}",
+        lockdep::violations()
+    );
+    // ...and two sites are two classes.
+    let (p, q) = (Mutex::new(()), Mutex::new(()));
+    let p_class = format!("tests/locks.rs:{}:19", line!() - 1);
+    let _p = p.lock();
+    let _q = q.lock();
+    assert!(kinds(&p_class).is_empty());
+    drop(_q);
+    drop(_p);
+    {
+        let _q = q.lock();
+        let _p = p.lock(); // Q → P closes P → Q: they are two classes, and the name is right
+    }
+    assert_eq!(kinds(&p_class), vec![ViolationKind::CircularDependency]);
+}
+
+#[test]
+fn might_lock_of_rwlocks() {
+    lockdep::set_mode(Mode::Collect);
+    let (x, y) = (
+        RwLock::with_class((), class("locks-mightrw-X")),
+        Mutex::with_class((), class("locks-mightrw-Y")),
+    );
+    {
+        let _y = y.lock();
+        x.might_lock_read(); // Y → X (non-recursive read)
+    }
+    {
+        let _x = x.read_recursive();
+        let _y = y.lock(); // X(S) → Y closes Y → X(N) → Y: a strong cycle
+    }
+    assert_eq!(
+        kinds("locks-mightrw-X"),
+        vec![ViolationKind::CircularDependency]
+    );
+    // might_lock() is a write: while reading the same class it is recursive locking.
+    let z = RwLock::with_class((), class("locks-mightrw-Z"));
+    {
+        let _z = z.read();
+        z.might_lock();
+        assert!(
+            z.try_write().is_none(),
+            "might_lock took nothing, the read is still there"
+        );
+    }
+    assert_eq!(kinds("locks-mightrw-Z"), vec![ViolationKind::RecursiveLock]);
+}
+
+#[test]
+fn the_same_inversion_on_many_threads_is_one_report() {
+    lockdep::set_mode(Mode::Collect);
+    let a = Arc::new(Mutex::with_class((), class("locks-manythreads-A")));
+    let b = Arc::new(Mutex::with_class((), class("locks-manythreads-B")));
+    drop((a.lock(), b.lock()));
+    for _ in 0..4 {
+        let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+        thread::spawn(move || {
+            let _b = b.lock();
+            let _a = a.lock();
+        })
+        .join()
+        .unwrap();
+    }
+    assert_eq!(kinds("locks-manythreads-A").len(), 1);
+}
+
+#[test]
+fn condvar_keeps_the_subclass_and_the_hold() {
+    lockdep::set_mode(Mode::Collect);
+    let node = class("locks-cvnest");
+    let (parent, child) = (Mutex::with_class((), node), Mutex::with_class(0u32, node));
+    let cv = Condvar::new();
+    let _p = parent.lock();
+    let mut c = child.lock_nested(1);
+    // Re-acquired after the wait as node/1 again: no AA with the parent.
+    assert!(cv.wait_for(&mut c, Duration::from_millis(1)).timed_out());
+    child.assert_held();
+    let deadline = std::time::Instant::now() + Duration::from_millis(1);
+    assert!(cv.wait_until(&mut c, deadline).timed_out());
+    child.assert_held();
+    parent.assert_held();
+    drop(c);
+    child.assert_not_held();
+    drop(_p);
+    assert!(kinds("locks-cvnest").is_empty());
+}
+
+#[test]
+fn condvar_wait_while_with_a_producer() {
+    lockdep::set_mode(Mode::Collect);
+    let state = Arc::new((
+        Mutex::with_class(0u32, class("locks-cvwhile")),
+        Condvar::new(),
+    ));
+    let s = Arc::clone(&state);
+    let producer = thread::spawn(move || {
+        for _ in 0..10 {
+            *s.0.lock() += 1;
+            s.1.notify_all();
+        }
+    });
+    let mut n = state.0.lock();
+    state.1.wait_while(&mut n, |n| *n < 10);
+    assert_eq!(*n, 10);
+    drop(n);
+    producer.join().unwrap();
+    assert!(kinds("locks-cvwhile").is_empty());
+}
+
+#[test]
+fn out_of_order_drop_in_the_middle_keeps_later_inversions_detected() {
+    lockdep::set_mode(Mode::Collect);
+    let l: Vec<Mutex<()>> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|n| Mutex::with_class((), class(&format!("locks-middle-{n}"))))
+        .collect();
+    {
+        let ga = l[0].lock();
+        let gb = l[1].lock(); // A → B
+        let gc = l[2].lock(); // B → C
+        drop(gb); // out of order: the stack is now A, C
+        l[1].assert_not_held();
+        let gd = l[3].lock(); // C → D (and nothing from B)
+        drop(ga);
+        drop(gd);
+        drop(gc);
+    }
+    for n in ["A", "B", "C", "D"] {
+        assert!(kinds(&format!("locks-middle-{n}")).is_empty(), "{n}");
+        l.iter().for_each(|m| m.assert_not_held());
+    }
+    {
+        let _d = l[3].lock();
+        let _a = l[0].lock(); // D → A closes A → B → C → D → A
+    }
+    let v = common::find("locks-middle-A");
+    assert_eq!(v.kind(), ViolationKind::CircularDependency);
+    assert_eq!(v.classes().len(), 4, "{:?}", v.classes());
+}
+
+#[test]
+fn assert_held_is_about_this_thread_and_this_instance() {
+    lockdep::set_mode(Mode::Collect);
+    let c = class("locks-assert-other");
+    let m = Arc::new(Mutex::with_class((), c));
+    let sibling = Mutex::with_class((), c);
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let m2 = Arc::clone(&m);
+    let holder = thread::spawn(move || {
+        let _g = m2.lock();
+        m2.assert_held();
+        locked_tx.send(()).unwrap();
+        done_rx.recv().unwrap();
+    });
+    locked_rx.recv().unwrap();
+    // Locked, but by another thread: not held here.
+    assert!(m.is_locked());
+    m.assert_not_held();
+    let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.assert_held()))
+        .expect_err("not held by this thread");
+    let msg = e.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("locks-assert-other") && msg.contains("not held"),
+        "{msg}"
+    );
+    done_tx.send(()).unwrap();
+    holder.join().unwrap();
+    // Holding another instance of the class is not holding this one.
+    let _s = sibling.lock();
+    m.assert_not_held();
+    sibling.assert_held();
+}
