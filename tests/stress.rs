@@ -9,23 +9,11 @@
 use lockdep::{LockClass, Mode, Mutex, ViolationKind};
 use std::sync::Arc;
 
+mod common;
+use common::Rng;
+
 const CLASSES: usize = 64;
 const THREADS: usize = 8;
-
-/// A tiny deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn names(prefix: &str) -> Vec<String> {
     (0..CLASSES).map(|i| format!("{prefix}-{i}")).collect()
@@ -40,7 +28,7 @@ fn ordered_run(classes: &Arc<Vec<&'static LockClass>>, ops: usize, seed: u64) {
             std::thread::spawn(move || {
                 let locks: Vec<Mutex<u64>> =
                     classes.iter().map(|c| Mutex::with_class(0, c)).collect();
-                let mut rng = Rng(seed ^ (t as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut rng = Rng::new(seed ^ (t as u64 + 1));
                 for _ in 0..ops {
                     let start = rng.below(CLASSES);
                     let len = 1 + rng.below(4);
