@@ -71,15 +71,7 @@ pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) 
 /// `held → ALLOC`, out of line: with nothing held, an allocation costs only the checks above.
 #[inline(never)]
 fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
-    validate(
-        t,
-        &Acquire {
-            class: alloc_class(),
-            read: Access::Write,
-            trylock: false,
-            site,
-        },
-    );
+    validate(t, &Acquire::blocking(alloc_class(), Access::Write, site));
 }
 
 /// True when this thread is inside a [`reclaim_scope`].
@@ -117,12 +109,7 @@ impl ReclaimHold {
             return ReclaimHold(HeldToken::UNTRACKED);
         }
         let class = alloc_class();
-        let acq = Acquire {
-            class,
-            read: Access::Write,
-            trylock: false,
-            site,
-        };
+        let acq = Acquire::blocking(class, Access::Write, site);
         ReclaimHold(Pending::blocking(acq).commit(class_instance(class)))
     }
 }
@@ -175,7 +162,7 @@ const TRACKING_SITE: &Location<'static> = Location::caller();
 
 /// True for the site of every allocation through [`TrackingAllocator`].
 pub(crate) fn is_tracking_allocator_site(site: &Location<'_>) -> bool {
-    std::ptr::eq(site, TRACKING_SITE) || *site == *TRACKING_SITE
+    *site == *TRACKING_SITE
 }
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the hook

@@ -174,10 +174,16 @@ impl ThreadState {
     pub(crate) fn next_key(&self, class: ClassId, read: Access) -> u64 {
         let prev = self.top_key();
         let acq = chain_key::acquisition(class, read);
-        if self.memo_prev.get() == prev && self.memo_acq.get() == acq {
-            return self.memo_key.get();
+        match self.memoized(prev, acq) {
+            Some(key) => key,
+            None => self.next_key_unmemoized(prev, acq),
         }
-        self.next_key_unmemoized(prev, acq)
+    }
+
+    /// The memo's key, if it is for `acq` on a stack of key `prev`.
+    #[inline(always)]
+    fn memoized(&self, prev: u64, acq: u64) -> Option<u64> {
+        (self.memo_prev.get() == prev && self.memo_acq.get() == acq).then(|| self.memo_key.get())
     }
 
     /// [`next_key`](ThreadState::next_key) when the memo does not have it.
@@ -196,10 +202,10 @@ impl ThreadState {
     fn next_key_expected(&self, class: ClassId, read: Access) -> u64 {
         let prev = self.top_key();
         let acq = chain_key::acquisition(class, read);
-        if self.memo_prev.get() == prev && self.memo_acq.get() == acq {
-            return self.memo_key.get();
+        match self.memoized(prev, acq) {
+            Some(key) => key,
+            None => self.next_key_cold(prev, acq),
         }
-        self.next_key_cold(prev, acq)
     }
 
     #[cold]

@@ -79,12 +79,7 @@ impl LockMap {
         if !crate::mode::checking() {
             return None;
         }
-        Some(Acquire {
-            class: self.class(subclass)?,
-            read,
-            trylock: false,
-            site,
-        })
+        Some(Acquire::blocking(self.class(subclass)?, read, site))
     }
 
     /// Validates a blocking acquisition before blocking.

@@ -81,10 +81,8 @@ impl PoolClass {
 
     fn acquisition(&self, trylock: bool, site: &'static Location<'static>) -> Option<Acquire> {
         (self.id != 0 && crate::mode::checking()).then_some(Acquire {
-            class: self.id,
-            read: Access::Write,
             trylock,
-            site,
+            ..Acquire::blocking(self.id, Access::Write, site)
         })
     }
 
@@ -179,12 +177,7 @@ fn add_reclaim_dependency(pool: ClassId, site: &'static Location<'static>) {
             site,
             chain_key: 0,
         };
-        let acq = Acquire {
-            class: pool,
-            read: Access::Write,
-            trylock: false,
-            site,
-        };
+        let acq = Acquire::blocking(pool, Access::Write, site);
         if let Some(violation) = check_chain(&[reclaim], &acq) {
             super::store::record(violation);
         }

@@ -177,9 +177,7 @@ fn render_deadlock_scenario(
 ) {
     let classes: Vec<ClassId> = ring.iter().map(|l| l.to).collect(); // c0 = trying … ck = holding
     if classes.len() > 2 {
-        out.push_str(" Chain exists of:\n   ");
-        let chain: Vec<&str> = classes.iter().map(|&c| name(c)).collect();
-        let _ = writeln!(out, "{} --> {}\n", chain.join(" --> "), chain[0]);
+        chain_exists(out, &classes);
     }
     out.push_str(" Possible unsafe locking scenario:\n\n");
     // Thread 0 holds c_k and wants c_0; thread j ≥ 1 holds c_{j-1} and wants c_j.
@@ -225,6 +223,17 @@ fn render_deadlock_scenario(
     out.push_str("\n *** DEADLOCK ***\n\n");
 }
 
+/// The kernel's `Chain exists of:` line for a cycle, closed back to its first class.
+fn chain_exists(out: &mut String, cycle: &[ClassId]) {
+    let chain: Vec<&str> = cycle.iter().map(|&c| name(c)).collect();
+    let _ = writeln!(
+        out,
+        " Chain exists of:\n   {} --> {}\n",
+        chain.join(" --> "),
+        chain[0]
+    );
+}
+
 /// The taskA/taskB/taskC table of DESIGN.md with the real names.
 ///
 /// The cycle is read from the pool that memory reclaim waits for (the first pool after
@@ -251,13 +260,7 @@ fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
     let reclaim_chain = rotated.get(a + 1..).unwrap_or(&[]);
     let link = |from: ClassId, to: ClassId| ring.iter().find(|l| l.from == from && l.to == to);
 
-    let chain: Vec<&str> = rotated.iter().map(|&c| name(c)).collect();
-    let _ = writeln!(
-        out,
-        " Chain exists of:\n   {} --> {}\n",
-        chain.join(" --> "),
-        chain[0]
-    );
+    chain_exists(out, &rotated);
     out.push_str(" Possible unsafe locking scenario:\n\n");
     let stall = "allocate memory (stalls: reclaim needs pool elements)";
     let mut rows = vec![(
@@ -364,9 +367,7 @@ fn is_reclaim_path_dependency(link: &Link) -> bool {
     let to = registry::info(link.to);
     registry::info(link.from).kind == NodeKind::Alloc
         && to.kind == NodeKind::Pool
-        && to
-            .site
-            .is_some_and(|site| std::ptr::eq(site, link.site) || *site == *link.site)
+        && to.site.is_some_and(|site| *site == *link.site)
 }
 
 /// The "trying to acquire … but already holding …" lines, worded for locks, pools and memory.

@@ -22,6 +22,23 @@ pub(crate) struct Acquire {
     pub site: &'static Location<'static>,
 }
 
+impl Acquire {
+    /// A blocking acquisition of `class` as `read` at `site`.
+    #[inline(always)]
+    pub(crate) fn blocking(
+        class: ClassId,
+        read: Access,
+        site: &'static Location<'static>,
+    ) -> Acquire {
+        Acquire {
+            class,
+            read,
+            trylock: false,
+            site,
+        }
+    }
+}
+
 /// An acquisition validated (if it blocks) and not yet on the held stack: the real lock is
 /// taken between the two steps, so that nothing the real lock does while blocking (parking_lot
 /// may allocate) is attributed to the lock being waited for.
@@ -107,13 +124,7 @@ fn validate_blocking(
         if t.reentry.get() {
             return std::ptr::null();
         }
-        let acq = Acquire {
-            class,
-            read,
-            trylock: false,
-            site,
-        };
-        validate(t, &acq);
+        validate(t, &Acquire::blocking(class, read, site));
         t as *const ThreadState
     })
 }
@@ -151,12 +162,7 @@ impl HeldToken {
             let i = t.find(instance)?;
             let held = t.get(i);
             t.remove(i);
-            Some(Acquire {
-                class: held.class,
-                read: held.read,
-                trylock: false,
-                site: held.site,
-            })
+            Some(Acquire::blocking(held.class, held.read, held.site))
         }))
     }
 }
