@@ -1,0 +1,148 @@
+//! `RawCondvar` and the typed `Condvar`.
+#![cfg(not(loom))]
+
+use lock_api::RawMutex as _;
+use lockdep_raw::{Condvar, Mutex, RawCondvar, RawMutex};
+use std::collections::VecDeque;
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn waiters(c: &Condvar) -> usize {
+    let s = format!("{c:?}");
+    let n = s.split("waiters: ").nth(1).unwrap();
+    n.trim_end_matches(" } }").parse().unwrap()
+}
+
+#[test]
+fn notify_without_waiters_is_not_kept() {
+    let (m, c) = (Mutex::new(()), Condvar::new());
+    assert!(!c.notify_one());
+    assert_eq!(c.notify_all(), 0);
+    let mut g = m.lock();
+    assert!(
+        c.wait_for(&mut g, Duration::from_millis(20)),
+        "nothing should wake it"
+    );
+}
+
+#[test]
+fn wait_for_times_out_and_relocks() {
+    let (m, c) = (Mutex::new(5), Condvar::new());
+    let mut g = m.lock();
+    let start = Instant::now();
+    assert!(c.wait_for(&mut g, Duration::from_millis(50)));
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert!(m.is_locked());
+    assert_eq!(*g, 5);
+    let deadline = Instant::now() + Duration::from_millis(30);
+    assert!(c.wait_until(&mut g, deadline));
+    assert!(Instant::now() >= deadline);
+    drop(g);
+    assert_eq!(waiters(&c), 0, "timed-out waiters must be uncounted");
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn wait_for_huge_timeout_is_notified() {
+    let (m, c) = (Mutex::new(false), Condvar::new());
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut g = m.lock();
+            while !*g {
+                assert!(!c.wait_for(&mut g, Duration::MAX));
+            }
+        });
+        eventually("the waiter", || waiters(&c) == 1);
+        *m.lock() = true;
+        assert!(c.notify_one());
+    });
+}
+
+#[test]
+fn notify_one_wakes_one_notify_all_wakes_all() {
+    let (m, c) = (Mutex::new(0u32), Condvar::new());
+    thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                let mut g = m.lock();
+                let seen = *g;
+                while *g == seen {
+                    c.wait(&mut g);
+                }
+            });
+        }
+        eventually("three waiters", || waiters(&c) == 3);
+        *m.lock() += 1;
+        assert!(c.notify_one());
+        eventually("two waiters", || waiters(&c) == 2);
+        assert_eq!(c.notify_all(), 2);
+        assert_eq!(waiters(&c), 0);
+    });
+}
+
+#[test]
+fn raw_wait_until_none_and_deadline() {
+    let (m, c) = (RawMutex::new(), RawCondvar::new());
+    m.lock();
+    // SAFETY: held.
+    assert!(unsafe { c.wait_until(&m, Some(Instant::now())) });
+    assert!(m.is_locked());
+    thread::scope(|s| {
+        s.spawn(|| {
+            // Takes the mutex only once the waiter has released it, i.e. once it is queued.
+            m.lock();
+            assert!(c.notify_one());
+            // SAFETY: held.
+            unsafe { m.unlock() };
+        });
+        // SAFETY: held.
+        assert!(!unsafe { c.wait_until(&m, None) });
+    });
+    assert!(m.is_locked());
+    // SAFETY: held.
+    unsafe { m.unlock() };
+}
+
+#[test]
+fn producer_consumer() {
+    let queue = Mutex::new(VecDeque::new());
+    let (not_empty, not_full) = (Condvar::new(), Condvar::new());
+    const N: u64 = 20_000;
+    let sum = thread::scope(|s| {
+        s.spawn(|| {
+            for i in 1..=N {
+                let mut q = queue.lock();
+                while q.len() >= 8 {
+                    not_full.wait(&mut q);
+                }
+                q.push_back(i);
+                not_empty.notify_one();
+            }
+        });
+        let consumer = s.spawn(|| {
+            let mut sum = 0;
+            for _ in 0..N {
+                let mut q = queue.lock();
+                while q.is_empty() {
+                    not_empty.wait(&mut q);
+                }
+                sum += q.pop_front().unwrap();
+                not_full.notify_one();
+            }
+            sum
+        });
+        consumer.join().unwrap()
+    });
+    assert_eq!(sum, N * (N + 1) / 2);
+}
