@@ -19,12 +19,14 @@
 //!
 //! See the crate README for the mempool rule, the reports and the set-up.
 #![warn(missing_docs)]
+#![warn(missing_debug_implementations, unreachable_pub)]
 
 pub use lockdep_core::{
-    assert_no_violations, graph_dot, graph_json, might_alloc, mode, noreclaim_scope, reclaim_scope,
-    report, set_mode, take_violations, violations, Condvar, LockClass, Mode, Mutex, MutexGuard,
-    RwLock, RwLockReadGuard, RwLockWriteGuard, TrackingAllocator, Violation, ViolationKind,
-    WaitTimeoutResult,
+    assert_no_violations, graph_dot, graph_json, is_checking, might_alloc, mode, noreclaim_scope,
+    reclaim_scope, report, set_mode, take_violations, violations, Condvar, LockClass,
+    MappedMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mode, Mutex, MutexGuard,
+    RawMutex, RawRwLock, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+    TrackingAllocator, Violation, ViolationKind, WaitTimeoutResult,
 };
 
 /// Sizes of the checker's tables (classes, dependencies, chains, graph bytes), for benchmarks

@@ -5,8 +5,10 @@
 ///
 /// Without a `LockClass`, a lock's class is its creation site (`file.rs:LINE:COL`).
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::{LockClass, Mutex};
+/// use lockdep::{LockClass, Mutex};
 ///
 /// static INODE_LOCK: LockClass = LockClass::new("inode->i_lock");
 ///
@@ -39,8 +41,10 @@ impl LockClass {
     /// A class whose name is only known at run time (for generated code and benchmarks). The
     /// class lives for the rest of the process, like every class.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let class = lockdep_core::LockClass::leak(format!("shard-{}", 3));
+    /// let class = lockdep::LockClass::leak(format!("shard-{}", 3));
     /// assert_eq!(class.name(), "shard-3");
     /// ```
     pub fn leak(name: String) -> &'static LockClass {

@@ -1,17 +1,20 @@
 //! `Condvar`, working with this crate's [`MutexGuard`].
 
+use std::panic::Location;
 use std::time::{Duration, Instant};
 
+use crate::raw_mutex::deadline;
 use crate::MutexGuard;
-use parking_lot::WaitTimeoutResult;
 
 /// A condition variable with the API of `parking_lot::Condvar`.
 ///
 /// While waiting, the mutex leaves the thread's held stack; it is validated and held again
-/// when re-acquired, so waiting never produces a report of its own.
+/// when re-acquired, as acquired at the `wait` call.
+///
+/// # Examples
 ///
 /// ```
-/// use lockdep_core::{Condvar, Mutex};
+/// use lockdep::{Condvar, Mutex};
 /// use std::sync::Arc;
 ///
 /// let pair = Arc::new((Mutex::new(false), Condvar::new()));
@@ -29,87 +32,139 @@ use parking_lot::WaitTimeoutResult;
 #[derive(Default)]
 #[repr(transparent)]
 pub struct Condvar {
-    inner: parking_lot::Condvar,
+    raw: lockdep_raw::RawCondvar,
+}
+
+/// Whether a timed wait on a [`Condvar`] returned because its time ran out.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// let (m, cv) = (lockdep::Mutex::new(()), lockdep::Condvar::new());
+/// let mut g = m.lock();
+/// assert!(cv.wait_for(&mut g, Duration::from_millis(1)).timed_out());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    /// True when the wait timed out.
+    #[inline]
+    pub fn timed_out(self) -> bool {
+        self.0
+    }
 }
 
 impl Condvar {
     /// A new condition variable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static READY: lockdep::Condvar = lockdep::Condvar::new();
+    /// assert!(!READY.notify_one());
+    /// ```
     #[inline]
     pub const fn new() -> Condvar {
         Condvar {
-            inner: parking_lot::Condvar::new(),
+            raw: lockdep_raw::RawCondvar::new(),
         }
     }
 
-    /// Runs a parking_lot wait with the mutex off the held stack, then validates and holds
-    /// it again.
+    /// Waits with `guard`'s mutex released until woken or `deadline` passes (`None`: no
+    /// deadline); true if the time ran out.
     #[inline]
-    fn around_wait<T: ?Sized, R>(
+    fn wait_raw<T: ?Sized>(
+        &self,
         guard: &mut MutexGuard<'_, T>,
-        wait: impl FnOnce(&mut parking_lot::MutexGuard<'_, T>) -> R,
-    ) -> R {
-        let instance = guard.instance();
-        let suspended = guard.held.suspend(instance);
-        let result = wait(&mut guard.inner);
-        guard.held = suspended.resume(instance);
-        result
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> bool {
+        // SAFETY: the raw mutex is used only to release and re-take the lock this guard holds
+        // for the wait, on this thread; the guard stays valid throughout.
+        let raw = unsafe { MutexGuard::mutex(guard).raw() };
+        raw.around_wait(site, |mutex| {
+            // SAFETY: `mutex` is locked by this thread (through `guard`); `wait_until`
+            // releases it while parked and re-takes it before returning.
+            unsafe { self.raw.wait_until(mutex, deadline) }
+        })
     }
 
     /// Blocks until notified; the mutex is released while waiting and re-acquired after.
+    /// Wake-ups may be spurious: wait in a loop on the condition, or use
+    /// [`wait_while`](Condvar::wait_while).
+    #[track_caller]
     #[inline]
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
-        Self::around_wait(guard, |g| self.inner.wait(g));
+        self.wait_raw(guard, None, Location::caller());
     }
 
     /// Like [`wait`](Condvar::wait), giving up after `timeout`.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let (m, cv) = (lockdep_core::Mutex::new(()), lockdep_core::Condvar::new());
-    /// let mut g = m.lock();
-    /// assert!(cv.wait_for(&mut g, Duration::from_millis(1)).timed_out());
-    /// ```
+    #[track_caller]
     #[inline]
     pub fn wait_for<T: ?Sized>(
         &self,
         guard: &mut MutexGuard<'_, T>,
         timeout: Duration,
     ) -> WaitTimeoutResult {
-        Self::around_wait(guard, |g| self.inner.wait_for(g, timeout))
+        WaitTimeoutResult(self.wait_raw(guard, Some(deadline(timeout)), Location::caller()))
     }
 
     /// Like [`wait`](Condvar::wait), giving up at `deadline`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (m, cv) = (lockdep::Mutex::new(()), lockdep::Condvar::new());
+    /// let mut g = m.lock();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert!(cv.wait_until(&mut g, deadline).timed_out());
+    /// ```
+    #[track_caller]
     #[inline]
     pub fn wait_until<T: ?Sized>(
         &self,
         guard: &mut MutexGuard<'_, T>,
         deadline: Instant,
     ) -> WaitTimeoutResult {
-        Self::around_wait(guard, |g| self.inner.wait_until(g, deadline))
+        WaitTimeoutResult(self.wait_raw(guard, Some(deadline), Location::caller()))
     }
 
     /// Blocks while `condition` holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{Condvar, Mutex};
+    /// let (m, cv) = (Mutex::new(0), Condvar::new());
+    /// let mut g = m.lock();
+    /// cv.wait_while(&mut g, |n| *n > 0); // returns at once: the condition is false
+    /// ```
+    #[track_caller]
     #[inline]
     pub fn wait_while<T: ?Sized>(
         &self,
         guard: &mut MutexGuard<'_, T>,
         mut condition: impl FnMut(&mut T) -> bool,
     ) {
+        let site = Location::caller();
         while condition(&mut **guard) {
-            self.wait(guard);
+            self.wait_raw(guard, None, site);
         }
     }
 
     /// Wakes one waiter; true if one was woken.
     #[inline]
     pub fn notify_one(&self) -> bool {
-        self.inner.notify_one()
+        self.raw.notify_one()
     }
 
     /// Wakes all waiters; returns how many.
     #[inline]
     pub fn notify_all(&self) -> usize {
-        self.inner.notify_all()
+        self.raw.notify_all()
     }
 }
 

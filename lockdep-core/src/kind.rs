@@ -4,8 +4,10 @@ use std::fmt;
 
 /// What a [`Violation`](crate::Violation) is about.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::ViolationKind;
+/// use lockdep::ViolationKind;
 /// assert_eq!(ViolationKind::MempoolLivelock.as_str(), "mempool_livelock");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

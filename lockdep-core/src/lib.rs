@@ -12,8 +12,8 @@
 //! [`noreclaim_scope`]. Mempools (crate `lockdep-mempool`) plug in as one more kind of class.
 //!
 //! ```
-//! use lockdep_core::{Mutex, ViolationKind};
-//! # lockdep_core::set_mode(lockdep_core::Mode::Collect);
+//! use lockdep::{Mutex, ViolationKind};
+//! # lockdep::set_mode(lockdep::Mode::Collect);
 //!
 //! let a = Mutex::new(0);
 //! let b = Mutex::new(0);
@@ -26,47 +26,189 @@
 //!     let _a = a.lock(); // b → a closes the cycle: reported, without any deadlock
 //! }
 //! # #[cfg(feature = "enabled")]
-//! assert!(lockdep_core::violations()
+//! assert!(lockdep::violations()
 //!     .iter()
 //!     .any(|v| v.kind() == ViolationKind::CircularDependency));
 //! ```
 //!
-//! Built without the `enabled` feature, every type here is a thin `#[repr(transparent)]` newtype
-//! over `parking_lot` and every function is a no-op.
-#![warn(missing_docs)]
+//! Built without the `enabled` feature, every lock here is a thin `#[repr(transparent)]`
+//! newtype over `lock_api` and the raw locks of `lockdep-raw` (the size and speed of
+//! parking_lot's), and every function is a no-op.
+//!
+//! The layers, each using only those below it (`tests/layers.rs` checks it), are described
+//! in the repository's `ARCHITECTURE.md`: the checker (`checker`, built with `enabled`), the
+//! hooks that locks, pools and the allocator call (`hook`), the checked raw locks, the typed
+//! locks, and this facade.
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod access;
 mod class;
 mod condvar;
-mod guard;
+mod hook;
 mod kind;
 mod mode;
 mod mutex;
+mod raw_mutex;
+mod raw_rwlock;
 mod rwlock;
+mod violation;
 
 #[cfg(feature = "enabled")]
-mod checker;
-#[cfg(not(feature = "enabled"))]
-#[path = "disabled.rs"]
 mod checker;
 
 pub use class::LockClass;
-pub use condvar::Condvar;
+pub use condvar::{Condvar, WaitTimeoutResult};
+pub use hook::alloc::{might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator};
 pub use kind::ViolationKind;
-pub use mode::{mode, set_mode, Mode};
-pub use mutex::{Mutex, MutexGuard};
-pub use parking_lot::WaitTimeoutResult;
-pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-
-pub use checker::{
-    assert_no_violations, graph_dot, graph_json, might_alloc, noreclaim_scope, reclaim_scope,
-    report, take_violations, violations, TrackingAllocator, Violation,
+pub use mode::{is_checking, mode, set_mode, Mode};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
+pub use raw_mutex::RawMutex;
+pub use raw_rwlock::RawRwLock;
+pub use rwlock::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-
-#[cfg(feature = "enabled")]
-#[doc(hidden)]
-pub use checker::{__stats, Stats};
+pub use violation::Violation;
 
 /// Hooks for crates that add their own kinds of classes (the mempool crate). Not a stable API.
 #[doc(hidden)]
-pub use checker::pool as __pool;
+pub use hook::pool as __pool;
+
+#[cfg(feature = "enabled")]
+use checker::{export, graph, registry, report, store};
+
+/// A snapshot of the violations recorded and not yet taken (always empty without the
+/// `enabled` feature).
+///
+/// # Examples
+///
+/// ```
+/// # lockdep::set_mode(lockdep::Mode::Collect);
+/// let mine: Vec<_> = lockdep::violations()
+///     .into_iter()
+///     .filter(|v| v.involves("some class of this test"))
+///     .collect();
+/// assert!(mine.is_empty());
+/// ```
+pub fn violations() -> Vec<Violation> {
+    #[cfg(feature = "enabled")]
+    return store::pending().into_iter().map(Violation::new).collect();
+    #[cfg(not(feature = "enabled"))]
+    Vec::new()
+}
+
+/// Removes and returns the recorded violations. Taken violations are not printed at exit.
+/// Each problem is reported once per process, so a taken violation does not come back.
+///
+/// # Examples
+///
+/// ```
+/// # lockdep::set_mode(lockdep::Mode::Collect);
+/// let taken = lockdep::take_violations();
+/// assert!(lockdep::violations().is_empty());
+/// # drop(taken);
+/// ```
+pub fn take_violations() -> Vec<Violation> {
+    #[cfg(feature = "enabled")]
+    return store::take().into_iter().map(Violation::new).collect();
+    #[cfg(not(feature = "enabled"))]
+    Vec::new()
+}
+
+/// Checks that no violation is recorded (and not taken).
+///
+/// The graph and the record are per process: in a test binary whose other tests provoke
+/// violations on purpose, filter with [`Violation::involves`] instead.
+///
+/// # Panics
+///
+/// With the full report, if any violation is recorded.
+///
+/// # Examples
+///
+/// ```
+/// lockdep::assert_no_violations();
+/// ```
+#[track_caller]
+pub fn assert_no_violations() {
+    let report = report();
+    if !report.is_empty() {
+        panic!("{report}");
+    }
+}
+
+/// The full text report of every recorded violation (empty when there is none).
+///
+/// # Examples
+///
+/// ```
+/// # lockdep::set_mode(lockdep::Mode::Collect);
+/// let text = lockdep::report();
+/// assert!(text.is_empty() || text.starts_with("lockdep: "));
+/// ```
+pub fn report() -> String {
+    #[cfg(feature = "enabled")]
+    return report::full(&store::pending());
+    #[cfg(not(feature = "enabled"))]
+    String::new()
+}
+
+/// The whole dependency graph as JSON: `{"classes":[{"id","name","kind","site"}],
+/// "edges":[{"from","to","deps","site"}]}`.
+///
+/// # Examples
+///
+/// ```
+/// let json = lockdep::graph_json();
+/// assert!(json.starts_with("{\"classes\":["));
+/// ```
+pub fn graph_json() -> String {
+    #[cfg(feature = "enabled")]
+    return export::graph_json();
+    #[cfg(not(feature = "enabled"))]
+    String::from("{\"classes\":[],\"edges\":[]}")
+}
+
+/// The whole dependency graph as a Graphviz DOT digraph.
+///
+/// # Examples
+///
+/// ```
+/// assert!(lockdep::graph_dot().starts_with("digraph lockdep {"));
+/// ```
+pub fn graph_dot() -> String {
+    #[cfg(feature = "enabled")]
+    return export::graph_dot();
+    #[cfg(not(feature = "enabled"))]
+    String::from("digraph lockdep {\n}\n")
+}
+
+/// Size of the checker's state, for benchmarks and tests.
+#[cfg(feature = "enabled")]
+#[doc(hidden)]
+pub fn __stats() -> Stats {
+    let graph = graph::lock();
+    Stats {
+        classes: registry::count() as usize,
+        edges: graph.edge_count(),
+        chains: checker::chains::count(),
+        graph_bytes: graph.heap_bytes(),
+    }
+}
+
+/// Counts of the checker's tables.
+#[cfg(feature = "enabled")]
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    /// Classes registered.
+    pub classes: usize,
+    /// Dependencies between classes.
+    pub edges: usize,
+    /// Validated chains.
+    pub chains: usize,
+    /// Approximate heap bytes of the graph, stack traces included.
+    pub graph_bytes: usize,
+}

@@ -5,11 +5,13 @@
 /// The default is [`Mode::Warn`], or what the environment variable `LOCKDEP_MODE` says
 /// (`panic`, `warn`, `collect`, `off`), read once at first use.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::{set_mode, Mode};
+/// use lockdep::{set_mode, Mode};
 /// set_mode(Mode::Collect);
 /// # #[cfg(feature = "enabled")]
-/// assert_eq!(lockdep_core::mode(), Mode::Collect);
+/// assert_eq!(lockdep::mode(), Mode::Collect);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -26,8 +28,10 @@ pub enum Mode {
 impl Mode {
     /// Parses `panic`, `warn`, `collect` or `off` (any case).
     ///
+    /// # Examples
+    ///
     /// ```
-    /// use lockdep_core::Mode;
+    /// use lockdep::Mode;
     /// assert_eq!(Mode::parse("PANIC"), Some(Mode::Panic));
     /// assert_eq!(Mode::parse("loud"), None);
     /// ```
@@ -43,9 +47,68 @@ impl Mode {
 }
 
 #[cfg(feature = "enabled")]
-pub(crate) use state::{checking, faulted, turn_off_after_fault};
-#[cfg(feature = "enabled")]
-pub use state::{mode, set_mode};
+pub(crate) use state::{faulted, turn_off_after_fault};
+
+/// The current mode. After a bookkeeping fault the checker is off whatever the mode says
+/// (see [`is_checking`]); built without the `enabled` feature it is always [`Mode::Off`].
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::{mode, set_mode, Mode};
+/// set_mode(Mode::Collect);
+/// # #[cfg(feature = "enabled")]
+/// assert_eq!(mode(), Mode::Collect);
+/// ```
+pub fn mode() -> Mode {
+    #[cfg(feature = "enabled")]
+    return state::mode();
+    #[cfg(not(feature = "enabled"))]
+    Mode::Off
+}
+
+/// Sets the mode for the whole process, overriding `LOCKDEP_MODE`. Does nothing when built
+/// without the `enabled` feature.
+///
+/// Locks taken while the mode is [`Mode::Off`] are not tracked, so dependencies through
+/// them are not seen after the mode is turned back on.
+///
+/// # Examples
+///
+/// ```
+/// lockdep::set_mode(lockdep::Mode::Warn);
+/// ```
+pub fn set_mode(mode: Mode) {
+    #[cfg(feature = "enabled")]
+    state::set_mode(mode);
+    #[cfg(not(feature = "enabled"))]
+    let _ = mode;
+}
+
+/// True when lock operations are being validated: false in mode [`Mode::Off`], once a
+/// bookkeeping fault (a full table, too many locks held at once) turned the checker off for
+/// the rest of the process, and always without the `enabled` feature.
+///
+/// A test suite that relies on the checker can assert it, so that a fault does not pass as
+/// a clean run.
+///
+/// # Examples
+///
+/// ```
+/// lockdep::set_mode(lockdep::Mode::Warn);
+/// # #[cfg(feature = "enabled")]
+/// assert!(lockdep::is_checking());
+/// lockdep::set_mode(lockdep::Mode::Off);
+/// assert!(!lockdep::is_checking());
+/// # lockdep::set_mode(lockdep::Mode::Warn);
+/// ```
+#[inline(always)]
+pub fn is_checking() -> bool {
+    #[cfg(feature = "enabled")]
+    return state::checking();
+    #[cfg(not(feature = "enabled"))]
+    false
+}
 
 #[cfg(feature = "enabled")]
 mod state {
@@ -76,7 +139,7 @@ mod state {
 
     /// True when lock operations are to be validated.
     #[inline(always)]
-    pub(crate) fn checking() -> bool {
+    pub(super) fn checking() -> bool {
         let s = STATE.load(Relaxed);
         if s.wrapping_sub(COLLECT) < 3 {
             return true;
@@ -106,7 +169,6 @@ mod state {
             Err(std::env::VarError::NotPresent) => Mode::Warn,
         };
         let _ = STATE.compare_exchange(INITIALIZING, encode(mode), Relaxed, Relaxed);
-        crate::checker::on_mode_initialized();
         checking_now()
     }
 
@@ -114,8 +176,8 @@ mod state {
         STATE.load(Relaxed).wrapping_sub(COLLECT) < 3
     }
 
-    /// The current mode. After a bookkeeping fault the checker is off whatever the mode says.
-    pub fn mode() -> Mode {
+    /// The current mode (what was set, also after a fault).
+    pub(super) fn mode() -> Mode {
         checking();
         match STATE.load(Relaxed) & !FAULTED {
             COLLECT => Mode::Collect,
@@ -125,11 +187,8 @@ mod state {
         }
     }
 
-    /// Sets the mode for the whole process, overriding `LOCKDEP_MODE`.
-    ///
-    /// Locks taken while the mode is [`Mode::Off`] are not tracked, so dependencies through
-    /// them are not seen after the mode is turned back on.
-    pub fn set_mode(mode: Mode) {
+    /// Sets the mode, keeping the fault bit.
+    pub(super) fn set_mode(mode: Mode) {
         checking();
         let _ = STATE.fetch_update(Relaxed, Relaxed, |s| Some((s & FAULTED) | encode(mode)));
     }
@@ -144,13 +203,3 @@ mod state {
         STATE.fetch_or(FAULTED, Relaxed);
     }
 }
-
-#[cfg(not(feature = "enabled"))]
-/// The current mode: always [`Mode::Off`] when built without the `enabled` feature.
-pub fn mode() -> Mode {
-    Mode::Off
-}
-
-#[cfg(not(feature = "enabled"))]
-/// Does nothing when built without the `enabled` feature.
-pub fn set_mode(_mode: Mode) {}

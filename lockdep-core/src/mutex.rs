@@ -1,58 +1,66 @@
-//! `Mutex`: a `parking_lot::Mutex` that tells the checker what it does.
+//! `Mutex`: `lock_api`'s mutex over the checked [`RawMutex`], with creation-site classes and
+//! acquisition sites.
 
 use std::fmt;
 use std::panic::Location;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::checker::{Access, HeldToken, LockMap};
-use crate::guard::guard_impls;
+use crate::hook::lock_map::LockMap;
+use crate::raw_mutex::{deadline, RawMutex};
 use crate::LockClass;
+
+/// The guard of a locked [`Mutex`] (`lock_api`'s, so `map`, `try_map`, `unlocked`, `bump`
+/// and `unlock_fair` come with it); the lock is released, and leaves the held stack, on drop.
+pub type MutexGuard<'a, T> = lock_api::MutexGuard<'a, RawMutex, T>;
+
+/// A [`MutexGuard`] mapped to a part of the data with [`MutexGuard::map`].
+pub type MappedMutexGuard<'a, T> = lock_api::MappedMutexGuard<'a, RawMutex, T>;
 
 /// A mutual-exclusion lock with the API of `parking_lot::Mutex`, validated by the checker.
 ///
 /// Its class is its creation site, or the [`LockClass`] given to [`with_class`](Mutex::with_class).
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::Mutex;
+/// use lockdep::Mutex;
 ///
 /// static COUNTER: Mutex<u64> = Mutex::new(0); // class: this file:line:col
 ///
 /// *COUNTER.lock() += 1;
 /// assert_eq!(*COUNTER.lock(), 1);
 /// ```
-#[cfg_attr(not(feature = "enabled"), repr(transparent))]
+#[repr(transparent)]
 pub struct Mutex<T: ?Sized> {
-    map: LockMap,
-    inner: parking_lot::Mutex<T>,
-}
-
-/// The guard of a locked [`Mutex`]; the lock is released (and leaves the held stack) on drop.
-#[must_use = "if unused the Mutex will immediately unlock"]
-pub struct MutexGuard<'a, T: ?Sized> {
-    pub(crate) inner: parking_lot::MutexGuard<'a, T>,
-    pub(crate) held: HeldToken,
+    inner: lock_api::Mutex<RawMutex, T>,
 }
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex whose class is the caller's source location.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let m = lockdep_core::Mutex::new(5);
+    /// let m = lockdep::Mutex::new(5);
     /// assert_eq!(*m.lock(), 5);
     /// ```
     #[track_caller]
     #[inline]
     pub const fn new(value: T) -> Self {
         Mutex {
-            map: LockMap::at_site(Location::caller()),
-            inner: parking_lot::Mutex::new(value),
+            inner: lock_api::Mutex::const_new(
+                RawMutex::with_map(LockMap::at_site(Location::caller())),
+                value,
+            ),
         }
     }
 
     /// A new unlocked mutex of the named class `class`.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// use lockdep_core::{LockClass, Mutex};
+    /// use lockdep::{LockClass, Mutex};
     /// static QUEUE: LockClass = LockClass::new("queue lock");
     /// let m = Mutex::with_class(Vec::<u32>::new(), &QUEUE);
     /// assert!(m.lock().is_empty());
@@ -60,15 +68,19 @@ impl<T> Mutex<T> {
     #[inline]
     pub const fn with_class(value: T, class: &'static LockClass) -> Self {
         Mutex {
-            map: LockMap::with_class(class),
-            inner: parking_lot::Mutex::new(value),
+            inner: lock_api::Mutex::const_new(
+                RawMutex::with_map(LockMap::with_class(class)),
+                value,
+            ),
         }
     }
 
     /// Consumes the mutex, returning the data.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// assert_eq!(lockdep_core::Mutex::new(7).into_inner(), 7);
+    /// assert_eq!(lockdep::Mutex::new(7).into_inner(), 7);
     /// ```
     #[inline]
     pub fn into_inner(self) -> T {
@@ -78,40 +90,49 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     #[inline]
-    fn instance(&self) -> usize {
-        &self.inner as *const parking_lot::Mutex<T> as *const () as usize
+    fn raw_mutex(&self) -> &RawMutex {
+        // SAFETY: only used to lock through the checker and to query; the guard made after a
+        // successful lock is the one thing that unlocks.
+        unsafe { self.inner.raw() }
     }
 
+    /// A guard for the lock this thread just took.
     #[inline]
-    fn locked(&self, subclass: u32, site: &'static Location<'static>) -> MutexGuard<'_, T> {
-        let pending = self.map.prepare(subclass, Access::Write, site);
-        let inner = self.inner.lock();
-        MutexGuard {
-            inner,
-            held: pending.commit(self.instance()),
-        }
+    fn guard(&self) -> MutexGuard<'_, T> {
+        // SAFETY: called right after this thread locked the raw mutex.
+        unsafe { self.inner.make_guard_unchecked() }
     }
 
     /// Acquires the mutex, blocking until it is available. Validated before blocking: a
     /// possible deadlock is reported even if this call would not deadlock now.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let m = lockdep_core::Mutex::new(1);
+    /// let m = lockdep::Mutex::new(1);
     /// *m.lock() += 1;
     /// assert_eq!(*m.lock(), 2);
     /// ```
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        self.locked(0, Location::caller())
+        self.raw_mutex().lock_at(0, Location::caller());
+        self.guard()
     }
 
     /// Acquires the mutex as nesting subclass `subclass` (the kernel's `mutex_lock_nested`):
     /// for taking two locks of one class in a fixed order, e.g. parent then child. Subclasses
     /// are classes of their own, printed `name/N`; 0 is the class itself, at most 7.
     ///
+    /// # Panics
+    ///
+    /// Never; a subclass of 8 or more is reported as a fault (the kernel's
+    /// `MAX_LOCKDEP_SUBCLASSES`) and turns the checker off.
+    ///
+    /// # Examples
+    ///
     /// ```
-    /// use lockdep_core::{LockClass, Mutex};
+    /// use lockdep::{LockClass, Mutex};
     /// static NODE: LockClass = LockClass::new("doc-node");
     /// let (parent, child) = (Mutex::with_class(0, &NODE), Mutex::with_class(1, &NODE));
     /// let _p = parent.lock();
@@ -120,14 +141,17 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, T> {
-        self.locked(subclass, Location::caller())
+        self.raw_mutex().lock_at(subclass, Location::caller());
+        self.guard()
     }
 
     /// Tries to acquire the mutex without blocking. A try-lock is not validated (it cannot
     /// deadlock), but what it takes is held: later acquisitions depend on it.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let m = lockdep_core::Mutex::new(());
+    /// let m = lockdep::Mutex::new(());
     /// let g = m.try_lock().unwrap();
     /// assert!(m.try_lock().is_none());
     /// drop(g);
@@ -135,72 +159,110 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        let inner = self.inner.try_lock()?;
-        let pending = self.map.prepare_try(0, Access::Write, Location::caller());
-        Some(MutexGuard {
-            inner,
-            held: pending.commit(self.instance()),
-        })
+        self.raw_mutex()
+            .try_lock_at(Location::caller())
+            .then(|| self.guard())
     }
 
     /// Acquires the mutex, giving up after `timeout`. Validated like [`lock`](Mutex::lock):
     /// a timed wait in a deadlock is a stall.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
-    /// let m = lockdep_core::Mutex::new(());
+    /// let m = lockdep::Mutex::new(());
     /// assert!(m.try_lock_for(Duration::from_millis(1)).is_some());
     /// ```
     #[track_caller]
     #[inline]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
-        let pending = self.map.prepare(0, Access::Write, Location::caller());
-        let inner = self.inner.try_lock_for(timeout)?;
-        Some(MutexGuard {
-            inner,
-            held: pending.commit(self.instance()),
-        })
+        self.raw_mutex()
+            .try_lock_until_at(deadline(timeout), Location::caller())
+            .then(|| self.guard())
+    }
+
+    /// Acquires the mutex, giving up at `deadline`. Validated like [`lock`](Mutex::lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let m = lockdep::Mutex::new(());
+    /// let _g = m.lock();
+    /// # #[cfg(not(feature = "enabled"))] return;
+    /// assert!(m.try_lock_until(Instant::now() + Duration::from_millis(1)).is_none());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_until(&self, deadline: Instant) -> Option<MutexGuard<'_, T>> {
+        self.raw_mutex()
+            .try_lock_until_at(deadline, Location::caller())
+            .then(|| self.guard())
     }
 
     /// Records the dependencies of taking this lock now, without taking it (the kernel's
     /// `might_lock()`): for locks taken only on rare paths.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let m = lockdep_core::Mutex::new(());
+    /// let m = lockdep::Mutex::new(());
     /// m.might_lock(); // as if locked and unlocked here
     /// ```
     #[track_caller]
     #[inline]
     pub fn might_lock(&self) {
-        let _validated_only = self.map.prepare(0, Access::Write, Location::caller());
+        self.raw_mutex().might_lock_at(Location::caller());
     }
 
-    /// Panics unless this thread holds this mutex (the kernel's `lockdep_assert_held()`).
-    /// Does nothing when the checker is off.
+    /// Checks that this thread holds this mutex (the kernel's `lockdep_assert_held()`).
+    ///
+    /// # Panics
+    ///
+    /// When the checker is on and this thread does not hold it.
+    ///
+    /// # Examples
     ///
     /// ```
-    /// let m = lockdep_core::Mutex::new(());
+    /// let m = lockdep::Mutex::new(());
     /// let _g = m.lock();
     /// m.assert_held();
     /// ```
     #[track_caller]
     pub fn assert_held(&self) {
-        self.map.assert_held(self.instance());
+        self.raw_mutex().assert_held();
     }
 
-    /// Panics if this thread holds this mutex (the kernel's `lockdep_assert_not_held()`).
-    /// Does nothing when the checker is off.
+    /// Checks that this thread does not hold this mutex (the kernel's
+    /// `lockdep_assert_not_held()`).
+    ///
+    /// # Panics
+    ///
+    /// When the checker is on and this thread holds it.
+    ///
+    /// # Examples
     ///
     /// ```
-    /// let m = lockdep_core::Mutex::new(());
+    /// let m = lockdep::Mutex::new(());
     /// m.assert_not_held();
     /// ```
     #[track_caller]
     pub fn assert_not_held(&self) {
-        self.map.assert_not_held(self.instance());
+        self.raw_mutex().assert_not_held();
     }
 
     /// True if some thread holds the mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockdep::Mutex::new(());
+    /// let g = m.lock();
+    /// assert!(m.is_locked());
+    /// drop(g);
+    /// assert!(!m.is_locked());
+    /// ```
     #[inline]
     pub fn is_locked(&self) -> bool {
         self.inner.is_locked()
@@ -208,14 +270,64 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Mutable access without locking: the borrow checker proves no one else has it.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let mut m = lockdep_core::Mutex::new(1);
+    /// let mut m = lockdep::Mutex::new(1);
     /// *m.get_mut() = 2;
     /// assert_eq!(*m.lock(), 2);
     /// ```
     #[inline]
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
+    }
+
+    /// A raw pointer to the data, for code that synchronises by other means.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockdep::Mutex::new(3);
+    /// let g = m.lock();
+    /// // SAFETY: the guard is held.
+    /// assert_eq!(unsafe { *m.data_ptr() }, 3);
+    /// # drop(g);
+    /// ```
+    #[inline]
+    pub fn data_ptr(&self) -> *mut T {
+        self.inner.data_ptr()
+    }
+
+    /// Forcibly unlocks the mutex (for a guard given up with `mem::forget`). The checker
+    /// sees the release on this thread.
+    ///
+    /// # Safety
+    ///
+    /// The mutex must be locked, by a guard that was forgotten on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockdep::Mutex::new(());
+    /// std::mem::forget(m.lock());
+    /// // SAFETY: locked by the guard forgotten just above, on this thread.
+    /// unsafe { m.force_unlock() };
+    /// assert!(!m.is_locked());
+    /// ```
+    #[inline]
+    pub unsafe fn force_unlock(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock() }
+    }
+
+    /// The raw lock, for `lock_api`-level code.
+    ///
+    /// # Safety
+    ///
+    /// It must not be unlocked unless this thread holds it through a guard it gave up.
+    #[inline]
+    pub unsafe fn raw(&self) -> &RawMutex {
+        self.raw_mutex()
     }
 }
 
@@ -235,11 +347,6 @@ impl<T> From<T> for Mutex<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.inner.try_lock() {
-            Some(g) => f.debug_struct("Mutex").field("data", &&*g).finish(),
-            None => f.debug_struct("Mutex").field("data", &"<locked>").finish(),
-        }
+        fmt::Debug::fmt(&self.inner, f)
     }
 }
-
-guard_impls!(MutexGuard, parking_lot::MutexGuard::mutex, mutable);

@@ -8,8 +8,10 @@ use crate::{Mempool, PoolError};
 /// Options for a [`Mempool`]: its name, a free callback, and whether it is on the reclaim
 /// path.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_mempool::Mempool;
+/// use lockdep::mempool::Mempool;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;
 ///
@@ -54,9 +56,11 @@ impl<T> Builder<T> {
     /// Names the pool's class (else its class is the creation site). Pools with the same name
     /// share a class.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let a = lockdep_mempool::Mempool::builder(1, || Some(0u8)).name("doc-shared").build().unwrap();
-    /// let b = lockdep_mempool::Mempool::builder(1, || Some(0u8)).name("doc-shared").build().unwrap();
+    /// let a = lockdep::mempool::Mempool::builder(1, || Some(0u8)).name("doc-shared").build().unwrap();
+    /// let b = lockdep::mempool::Mempool::builder(1, || Some(0u8)).name("doc-shared").build().unwrap();
     /// assert_eq!(a.class_name(), b.class_name());
     /// ```
     pub fn name(mut self, name: impl AsRef<str>) -> Self {
@@ -67,13 +71,15 @@ impl<T> Builder<T> {
     /// Called with each object the pool frees (when an element is dropped with the reserve
     /// full, or the pool is dropped). Without it the object is simply dropped.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::sync::Arc;
     ///
     /// let freed = Arc::new(AtomicUsize::new(0));
     /// let f = Arc::clone(&freed);
-    /// let pool = lockdep_mempool::Mempool::builder(2, || Some(0u8))
+    /// let pool = lockdep::mempool::Mempool::builder(2, || Some(0u8))
     ///     .free(move |_| { f.fetch_add(1, Ordering::Relaxed); })
     ///     .build()
     ///     .unwrap();
@@ -89,12 +95,14 @@ impl<T> Builder<T> {
     /// gets the dependency `ALLOC → pool`. A pool that reclaim never uses can say `false`; it
     /// still takes part in ordinary lock cycles.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// use lockdep_core::{might_alloc, Mutex};
-    /// # lockdep_core::set_mode(lockdep_core::Mode::Collect);
+    /// use lockdep::{might_alloc, Mutex};
+    /// # lockdep::set_mode(lockdep::Mode::Collect);
     ///
     /// // A pool of request tags that memory reclaim never uses.
-    /// let tags = lockdep_mempool::Mempool::builder(4, || Some(0u16))
+    /// let tags = lockdep::mempool::Mempool::builder(4, || Some(0u16))
     ///     .name("doc-tags")
     ///     .reclaim_path(false)
     ///     .build()
@@ -104,7 +112,7 @@ impl<T> Builder<T> {
     /// let q = queue.lock();
     /// might_alloc(); // queue → ALLOC: no livelock, reclaim does not wait for tags
     /// drop(q);
-    /// assert!(!lockdep_core::violations().iter().any(|v| v.involves("doc-tags")));
+    /// assert!(!lockdep::violations().iter().any(|v| v.involves("doc-tags")));
     /// ```
     pub fn reclaim_path(mut self, on_reclaim_path: bool) -> Self {
         self.reclaim_path = on_reclaim_path;
@@ -114,12 +122,25 @@ impl<T> Builder<T> {
     /// Creates the pool, preallocating `min_nr` elements; fails if the allocation function
     /// cannot make them all (those it made are freed).
     ///
+    /// # Examples
+    ///
     /// ```
-    /// use lockdep_mempool::Mempool;
+    /// use lockdep::mempool::Mempool;
     /// assert!(Mempool::builder(2, || Some(0u8)).build().is_ok());
     /// assert!(Mempool::<u8>::builder(2, || None).build().is_err());
     /// ```
     pub fn build(self) -> Result<Mempool<T>, PoolError> {
         Mempool::from_builder(self)
+    }
+}
+
+impl<T> std::fmt::Debug for Builder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("min_nr", &self.min_nr)
+            .field("name", &self.name)
+            .field("reclaim_path", &self.reclaim_path)
+            .field("site", &self.site)
+            .finish_non_exhaustive()
     }
 }

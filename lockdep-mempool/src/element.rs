@@ -15,8 +15,10 @@ use crate::pool::Shared;
 /// The allocating thread holds the pool's class until the element is dropped or
 /// [handed off](Element::hand_off): blocking on a lock meanwhile records `pool → lock`.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_mempool::Mempool;
+/// use lockdep::mempool::Mempool;
 ///
 /// let pool = Mempool::new(1, || Some(vec![0u32; 4]));
 /// let mut e = pool.alloc();
@@ -45,8 +47,10 @@ impl<T> Element<T> {
     /// handed to something that completes later (a submitted request freed by its completion),
     /// so that what this thread does next is not attributed to the element.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// use lockdep_mempool::Mempool;
+    /// use lockdep::mempool::Mempool;
     /// let pool = Mempool::new(1, || Some(0u8));
     /// let request = pool.alloc();
     /// request.hand_off(); // the completion path owns it now
@@ -59,8 +63,10 @@ impl<T> Element<T> {
 
     /// Takes the object out of the pool for good: it is not returned when dropped.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(1, || Some(String::from("kept")));
+    /// let pool = lockdep::mempool::Mempool::new(1, || Some(String::from("kept")));
     /// let s: String = pool.alloc().into_inner();
     /// assert_eq!(s, "kept");
     /// assert_eq!(pool.outstanding(), 0);

@@ -4,8 +4,10 @@ use std::fmt;
 
 /// Creating a pool failed: the allocation function could not preallocate `min_nr` elements.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_mempool::Mempool;
+/// use lockdep::mempool::Mempool;
 /// let err = Mempool::<u8>::builder(3, || None).build().unwrap_err();
 /// assert_eq!(err.to_string(), "mempool: could preallocate only 0 of 3 elements");
 /// ```
@@ -30,8 +32,10 @@ impl std::error::Error for PoolError {}
 /// Growing a pool failed: the allocation function returned `None` before the reserve reached
 /// the new `min_nr`. The pool keeps its old `min_nr` and reserve.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_mempool::Mempool;
+/// use lockdep::mempool::Mempool;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// let budget = AtomicUsize::new(2);
 /// let pool = Mempool::new(2, move || budget.fetch_sub(1, Ordering::Relaxed).checked_sub(1).map(|_| 0u8));

@@ -18,7 +18,7 @@
 //! are seen.
 //!
 //! ```
-//! use lockdep_mempool::Mempool;
+//! use lockdep::mempool::Mempool;
 //!
 //! let pool = Mempool::new(2, || Some(vec![0u8; 64]));
 //! assert_eq!(pool.free_count(), 2);
@@ -31,9 +31,9 @@
 //! reported although it never happened.
 //!
 //! ```
-//! use lockdep_core::{might_alloc, LockClass, Mutex, ViolationKind};
-//! use lockdep_mempool::Mempool;
-//! # lockdep_core::set_mode(lockdep_core::Mode::Collect);
+//! use lockdep::{might_alloc, LockClass, Mutex, ViolationKind};
+//! use lockdep::mempool::Mempool;
+//! # lockdep::set_mode(lockdep::Mode::Collect);
 //!
 //! static JOURNAL: LockClass = LockClass::new("doc-journal");
 //! let bios = Mempool::named("doc-bio_pool", 1, || Some([0u8; 512]));
@@ -50,11 +50,12 @@
 //! drop(j);
 //!
 //! # #[cfg(feature = "enabled")]
-//! assert!(lockdep_core::violations()
+//! assert!(lockdep::violations()
 //!     .iter()
 //!     .any(|v| v.kind() == ViolationKind::MempoolLivelock && v.involves("doc-bio_pool")));
 //! ```
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod builder;

@@ -1,6 +1,6 @@
 //! The pool: a reserve of preallocated elements, refilled by returned elements.
 
-use parking_lot::{Condvar, Mutex};
+use lockdep_raw::{Condvar, Mutex};
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -62,8 +62,10 @@ impl<T> Shared<T> {
 ///
 /// Its class is its creation site, or its name ([`Mempool::named`]).
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_mempool::Mempool;
+/// use lockdep::mempool::Mempool;
 ///
 /// let pool = Mempool::named("doc-bio-pool", 4, || Some([0u8; 512]));
 /// let bio = pool.alloc();           // blocks only if memory and the reserve are both empty
@@ -83,8 +85,10 @@ impl<T> Mempool<T> {
     /// If `alloc` cannot preallocate `min_nr` elements; use [`Mempool::builder`] for a
     /// `Result`.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(2, || Some(0u64));
+    /// let pool = lockdep::mempool::Mempool::new(2, || Some(0u64));
     /// assert_eq!(pool.min_nr(), 2);
     /// ```
     #[track_caller]
@@ -100,8 +104,10 @@ impl<T> Mempool<T> {
     ///
     /// If `alloc` cannot preallocate `min_nr` elements.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::named("doc-named-pool", 1, || Some('x'));
+    /// let pool = lockdep::mempool::Mempool::named("doc-named-pool", 1, || Some('x'));
     /// assert_eq!(*pool.alloc(), 'x');
     /// ```
     #[track_caller]
@@ -118,8 +124,10 @@ impl<T> Mempool<T> {
 
     /// Options: name, free callback, reclaim path. See [`Builder`].
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::builder(1, || Some(1u8))
+    /// let pool = lockdep::mempool::Mempool::builder(1, || Some(1u8))
     ///     .reclaim_path(false)
     ///     .build()
     ///     .unwrap();
@@ -174,8 +182,10 @@ impl<T> Mempool<T> {
     /// recursion and lock cycles through the pool) and an allocation (held locks → `ALLOC`);
     /// the thread holds the class until the element is dropped or handed off.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(1, || Some(String::new()));
+    /// let pool = lockdep::mempool::Mempool::new(1, || Some(String::new()));
     /// let mut s = pool.alloc();
     /// s.push_str("hello");
     /// ```
@@ -192,10 +202,12 @@ impl<T> Mempool<T> {
 
     /// Like [`alloc`](Mempool::alloc), giving up after `timeout`.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::time::Duration;
     /// // No reserve and no memory: nothing can come.
-    /// let pool = lockdep_mempool::Mempool::new(0, || None::<u8>);
+    /// let pool = lockdep::mempool::Mempool::new(0, || None::<u8>);
     /// assert!(pool.alloc_timeout(Duration::from_millis(5)).is_none());
     /// ```
     #[track_caller]
@@ -217,11 +229,13 @@ impl<T> Mempool<T> {
     /// blocks. Not validated as an acquisition (it cannot wait), and not an allocation that may
     /// enter reclaim (the kernel's `GFP_NOWAIT`), but the element is held from now on.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use std::sync::atomic::{AtomicBool, Ordering};
     /// // Memory for exactly one object: the reserve gets it.
     /// let memory = AtomicBool::new(true);
-    /// let pool = lockdep_mempool::Mempool::new(1, move || memory.swap(false, Ordering::Relaxed).then_some(0u8));
+    /// let pool = lockdep::mempool::Mempool::new(1, move || memory.swap(false, Ordering::Relaxed).then_some(0u8));
     /// let e = pool.try_alloc().expect("the reserved element");
     /// assert!(pool.try_alloc().is_none()); // nothing left: no waiting
     /// drop(e);
@@ -279,8 +293,10 @@ impl<T> Mempool<T> {
     /// Changes the reserve size (the kernel's `mempool_resize`). Shrinking frees the extra
     /// reserved elements; growing preallocates new ones, which may allocate memory.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(2, || Some(0u32));
+    /// let pool = lockdep::mempool::Mempool::new(2, || Some(0u32));
     /// pool.resize(5).unwrap();
     /// assert_eq!((pool.min_nr(), pool.free_count()), (5, 5));
     /// pool.resize(1).unwrap();
@@ -327,8 +343,10 @@ impl<T> Mempool<T> {
 
     /// The reserve size the pool maintains.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(3, || Some(0u8));
+    /// let pool = lockdep::mempool::Mempool::new(3, || Some(0u8));
     /// assert_eq!(pool.min_nr(), 3);
     /// ```
     pub fn min_nr(&self) -> usize {
@@ -337,10 +355,12 @@ impl<T> Mempool<T> {
 
     /// Elements in the reserve now.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(2, || Some(0u8));
+    /// let pool = lockdep::mempool::Mempool::new(2, || Some(0u8));
     /// assert_eq!(pool.free_count(), 2);
-    /// let pool = lockdep_mempool::Mempool::new(0, || Some(0u8));
+    /// let pool = lockdep::mempool::Mempool::new(0, || Some(0u8));
     /// let e = pool.alloc(); // from the allocation function: the reserve is untouched
     /// assert_eq!(pool.free_count(), 0);
     /// drop(e); // the reserve is full (min_nr = 0): freed
@@ -352,8 +372,10 @@ impl<T> Mempool<T> {
 
     /// Elements handed out and not yet dropped.
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::new(1, || Some(()));
+    /// let pool = lockdep::mempool::Mempool::new(1, || Some(()));
     /// let e = pool.alloc();
     /// assert_eq!(pool.outstanding(), 1);
     /// drop(e);
@@ -366,11 +388,13 @@ impl<T> Mempool<T> {
 
     /// The name of the pool's class as reports print it (empty without the checker).
     ///
+    /// # Examples
+    ///
     /// ```
-    /// let pool = lockdep_mempool::Mempool::named("doc-class-name", 1, || Some(0u8));
+    /// let pool = lockdep::mempool::Mempool::named("doc-class-name", 1, || Some(0u8));
     /// # #[cfg(feature = "enabled")]
     /// assert_eq!(pool.class_name(), "doc-class-name");
-    /// let unnamed = lockdep_mempool::Mempool::new(1, || Some(0u8));
+    /// let unnamed = lockdep::mempool::Mempool::new(1, || Some(0u8));
     /// # #[cfg(feature = "enabled")]
     /// assert!(unnamed.class_name().contains(".rs:")); // its creation site
     /// ```

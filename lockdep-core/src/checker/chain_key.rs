@@ -6,18 +6,12 @@
 //! chain validated as a recursive read never hides the same chain taken for write (the
 //! kernel's `rlock_chaincache_ABBA1` selftest).
 
-use super::held::Access;
-use super::registry::ClassId;
-use dashmap::DashSet;
-use once_cell::sync::Lazy;
-
-/// The kernel's `MAX_LOCKDEP_CHAINS` analogue.
-pub(crate) const MAX_CHAINS: usize = 1 << 22;
+use super::types::{Access, ClassId};
 
 /// One acquisition (class and read state) as a word.
 #[inline(always)]
-pub(crate) fn acquisition(class: ClassId, read: Access) -> u64 {
-    class as u64 | ((read as u64) << 32)
+pub(crate) fn acquisition(class: ClassId, access: Access) -> u64 {
+    class as u64 | ((access as u64) << 32)
 }
 
 /// The key of `prev` extended by one acquisition (an [`acquisition`] word).
@@ -25,8 +19,8 @@ pub(crate) fn acquisition(class: ClassId, read: Access) -> u64 {
 /// Order-dependent and, for each acquisition, a bijection of `prev` up to the lowest bit (odd
 /// multiply, xor-shift), so two chains that differ only below their last acquisition collide
 /// only if their keys differ in nothing but bit 0; elsewhere keys behave as random 64-bit
-/// values. One multiply: it runs on every acquisition. The xor-shift brings the high bits down into the bits the
-/// thread-local cache is indexed by.
+/// values. One multiply: it runs on every acquisition. The xor-shift brings the
+/// high bits down into the bits the thread-local cache is indexed by.
 #[inline(always)]
 pub(crate) fn extend(prev: u64, acq: u64) -> u64 {
     let h = (prev.rotate_left(29) ^ acq).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -34,23 +28,38 @@ pub(crate) fn extend(prev: u64, acq: u64) -> u64 {
     (h ^ (h >> 29)) | 1
 }
 
-static VALIDATED: Lazy<DashSet<u64>> = Lazy::new(DashSet::new);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// True when some thread has validated this chain.
-pub(crate) fn is_validated(key: u64) -> bool {
-    VALIDATED.contains(&key)
-}
-
-/// Marks a chain validated; false when the table is full.
-pub(crate) fn mark_validated(key: u64) -> bool {
-    if VALIDATED.len() >= MAX_CHAINS {
-        return false;
+    #[test]
+    fn extension_depends_on_order_and_access() {
+        let (a, b) = (acquisition(1, Access::Write), acquisition(2, Access::Write));
+        assert_ne!(extend(extend(0, a), b), extend(extend(0, b), a));
+        assert_ne!(extend(0, a), extend(0, acquisition(1, Access::Read)));
+        assert_ne!(
+            extend(0, acquisition(1, Access::Read)),
+            extend(0, acquisition(1, Access::RecursiveRead))
+        );
     }
-    VALIDATED.insert(key);
-    true
-}
 
-/// Number of validated chains.
-pub(crate) fn count() -> usize {
-    VALIDATED.len()
+    #[test]
+    fn keys_are_never_zero_and_deterministic() {
+        let mut key = 0;
+        for class in 0..10_000 {
+            key = extend(key, acquisition(class, Access::Write));
+            assert_ne!(key, 0, "0 marks an empty cache slot");
+        }
+        let again = (0..10_000).fold(0, |k, c| extend(k, acquisition(c, Access::Write)));
+        assert_eq!(key, again);
+    }
+
+    #[test]
+    fn one_step_is_injective_on_the_previous_key() {
+        // Distinct stacks below the same acquisition keep distinct keys (up to bit 0).
+        let acq = acquisition(7, Access::Write);
+        let keys: std::collections::HashSet<u64> =
+            (0..4096u64).map(|p| extend(p << 1, acq) >> 1).collect();
+        assert_eq!(keys.len(), 4096);
+    }
 }

@@ -4,10 +4,14 @@
 
 use std::sync::Once;
 
+use super::export;
 use super::held::{with_thread, ThreadState};
-use super::registry::{self, NodeKind};
+use super::registry;
+use super::report;
 use super::stack_trace::StackTrace;
-use super::violation::{current_thread_name, Detail, LockDesc, ViolationData};
+use super::store;
+use super::types::{current_thread_name, NodeKind};
+use super::violation::{Detail, LockDesc, ViolationData};
 use crate::ViolationKind;
 
 /// Runs when a thread that has held something exits.
@@ -19,11 +23,13 @@ thread_local! {
     static EXIT_HOOK: ThreadExitHook = ThreadExitHook { thread: current_thread_name() };
 }
 
-/// Registers this thread's exit hook (once per thread).
+/// Registers this thread's exit hook (once per thread), and the process's exit report: the
+/// first hold of a thread is where a report may start to have something to say.
 #[cold]
 pub(crate) fn register_thread_exit_hook(t: &ThreadState) {
     let _in_checker = t.enter();
     t.exit_hook.set(true);
+    register_process_exit_report();
     // Fails only during TLS teardown, when there is nothing left to report anyway.
     let _ = EXIT_HOOK.try_with(|_| ());
 }
@@ -40,9 +46,12 @@ impl Drop for ThreadExitHook {
                 .collect();
             // Pool elements still held were moved elsewhere: that is normal, not a leak.
             t.clear();
-            super::pool::drop_inbox(t);
-            if !leaked.is_empty() && crate::mode::checking() {
-                super::store::record(ViolationData::on_thread(
+            t.pool_entries.set(0);
+            if let Some(inbox) = t.inbox.take() {
+                inbox.close();
+            }
+            if !leaked.is_empty() && crate::mode::is_checking() {
+                store::record(ViolationData::on_thread(
                     std::mem::take(&mut self.thread),
                     ViolationKind::LockHeldAtExit,
                     Detail::HeldAtExit,
@@ -57,7 +66,7 @@ impl Drop for ThreadExitHook {
 static PROCESS_EXIT: Once = Once::new();
 
 /// Makes sure the exit report runs at process exit.
-pub(crate) fn register_process_exit_report() {
+fn register_process_exit_report() {
     #[cfg(unix)]
     PROCESS_EXIT.call_once(|| {
         extern "C" {
@@ -81,9 +90,9 @@ extern "C" fn at_process_exit() {
 }
 
 fn process_exit_report() {
-    let pending = super::store::pending();
+    let pending = store::pending();
     if !pending.is_empty() {
-        eprintln!("{}", super::report());
+        eprintln!("{}", report::full(&pending));
     }
     if let Some(dir) = std::env::var_os("LOCKDEP_REPORT_DIR") {
         write_json_report(std::path::Path::new(&dir), &pending);
@@ -91,16 +100,16 @@ fn process_exit_report() {
 }
 
 /// Writes `lockdep-<pid>.json` (violations and graph) into `dir`; warns, never fails.
-fn write_json_report(dir: &std::path::Path, pending: &[crate::Violation]) {
+fn write_json_report(dir: &std::path::Path, pending: &[std::sync::Arc<ViolationData>]) {
     let mut json = format!("{{\"pid\":{},\"violations\":[", std::process::id());
     for (i, v) in pending.iter().enumerate() {
         if i > 0 {
             json.push(',');
         }
-        json.push_str(&v.to_json());
+        json.push_str(&export::violation_json(v));
     }
     json.push_str("],\"graph\":");
-    json.push_str(&super::graph_json());
+    json.push_str(&export::graph_json());
     json.push_str("}\n");
     let path = dir.join(format!("lockdep-{}.json", std::process::id()));
     let result = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, json));
@@ -109,12 +118,5 @@ fn write_json_report(dir: &std::path::Path, pending: &[crate::Violation]) {
             "lockdep: cannot write the report to LOCKDEP_REPORT_DIR ({}): {e}",
             path.display()
         );
-    }
-}
-
-/// Called once the mode is known: a report directory wants a report even without violations.
-pub(crate) fn on_mode_initialized() {
-    if std::env::var_os("LOCKDEP_REPORT_DIR").is_some() {
-        register_process_exit_report();
     }
 }

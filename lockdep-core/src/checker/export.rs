@@ -2,9 +2,12 @@
 
 use std::fmt::Write as _;
 
-use super::graph::dep;
-use super::registry::{self, ClassId};
-use super::violation::{Detail, LockDesc, Violation};
+use super::graph::{self, dep};
+use super::registry;
+use super::report::{headline, Report};
+use super::stack_trace::StackTrace;
+use super::types::{ClassId, NodeKind};
+use super::violation::{Detail, LockDesc, ViolationData};
 
 /// A JSON string literal.
 pub(crate) fn json_str(out: &mut String, s: &str) {
@@ -41,10 +44,10 @@ fn lock_json(out: &mut String, d: &LockDesc) {
     json_str(out, registry::info(d.class).name);
     out.push_str(",\"site\":");
     json_str(out, &d.site.to_string());
-    let _ = write!(out, ",\"read\":{},\"count\":{}}}", d.read as u8, d.count);
+    let _ = write!(out, ",\"read\":{},\"count\":{}}}", d.access as u8, d.count);
 }
 
-fn frames_json(out: &mut String, trace: &super::stack_trace::StackTrace) {
+fn frames_json(out: &mut String, trace: &StackTrace) {
     let frames = trace.frames();
     json_list(out, &frames, |out, f| {
         let text = match &f.location {
@@ -56,16 +59,15 @@ fn frames_json(out: &mut String, trace: &super::stack_trace::StackTrace) {
 }
 
 /// One violation as a JSON object.
-pub(crate) fn violation_json(v: &Violation) -> String {
-    let data = v.data();
+pub(crate) fn violation_json(data: &ViolationData) -> String {
     let mut out = String::from("{\"kind\":");
-    json_str(&mut out, v.kind().as_str());
+    json_str(&mut out, data.kind.as_str());
     out.push_str(",\"headline\":");
-    json_str(&mut out, v.headline());
+    json_str(&mut out, headline(data.kind));
     out.push_str(",\"thread\":");
     json_str(&mut out, &data.thread);
     out.push_str(",\"classes\":");
-    json_list(&mut out, &v.classes(), |out, c| json_str(out, c));
+    json_list(&mut out, &data.class_names(), |out, c| json_str(out, c));
     match &data.detail {
         Detail::Cycle {
             trying,
@@ -113,7 +115,7 @@ pub(crate) fn violation_json(v: &Violation) -> String {
     out.push_str(",\"backtrace\":");
     frames_json(&mut out, &data.trace);
     out.push_str(",\"report\":");
-    json_str(&mut out, &v.to_string());
+    json_str(&mut out, &Report(data).to_string());
     out.push('}');
     out
 }
@@ -139,7 +141,7 @@ pub(crate) fn graph_json() -> String {
         out.push('}');
     }
     out.push_str("],\"edges\":[");
-    let graph = super::graph_lock();
+    let graph = graph::lock();
     let mut edges: Vec<_> = graph.edges().collect();
     edges.sort_unstable_by_key(|(k, _)| **k);
     for (i, ((from, to), edge)) in edges.into_iter().enumerate() {
@@ -159,9 +161,9 @@ pub(crate) fn graph_json() -> String {
 fn dot_node(out: &mut String, class: ClassId) {
     let info = registry::info(class);
     let shape = match info.kind {
-        registry::NodeKind::Lock => "box",
-        registry::NodeKind::Pool => "cylinder",
-        registry::NodeKind::Alloc => "diamond",
+        NodeKind::Lock => "box",
+        NodeKind::Pool => "cylinder",
+        NodeKind::Alloc => "diamond",
     };
     let mut label = String::new();
     json_str(&mut label, info.name);
@@ -175,7 +177,7 @@ pub(crate) fn graph_dot() -> String {
     for id in 1..=registry::count() {
         dot_node(&mut out, id);
     }
-    let graph = super::graph_lock();
+    let graph = graph::lock();
     let mut edges: Vec<_> = graph.edges().map(|(k, e)| (*k, e.deps)).collect();
     edges.sort_unstable();
     for ((from, to), deps) in edges {
@@ -190,9 +192,9 @@ pub(crate) fn graph_dot() -> String {
 }
 
 /// The cycle of a violation as DOT, the closing dependency in red.
-pub(crate) fn violation_dot(v: &Violation) -> String {
+pub(crate) fn violation_dot(data: &ViolationData) -> String {
     let mut out = String::from("digraph violation {\n");
-    if let Detail::Cycle { ring, .. } = &v.data().detail {
+    if let Detail::Cycle { ring, .. } = &data.detail {
         for link in ring {
             dot_node(&mut out, link.to);
         }

@@ -25,10 +25,12 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::panic::Location;
+use std::sync::{Mutex, MutexGuard};
 
-use super::held::Access;
-use super::registry::ClassId;
+use once_cell::sync::Lazy;
+
 use super::stack_trace::StackTrace;
+use super::types::{lock as lock_internal, Access, ClassId};
 
 /// The kernel's `MAX_LOCKDEP_ENTRIES` analogue (dependencies between classes).
 pub(crate) const MAX_EDGES: usize = 1 << 20;
@@ -36,14 +38,16 @@ pub(crate) const MAX_EDGES: usize = 1 << 20;
 /// Dependency type bits, as the kernel's `DEP_*_BIT`: how the first class was held (E/S) and
 /// how the second was acquired (R = recursive read, N = anything else).
 pub(crate) mod dep {
-    pub const SR: u8 = 1 << 0;
-    pub const ER: u8 = 1 << 1;
-    pub const SN: u8 = 1 << 2;
-    pub const EN: u8 = 1 << 3;
+    use super::Access;
+
+    pub(crate) const SR: u8 = 1 << 0;
+    pub(crate) const ER: u8 = 1 << 1;
+    pub(crate) const SN: u8 = 1 << 2;
+    pub(crate) const EN: u8 = 1 << 3;
 
     /// The dependency type of "`prev` held as `held`, then `next` acquired as `acquired`".
-    pub fn of(held: super::Access, acquired: super::Access) -> u8 {
-        match (held.is_shared(), acquired == super::Access::RecursiveRead) {
+    pub(crate) fn of(held: Access, acquired: Access) -> u8 {
+        match (held.is_shared(), acquired == Access::RecursiveRead) {
             (true, true) => SR,
             (false, true) => ER,
             (true, false) => SN,
@@ -52,12 +56,12 @@ pub(crate) mod dep {
     }
 
     /// `-(?R)->`: the second class was acquired as a recursive read.
-    pub fn into_recursive(bits: u8) -> bool {
+    pub(crate) fn into_recursive(bits: u8) -> bool {
         bits & (SR | ER) != 0
     }
 
     /// Names, for JSON and DOT.
-    pub fn names(bits: u8) -> Vec<&'static str> {
+    pub(crate) fn names(bits: u8) -> Vec<&'static str> {
         [(EN, "EN"), (ER, "ER"), (SN, "SN"), (SR, "SR")]
             .iter()
             .filter(|(b, _)| bits & b != 0)
@@ -69,23 +73,31 @@ pub(crate) mod dep {
 /// One dependency `from → to`, with where and how it was first seen.
 pub(crate) struct Edge {
     /// Union of the dependency types seen.
-    pub deps: u8,
+    pub(crate) deps: u8,
     /// Where `to` was acquired when the dependency was first recorded.
-    pub site: &'static Location<'static>,
+    pub(crate) site: &'static Location<'static>,
     /// Stack when the dependency was first recorded.
-    pub trace: StackTrace,
+    pub(crate) trace: StackTrace,
 }
 
 /// A closed strong cycle found when adding `from → to`: the existing path from `to` back to
 /// `from`, as classes (`path[0] == to`, `path.last() == from`).
 pub(crate) struct Cycle {
-    pub path: Vec<ClassId>,
+    pub(crate) path: Vec<ClassId>,
 }
 
 /// Why a dependency could not be added.
 pub(crate) enum AddError {
     Cycle(Cycle),
     Full,
+}
+
+static GRAPH: Lazy<Mutex<Graph>> = Lazy::new(Default::default);
+
+/// The process's graph, locked: taken only on the slow path (a chain no thread validated
+/// before), and for export. Nothing is called back into user code while it is held.
+pub(crate) fn lock() -> MutexGuard<'static, Graph> {
+    lock_internal(&GRAPH)
 }
 
 /// The graph. Lives behind one global lock, taken only on the slow path.

@@ -8,56 +8,38 @@ use std::cell::Cell;
 use std::panic::Location;
 
 use super::chain_key;
-use super::registry::ClassId;
+use super::inbox::Inbox;
+use super::types::{Access, ClassId, Instance};
 
 /// The kernel's `MAX_LOCK_DEPTH`.
 pub(crate) const MAX_LOCK_DEPTH: usize = 48;
 /// Entries of the thread-local cache of validated chain keys (direct-mapped).
 const CHAIN_CACHE_SIZE: usize = 256;
 
-/// How a class is acquired or held: the kernel's `hlock->read`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum Access {
-    /// Exclusive: `lock()`, `write()`, a pool element, `ALLOC`.
-    Write = 0,
-    /// Non-recursive shared: `RwLock::read()` (blocks behind a queued writer).
-    Read = 1,
-    /// Recursive shared: `RwLock::read_recursive()` (never blocks on another reader).
-    RecursiveRead = 2,
-}
-
-impl Access {
-    /// Held shared (the kernel's `S` in `-(S?)->`).
-    #[inline]
-    pub(crate) fn is_shared(self) -> bool {
-        self != Access::Write
-    }
-}
-
 /// One held lock, pool element or `ALLOC` hold.
 #[derive(Clone, Copy)]
 pub(crate) struct HeldLock {
-    pub class: ClassId,
-    pub read: Access,
-    /// Acquired without recording dependencies on the entries below: a try-lock, or a
-    /// recursive acquisition whose lower entry of the same class was released first.
-    pub trylock: bool,
+    pub(crate) class: ClassId,
+    pub(crate) access: Access,
+    /// Its acquisition recorded a dependency from every entry below it, so those reach later
+    /// acquisitions through it (the kernel's `!hlock->trylock` in `check_prevs_add`). False
+    /// for a try-lock, and for a recursive acquisition once the same-class entry below it,
+    /// which made it record nothing, is released.
+    pub(crate) linked_below: bool,
     /// Number of elements of one pool held (pool entries collapse into one).
-    pub count: u16,
-    /// Identity of the instance: the lock's address, or the class id for pools and `ALLOC`.
-    pub instance: usize,
-    pub site: &'static Location<'static>,
+    pub(crate) count: u16,
+    pub(crate) instance: Instance,
+    pub(crate) site: &'static Location<'static>,
     /// Chain key of the stack up to and including this entry.
-    pub chain_key: u64,
+    pub(crate) chain_key: u64,
 }
 
 const EMPTY: HeldLock = HeldLock {
     class: 0,
-    read: Access::Write,
-    trylock: false,
+    access: Access::Write,
+    linked_below: true,
     count: 0,
-    instance: 0,
+    instance: Instance::NONE,
     site: Location::caller(),
     chain_key: 0,
 };
@@ -71,17 +53,17 @@ pub(crate) struct ThreadState {
     chain_cache: [Cell<u64>; CHAIN_CACHE_SIZE],
     /// Set while the checker itself runs on this thread: its own allocations and locks are not
     /// checked (re-entry through `TrackingAllocator`).
-    pub reentry: Cell<bool>,
+    pub(crate) reentry: Cell<bool>,
     /// Depth of `noreclaim_scope`s.
-    pub noreclaim: Cell<u32>,
+    pub(crate) noreclaim: Cell<u32>,
     /// Number of pool entries on the stack (only then are remote releases looked for).
-    pub pool_entries: Cell<u32>,
-    /// This thread's inbox for elements dropped on other threads (an `Arc::into_raw`).
-    pub inbox: Cell<*const super::pool::Inbox>,
+    pub(crate) pool_entries: Cell<u32>,
+    /// This thread's inbox for elements dropped on other threads.
+    pub(crate) inbox: Cell<Option<&'static Inbox>>,
     /// The generation of `inbox` this thread owns.
-    pub inbox_generation: Cell<u64>,
+    pub(crate) inbox_generation: Cell<u64>,
     /// Whether the thread-exit hook is registered.
-    pub exit_hook: Cell<bool>,
+    pub(crate) exit_hook: Cell<bool>,
     /// The last chain key computed by [`next_key`](ThreadState::next_key): the stack's key,
     /// the acquisition (class and read state) and the key with it on top. Validation computes
     /// the key before blocking and the push after finds it here instead of hashing again.
@@ -125,7 +107,7 @@ impl ThreadState {
             reentry: Cell::new(false),
             noreclaim: Cell::new(0),
             pool_entries: Cell::new(0),
-            inbox: Cell::new(std::ptr::null()),
+            inbox: Cell::new(None),
             inbox_generation: Cell::new(0),
             exit_hook: Cell::new(false),
             memo_prev: Cell::new(0),
@@ -168,12 +150,12 @@ impl ThreadState {
             .collect()
     }
 
-    /// The chain key of the stack with `class` acquired as `read` on top, memoized for the
+    /// The chain key of the stack with `class` acquired as `access` on top, memoized for the
     /// push that follows validation.
     #[inline(always)]
-    pub(crate) fn next_key(&self, class: ClassId, read: Access) -> u64 {
+    pub(crate) fn next_key(&self, class: ClassId, access: Access) -> u64 {
         let prev = self.top_key();
-        let acq = chain_key::acquisition(class, read);
+        let acq = chain_key::acquisition(class, access);
         match self.memoized(prev, acq) {
             Some(key) => key,
             None => self.next_key_unmemoized(prev, acq),
@@ -199,9 +181,9 @@ impl ThreadState {
     /// [`next_key`](ThreadState::next_key) where the memo is expected to have it (the push
     /// after validation): the miss is out of line.
     #[inline(always)]
-    fn next_key_expected(&self, class: ClassId, read: Access) -> u64 {
+    fn next_key_expected(&self, class: ClassId, access: Access) -> u64 {
         let prev = self.top_key();
-        let acq = chain_key::acquisition(class, read);
+        let acq = chain_key::acquisition(class, access);
         match self.memoized(prev, acq) {
             Some(key) => key,
             None => self.next_key_cold(prev, acq),
@@ -221,7 +203,7 @@ impl ThreadState {
         if d >= MAX_LOCK_DEPTH {
             return false;
         }
-        held.chain_key = self.next_key_expected(held.class, held.read);
+        held.chain_key = self.next_key_expected(held.class, held.access);
         self.stack[d + 1].set(held);
         self.depth.set(d + 1);
         true
@@ -230,7 +212,7 @@ impl ThreadState {
     /// Removes the topmost entry for `instance`, if any (the top one first: releases are
     /// mostly in order).
     #[inline]
-    pub(crate) fn release(&self, instance: usize) {
+    pub(crate) fn release(&self, instance: Instance) {
         let d = self.depth.get();
         if d == 0 {
             return;
@@ -245,7 +227,7 @@ impl ThreadState {
     /// An out-of-order release (normal Rust, but rarer): out of line.
     #[cold]
     #[inline(never)]
-    fn release_below_top(&self, instance: usize) {
+    fn release_below_top(&self, instance: Instance) {
         if let Some(i) = self.find(instance) {
             self.remove(i);
         }
@@ -253,7 +235,7 @@ impl ThreadState {
 
     /// Index of the topmost entry for `instance`.
     #[inline]
-    pub(crate) fn find(&self, instance: usize) -> Option<usize> {
+    pub(crate) fn find(&self, instance: Instance) -> Option<usize> {
         (0..self.depth.get())
             .rev()
             .find(|&i| self.stack[i + 1].get().instance == instance)
@@ -274,20 +256,57 @@ impl ThreadState {
         for i in idx + 1..d {
             let mut held = self.stack[i + 1].get();
             // An entry of the same class above the removed one was a recursive acquisition,
-            // which recorded no dependency: marked like a try-lock, so that later validations
-            // do not stop at it once the lower entry, which told them so, is gone.
+            // which recorded no dependency: later validations must not stop at it once the
+            // lower entry, which told them so, is gone.
             if held.class == removed {
-                held.trylock = true;
+                held.linked_below = false;
             }
             self.push(held);
         }
     }
 
-    /// Sets the `count` of entry `idx`.
-    pub(crate) fn set_count(&self, idx: usize, count: u16) {
-        let mut held = self.stack[idx + 1].get();
-        held.count = count;
-        self.stack[idx + 1].set(held);
+    /// Changes how entry `idx` is held (a downgrade, or an upgrade once validated); the
+    /// chain keys from it up are recomputed (the kernel's `lock_set_class` re-keying).
+    pub(crate) fn set_access(&self, idx: usize, access: Access) {
+        let d = self.depth.get();
+        debug_assert!(idx < d);
+        // In place: entry `i` is read before the push of that same entry overwrites its slot.
+        self.depth.set(idx);
+        for i in idx..d {
+            let mut held = self.get(i);
+            if i == idx {
+                held.access = access;
+            }
+            self.push(held);
+        }
+    }
+
+    /// Takes one more element of the pool `class` (pool holds collapse into one entry with a
+    /// count); false when `class` has no entry yet.
+    pub(crate) fn add_pool_hold(&self, class: ClassId) -> bool {
+        let Some(i) = self.find(Instance::class(class)) else {
+            return false;
+        };
+        let mut held = self.stack[i + 1].get();
+        held.count = held.count.saturating_add(1);
+        self.stack[i + 1].set(held);
+        true
+    }
+
+    /// Returns one element of the pool `class`: the entry goes when its count does.
+    pub(crate) fn release_pool_hold(&self, class: ClassId) {
+        let Some(i) = self.find(Instance::class(class)) else {
+            return;
+        };
+        let mut held = self.stack[i + 1].get();
+        if held.count > 1 {
+            held.count -= 1;
+            self.stack[i + 1].set(held);
+        } else {
+            self.remove(i);
+            self.pool_entries
+                .set(self.pool_entries.get().saturating_sub(1));
+        }
     }
 
     /// Empties the stack (thread exit).
@@ -310,5 +329,129 @@ impl ThreadState {
     #[inline]
     pub(crate) fn cache_chain(&self, key: u64) {
         self.cache_slot(key).set(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(class: ClassId, access: Access) -> HeldLock {
+        HeldLock {
+            class,
+            access,
+            instance: Instance::lock(class as usize * 64),
+            ..EMPTY
+        }
+    }
+
+    /// The chain keys of a stack built by pushing `entries` on an empty one.
+    fn fresh_keys(entries: &[HeldLock]) -> Vec<u64> {
+        let t = ThreadState::new();
+        for e in entries {
+            assert!(t.push(*e));
+        }
+        t.snapshot().iter().map(|h| h.chain_key).collect()
+    }
+
+    fn keys(t: &ThreadState) -> Vec<u64> {
+        t.snapshot().iter().map(|h| h.chain_key).collect()
+    }
+
+    #[test]
+    fn an_out_of_order_release_rekeys_the_entries_above() {
+        let (a, b, c) = (
+            entry(1, Access::Write),
+            entry(2, Access::Read),
+            entry(3, Access::Write),
+        );
+        let t = ThreadState::new();
+        for e in [a, b, c] {
+            assert!(t.push(e));
+        }
+        t.release(b.instance);
+        assert_eq!(t.depth(), 2);
+        assert_eq!(keys(&t), fresh_keys(&[a, c]));
+        assert_eq!(t.top_key(), fresh_keys(&[a, c])[1]);
+    }
+
+    #[test]
+    fn release_takes_the_topmost_entry_of_an_instance() {
+        let a = entry(1, Access::RecursiveRead);
+        let b = entry(2, Access::Write);
+        let t = ThreadState::new();
+        for e in [a, b, a] {
+            assert!(t.push(e));
+        }
+        t.release(a.instance);
+        assert_eq!(keys(&t), fresh_keys(&[a, b]));
+        t.release(Instance::lock(12345)); // not held: nothing happens
+        assert_eq!(t.depth(), 2);
+    }
+
+    #[test]
+    fn a_recursive_entry_is_unlinked_when_the_entry_below_goes() {
+        let a = entry(1, Access::RecursiveRead);
+        let mut a2 = entry(1, Access::RecursiveRead);
+        a2.instance = Instance::lock(4096);
+        let t = ThreadState::new();
+        for e in [a, entry(2, Access::Write), a2] {
+            assert!(t.push(e));
+        }
+        assert!(t.get(2).linked_below);
+        t.release(a.instance);
+        assert!(
+            !t.get(1).linked_below,
+            "its own acquisition recorded no dependency"
+        );
+        assert!(t.get(0).linked_below, "another class stays linked");
+    }
+
+    #[test]
+    fn changing_access_rekeys_from_that_entry_up() {
+        let (a, b, c) = (
+            entry(1, Access::Write),
+            entry(2, Access::Write),
+            entry(3, Access::Write),
+        );
+        let t = ThreadState::new();
+        for e in [a, b, c] {
+            assert!(t.push(e));
+        }
+        let before = keys(&t);
+        t.set_access(1, Access::Read);
+        let b_read = HeldLock {
+            access: Access::Read,
+            ..b
+        };
+        assert_eq!(keys(&t), fresh_keys(&[a, b_read, c]));
+        assert_eq!(keys(&t)[0], before[0]);
+        assert_ne!(keys(&t)[1], before[1]);
+        t.set_access(1, Access::Write);
+        assert_eq!(keys(&t), before);
+    }
+
+    #[test]
+    fn the_stack_refuses_entries_past_its_depth() {
+        let t = ThreadState::new();
+        for class in 1..=MAX_LOCK_DEPTH as ClassId {
+            assert!(t.push(entry(class, Access::Write)));
+        }
+        assert!(!t.push(entry(999, Access::Write)));
+        assert_eq!(t.depth(), MAX_LOCK_DEPTH);
+        t.clear();
+        assert_eq!((t.depth(), t.top_key()), (0, 0));
+    }
+
+    #[test]
+    fn the_memo_gives_the_key_that_hashing_gives() {
+        let t = ThreadState::new();
+        let key = t.next_key(5, Access::Read);
+        assert_eq!(
+            key,
+            chain_key::extend(0, chain_key::acquisition(5, Access::Read))
+        );
+        assert!(t.push(entry(5, Access::Read)));
+        assert_eq!(t.top_key(), key);
     }
 }

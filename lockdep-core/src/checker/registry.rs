@@ -3,16 +3,22 @@
 //! Ids are dense `u32`s starting at 1 (0 means "no class"). Class 1 is `ALLOC`. Entries are
 //! never removed, as in the kernel: a class is a static property of the program.
 
+//!
+//! Class ids are cached where they are looked up (a lock's map, a `LockClass`, a subclass
+//! slot). They are published with `Release` and read with `Acquire`: a thread that sees an id
+//! must also see the `ClassInfo` written before it, since it goes on to read it lock-free.
+
 use once_cell::sync::OnceCell;
-use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
+use std::sync::Mutex;
 
+use super::types::{lock, ClassId, NodeKind};
 use crate::LockClass;
-
-/// Dense id of a class; 0 is "none".
-pub(crate) type ClassId = u32;
 
 /// The kernel's `MAX_LOCKDEP_KEYS` analogue.
 pub(crate) const MAX_CLASSES: usize = 1 << 18;
@@ -21,33 +27,15 @@ pub(crate) const MAX_SUBCLASSES: u32 = 8;
 const CHUNK: usize = 1024;
 const CHUNKS: usize = MAX_CLASSES / CHUNK;
 
-/// What a node of the graph stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum NodeKind {
-    Lock,
-    Pool,
-    Alloc,
-}
-
-impl NodeKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            NodeKind::Lock => "lock",
-            NodeKind::Pool => "pool",
-            NodeKind::Alloc => "alloc",
-        }
-    }
-}
-
 /// Everything known about a class.
 pub(crate) struct ClassInfo {
     /// Printed name: `name` or `name/N` for subclass N.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Name of the base class (what `Violation::involves` matches).
-    pub base_name: &'static str,
-    pub kind: NodeKind,
+    pub(crate) base_name: &'static str,
+    pub(crate) kind: NodeKind,
     /// Where the class was defined, when it is a creation-site class.
-    pub site: Option<&'static Location<'static>>,
+    pub(crate) site: Option<&'static Location<'static>>,
     subclasses: [AtomicU32; MAX_SUBCLASSES as usize],
 }
 
@@ -58,19 +46,13 @@ pub(crate) enum ClassKey {
         file: &'static str,
         line: u32,
         col: u32,
-        kind: NodeKindKey,
+        /// A lock and a pool made on one line are two classes.
+        kind: NodeKind,
     },
     Static(usize),
-    Named(String, NodeKindKey),
+    Named(String, NodeKind),
     Sub(ClassId, u32),
     Alloc,
-}
-
-/// `NodeKind` as a hashable key part (a lock and a pool made on one line are two classes).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum NodeKindKey {
-    Lock,
-    Pool,
 }
 
 static CHUNKS_TABLE: [OnceCell<Box<[OnceCell<ClassInfo>]>>; CHUNKS] =
@@ -98,29 +80,35 @@ pub(crate) fn count() -> u32 {
 
 /// The id of the class identified by `key`, registering it on first sight. `None` when the
 /// table is full (the caller reports the overflow).
+///
+/// Registration allocates: the caller has entered the checker (its re-entry guard), so that
+/// a `TrackingAllocator` does not come back here under the registry's lock.
 pub(crate) fn register(
     key: ClassKey,
     kind: NodeKind,
     site: Option<&'static Location<'static>>,
     name: impl FnOnce() -> String,
 ) -> Option<ClassId> {
-    // Registration allocates; with a TrackingAllocator that must not re-enter the checker
-    // (which could register `ALLOC` under this same registry lock).
-    super::held::with_thread(|t| {
-        let _in_checker = t.enter();
-        register_new(key, kind, site, name)
-    })
-}
-
-fn register_new(
-    key: ClassKey,
-    kind: NodeKind,
-    site: Option<&'static Location<'static>>,
-    name: impl FnOnce() -> String,
-) -> Option<ClassId> {
-    let mut by_key = BY_KEY.lock();
+    let mut by_key = lock(&BY_KEY);
     if let Some(&id) = by_key.get(&key) {
         return Some(id);
+    }
+    // `ALLOC` is always class 1, there before any other: a thread that holds something has
+    // registered a class, so `alloc_class()` never has to register (and allocate) while a
+    // `TrackingAllocator` allocation validates.
+    if by_key.is_empty() {
+        let id = insert(
+            &mut by_key,
+            ClassKey::Alloc,
+            NodeKind::Alloc,
+            None,
+            "ALLOC",
+            "ALLOC",
+        );
+        ALLOC_ID.store(id?, Release);
+        if key == ClassKey::Alloc {
+            return id;
+        }
     }
     let (base_name, name) = match key {
         ClassKey::Sub(base, n) => {
@@ -133,6 +121,18 @@ fn register_new(
             (name, name)
         }
     };
+    insert(&mut by_key, key, kind, site, name, base_name)
+}
+
+/// Adds a class under the registry's lock.
+fn insert(
+    by_key: &mut HashMap<ClassKey, ClassId>,
+    key: ClassKey,
+    kind: NodeKind,
+    site: Option<&'static Location<'static>>,
+    name: &'static str,
+    base_name: &'static str,
+) -> Option<ClassId> {
     let id = NEXT_ID.load(Relaxed);
     let idx = id as usize;
     if idx >= MAX_CLASSES {
@@ -158,11 +158,7 @@ pub(crate) fn site_name(site: &Location<'_>) -> String {
 }
 
 /// The class of all locks created at `site`.
-pub(crate) fn site_class(site: &'static Location<'static>, kind: NodeKindKey) -> Option<ClassId> {
-    let node_kind = match kind {
-        NodeKindKey::Lock => NodeKind::Lock,
-        NodeKindKey::Pool => NodeKind::Pool,
-    };
+pub(crate) fn site_class(site: &'static Location<'static>, kind: NodeKind) -> Option<ClassId> {
     register(
         ClassKey::Site {
             file: site.file(),
@@ -170,7 +166,7 @@ pub(crate) fn site_class(site: &'static Location<'static>, kind: NodeKindKey) ->
             col: site.column(),
             kind,
         },
-        node_kind,
+        kind,
         Some(site),
         || site_name(site),
     )
@@ -178,7 +174,7 @@ pub(crate) fn site_class(site: &'static Location<'static>, kind: NodeKindKey) ->
 
 /// The class of a `static LockClass`, cached in the `LockClass` itself.
 pub(crate) fn static_class(class: &'static LockClass) -> Option<ClassId> {
-    let cached = class.id.load(Relaxed);
+    let cached = class.id.load(Acquire);
     if cached != 0 {
         return Some(cached);
     }
@@ -188,7 +184,7 @@ pub(crate) fn static_class(class: &'static LockClass) -> Option<ClassId> {
         None,
         || class.name().to_owned(),
     )?;
-    class.id.store(id, Relaxed);
+    class.id.store(id, Release);
     Some(id)
 }
 
@@ -202,27 +198,25 @@ pub(crate) fn subclass(base: ClassId, n: u32) -> Option<ClassId> {
         return None;
     }
     let slot = &info(base).subclasses[n as usize];
-    let cached = slot.load(Relaxed);
+    let cached = slot.load(Acquire);
     if cached != 0 {
         return Some(cached);
     }
     let kind = info(base).kind;
     let id = register(ClassKey::Sub(base, n), kind, info(base).site, String::new)?;
-    slot.store(id, Relaxed);
+    slot.store(id, Release);
     Some(id)
 }
 
-/// The `ALLOC` node: memory allocation and reclaim (the kernel's `fs_reclaim`).
+/// The `ALLOC` node: memory allocation and reclaim (the kernel's `fs_reclaim`). Registered
+/// with the first class of the process (the caller has entered the checker if this may be
+/// that first registration).
 #[inline]
 pub(crate) fn alloc_class() -> ClassId {
-    let id = ALLOC_ID.load(Relaxed);
+    let id = ALLOC_ID.load(Acquire);
     if id != 0 {
         return id;
     }
-    let id = register(ClassKey::Alloc, NodeKind::Alloc, None, || {
-        "ALLOC".to_owned()
-    })
-    .expect("lockdep: the first class always fits");
-    ALLOC_ID.store(id, Relaxed);
-    id
+    register(ClassKey::Alloc, NodeKind::Alloc, None, String::new)
+        .expect("lockdep: the first class always fits")
 }

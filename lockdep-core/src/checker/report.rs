@@ -1,11 +1,48 @@
-//! Kernel-style text reports.
+//! Kernel-style text reports: [`Report`] renders a violation as the kernel prints it.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
-use super::held::Access;
-use super::registry::{self, ClassId, NodeKind};
-use super::violation::{Detail, Link, LockDesc, Violation};
+use super::registry;
+use super::types::{Access, ClassId, NodeKind};
+use super::violation::{Detail, Link, LockDesc, ViolationData};
 use crate::ViolationKind;
+
+/// A violation's kernel-style text. Rendering resolves stack traces, which is slow: the text
+/// is kept in the violation once rendered, so `Display` writes it from there.
+pub(crate) struct Report<'a>(pub &'a ViolationData);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self
+            .0
+            .rendered
+            .get_or_init(|| Rendering(self.0).to_string());
+        f.write_str(text)
+    }
+}
+
+/// The full text report of `violations`: a count, then each report (empty when there is
+/// none).
+pub(crate) fn full(violations: &[std::sync::Arc<ViolationData>]) -> String {
+    if violations.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("lockdep: {} violation(s) recorded\n\n", violations.len());
+    for v in violations {
+        out.push_str(&Report(v).to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders a violation's report afresh.
+struct Rendering<'a>(&'a ViolationData);
+
+impl fmt::Display for Rendering<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        render(f, self.0)
+    }
+}
 
 /// The report's title line (after `WARNING: ` or `BUG: `).
 pub(crate) fn headline(kind: ViolationKind) -> &'static str {
@@ -28,37 +65,33 @@ fn name(class: ClassId) -> &'static str {
 /// `(name)` plus how it is held: the kernel prints the class in parentheses.
 fn desc(d: &LockDesc) -> String {
     let info = registry::info(d.class);
-    let mut s = format!("({})", info.name);
-    match info.kind {
-        NodeKind::Pool if d.count > 1 => {
-            let _ = write!(s, " x{} elements", d.count);
-        }
-        NodeKind::Pool => s.push_str(" element"),
-        NodeKind::Alloc => {}
-        NodeKind::Lock => match d.read {
-            Access::Write => {}
-            Access::Read => s.push_str(" read"),
-            Access::RecursiveRead => s.push_str(" recursive read"),
+    let how = match info.kind {
+        NodeKind::Pool if d.count > 1 => format!(" x{} elements", d.count),
+        NodeKind::Pool => " element".to_owned(),
+        NodeKind::Alloc => String::new(),
+        NodeKind::Lock => match d.access {
+            Access::Write => String::new(),
+            Access::Read => " read".to_owned(),
+            Access::RecursiveRead => " recursive read".to_owned(),
         },
-    }
-    let _ = write!(s, ", at: {}", d.site);
-    s
+    };
+    format!("({}){how}, at: {}", info.name, d.site)
 }
 
 /// `lock(X)`, `rlock(X)`, `alloc(P)` or `reclaim(ALLOC)` as in the scenario tables.
-fn op(class: ClassId, read: Access) -> String {
+fn op(class: ClassId, access: Access) -> String {
     match registry::info(class).kind {
         NodeKind::Pool => format!("alloc({})", name(class)),
         NodeKind::Alloc => "allocate memory (may wait for reclaim)".to_owned(),
-        NodeKind::Lock if read.is_shared() => format!("rlock({})", name(class)),
+        NodeKind::Lock if access.is_shared() => format!("rlock({})", name(class)),
         NodeKind::Lock => format!("lock({})", name(class)),
     }
 }
 
 const RULE_WIDTH: usize = 54;
 
-fn header(out: &mut String, v: &Violation) {
-    let kind = v.kind();
+fn header(out: &mut fmt::Formatter<'_>, data: &ViolationData) -> fmt::Result {
+    let kind = data.kind;
     let prefix = if kind.turns_checker_off() {
         "BUG"
     } else {
@@ -66,120 +99,118 @@ fn header(out: &mut String, v: &Violation) {
     };
     let title = format!("{prefix}: {}", headline(kind));
     let width = RULE_WIDTH.max(title.len());
-    let _ = writeln!(out, "{}", "=".repeat(width));
-    let _ = writeln!(out, "{title}");
-    let _ = writeln!(out, "{}", "-".repeat(width));
+    writeln!(out, "{}", "=".repeat(width))?;
+    writeln!(out, "{title}")?;
+    writeln!(out, "{}", "-".repeat(width))
 }
 
 /// The full text of a violation.
-pub(crate) fn render(v: &Violation) -> String {
-    let data = v.data();
-    let mut out = String::new();
-    header(&mut out, v);
+fn render(out: &mut fmt::Formatter<'_>, data: &ViolationData) -> fmt::Result {
+    header(out, data)?;
     match &data.detail {
         Detail::Cycle {
             trying,
             holding,
             ring,
-        } => render_cycle(&mut out, v, trying, holding, ring),
-        Detail::Recursive { trying, holding } => render_recursive(&mut out, v, trying, holding),
+        } => render_cycle(out, data, trying, holding, ring)?,
+        Detail::Recursive { trying, holding } => render_recursive(out, data, trying, holding)?,
         Detail::HeldAtExit => {
-            let _ = writeln!(out, "{} is exiting with locks still held!", data.thread);
-            out.push_str("\n(a guard was leaked, e.g. with mem::forget)\n\n");
+            writeln!(out, "{} is exiting with locks still held!", data.thread)?;
+            out.write_str("\n(a guard was leaked, e.g. with mem::forget)\n\n")?;
         }
         Detail::PoolOutstanding {
             pool,
             outstanding,
             site,
         } => {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{} dropped mempool ({}) with {outstanding} element(s) outstanding (pool created at {site})\n",
                 data.thread,
                 name(*pool)
-            );
-            out.push_str("Elements still in use will be freed when dropped; the pool's reserve\nno longer guarantees forward progress to their holders.\n\n");
+            )?;
+            out.write_str("Elements still in use will be freed when dropped; the pool's reserve\nno longer guarantees forward progress to their holders.\n\n")?;
         }
         Detail::Overflow { what, limit } => {
-            let _ = writeln!(out, "{what}: the limit is {limit}.");
-            out.push_str("turning off the locking correctness validator.\n\n");
+            writeln!(out, "{what}: the limit is {limit}.")?;
+            out.write_str("turning off the locking correctness validator.\n\n")?;
         }
     }
-    render_held(&mut out, &data.thread, &data.held);
+    render_held(out, &data.thread, &data.held)?;
     if matches!(data.detail, Detail::Cycle { .. } | Detail::Recursive { .. }) {
-        out.push_str("\nstack backtrace:\n");
-        data.trace.render(&mut out);
+        out.write_str("\nstack backtrace:\n")?;
+        data.trace.render(out)?;
     }
-    out
+    Ok(())
 }
 
-fn render_held(out: &mut String, thread: &str, held: &[LockDesc]) {
+fn render_held(out: &mut fmt::Formatter<'_>, thread: &str, held: &[LockDesc]) -> fmt::Result {
     match held.len() {
         0 => {
-            let _ = writeln!(out, "no locks held by {thread}.");
+            writeln!(out, "no locks held by {thread}.")?;
         }
         n => {
             let plural = if n == 1 { "lock" } else { "locks" };
-            let _ = writeln!(out, "{n} {plural} held by {thread}:");
+            writeln!(out, "{n} {plural} held by {thread}:")?;
             for (i, h) in held.iter().enumerate() {
-                let _ = writeln!(out, " #{i}: {}", desc(h));
+                writeln!(out, " #{i}: {}", desc(h))?;
             }
         }
     }
+    Ok(())
 }
 
 fn render_cycle(
-    out: &mut String,
-    v: &Violation,
+    out: &mut fmt::Formatter<'_>,
+    data: &ViolationData,
     trying: &LockDesc,
     holding: &LockDesc,
     ring: &[Link],
-) {
-    let data = v.data();
-    trying_and_holding(out, &data.thread, trying, holding);
-    out.push_str("which lock already depends on the new lock.\n\n\n");
-    out.push_str("the existing dependency chain (in reverse order) is:\n");
+) -> fmt::Result {
+    trying_and_holding(out, &data.thread, trying, holding)?;
+    out.write_str("which lock already depends on the new lock.\n\n\n")?;
+    out.write_str("the existing dependency chain (in reverse order) is:\n")?;
     // ring[0] is the new dependency; ring[i] (i ≥ 1) the i-th dependency of the existing path.
     for i in (0..ring.len()).rev() {
         let link = &ring[i];
-        let _ = writeln!(out, "\n-> #{i} ({}):", name(link.to));
+        writeln!(out, "\n-> #{i} ({}):", name(link.to))?;
         if is_reclaim_path_dependency(link) {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "       memory reclaim may wait for this pool's elements (on the reclaim path \
                  since its creation at {})",
                 link.site
-            );
+            )?;
             continue;
         }
-        let _ = writeln!(out, "       acquired at {}", link.site);
+        writeln!(out, "       acquired at {}", link.site)?;
         if i == 0 {
-            data.trace.render(out);
+            data.trace.render(out)?;
         } else {
-            link.trace.render(out);
+            link.trace.render(out)?;
         }
     }
-    out.push_str("\nother info that might help us debug this:\n\n");
-    if v.kind() == ViolationKind::MempoolLivelock {
-        render_livelock_scenario(out, ring);
+    out.write_str("\nother info that might help us debug this:\n\n")?;
+    if data.kind == ViolationKind::MempoolLivelock {
+        render_livelock_scenario(out, ring)
     } else {
-        render_deadlock_scenario(out, trying, holding, ring);
+        render_deadlock_scenario(out, trying, holding, ring)
     }
 }
 
 /// The CPU table: for a two-class cycle exactly the kernel's; for longer cycles one column per
 /// thread, each holding one class of the cycle and wanting the next.
 fn render_deadlock_scenario(
-    out: &mut String,
+    out: &mut fmt::Formatter<'_>,
     trying: &LockDesc,
     holding: &LockDesc,
     ring: &[Link],
-) {
+) -> fmt::Result {
     let classes: Vec<ClassId> = ring.iter().map(|l| l.to).collect(); // c0 = trying … ck = holding
     if classes.len() > 2 {
-        chain_exists(out, &classes);
+        chain_exists(out, &classes)?;
     }
-    out.push_str(" Possible unsafe locking scenario:\n\n");
+    out.write_str(" Possible unsafe locking scenario:\n\n")?;
     // Thread 0 holds c_k and wants c_0; thread j ≥ 1 holds c_{j-1} and wants c_j.
     let k = classes.len() - 1;
     let threads = classes.len();
@@ -202,7 +233,7 @@ fn render_deadlock_scenario(
     // (`rlock(X)` for a `read()` too, as the kernel prints a read acquisition).
     let wanted = |t: usize| {
         if t == 0 {
-            trying.read
+            trying.access
         } else if ring[t].recursive {
             Access::RecursiveRead
         } else {
@@ -211,7 +242,7 @@ fn render_deadlock_scenario(
     };
     let names: Vec<String> = (0..threads).map(|t| format!("CPU{t}")).collect();
     let mut rows: Vec<(usize, String)> = Vec::new();
-    rows.push((0, op(first(0), holding.read)));
+    rows.push((0, op(first(0), holding.access)));
     for t in 1..threads {
         rows.push((t, op(first(t), Access::Write)));
     }
@@ -219,27 +250,28 @@ fn render_deadlock_scenario(
         rows.push((t, op(second(t), wanted(t))));
     }
     rows.push((0, op(second(0), wanted(0))));
-    table(out, &names, &rows);
-    out.push_str("\n *** DEADLOCK ***\n\n");
+    table(out, &names, &rows)?;
+    out.write_str("\n *** DEADLOCK ***\n\n")
 }
 
 /// The kernel's `Chain exists of:` line for a cycle, closed back to its first class.
-fn chain_exists(out: &mut String, cycle: &[ClassId]) {
+fn chain_exists(out: &mut fmt::Formatter<'_>, cycle: &[ClassId]) -> fmt::Result {
     let chain: Vec<&str> = cycle.iter().map(|&c| name(c)).collect();
-    let _ = writeln!(
+    writeln!(
         out,
         " Chain exists of:\n   {} --> {}\n",
         chain.join(" --> "),
         chain[0]
-    );
+    )
 }
 
-/// The taskA/taskB/taskC table of DESIGN.md with the real names.
+/// The taskA/taskB/taskC livelock table (element holder, allocator under a lock, reclaim),
+/// with the real names.
 ///
 /// The cycle is read from the pool that memory reclaim waits for (the first pool after
 /// `ALLOC`): `P → l1 → … → lb → ALLOC → r1 → … → P`. taskA takes the element and then `l1`;
 /// taskB holds `lb` and allocates; taskC is reclaim, takes `r1 …` and waits on the pool.
-fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
+fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt::Result {
     let classes: Vec<ClassId> = ring.iter().map(|l| l.to).collect();
     let n = classes.len();
     let alloc = registry::alloc_class();
@@ -249,7 +281,7 @@ fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
         .map(|i| (start_at + i) % n)
         .find(|&i| is_pool(classes[i]))
     else {
-        return;
+        return Ok(());
     };
     let rotated: Vec<ClassId> = (0..n).map(|i| classes[(p + i) % n]).collect();
     let a = rotated.iter().position(|&c| c == alloc).unwrap_or(n);
@@ -260,8 +292,8 @@ fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
     let reclaim_chain = rotated.get(a + 1..).unwrap_or(&[]);
     let link = |from: ClassId, to: ClassId| ring.iter().find(|l| l.from == from && l.to == to);
 
-    chain_exists(out, &rotated);
-    out.push_str(" Possible unsafe locking scenario:\n\n");
+    chain_exists(out, &rotated)?;
+    out.write_str(" Possible unsafe locking scenario:\n\n")?;
     let stall = "allocate memory (stalls: reclaim needs pool elements)";
     let mut rows = vec![(
         0,
@@ -289,56 +321,57 @@ fn render_livelock_scenario(out: &mut String, ring: &[Link]) {
         format!("{} (waits for taskA: livelock)", op(pool, Access::Write)),
     ));
     let names = ["taskA".to_owned(), "taskB".to_owned(), "taskC".to_owned()];
-    table(out, &names, &rows);
-    out.push_str("\n *** LIVELOCK ***\n\n");
+    table(out, &names, &rows)?;
+    out.write_str("\n *** LIVELOCK ***\n\n")?;
 
     let pool_info = registry::info(pool);
-    let _ = write!(out, " pool: {}", pool_info.name);
+    write!(out, " pool: {}", pool_info.name)?;
     if let Some(site) = pool_info.site {
-        let _ = write!(out, " (created at {site})");
+        write!(out, " (created at {site})")?;
     }
-    out.push('\n');
+    out.write_char('\n')?;
     match (holder_chain.first(), holder_chain.last()) {
         (Some(&l1), Some(&lb)) => {
             if let Some(l) = link(pool, l1) {
-                let _ = writeln!(
+                writeln!(
                     out,
                     " lock taken while holding an element: {} at: {}",
                     name(l1),
                     l.site
-                );
+                )?;
             }
-            let _ = writeln!(out, " lock held while allocating: {}", name(lb));
+            writeln!(out, " lock held while allocating: {}", name(lb))?;
             if let Some(l) = link(lb, alloc) {
-                let _ = writeln!(out, " allocation under that lock at: {}", l.site);
+                writeln!(out, " allocation under that lock at: {}", l.site)?;
             }
         }
         _ => {
             if let Some(l) = link(pool, alloc) {
-                let _ = writeln!(out, " allocation while holding an element at: {}", l.site);
+                writeln!(out, " allocation while holding an element at: {}", l.site)?;
             }
         }
     }
     if let Some(&r1) = reclaim_chain.first() {
         if let Some(l) = link(alloc, r1) {
-            let _ = writeln!(out, " taken in memory reclaim: {} at: {}", name(r1), l.site);
+            writeln!(out, " taken in memory reclaim: {} at: {}", name(r1), l.site)?;
         }
     }
     if holder_chain.is_empty() {
-        out.push_str(
+        out.write_str(
             "\n An element holder must not allocate memory that may wait for reclaim:\n \
              allocate inside noreclaim_scope() (the kernel's GFP_NOIO), or return the element first.\n\n",
-        );
+        )?;
     } else {
-        out.push_str(
+        out.write_str(
             "\n An element holder must not block on a lock that is held while allocating memory:\n \
              allocate under that lock inside noreclaim_scope(), or take the lock before the element.\n\n",
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Prints rows of a scenario table, each operation in its thread's column.
-fn table(out: &mut String, names: &[String], rows: &[(usize, String)]) {
+fn table(out: &mut fmt::Formatter<'_>, names: &[String], rows: &[(usize, String)]) -> fmt::Result {
     const COL: usize = 24;
     let mut line = String::from("       ");
     let mut dashes = String::from("       ");
@@ -353,13 +386,14 @@ fn table(out: &mut String, names: &[String], rows: &[(usize, String)]) {
         dashes.push_str(&"-".repeat(n.len()));
         dashes.push_str(&" ".repeat(pad));
     }
-    let _ = writeln!(out, "{}\n{}", line.trim_end(), dashes.trim_end());
+    writeln!(out, "{}\n{}", line.trim_end(), dashes.trim_end())?;
     for (col, text) in rows {
         // As the kernel: the first column's operations start left of its title, the others'
         // under theirs.
         let indent = if *col == 0 { 2 } else { 7 + col * COL };
-        let _ = writeln!(out, "{}{text};", " ".repeat(indent));
+        writeln!(out, "{}{text};", " ".repeat(indent))?;
     }
+    Ok(())
 }
 
 /// `ALLOC → pool`, the dependency every reclaim-path pool has from its creation.
@@ -371,7 +405,12 @@ fn is_reclaim_path_dependency(link: &Link) -> bool {
 }
 
 /// The "trying to acquire … but already holding …" lines, worded for locks, pools and memory.
-fn trying_and_holding(out: &mut String, thread: &str, trying: &LockDesc, holding: &LockDesc) {
+fn trying_and_holding(
+    out: &mut fmt::Formatter<'_>,
+    thread: &str,
+    trying: &LockDesc,
+    holding: &LockDesc,
+) -> fmt::Result {
     let wants = match registry::info(trying.class).kind {
         NodeKind::Lock => "is trying to acquire lock",
         NodeKind::Pool => "is trying to allocate from mempool",
@@ -382,42 +421,46 @@ fn trying_and_holding(out: &mut String, thread: &str, trying: &LockDesc, holding
         NodeKind::Pool => "but thread is already holding an element of mempool",
         NodeKind::Alloc => "but thread is already in memory reclaim",
     };
-    let _ = writeln!(out, "{thread} {wants}:");
-    let _ = writeln!(out, "  {}\n", desc(trying));
-    let _ = writeln!(out, "{has}:");
-    let _ = writeln!(out, "  {}\n", desc(holding));
+    writeln!(out, "{thread} {wants}:")?;
+    writeln!(out, "  {}\n", desc(trying))?;
+    writeln!(out, "{has}:")?;
+    writeln!(out, "  {}\n", desc(holding))
 }
 
-fn render_recursive(out: &mut String, v: &Violation, trying: &LockDesc, holding: &LockDesc) {
-    let data = v.data();
-    trying_and_holding(out, &data.thread, trying, holding);
-    out.push_str("other info that might help us debug this:\n");
-    out.push_str(" Possible unsafe locking scenario:\n\n");
+fn render_recursive(
+    out: &mut fmt::Formatter<'_>,
+    data: &ViolationData,
+    trying: &LockDesc,
+    holding: &LockDesc,
+) -> fmt::Result {
+    trying_and_holding(out, &data.thread, trying, holding)?;
+    out.write_str("other info that might help us debug this:\n")?;
+    out.write_str(" Possible unsafe locking scenario:\n\n")?;
     let names = ["CPU0".to_owned()];
     let mut rows = vec![
-        (0, op(holding.class, holding.read)),
-        (0, op(trying.class, trying.read)),
+        (0, op(holding.class, holding.access)),
+        (0, op(trying.class, trying.access)),
     ];
     match registry::info(trying.class).kind {
         NodeKind::Pool => {
             rows[1]
                 .1
                 .push_str(" (waits for an element only this thread can return)");
-            table(out, &names, &rows);
-            out.push_str("\n *** DEADLOCK ***\n\n");
-            out.push_str(
+            table(out, &names, &rows)?;
+            out.write_str("\n *** DEADLOCK ***\n\n")?;
+            out.write_str(
                 " Allocate all elements at once, serialised by a lock, or use try_alloc().\n\n",
-            );
+            )
         }
         NodeKind::Alloc => {
             rows[0].1 = "reclaim memory".to_owned();
-            table(out, &names, &rows);
-            out.push_str("\n *** DEADLOCK ***\n\n");
-            out.push_str(" Memory reclaim must not allocate memory that may enter reclaim:\n allocate inside noreclaim_scope() here.\n\n");
+            table(out, &names, &rows)?;
+            out.write_str("\n *** DEADLOCK ***\n\n")?;
+            out.write_str(" Memory reclaim must not allocate memory that may enter reclaim:\n allocate inside noreclaim_scope() here.\n\n")
         }
         NodeKind::Lock => {
-            table(out, &names, &rows);
-            out.push_str("\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n");
+            table(out, &names, &rows)?;
+            out.write_str("\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n")
         }
     }
 }

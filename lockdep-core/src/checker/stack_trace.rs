@@ -2,7 +2,7 @@
 //! only) and resolved to symbols only when a report is printed.
 
 use std::ffi::c_void;
-use std::fmt::Write as _;
+use std::fmt;
 use std::sync::Arc;
 
 /// Frames kept per trace: enough to see the caller's caller's caller, small enough to keep a
@@ -70,28 +70,28 @@ impl StackTrace {
     }
 
     /// The trace as the kernel prints it: one indented frame per line.
-    pub(crate) fn render(&self, out: &mut String) {
+    pub(crate) fn render(&self, out: &mut impl fmt::Write) -> fmt::Result {
         let frames = self.frames();
         if frames.is_empty() {
-            out.push_str("       (no stack trace)\n");
-            return;
+            return out.write_str("       (no stack trace)\n");
         }
         for frame in frames.iter().take(MAX_PRINTED) {
-            let _ = match &frame.location {
-                Some(loc) => writeln!(out, "       {} {}", frame.name, loc),
-                None => writeln!(out, "       {}", frame.name),
-            };
+            match &frame.location {
+                Some(loc) => writeln!(out, "       {} {}", frame.name, loc)?,
+                None => writeln!(out, "       {}", frame.name)?,
+            }
         }
         if frames.len() > MAX_PRINTED {
-            let _ = writeln!(out, "       ...");
+            writeln!(out, "       ...")?;
         }
+        Ok(())
     }
 }
 
 /// One resolved frame.
 pub(crate) struct Frame {
-    pub name: String,
-    pub location: Option<String>,
+    pub(crate) name: String,
+    pub(crate) location: Option<String>,
 }
 
 fn is_checker_frame(name: &str) -> bool {

@@ -1,52 +1,53 @@
 //! Where violations go: deduplicated once per process, then printed, recorded, traced or
 //! turned into a panic according to the mode.
 
-use once_cell::sync::Lazy;
-use parking_lot::Mutex;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use super::registry::ClassId;
+use once_cell::sync::Lazy;
+
+use super::registry;
+use super::report::{headline, Report};
 use super::stack_trace::StackTrace;
-use super::violation::{Detail, LockDesc, Violation, ViolationData};
+use super::types::{lock, ClassId};
+use super::violation::{Detail, LockDesc, ViolationData};
 use crate::{Mode, ViolationKind};
 
 #[derive(Default)]
 struct Store {
     /// Recorded and not yet taken.
-    pending: Vec<Violation>,
+    pending: Vec<Arc<ViolationData>>,
     /// Every violation ever reported (each is reported once per process).
     seen: HashSet<(ViolationKind, Vec<ClassId>)>,
 }
 
 static STORE: Lazy<Mutex<Store>> = Lazy::new(Default::default);
 
-/// Keeps a new violation (false if this problem was reported before), and traces it.
-fn remember(data: ViolationData) -> Option<Violation> {
+/// Keeps a new violation (`None` if this problem was reported before), and traces it.
+fn remember(data: ViolationData) -> Option<Arc<ViolationData>> {
     let signature = data.signature();
-    let violation = Violation(Arc::new(data));
+    let violation = Arc::new(data);
     {
-        let mut store = STORE.lock();
+        let mut store = lock(&STORE);
         if !store.seen.insert(signature) {
             return None;
         }
-        store.pending.push(violation.clone());
+        store.pending.push(Arc::clone(&violation));
     }
-    super::exit::register_process_exit_report();
     tracing::error!(
         target: "lockdep",
-        kind = violation.kind().as_str(),
-        classes = ?violation.classes(),
-        thread = violation.thread(),
+        kind = violation.kind.as_str(),
+        classes = ?violation.class_names(),
+        thread = %violation.thread,
         "{}",
-        violation.headline()
+        headline(violation.kind)
     );
     Some(violation)
 }
 
 /// Reports a violation once per process, as the mode says.
 pub(crate) fn record(data: ViolationData) {
-    let mode = crate::mode();
+    let mode = crate::mode::mode();
     if mode == Mode::Off {
         return;
     }
@@ -59,16 +60,20 @@ pub(crate) fn record(data: ViolationData) {
     // an acquisition in a destructor run by unwinding: a panic while panicking aborts the
     // process, exit report and test harness included.
     let acquisition = matches!(
-        violation.kind(),
+        violation.kind,
         ViolationKind::CircularDependency
             | ViolationKind::RecursiveLock
             | ViolationKind::MempoolLivelock
             | ViolationKind::PoolRecursion
-    ) && !violation.data().is_from_global_allocator()
+    ) && !violation.is_from_global_allocator()
         && !std::thread::panicking();
     match mode {
-        Mode::Panic if acquisition => panic!("lockdep: {}\n{violation}", violation.headline()),
-        Mode::Panic | Mode::Warn => eprintln!("{violation}"),
+        Mode::Panic if acquisition => panic!(
+            "lockdep: {}\n{}",
+            headline(violation.kind),
+            Report(&violation)
+        ),
+        Mode::Panic | Mode::Warn => eprintln!("{}", Report(&violation)),
         Mode::Collect | Mode::Off => {}
     }
 }
@@ -82,8 +87,8 @@ pub(crate) fn fault(kind: ViolationKind, detail: Detail, held: Vec<LockDesc>) {
     crate::mode::turn_off_after_fault();
     let data = ViolationData::new(kind, detail, held, StackTrace::default());
     if let Some(violation) = remember(data) {
-        if crate::mode() != Mode::Collect {
-            eprintln!("{violation}");
+        if crate::mode::mode() != Mode::Collect {
+            eprintln!("{}", Report(&violation));
         }
     }
 }
@@ -95,18 +100,31 @@ pub(crate) fn class_table_full() {
         ViolationKind::TableOverflow,
         Detail::Overflow {
             what: "lock classes (MAX_LOCKDEP_KEYS)",
-            limit: super::registry::MAX_CLASSES,
+            limit: registry::MAX_CLASSES,
+        },
+        Vec::new(),
+    );
+}
+
+/// A nesting subclass past the kernel's `MAX_LOCKDEP_SUBCLASSES`: never tracked in silence.
+#[cold]
+pub(crate) fn subclass_overflow() {
+    fault(
+        ViolationKind::TableOverflow,
+        Detail::Overflow {
+            what: "nesting subclasses per class (MAX_LOCKDEP_SUBCLASSES)",
+            limit: registry::MAX_SUBCLASSES as usize,
         },
         Vec::new(),
     );
 }
 
 /// Recorded violations not yet taken.
-pub(crate) fn pending() -> Vec<Violation> {
-    STORE.lock().pending.clone()
+pub(crate) fn pending() -> Vec<Arc<ViolationData>> {
+    lock(&STORE).pending.clone()
 }
 
 /// Recorded violations, removing them.
-pub(crate) fn take() -> Vec<Violation> {
-    std::mem::take(&mut STORE.lock().pending)
+pub(crate) fn take() -> Vec<Arc<ViolationData>> {
+    std::mem::take(&mut lock(&STORE).pending)
 }

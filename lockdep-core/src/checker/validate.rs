@@ -4,35 +4,38 @@
 
 use std::panic::Location;
 
-use super::chain_key;
-use super::graph::{dep, AddError};
-use super::held::{with_thread, Access, HeldLock, ThreadState, MAX_LOCK_DEPTH};
-use super::registry::{self, ClassId, NodeKind};
+use super::chains;
+use super::exit;
+use super::graph::{self, dep, AddError};
+use super::held::{with_thread, HeldLock, ThreadState, MAX_LOCK_DEPTH};
+use super::registry;
 use super::stack_trace::StackTrace;
 use super::store;
+use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
 use crate::ViolationKind;
 
 /// One acquisition of a class: a lock, a pool element or `ALLOC`.
 #[derive(Clone, Copy)]
-pub(crate) struct Acquire {
-    pub class: ClassId,
-    pub read: Access,
-    pub trylock: bool,
-    pub site: &'static Location<'static>,
+pub(crate) struct Acquisition {
+    pub(crate) class: ClassId,
+    pub(crate) access: Access,
+    /// Taken by a try (never blocks): records no dependency of its own.
+    pub(crate) trylock: bool,
+    pub(crate) site: &'static Location<'static>,
 }
 
-impl Acquire {
-    /// A blocking acquisition of `class` as `read` at `site`.
+impl Acquisition {
+    /// A blocking acquisition of `class` as `access` at `site`.
     #[inline(always)]
     pub(crate) fn blocking(
         class: ClassId,
-        read: Access,
+        access: Access,
         site: &'static Location<'static>,
-    ) -> Acquire {
-        Acquire {
+    ) -> Acquisition {
+        Acquisition {
             class,
-            read,
+            access,
             trylock: false,
             site,
         }
@@ -40,8 +43,8 @@ impl Acquire {
 }
 
 /// An acquisition validated (if it blocks) and not yet on the held stack: the real lock is
-/// taken between the two steps, so that nothing the real lock does while blocking (parking_lot
-/// may allocate) is attributed to the lock being waited for.
+/// taken between the two steps, so that nothing the real lock does while blocking is
+/// attributed to the lock being waited for.
 ///
 /// It carries this thread's state, so that [`commit`](Pending::commit), inlined into the lock
 /// call, does not look the thread-local up again; the chain key computed while validating is
@@ -51,80 +54,71 @@ impl Acquire {
 pub(crate) struct Pending {
     /// This thread's state; null when there is nothing to track.
     thread: *const ThreadState,
-    acq: Acquire,
-}
-
-/// Whether a guard's acquisition is on the held stack (it is not when taken with the checker
-/// off, re-entered, or past a fault).
-#[derive(Debug)]
-pub(crate) struct HeldToken {
-    tracked: bool,
+    acq: Acquisition,
 }
 
 impl Pending {
     /// Nothing to track.
     pub(crate) const UNTRACKED: Pending = Pending {
         thread: std::ptr::null(),
-        acq: Acquire {
+        acq: Acquisition {
             class: 0,
-            read: Access::Write,
+            access: Access::Write,
             trylock: false,
             site: Location::caller(),
         },
     };
 
-    /// Validates a blocking acquisition of `acq` now (before blocking).
+    /// Validates the blocking acquisition `acq` now, before blocking.
     #[inline]
-    pub(crate) fn blocking(acq: Acquire) -> Pending {
+    pub(crate) fn validated(acq: Acquisition) -> Pending {
         Pending {
-            thread: validate_blocking(acq.class, acq.read, acq.site),
+            thread: validate_blocking(acq.class, acq.access, acq.site),
             acq,
         }
     }
 
     /// A try-acquisition that succeeded: never validated, but held from now on.
     #[inline]
-    pub(crate) fn tried(acq: Acquire) -> Pending {
+    pub(crate) fn tried(acq: Acquisition) -> Pending {
         Pending {
             thread: thread_unless_reentered(),
-            acq: Acquire {
+            acq: Acquisition {
                 trylock: true,
                 ..acq
             },
         }
     }
 
-    /// Puts the acquisition on the held stack, identified by `instance`.
+    /// Puts the acquisition on the held stack as `instance`; false when it is not tracked.
     #[inline]
-    pub(crate) fn commit(self, instance: usize) -> HeldToken {
+    pub(crate) fn commit(self, instance: Instance) -> bool {
         if self.thread.is_null() {
-            return HeldToken { tracked: false };
+            return false;
         }
         // SAFETY: `thread` is this thread's state (a `Pending` is not `Send`), a thread-local
         // without destructor that lives as long as the thread.
         let t = unsafe { &*self.thread };
-        HeldToken {
-            tracked: !t.reentry.get() && commit(t, &self.acq, instance),
-        }
+        !t.reentry.get() && commit(t, &self.acq, instance)
     }
 }
 
-/// [`Pending::blocking`]'s work: this thread's state after validating, or null when the
+/// [`Pending::validated`]'s work: this thread's state after validating, or null when the
 /// checker is running on this thread.
 ///
-/// Not `#[inline]`, and given scalars, not an `Acquire` in memory: compiled here, the
+/// Not `#[inline]`, and given scalars, not an `Acquisition` in memory: compiled here, the
 /// thread-local access is a plain TLS offset (inlined into the caller's crate it would go
 /// through `LocalKey`'s accessor by an indirect call), and the result comes back in a register.
 fn validate_blocking(
     class: ClassId,
-    read: Access,
+    access: Access,
     site: &'static Location<'static>,
 ) -> *const ThreadState {
     with_thread(|t| {
         if t.reentry.get() {
             return std::ptr::null();
         }
-        validate(t, &Acquire::blocking(class, read, site));
+        validate(t, &Acquisition::blocking(class, access, site));
         t as *const ThreadState
     })
 }
@@ -140,72 +134,69 @@ fn thread_unless_reentered() -> *const ThreadState {
     })
 }
 
-impl HeldToken {
-    /// A token that releases nothing.
-    pub(crate) const UNTRACKED: HeldToken = HeldToken { tracked: false };
-
-    /// Removes `instance`'s entry from the held stack (any position: out-of-order release is
-    /// normal Rust).
-    #[inline]
-    pub(crate) fn release(&mut self, instance: usize) {
-        if std::mem::take(&mut self.tracked) {
-            release_instance(instance);
-        }
-    }
-
-    /// Releases `instance` for a condition-variable wait, keeping what to re-acquire after.
-    pub(crate) fn suspend(&mut self, instance: usize) -> Suspended {
-        if !std::mem::take(&mut self.tracked) {
-            return Suspended(None);
-        }
-        Suspended(with_thread(|t| {
-            let i = t.find(instance)?;
-            let held = t.get(i);
-            t.remove(i);
-            Some(Acquire::blocking(held.class, held.read, held.site))
-        }))
-    }
-}
-
-/// Removes `instance`'s entry from this thread's held stack. Not `#[inline]`, see
-/// [`Pending::blocking`].
-fn release_instance(instance: usize) {
+/// Removes `instance`'s topmost entry from this thread's held stack, if it is there (any
+/// position: out-of-order release is normal Rust). Not `#[inline]`, see
+/// [`validate_blocking`].
+pub(crate) fn release(instance: Instance) {
     with_thread(|t| t.release(instance));
 }
 
-/// A hold released for a condition-variable wait.
-pub(crate) struct Suspended(Option<Acquire>);
+/// Takes `instance` off the held stack for a wait that releases it (a condition variable),
+/// returning how it was held, to be validated and held again after the wait.
+pub(crate) fn suspend(instance: Instance) -> Option<(ClassId, Access)> {
+    with_thread(|t| {
+        let i = t.find(instance)?;
+        let held = t.get(i);
+        t.remove(i);
+        Some((held.class, held.access))
+    })
+}
 
-impl Suspended {
-    /// The lock was re-acquired after the wait: validated and held again, on top of the stack.
-    pub(crate) fn resume(self, instance: usize) -> HeldToken {
-        match self.0 {
-            Some(acq) if crate::mode::checking() => Pending::blocking(acq).commit(instance),
-            _ => HeldToken::UNTRACKED,
+/// Changes how `instance` is held, in place (`downgrade`): no new dependency, as the hold
+/// only gets weaker.
+pub(crate) fn change_access(instance: Instance, access: Access) {
+    with_thread(|t| {
+        if let Some(i) = t.find(instance) {
+            t.set_access(i, access);
         }
-    }
+    })
+}
+
+/// Whether `instance` is on this thread's held stack.
+pub(crate) fn holds(instance: Instance) -> bool {
+    with_thread(|t| t.find(instance).is_some())
 }
 
 /// Validates `acq` against the held stack, unless this exact chain was validated before.
 /// The chain key with `acq` on top is memoized for the push that follows.
 #[inline]
-pub(crate) fn validate(t: &ThreadState, acq: &Acquire) {
+pub(crate) fn validate(t: &ThreadState, acq: &Acquisition) {
     if t.pool_entries.get() != 0 {
-        super::pool::drain_remote(t);
+        apply_remote_releases(t);
     }
-    let key = t.next_key(acq.class, acq.read);
+    let key = t.next_key(acq.class, acq.access);
     if !t.chain_cached(key) {
         validate_slow(t, acq, key);
     }
 }
 
+/// Applies the releases of this thread's elements that other threads posted to its inbox.
+#[cold]
+fn apply_remote_releases(t: &ThreadState) {
+    if let Some(inbox) = t.inbox.get() {
+        for class in inbox.take() {
+            t.release_pool_hold(class);
+        }
+    }
+}
+
 /// Pushes `acq`; false (and a fault report) when the held stack is full.
 #[inline]
-pub(crate) fn commit(t: &ThreadState, acq: &Acquire, instance: usize) -> bool {
+pub(crate) fn commit(t: &ThreadState, acq: &Acquisition, instance: Instance) -> bool {
     let pushed = t.push(HeldLock {
         class: acq.class,
-        read: acq.read,
-        trylock: acq.trylock,
+        access: acq.access,
+        linked_below: !acq.trylock,
         count: 1,
         instance,
         site: acq.site,
@@ -217,21 +208,21 @@ pub(crate) fn commit(t: &ThreadState, acq: &Acquire, instance: usize) -> bool {
         return false;
     }
     if !t.exit_hook.get() {
-        super::exit::register_thread_exit_hook(t);
+        exit::register_thread_exit_hook(t);
     }
     true
 }
 
 #[cold]
 #[inline(never)]
-fn depth_overflow(t: &ThreadState, acq: Acquire) {
+fn depth_overflow(t: &ThreadState, acq: Acquisition) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
     let mut held: Vec<LockDesc> = t.snapshot().iter().map(LockDesc::from).collect();
     held.push(LockDesc {
         class: acq.class,
-        read: acq.read,
+        access: acq.access,
         count: 1,
         site: acq.site,
     });
@@ -247,22 +238,22 @@ fn depth_overflow(t: &ThreadState, acq: Acquire) {
 
 #[cold]
 #[inline(never)]
-fn validate_slow(t: &ThreadState, acq: &Acquire, key: u64) {
+fn validate_slow(t: &ThreadState, acq: &Acquisition, key: u64) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
-    if chain_key::is_validated(key) {
+    if chains::is_validated(key) {
         t.cache_chain(key);
         return;
     }
     let held = t.snapshot();
     let found = check_chain(&held, acq);
-    if !chain_key::mark_validated(key) {
+    if !chains::mark_validated(key) {
         store::fault(
             ViolationKind::TableOverflow,
             Detail::Overflow {
                 what: "validated lock chains (MAX_LOCKDEP_CHAINS)",
-                limit: chain_key::MAX_CHAINS,
+                limit: chains::MAX_CHAINS,
             },
             held.iter().map(LockDesc::from).collect(),
         );
@@ -275,10 +266,10 @@ fn validate_slow(t: &ThreadState, acq: &Acquire, key: u64) {
 }
 
 /// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`.
-pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationData> {
+pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<ViolationData> {
     let trying = LockDesc {
         class: acq.class,
-        read: acq.read,
+        access: acq.access,
         count: 1,
         site: acq.site,
     };
@@ -287,7 +278,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationD
     // check_deadlock: the class already held, unless a recursive read on a read hold.
     let mut recursive_read = false;
     for h in held.iter().rev().filter(|h| h.class == acq.class) {
-        if acq.read == Access::RecursiveRead && h.read.is_shared() {
+        if acq.access == Access::RecursiveRead && h.access.is_shared() {
             recursive_read = true;
             continue;
         }
@@ -313,17 +304,24 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationD
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
     let mut trace: Option<StackTrace> = None;
-    let mut graph = super::graph_lock();
+    let mut graph = graph::lock();
     for (i, h) in held.iter().enumerate().rev() {
         let mut capture = || trace.get_or_insert_with(StackTrace::capture).clone();
-        match graph.add(h.class, h.read, acq.class, acq.read, acq.site, &mut capture) {
+        match graph.add(
+            h.class,
+            h.access,
+            acq.class,
+            acq.access,
+            acq.site,
+            &mut capture,
+        ) {
             Ok(_) => {}
             Err(AddError::Cycle(cycle)) => {
                 let current = trace.get_or_insert_with(StackTrace::capture).clone();
                 let mut ring = vec![Link {
                     from: h.class,
                     to: acq.class,
-                    recursive: acq.read == Access::RecursiveRead,
+                    recursive: acq.access == Access::RecursiveRead,
                     site: acq.site,
                     trace: current.clone(),
                 }];
@@ -352,7 +350,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationD
                     ViolationKind::TableOverflow,
                     Detail::Overflow {
                         what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
-                        limit: super::graph::MAX_EDGES,
+                        limit: graph::MAX_EDGES,
                     },
                     held_descs(),
                 );
@@ -366,11 +364,11 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquire) -> Option<ViolationD
         // reference without this shortcut).
         // Nor when its class is held below it: then its own acquisition was recursive (reported
         // as such, or a recursive read on a read hold) and recorded no dependency at all (once
-        // the lower entry is released, `ThreadState::remove` marks it `trylock`). Found by
+        // the lower entry is released, `ThreadState::remove` unlinks it). Found by
         // tests/differential_scopes.rs: after an AA report, later cycles through the entries
         // below were lost.
-        if !h.trylock
-            && h.read != Access::RecursiveRead
+        if h.linked_below
+            && h.access != Access::RecursiveRead
             && !held[..i].iter().any(|below| below.class == h.class)
         {
             break;
@@ -389,10 +387,24 @@ fn cycle_kind(ring: &[Link]) -> ViolationKind {
     }
 }
 
-/// Whether `class` (any instance) is on this thread's held stack. `None` when not checking.
-pub(crate) fn holds_instance(instance: usize) -> Option<bool> {
-    if !crate::mode::checking() {
-        return None;
-    }
-    Some(with_thread(|t| t.find(instance).is_some()))
+/// The dependency `from → acq` seen outside any thread's held stack (a reclaim-path pool's
+/// `ALLOC → pool`), checked like any new dependency: it may close a cycle.
+pub(crate) fn add_dependency(from: ClassId, acq: Acquisition) {
+    with_thread(|t| {
+        let Some(_in_checker) = t.enter() else {
+            return;
+        };
+        let from = HeldLock {
+            class: from,
+            access: Access::Write,
+            linked_below: true,
+            count: 1,
+            instance: Instance::class(from),
+            site: acq.site,
+            chain_key: 0,
+        };
+        if let Some(violation) = check_chain(&[from], &acq) {
+            store::record(violation);
+        }
+    });
 }

@@ -8,18 +8,19 @@
 //! - [`noreclaim_scope`] is the kernel's `memalloc_noio_save()`: allocations inside cannot
 //!   enter reclaim and record nothing.
 
+//!
+//! Written once for both builds: without the `enabled` feature each is the bare operation.
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::Location;
 
-use super::held::{with_thread, Access, ThreadState};
-use super::registry::{alloc_class, ClassId};
-use super::validator::{validate, Acquire, HeldToken, Pending};
-
-/// The held-stack identity of a hold of a pool or `ALLOC` class (never a real address).
-#[inline]
-pub(crate) fn class_instance(class: ClassId) -> usize {
-    !(class as usize)
-}
+#[cfg(feature = "enabled")]
+use crate::checker::{
+    held::{with_thread, ThreadState},
+    registry::alloc_class,
+    types::{Access, Instance, ALLOCATOR_SITE},
+    validate::{self, validate, Acquisition, Pending},
+};
 
 /// Declares that the code here may allocate memory, and so may wait for memory reclaim: every
 /// lock held now gets the dependency `lock → ALLOC`.
@@ -28,8 +29,10 @@ pub(crate) fn class_instance(class: ClassId) -> usize {
 /// rare path runs (the kernel's `might_alloc()`). With [`TrackingAllocator`] installed, every
 /// real allocation does this by itself.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::{might_alloc, Mutex};
+/// use lockdep::{might_alloc, Mutex};
 ///
 /// let cache = Mutex::new(Vec::<u8>::new());
 /// let mut c = cache.lock();
@@ -44,21 +47,25 @@ pub fn might_alloc() {
 
 /// [`might_alloc`] with an explicit site.
 #[inline(always)]
-pub(crate) fn might_alloc_at(site: &'static Location<'static>) {
-    if !crate::mode::checking() {
-        return;
+fn might_alloc_at(site: &'static Location<'static>) {
+    #[cfg(feature = "enabled")]
+    if crate::mode::is_checking() {
+        might_alloc_checking(site);
     }
-    might_alloc_checking(site);
+    #[cfg(not(feature = "enabled"))]
+    let _ = site;
 }
 
 /// [`might_alloc_at`] past the mode check. Not `#[inline]`: compiled in this crate the
 /// thread-local access is a plain TLS offset, while inlined into the crate that installs
 /// [`TrackingAllocator`] it would go through `LocalKey`'s accessor.
+#[cfg(feature = "enabled")]
 fn might_alloc_checking(site: &'static Location<'static>) {
     with_thread(|t| might_alloc_in(t, site));
 }
 
 /// [`might_alloc`] on this thread's state.
+#[cfg(feature = "enabled")]
 #[inline(always)]
 pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) {
     // Nothing held: no dependency can come of it. Inside the checker: its own allocations.
@@ -69,15 +76,19 @@ pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) 
 }
 
 /// `held → ALLOC`, out of line: with nothing held, an allocation costs only the checks above.
+#[cfg(feature = "enabled")]
 #[inline(never)]
 fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
-    validate(t, &Acquire::blocking(alloc_class(), Access::Write, site));
+    validate(
+        t,
+        &Acquisition::blocking(alloc_class(), Access::Write, site),
+    );
 }
 
 /// True when this thread is inside a [`reclaim_scope`].
+#[cfg(feature = "enabled")]
 pub(crate) fn in_reclaim(t: &ThreadState) -> bool {
-    let instance = class_instance(alloc_class());
-    (0..t.depth()).any(|i| t.get(i).instance == instance)
+    t.find(Instance::class(alloc_class())).is_some()
 }
 
 /// Runs `f` as memory reclaim (a shrinker, a writeback path, an eviction callback): locks
@@ -87,8 +98,10 @@ pub(crate) fn in_reclaim(t: &ThreadState) -> bool {
 /// Allocating memory that may itself enter reclaim inside is reported as reclaim recursion,
 /// unless done inside [`noreclaim_scope`].
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::{reclaim_scope, Mutex};
+/// use lockdep::{reclaim_scope, Mutex};
 ///
 /// let lru = Mutex::new(vec![1, 2, 3]);
 /// let freed = reclaim_scope(|| lru.lock().drain(..).count()); // records ALLOC → lru
@@ -100,23 +113,41 @@ pub fn reclaim_scope<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `ALLOC` held for the duration of a [`reclaim_scope`].
-struct ReclaimHold(HeldToken);
+/// `ALLOC` held for the duration of a [`reclaim_scope`] (when it was taken while checking).
+struct ReclaimHold {
+    #[cfg(feature = "enabled")]
+    held: bool,
+}
 
 impl ReclaimHold {
+    #[inline]
     fn enter(site: &'static Location<'static>) -> ReclaimHold {
-        if !crate::mode::checking() {
-            return ReclaimHold(HeldToken::UNTRACKED);
+        #[cfg(feature = "enabled")]
+        {
+            if !crate::mode::is_checking() {
+                return ReclaimHold { held: false };
+            }
+            let class = alloc_class();
+            let acq = Acquisition::blocking(class, Access::Write, site);
+            ReclaimHold {
+                held: Pending::validated(acq).commit(Instance::class(class)),
+            }
         }
-        let class = alloc_class();
-        let acq = Acquire::blocking(class, Access::Write, site);
-        ReclaimHold(Pending::blocking(acq).commit(class_instance(class)))
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = site;
+            ReclaimHold {}
+        }
     }
 }
 
 impl Drop for ReclaimHold {
+    #[inline]
     fn drop(&mut self) {
-        self.0.release(class_instance(alloc_class()));
+        #[cfg(feature = "enabled")]
+        if self.held {
+            validate::release(Instance::class(alloc_class()));
+        }
     }
 }
 
@@ -124,20 +155,27 @@ impl Drop for ReclaimHold {
 /// `GFP_NOIO`): they record no dependency on `ALLOC`. The way to allocate while holding a
 /// mempool element or a lock that reclaim takes.
 ///
+/// # Examples
+///
 /// ```
-/// use lockdep_core::{might_alloc, noreclaim_scope, reclaim_scope};
+/// use lockdep::{might_alloc, noreclaim_scope, reclaim_scope};
 ///
 /// reclaim_scope(|| {
 ///     noreclaim_scope(|| might_alloc()); // fine: this allocation cannot recurse into reclaim
 /// });
 /// ```
+#[inline]
 pub fn noreclaim_scope<R>(f: impl FnOnce() -> R) -> R {
+    /// Leaves the scope, also on unwind.
     struct Restore;
     impl Drop for Restore {
+        #[inline]
         fn drop(&mut self) {
+            #[cfg(feature = "enabled")]
             with_thread(|t| t.noreclaim.set(t.noreclaim.get() - 1));
         }
     }
+    #[cfg(feature = "enabled")]
     with_thread(|t| t.noreclaim.set(t.noreclaim.get() + 1));
     let _restore = Restore;
     f()
@@ -151,19 +189,20 @@ pub fn noreclaim_scope<R>(f: impl FnOnce() -> R) -> R {
 /// is safe during thread start-up and teardown, and the checker's own allocations do not
 /// re-enter it.
 ///
+/// # Examples
+///
 /// ```no_run
 /// #[global_allocator]
-/// static ALLOC: lockdep_core::TrackingAllocator = lockdep_core::TrackingAllocator;
+/// static ALLOC: lockdep::TrackingAllocator = lockdep::TrackingAllocator;
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TrackingAllocator;
 
+/// The site recorded for an allocation through [`TrackingAllocator`].
+#[cfg(feature = "enabled")]
+const TRACKING_SITE: &Location<'static> = ALLOCATOR_SITE;
+#[cfg(not(feature = "enabled"))]
 const TRACKING_SITE: &Location<'static> = Location::caller();
-
-/// True for the site of every allocation through [`TrackingAllocator`].
-pub(crate) fn is_tracking_allocator_site(site: &Location<'_>) -> bool {
-    *site == *TRACKING_SITE
-}
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the hook
 // before it neither allocates through this allocator re-entrantly (the checker's re-entry

@@ -1,129 +1,304 @@
 //! The per-lock handle on the checker (the kernel's `struct lockdep_map`): which class a lock
-//! belongs to, with the class id cached in the lock after first use.
+//! belongs to, with the class id cached in the lock after first use, and the calls a lock
+//! makes around its raw operations.
+//!
+//! Written once for both builds: without the `enabled` feature a `LockMap` is a zero-sized
+//! type and every call is the raw operation alone.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use super::held::Access;
-use super::registry::{self, ClassId, NodeKindKey};
-use super::validator::{holds_instance, Acquire, Pending};
+use crate::access::Access;
 use crate::LockClass;
 
-#[derive(Clone, Copy)]
+#[cfg(feature = "enabled")]
+use crate::checker::{
+    registry, store,
+    types::{ClassId, Instance, NodeKind},
+    validate::{self, Acquisition, Pending},
+};
+#[cfg(feature = "enabled")]
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Release},
+};
+
+/// How a lock names its class.
+#[cfg(feature = "enabled")]
+#[derive(Clone, Copy, Debug)]
 enum MapKey {
+    /// Every lock created at this site.
     Site(&'static Location<'static>),
+    /// A named class.
     Static(&'static LockClass),
+    /// No class: made by `lock_api`'s `INIT`, which knows no creation site. Not checked.
+    Unkeyed,
 }
 
 /// A lock's class and cached class id.
+#[derive(Debug)]
 pub(crate) struct LockMap {
+    #[cfg(feature = "enabled")]
     key: MapKey,
+    /// The base class's id once registered (0 before), published with `Release`.
+    #[cfg(feature = "enabled")]
     class: AtomicU32,
 }
 
 impl LockMap {
     /// The class of all locks created at `site`.
+    #[inline]
     pub(crate) const fn at_site(site: &'static Location<'static>) -> Self {
+        #[cfg(not(feature = "enabled"))]
+        let _ = site;
         LockMap {
+            #[cfg(feature = "enabled")]
             key: MapKey::Site(site),
+            #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
         }
     }
 
     /// A named class.
+    #[inline]
     pub(crate) const fn with_class(class: &'static LockClass) -> Self {
+        #[cfg(not(feature = "enabled"))]
+        let _ = class;
         LockMap {
+            #[cfg(feature = "enabled")]
             key: MapKey::Static(class),
+            #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
         }
     }
 
+    /// No class at all: the lock is never checked (`lock_api`'s `INIT`, which has no site).
     #[inline]
-    fn class(&self, subclass: u32) -> Option<ClassId> {
-        let mut base = self.class.load(Relaxed);
-        if base == 0 {
-            base = self.register()?;
-        }
-        if subclass == 0 {
-            Some(base)
-        } else {
-            registry::subclass(base, subclass)
+    pub(crate) const fn unkeyed() -> Self {
+        LockMap {
+            #[cfg(feature = "enabled")]
+            key: MapKey::Unkeyed,
+            #[cfg(feature = "enabled")]
+            class: AtomicU32::new(0),
         }
     }
 
-    #[cold]
-    fn register(&self) -> Option<ClassId> {
-        let id = match self.key {
-            MapKey::Site(site) => registry::site_class(site, NodeKindKey::Lock),
-            MapKey::Static(class) => registry::static_class(class),
-        };
-        match id {
-            Some(id) => {
-                self.class.store(id, Relaxed);
-                Some(id)
+    /// A blocking acquisition: validated before `lock` blocks, held after it succeeds (it
+    /// returns false when it gave up, e.g. a timed lock).
+    #[inline]
+    pub(crate) fn acquire(
+        &self,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        lock: impl FnOnce() -> bool,
+    ) -> bool {
+        #[cfg(feature = "enabled")]
+        {
+            let pending = match self.acquisition(subclass, access, site) {
+                Some(acq) => Pending::validated(acq),
+                None => Pending::UNTRACKED,
+            };
+            let locked = lock();
+            if locked {
+                pending.commit(Instance::lock(instance));
             }
-            None => {
-                super::store::class_table_full();
-                None
+            locked
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, subclass, access, site);
+            lock()
+        }
+    }
+
+    /// A try-acquisition: never validated (it cannot deadlock), but held once it succeeds,
+    /// so later acquisitions depend on it.
+    #[inline]
+    pub(crate) fn try_acquire(
+        &self,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        try_lock: impl FnOnce() -> bool,
+    ) -> bool {
+        let locked = try_lock();
+        #[cfg(feature = "enabled")]
+        if locked {
+            if let Some(acq) = self.acquisition(subclass, access, site) {
+                Pending::tried(acq).commit(Instance::lock(instance));
             }
         }
+        #[cfg(not(feature = "enabled"))]
+        let _ = (instance, subclass, access, site);
+        locked
+    }
+
+    /// Records the dependencies of a blocking acquisition without taking the lock (the
+    /// kernel's `might_lock()`).
+    #[inline]
+    pub(crate) fn might_acquire(&self, access: Access, site: &'static Location<'static>) {
+        #[cfg(feature = "enabled")]
+        if let Some(acq) = self.acquisition(0, access, site) {
+            let _validated_only = Pending::validated(acq);
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = (access, site);
+    }
+
+    /// The lock at `instance` was released: it leaves this thread's held stack (from any
+    /// position). Whatever the mode: a hold taken while checking must not outlive its lock.
+    #[inline]
+    pub(crate) fn release(&self, instance: usize) {
+        #[cfg(feature = "enabled")]
+        validate::release(Instance::lock(instance));
+        #[cfg(not(feature = "enabled"))]
+        let _ = instance;
+    }
+
+    /// Runs `wait`, which releases the lock and takes it again (a condition-variable wait):
+    /// the lock is off the held stack meanwhile, and validated and held again after, as
+    /// acquired at `site`.
+    #[inline]
+    pub(crate) fn around_wait<R>(
+        &self,
+        instance: usize,
+        site: &'static Location<'static>,
+        wait: impl FnOnce() -> R,
+    ) -> R {
+        #[cfg(feature = "enabled")]
+        {
+            let suspended = validate::suspend(Instance::lock(instance));
+            let result = wait();
+            if let Some((class, access)) = suspended {
+                if crate::mode::is_checking() {
+                    Pending::validated(Acquisition::blocking(class, access, site))
+                        .commit(Instance::lock(instance));
+                }
+            }
+            result
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, site);
+            wait()
+        }
+    }
+
+    /// A blocking (or timed) upgrade of this thread's shared hold of `instance` to exclusive:
+    /// the upgrade waits for the other readers, so it is validated as an exclusive
+    /// acquisition with the shared hold set aside, and held exclusively after. When `upgrade`
+    /// gives up (false), the shared hold is put back.
+    #[inline]
+    pub(crate) fn upgrade(
+        &self,
+        instance: usize,
+        site: &'static Location<'static>,
+        upgrade: impl FnOnce() -> bool,
+    ) -> bool {
+        #[cfg(feature = "enabled")]
+        {
+            let instance = Instance::lock(instance);
+            let held = validate::suspend(instance);
+            let pending = match held {
+                Some((class, _)) if crate::mode::is_checking() => {
+                    Pending::validated(Acquisition::blocking(class, Access::Write, site))
+                }
+                _ => Pending::UNTRACKED,
+            };
+            let upgraded = upgrade();
+            if upgraded {
+                pending.commit(instance);
+            } else if let Some((class, access)) = held {
+                Pending::tried(Acquisition::blocking(class, access, site)).commit(instance);
+            }
+            upgraded
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, site);
+            upgrade()
+        }
+    }
+
+    /// The hold of `instance` becomes `access` (a downgrade: weaker, so nothing to validate).
+    #[inline]
+    pub(crate) fn change_access(&self, instance: usize, access: Access) {
+        #[cfg(feature = "enabled")]
+        validate::change_access(Instance::lock(instance), access);
+        #[cfg(not(feature = "enabled"))]
+        let _ = (instance, access);
+    }
+
+    /// Panics unless this thread holds `instance` (when checking).
+    #[track_caller]
+    pub(crate) fn assert_held(&self, instance: usize) {
+        #[cfg(feature = "enabled")]
+        if self.is_checked() && !validate::holds(Instance::lock(instance)) {
+            panic!("lockdep: lock {} is not held by this thread", self.name());
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = instance;
+    }
+
+    /// Panics if this thread holds `instance` (when checking).
+    #[track_caller]
+    pub(crate) fn assert_not_held(&self, instance: usize) {
+        #[cfg(feature = "enabled")]
+        if self.is_checked() && validate::holds(Instance::lock(instance)) {
+            panic!("lockdep: lock {} is held by this thread", self.name());
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = instance;
+    }
+}
+
+#[cfg(feature = "enabled")]
+impl LockMap {
+    /// True when this lock is checked now (it has a class and the checker is on).
+    fn is_checked(&self) -> bool {
+        !matches!(self.key, MapKey::Unkeyed) && crate::mode::is_checking()
     }
 
     #[inline]
     fn acquisition(
         &self,
         subclass: u32,
-        read: Access,
+        access: Access,
         site: &'static Location<'static>,
-    ) -> Option<Acquire> {
-        if !crate::mode::checking() {
+    ) -> Option<Acquisition> {
+        if !crate::mode::is_checking() {
             return None;
         }
-        Some(Acquire::blocking(self.class(subclass)?, read, site))
+        Some(Acquisition::blocking(self.class(subclass)?, access, site))
     }
 
-    /// Validates a blocking acquisition before blocking.
     #[inline]
-    pub(crate) fn prepare(
-        &self,
-        subclass: u32,
-        read: Access,
-        site: &'static Location<'static>,
-    ) -> Pending {
-        match self.acquisition(subclass, read, site) {
-            Some(acq) => Pending::blocking(acq),
-            None => Pending::UNTRACKED,
+    fn class(&self, subclass: u32) -> Option<ClassId> {
+        let base = match self.class.load(Acquire) {
+            0 => self.register()?,
+            base => base,
+        };
+        if subclass == 0 {
+            Some(base)
+        } else if subclass >= registry::MAX_SUBCLASSES {
+            store::subclass_overflow();
+            None
+        } else {
+            in_checker(|| registry::subclass(base, subclass))
         }
     }
 
-    /// A successful try-acquisition.
-    #[inline]
-    pub(crate) fn prepare_try(
-        &self,
-        subclass: u32,
-        read: Access,
-        site: &'static Location<'static>,
-    ) -> Pending {
-        match self.acquisition(subclass, read, site) {
-            Some(acq) => Pending::tried(acq),
-            None => Pending::UNTRACKED,
-        }
-    }
-
-    /// Panics unless this thread holds `instance` (when checking).
-    #[track_caller]
-    pub(crate) fn assert_held(&self, instance: usize) {
-        if holds_instance(instance) == Some(false) {
-            panic!("lockdep: lock {} is not held by this thread", self.name());
-        }
-    }
-
-    /// Panics if this thread holds `instance` (when checking).
-    #[track_caller]
-    pub(crate) fn assert_not_held(&self, instance: usize) {
-        if holds_instance(instance) == Some(true) {
-            panic!("lockdep: lock {} is held by this thread", self.name());
-        }
+    #[cold]
+    fn register(&self) -> Option<ClassId> {
+        let id = match self.key {
+            MapKey::Site(site) => in_checker(|| registry::site_class(site, NodeKind::Lock)),
+            MapKey::Static(class) => in_checker(|| registry::static_class(class)),
+            MapKey::Unkeyed => return None,
+        };
+        self.class.store(id?, Release);
+        id
     }
 
     /// The class's printed name.
@@ -131,6 +306,38 @@ impl LockMap {
         match self.key {
             MapKey::Site(site) => registry::site_name(site),
             MapKey::Static(class) => class.name().to_owned(),
+            MapKey::Unkeyed => "<no class>".to_owned(),
         }
     }
+}
+
+/// Runs a registration, which allocates, as the checker's own work (a `TrackingAllocator`
+/// must not come back into the registry); reports a full class table. `None` when the checker
+/// is already running on this thread.
+#[cfg(feature = "enabled")]
+fn in_checker(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
+    crate::checker::held::with_thread(|t| {
+        let _in_checker = t.enter()?;
+        let id = register();
+        if id.is_none() {
+            store::class_table_full();
+        }
+        id
+    })
+}
+
+/// Runs a raw lock's contended path (it parks) as the checker's own work: the first park of
+/// a thread allocates parking_lot_core's thread data and may grow its table, and under a
+/// `TrackingAllocator` that would otherwise be charged to the locks this thread holds.
+#[inline]
+pub(crate) fn contended<R>(park: impl FnOnce() -> R) -> R {
+    #[cfg(feature = "enabled")]
+    {
+        crate::checker::held::with_thread(|t| {
+            let _in_checker = t.enter();
+            park()
+        })
+    }
+    #[cfg(not(feature = "enabled"))]
+    park()
 }

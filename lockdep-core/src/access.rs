@@ -1,0 +1,25 @@
+//! How a lock is acquired, in the kernel's terms: the vocabulary the lock types speak to the
+//! checker in (both builds: without the checker it is only passed along and dropped).
+
+/// How a class is acquired or held: the kernel's `hlock->read`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Access {
+    /// Exclusive: `lock()`, `write()`, a pool element, `ALLOC`.
+    Write = 0,
+    /// Non-recursive shared: `RwLock::read()`, an upgradable read (it queues behind a waiting
+    /// writer).
+    Read = 1,
+    /// Recursive shared: `RwLock::read_recursive()` (never waits behind a writer while
+    /// readers hold the lock).
+    RecursiveRead = 2,
+}
+
+#[cfg_attr(not(feature = "enabled"), allow(dead_code))]
+impl Access {
+    /// Held shared (the kernel's `S` in `-(S?)->`).
+    #[inline]
+    pub(crate) fn is_shared(self) -> bool {
+        self != Access::Write
+    }
+}

@@ -1,0 +1,92 @@
+//! The checker's plain vocabulary: class ids, how a class is acquired, what a graph node
+//! stands for, how a held entry names its instance, and which thread is which. Nothing here
+//! has state beyond a thread-id counter.
+
+use std::cell::Cell;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Dense id of a class (the kernel's `lock_class` index); 0 is "no class".
+pub(crate) type ClassId = u32;
+
+pub(crate) use crate::access::Access;
+
+/// What a class, a node of the graph, stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum NodeKind {
+    /// A lock: `Mutex`, `RwLock`, or any user primitive with a lock map.
+    Lock,
+    /// A mempool: held from taking an element to returning it.
+    Pool,
+    /// The one `ALLOC` node: memory allocation and reclaim (the kernel's `fs_reclaim`).
+    Alloc,
+}
+
+impl NodeKind {
+    /// A stable name, for JSON.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Lock => "lock",
+            NodeKind::Pool => "pool",
+            NodeKind::Alloc => "alloc",
+        }
+    }
+}
+
+/// Which instance a held entry stands for: a lock's address, or, for a pool element or an
+/// `ALLOC` hold (held per class, not per object), the class itself.
+///
+/// Invariant: a class instance is `!class`, in the top 2^32 values of the address space,
+/// where no lock lives, so the two never compare equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Instance(usize);
+
+impl Instance {
+    /// The lock at `addr`.
+    #[inline(always)]
+    pub(crate) fn lock(addr: usize) -> Instance {
+        Instance(addr)
+    }
+
+    /// The per-class hold of `class` (pools and `ALLOC`).
+    #[inline(always)]
+    pub(crate) fn class(class: ClassId) -> Instance {
+        Instance(!(class as usize))
+    }
+
+    /// The empty slot's instance, which no lock or class has.
+    pub(crate) const NONE: Instance = Instance(0);
+}
+
+/// The acquisition site of every allocation seen through `TrackingAllocator` (a violation
+/// found there must never unwind: that would unwind out of the global allocator).
+pub(crate) const ALLOCATOR_SITE: &Location<'static> = Location::caller();
+
+/// A small number naming this thread in reports (the kernel's pid).
+pub(crate) fn tid() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local!(static TID: Cell<u64> = const { Cell::new(0) });
+    TID.with(|id| {
+        if id.get() == 0 {
+            id.set(NEXT.fetch_add(1, Relaxed));
+        }
+        id.get()
+    })
+}
+
+/// `name/tid` of the current thread, as the kernel prints `comm/pid`.
+pub(crate) fn current_thread_name() -> String {
+    let name = std::thread::current()
+        .name()
+        .map(str::to_owned)
+        .unwrap_or_else(|| "<unnamed>".to_owned());
+    format!("{name}/{}", tid())
+}
+
+/// Locks one of the checker's internal mutexes. A panic while one is held (a bug of the
+/// checker, or an allocation failure) must not take the rest of the checker down with it:
+/// the data is kept consistent by each critical section, so poisoning is ignored.
+#[inline]
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,7 @@
+//! The hooks that locks, pools and the memory allocator call: the checker's entry points,
+//! written once for both builds (their bodies compile to the bare operation without the
+//! `enabled` feature).
+
+pub(crate) mod alloc;
+pub(crate) mod lock_map;
+pub mod pool;

@@ -1,0 +1,210 @@
+//! The raw mutex that reports to the checker: `lockdep-raw`'s [`RawMutex`] plus a lock map.
+//! It implements `lock_api`'s raw traits, so `lock_api` supplies the guard API (map,
+//! mapped guards, unlocked, bump); [`Mutex`](crate::Mutex) adds creation-site classes and
+//! acquisition sites on top.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use lock_api::{GuardNoSend, RawMutex as _, RawMutexTimed as _};
+
+use crate::access::Access;
+use crate::hook::lock_map::{contended, LockMap};
+
+/// A raw mutex checked by lockdep: what [`Mutex`](crate::Mutex) is built on, for code that
+/// uses `lock_api::Mutex<lockdep::RawMutex, T>` directly.
+///
+/// Every acquisition through the `lock_api` traits is validated and held, and every release
+/// leaves the held stack. Its class comes from the [`Mutex`](crate::Mutex) constructor that
+/// made it; one made by `lock_api`'s `INIT` (e.g. `lock_api::Mutex::new`) has no creation
+/// site, so it has no class and is not checked.
+///
+/// # Examples
+///
+/// ```
+/// let m = lockdep::Mutex::new(1);
+/// let guard = m.lock();
+/// // lock_api's guard API comes with it:
+/// let mapped = lockdep::MutexGuard::map(guard, |v| v);
+/// assert_eq!(*mapped, 1);
+/// ```
+#[cfg_attr(not(feature = "enabled"), repr(transparent))]
+#[derive(Debug)]
+pub struct RawMutex {
+    raw: lockdep_raw::RawMutex,
+    map: LockMap,
+}
+
+impl RawMutex {
+    /// An unlocked raw mutex of the class `map` names.
+    #[inline]
+    pub(crate) const fn with_map(map: LockMap) -> RawMutex {
+        RawMutex {
+            raw: lockdep_raw::RawMutex::INIT,
+            map,
+        }
+    }
+
+    /// The held-stack identity of this lock: its address.
+    #[inline(always)]
+    fn instance(&self) -> usize {
+        self as *const RawMutex as usize
+    }
+
+    /// The raw lock, the contended path parked as the checker's own work (parking allocates
+    /// the first time a thread parks, and that allocation is not the user's).
+    #[inline]
+    fn lock_raw(&self) {
+        if !self.raw.try_lock() {
+            contended(|| self.raw.lock());
+        }
+    }
+
+    /// A blocking acquisition as nesting subclass `subclass`, at `site`.
+    #[inline]
+    pub(crate) fn lock_at(&self, subclass: u32, site: &'static Location<'static>) {
+        self.map
+            .acquire(self.instance(), subclass, Access::Write, site, || {
+                self.lock_raw();
+                true
+            });
+    }
+
+    /// A try-acquisition at `site`.
+    #[inline]
+    pub(crate) fn try_lock_at(&self, site: &'static Location<'static>) -> bool {
+        self.map
+            .try_acquire(self.instance(), 0, Access::Write, site, || {
+                self.raw.try_lock()
+            })
+    }
+
+    /// A timed acquisition at `site`: validated like a blocking one (a timed wait in a
+    /// deadlock is a stall).
+    #[inline]
+    pub(crate) fn try_lock_until_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.map
+            .acquire(self.instance(), 0, Access::Write, site, || {
+                self.raw.try_lock() || contended(|| self.raw.try_lock_until(deadline))
+            })
+    }
+
+    /// Records the dependencies of `lock()` at `site` without taking the lock.
+    #[inline]
+    pub(crate) fn might_lock_at(&self, site: &'static Location<'static>) {
+        self.map.might_acquire(Access::Write, site);
+    }
+
+    /// Runs `wait`, which releases this (locked) mutex and takes it again, with the hold off
+    /// the held stack meanwhile; validated and held again after, as acquired at `site`.
+    #[inline]
+    pub(crate) fn around_wait<R>(
+        &self,
+        site: &'static Location<'static>,
+        wait: impl FnOnce(&lockdep_raw::RawMutex) -> R,
+    ) -> R {
+        self.map
+            .around_wait(self.instance(), site, || contended(|| wait(&self.raw)))
+    }
+
+    /// Panics unless this thread holds this mutex (when checking).
+    #[track_caller]
+    pub(crate) fn assert_held(&self) {
+        self.map.assert_held(self.instance());
+    }
+
+    /// Panics if this thread holds this mutex (when checking).
+    #[track_caller]
+    pub(crate) fn assert_not_held(&self) {
+        self.map.assert_not_held(self.instance());
+    }
+}
+
+// SAFETY: mutual exclusion is `lockdep_raw::RawMutex`'s, whose every operation is forwarded
+// unchanged; the checker's bookkeeping around them touches only this thread's held stack.
+unsafe impl lock_api::RawMutex for RawMutex {
+    const INIT: RawMutex = RawMutex::with_map(LockMap::unkeyed());
+    /// Not `Send`: a guard's release must happen on the thread whose held stack has it.
+    type GuardMarker = GuardNoSend;
+
+    #[track_caller]
+    #[inline]
+    fn lock(&self) {
+        self.lock_at(0, Location::caller());
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock(&self) -> bool {
+        self.try_lock_at(Location::caller())
+    }
+
+    #[inline]
+    unsafe fn unlock(&self) {
+        self.map.release(self.instance());
+        // SAFETY: the caller holds the lock (this trait method's contract).
+        unsafe { self.raw.unlock() }
+    }
+
+    #[inline]
+    fn is_locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+}
+
+// SAFETY: as for `RawMutex`: forwarded to `lockdep_raw::RawMutex`.
+unsafe impl lock_api::RawMutexFair for RawMutex {
+    #[inline]
+    unsafe fn unlock_fair(&self) {
+        self.map.release(self.instance());
+        // SAFETY: the caller holds the lock.
+        unsafe { self.raw.unlock_fair() }
+    }
+
+    /// For the checker a bump is an unlock and a lock: the re-acquisition, with whatever was
+    /// taken after this lock still held, is validated (whether or not a waiter got in).
+    #[track_caller]
+    #[inline]
+    unsafe fn bump(&self) {
+        self.map.release(self.instance());
+        // SAFETY: the caller holds the lock.
+        contended(|| unsafe { self.raw.bump() });
+        self.map.acquire(
+            self.instance(),
+            0,
+            Access::Write,
+            Location::caller(),
+            || true,
+        );
+    }
+}
+
+// SAFETY: as for `RawMutex`: forwarded to `lockdep_raw::RawMutex`.
+unsafe impl lock_api::RawMutexTimed for RawMutex {
+    type Duration = Duration;
+    type Instant = Instant;
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_for(&self, timeout: Duration) -> bool {
+        self.try_lock_until_at(deadline(timeout), Location::caller())
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_until(&self, deadline: Instant) -> bool {
+        self.try_lock_until_at(deadline, Location::caller())
+    }
+}
+
+/// `now + timeout`, saturating far in the future.
+#[inline]
+pub(crate) fn deadline(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 100))
+}

@@ -1,0 +1,493 @@
+//! The raw reader-writer lock that reports to the checker: `lockdep-raw`'s [`RawRwLock`] plus
+//! a lock map. It implements `lock_api`'s raw traits, so `lock_api` supplies the guard API
+//! (map, upgradable reads, downgrade, bump); [`RwLock`](crate::RwLock) adds creation-site
+//! classes and acquisition sites on top.
+//!
+//! How each way in is held, in the kernel's terms:
+//! - `write`: exclusive;
+//! - `read`: a non-recursive read (it queues behind a waiting writer);
+//! - `read_recursive`: a recursive read (never waits behind a writer while readers hold it);
+//! - `upgradable_read`: a non-recursive read. It excludes writers and other upgradable
+//!   readers, and queues behind a waiting writer, so a cycle through it is a deadlock exactly
+//!   when one through a `read` is; two upgradable reads of one class on one thread are
+//!   reported as recursive locking, which they are.
+//! - `upgrade`: an exclusive acquisition with the read hold set aside, as it waits for the
+//!   other readers; `downgrade` turns the hold into a read.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use lock_api::{GuardNoSend, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+
+use crate::access::Access;
+use crate::hook::lock_map::{contended, LockMap};
+use crate::raw_mutex::deadline;
+
+/// A raw reader-writer lock checked by lockdep: what [`RwLock`](crate::RwLock) is built on.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::{RwLock, RwLockUpgradableReadGuard};
+/// let l = RwLock::new(1);
+/// let up = l.upgradable_read();
+/// let mut w = RwLockUpgradableReadGuard::upgrade(up);
+/// *w += 1;
+/// assert_eq!(*lockdep::RwLockWriteGuard::downgrade(w), 2);
+/// ```
+#[cfg_attr(not(feature = "enabled"), repr(transparent))]
+#[derive(Debug)]
+pub struct RawRwLock {
+    raw: lockdep_raw::RawRwLock,
+    map: LockMap,
+}
+
+impl RawRwLock {
+    /// An unlocked lock of the class `map` names.
+    #[inline]
+    pub(crate) const fn with_map(map: LockMap) -> RawRwLock {
+        RawRwLock {
+            raw: lockdep_raw::RawRwLock::INIT,
+            map,
+        }
+    }
+
+    /// The held-stack identity of this lock: its address.
+    #[inline(always)]
+    fn instance(&self) -> usize {
+        self as *const RawRwLock as usize
+    }
+
+    /// A blocking acquisition as `access`, nesting subclass `subclass`, at `site`: `fast`
+    /// is the raw try, `slow` the raw blocking call (parked as the checker's own work).
+    #[inline]
+    fn acquire_at(
+        &self,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        fast: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
+        slow: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
+    ) -> bool {
+        self.map
+            .acquire(self.instance(), subclass, access, site, || {
+                fast(&self.raw) || contended(|| slow(&self.raw))
+            })
+    }
+
+    /// `read()` at `site`.
+    #[inline]
+    pub(crate) fn lock_shared_at(&self, subclass: u32, site: &'static Location<'static>) {
+        self.acquire_at(
+            subclass,
+            Access::Read,
+            site,
+            |r| r.try_lock_shared(),
+            |r| {
+                r.lock_shared();
+                true
+            },
+        );
+    }
+
+    /// `read_recursive()` at `site`.
+    #[inline]
+    pub(crate) fn lock_shared_recursive_at(&self, site: &'static Location<'static>) {
+        self.acquire_at(
+            0,
+            Access::RecursiveRead,
+            site,
+            |r| r.try_lock_shared_recursive(),
+            |r| {
+                r.lock_shared_recursive();
+                true
+            },
+        );
+    }
+
+    /// `write()` at `site`.
+    #[inline]
+    pub(crate) fn lock_exclusive_at(&self, subclass: u32, site: &'static Location<'static>) {
+        self.acquire_at(
+            subclass,
+            Access::Write,
+            site,
+            |r| r.try_lock_exclusive(),
+            |r| {
+                r.lock_exclusive();
+                true
+            },
+        );
+    }
+
+    /// `upgradable_read()` at `site`.
+    #[inline]
+    pub(crate) fn lock_upgradable_at(&self, site: &'static Location<'static>) {
+        self.acquire_at(
+            0,
+            Access::Read,
+            site,
+            |r| r.try_lock_upgradable(),
+            |r| {
+                r.lock_upgradable();
+                true
+            },
+        );
+    }
+
+    /// A try-acquisition as `access` at `site`.
+    #[inline]
+    pub(crate) fn try_at(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+        try_lock: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
+    ) -> bool {
+        self.map
+            .try_acquire(self.instance(), 0, access, site, || try_lock(&self.raw))
+    }
+
+    /// A timed acquisition as `access` at `site`, validated like a blocking one.
+    #[inline]
+    pub(crate) fn timed_at(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+        fast: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
+        slow: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
+    ) -> bool {
+        self.acquire_at(0, access, site, fast, slow)
+    }
+
+    /// Records the dependencies of an acquisition as `access` without taking the lock.
+    #[inline]
+    pub(crate) fn might_lock_at(&self, access: Access, site: &'static Location<'static>) {
+        self.map.might_acquire(access, site);
+    }
+
+    /// Releases this thread's hold, then runs the raw release.
+    #[inline]
+    fn release(&self, unlock: impl FnOnce(&lockdep_raw::RawRwLock)) {
+        self.map.release(self.instance());
+        unlock(&self.raw);
+    }
+
+    /// A bump, for the checker an unlock and a re-acquisition as `access` at `site`.
+    #[inline]
+    fn bump_as(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+        bump: impl FnOnce(&lockdep_raw::RawRwLock),
+    ) {
+        self.map.release(self.instance());
+        contended(|| bump(&self.raw));
+        self.map.acquire(self.instance(), 0, access, site, || true);
+    }
+
+    /// Panics unless this thread holds this lock (when checking).
+    #[track_caller]
+    pub(crate) fn assert_held(&self) {
+        self.map.assert_held(self.instance());
+    }
+
+    /// Panics if this thread holds this lock (when checking).
+    #[track_caller]
+    pub(crate) fn assert_not_held(&self) {
+        self.map.assert_not_held(self.instance());
+    }
+}
+
+// SAFETY: here and in every `lock_api` trait below, exclusion is `lockdep_raw::RawRwLock`'s,
+// whose operations are forwarded unchanged; the checker's bookkeeping around them touches only
+// this thread's held stack. Each `unsafe` call below is made under the same contract as the
+// trait method making it (the caller holds the lock in the stated mode).
+unsafe impl lock_api::RawRwLock for RawRwLock {
+    const INIT: RawRwLock = RawRwLock::with_map(LockMap::unkeyed());
+    /// Not `Send`: a guard's release must happen on the thread whose held stack has it.
+    type GuardMarker = GuardNoSend;
+
+    #[track_caller]
+    #[inline]
+    fn lock_shared(&self) {
+        self.lock_shared_at(0, Location::caller());
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_shared(&self) -> bool {
+        self.try_at(Access::Read, Location::caller(), |r| r.try_lock_shared())
+    }
+
+    #[inline]
+    unsafe fn unlock_shared(&self) {
+        // SAFETY: the caller holds a shared lock.
+        self.release(|r| unsafe { r.unlock_shared() });
+    }
+
+    #[track_caller]
+    #[inline]
+    fn lock_exclusive(&self) {
+        self.lock_exclusive_at(0, Location::caller());
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_exclusive(&self) -> bool {
+        self.try_at(Access::Write, Location::caller(), |r| {
+            r.try_lock_exclusive()
+        })
+    }
+
+    #[inline]
+    unsafe fn unlock_exclusive(&self) {
+        // SAFETY: the caller holds the exclusive lock.
+        self.release(|r| unsafe { r.unlock_exclusive() });
+    }
+
+    #[inline]
+    fn is_locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+
+    #[inline]
+    fn is_locked_exclusive(&self) -> bool {
+        self.raw.is_locked_exclusive()
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockFair for RawRwLock {
+    #[inline]
+    unsafe fn unlock_shared_fair(&self) {
+        // SAFETY: the caller holds a shared lock.
+        self.release(|r| unsafe { r.unlock_shared_fair() });
+    }
+
+    #[inline]
+    unsafe fn unlock_exclusive_fair(&self) {
+        // SAFETY: the caller holds the exclusive lock.
+        self.release(|r| unsafe { r.unlock_exclusive_fair() });
+    }
+
+    #[track_caller]
+    #[inline]
+    unsafe fn bump_shared(&self) {
+        // SAFETY: the caller holds a shared lock.
+        self.bump_as(Access::Read, Location::caller(), |r| unsafe {
+            r.bump_shared()
+        });
+    }
+
+    #[track_caller]
+    #[inline]
+    unsafe fn bump_exclusive(&self) {
+        // SAFETY: the caller holds the exclusive lock.
+        self.bump_as(Access::Write, Location::caller(), |r| unsafe {
+            r.bump_exclusive()
+        });
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
+    #[inline]
+    unsafe fn downgrade(&self) {
+        self.map.change_access(self.instance(), Access::Read);
+        // SAFETY: the caller holds the exclusive lock.
+        unsafe { self.raw.downgrade() }
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockTimed for RawRwLock {
+    type Duration = Duration;
+    type Instant = Instant;
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_shared_for(&self, timeout: Duration) -> bool {
+        self.try_lock_shared_until(deadline(timeout))
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_shared_until(&self, deadline: Instant) -> bool {
+        self.timed_at(
+            Access::Read,
+            Location::caller(),
+            |r| r.try_lock_shared(),
+            |r| r.try_lock_shared_until(deadline),
+        )
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
+        self.try_lock_exclusive_until(deadline(timeout))
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_exclusive_until(&self, deadline: Instant) -> bool {
+        self.timed_at(
+            Access::Write,
+            Location::caller(),
+            |r| r.try_lock_exclusive(),
+            |r| r.try_lock_exclusive_until(deadline),
+        )
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
+    #[track_caller]
+    #[inline]
+    fn lock_shared_recursive(&self) {
+        self.lock_shared_recursive_at(Location::caller());
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_shared_recursive(&self) -> bool {
+        self.try_at(Access::RecursiveRead, Location::caller(), |r| {
+            r.try_lock_shared_recursive()
+        })
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
+    #[track_caller]
+    #[inline]
+    fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
+        self.try_lock_shared_recursive_until(deadline(timeout))
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_shared_recursive_until(&self, deadline: Instant) -> bool {
+        self.timed_at(
+            Access::RecursiveRead,
+            Location::caller(),
+            |r| r.try_lock_shared_recursive(),
+            |r| r.try_lock_shared_recursive_until(deadline),
+        )
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
+    #[track_caller]
+    #[inline]
+    fn lock_upgradable(&self) {
+        self.lock_upgradable_at(Location::caller());
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_upgradable(&self) -> bool {
+        self.try_at(Access::Read, Location::caller(), |r| {
+            r.try_lock_upgradable()
+        })
+    }
+
+    #[inline]
+    unsafe fn unlock_upgradable(&self) {
+        // SAFETY: the caller holds the upgradable lock.
+        self.release(|r| unsafe { r.unlock_upgradable() });
+    }
+
+    #[track_caller]
+    #[inline]
+    unsafe fn upgrade(&self) {
+        self.map.upgrade(self.instance(), Location::caller(), || {
+            // SAFETY: the caller holds the upgradable lock.
+            contended(|| unsafe { self.raw.upgrade() });
+            true
+        });
+    }
+
+    #[inline]
+    unsafe fn try_upgrade(&self) -> bool {
+        // SAFETY: the caller holds the upgradable lock.
+        let upgraded = unsafe { self.raw.try_upgrade() };
+        if upgraded {
+            self.map.change_access(self.instance(), Access::Write);
+        }
+        upgraded
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
+    #[inline]
+    unsafe fn unlock_upgradable_fair(&self) {
+        // SAFETY: the caller holds the upgradable lock.
+        self.release(|r| unsafe { r.unlock_upgradable_fair() });
+    }
+
+    #[track_caller]
+    #[inline]
+    unsafe fn bump_upgradable(&self) {
+        // SAFETY: the caller holds the upgradable lock.
+        self.bump_as(Access::Read, Location::caller(), |r| unsafe {
+            r.bump_upgradable()
+        });
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
+    #[inline]
+    unsafe fn downgrade_upgradable(&self) {
+        // Held as a read already: nothing changes for the checker.
+        // SAFETY: the caller holds the upgradable lock.
+        unsafe { self.raw.downgrade_upgradable() }
+    }
+
+    #[inline]
+    unsafe fn downgrade_to_upgradable(&self) {
+        self.map.change_access(self.instance(), Access::Read);
+        // SAFETY: the caller holds the exclusive lock.
+        unsafe { self.raw.downgrade_to_upgradable() }
+    }
+}
+
+// SAFETY: see the first `unsafe impl` above.
+unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
+    #[track_caller]
+    #[inline]
+    fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
+        self.try_lock_upgradable_until(deadline(timeout))
+    }
+
+    #[track_caller]
+    #[inline]
+    fn try_lock_upgradable_until(&self, deadline: Instant) -> bool {
+        self.timed_at(
+            Access::Read,
+            Location::caller(),
+            |r| r.try_lock_upgradable(),
+            |r| r.try_lock_upgradable_until(deadline),
+        )
+    }
+
+    #[track_caller]
+    #[inline]
+    unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
+        // SAFETY: the caller holds the upgradable lock.
+        unsafe { self.try_upgrade_until(deadline(timeout)) }
+    }
+
+    #[track_caller]
+    #[inline]
+    unsafe fn try_upgrade_until(&self, deadline: Instant) -> bool {
+        self.map.upgrade(self.instance(), Location::caller(), || {
+            // SAFETY: the caller holds the upgradable lock.
+            let upgraded = unsafe { self.raw.try_upgrade() };
+            // SAFETY: as above; it is still held (the try did not upgrade it).
+            upgraded || contended(|| unsafe { self.raw.try_upgrade_until(deadline) })
+        })
+    }
+}
