@@ -14,8 +14,10 @@
 //! taken once.
 #![cfg(feature = "enabled")]
 
+mod common;
+use common::{AnyGuard, AnyLock};
 use lockdep::mempool::{Element, Mempool};
-use lockdep::{LockClass, Mode, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use lockdep::{LockClass, Mode};
 use lockdep::{Violation, ViolationKind};
 use proptest::prelude::*;
 use std::collections::{HashSet, VecDeque};
@@ -156,20 +158,9 @@ impl Reference {
 // ---------------------------------------------------------------------------------------------
 // The interpreter.
 
-enum Guard<'a> {
-    M(#[allow(dead_code)] MutexGuard<'a, ()>),
-    R(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
-    W(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
-}
-
-enum Instance {
-    M(Mutex<()>),
-    R(RwLock<()>),
-}
-
 struct World {
     names: Vec<String>,
-    locks: Vec<Vec<Instance>>,
+    locks: Vec<Vec<AnyLock>>,
     pools: Vec<Mempool<u8>>,
 }
 
@@ -188,13 +179,7 @@ impl World {
                 names.push(name.clone());
                 let class = LockClass::leak(name);
                 (0..INSTANCES)
-                    .map(|_| {
-                        if c == 0 {
-                            Instance::M(Mutex::with_class((), class))
-                        } else {
-                            Instance::R(RwLock::with_class((), class))
-                        }
-                    })
+                    .map(|_| AnyLock::with_class(c == 0, class))
                     .collect()
             })
             .collect();
@@ -238,7 +223,7 @@ impl World {
 
 /// Per logical thread: the real guards and elements beside the model's held entries.
 struct Thread<'w> {
-    guards: Vec<(usize, usize, Guard<'w>)>, // (held id, lock instance key, guard)
+    guards: Vec<(usize, usize, AnyGuard<'w>)>, // (held id, lock instance key, guard)
     elements: Vec<(usize, Element<u8>, bool)>, // (held id, element, handed off)
     held: Vec<Held>,
     next_id: usize,
@@ -404,15 +389,15 @@ fn run_op<'w>(run: &mut Run<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), Stri
             let node = Node::Lock(*class);
             let guard = match how {
                 How::TryLock | How::TryWrite => match lock {
-                    Instance::M(m) => m.try_lock().map(Guard::M),
-                    Instance::R(r) => r.try_write().map(Guard::W),
+                    AnyLock::M(m) => m.try_lock().map(AnyGuard::M),
+                    AnyLock::R(r) => r.try_write().map(AnyGuard::W),
                 },
                 _ => {
                     let take = || match (lock, how) {
-                        (Instance::M(m), _) => Guard::M(m.lock()),
-                        (Instance::R(r), How::Read) => Guard::R(r.read()),
-                        (Instance::R(r), How::ReadRecursive) => Guard::R(r.read_recursive()),
-                        (Instance::R(r), _) => Guard::W(r.write()),
+                        (AnyLock::M(m), _) => AnyGuard::M(m.lock()),
+                        (AnyLock::R(r), How::Read) => AnyGuard::R(r.read()),
+                        (AnyLock::R(r), How::ReadRecursive) => AnyGuard::R(r.read_recursive()),
+                        (AnyLock::R(r), _) => AnyGuard::W(r.write()),
                     };
                     let cell = std::cell::RefCell::new(None);
                     run.check(&t.held, node, mode, &|| *cell.borrow_mut() = Some(take()))?;

@@ -26,8 +26,10 @@
 //! programs are kept by proptest in `tests/differential_scopes.proptest-regressions`.
 #![cfg(feature = "enabled")]
 
+mod common;
+use common::{AnyGuard, AnyLock};
 use lockdep::mempool::{Element, Mempool};
-use lockdep::{LockClass, Mode, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use lockdep::{LockClass, Mode, Mutex};
 use lockdep::{Violation, ViolationKind};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -169,20 +171,9 @@ impl Reference {
 // ---------------------------------------------------------------------------------------------
 // The real side and the interpreter.
 
-enum Instance {
-    M(Mutex<()>),
-    R(RwLock<()>),
-}
-
-enum Guard<'a> {
-    M(#[allow(dead_code)] MutexGuard<'a, ()>),
-    R(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
-    W(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
-}
-
 struct World {
     names: Vec<String>,
-    locks: Vec<Vec<Instance>>,
+    locks: Vec<Vec<AnyLock>>,
     pools: Vec<Mempool<u8>>,
 }
 
@@ -202,13 +193,7 @@ impl World {
                 let class = LockClass::leak(name.clone());
                 names.push(name);
                 (0..INSTANCES)
-                    .map(|_| {
-                        if c < MUTEXES {
-                            Instance::M(Mutex::with_class((), class))
-                        } else {
-                            Instance::R(RwLock::with_class((), class))
-                        }
-                    })
+                    .map(|_| AnyLock::with_class(c < MUTEXES, class))
                     .collect()
             })
             .collect();
@@ -253,7 +238,7 @@ impl World {
 
 struct Thread<'w> {
     /// (entry id, lock instance, guard)
-    guards: Vec<(usize, (usize, usize), Guard<'w>)>,
+    guards: Vec<(usize, (usize, usize), AnyGuard<'w>)>,
     /// (entry id, element)
     elements: Vec<(usize, Element<u8>)>,
     /// The reference's held stack: (entry id, node, how).
@@ -402,15 +387,15 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
             }
             let lock = &world.locks[class][instance];
             let held_as = match (lock, how) {
-                (Instance::M(_), _) | (_, How::Excl | How::TryExcl) => Held::Excl,
+                (AnyLock::M(_), _) | (_, How::Excl | How::TryExcl) => Held::Excl,
                 (_, How::Read | How::TryRead) => Held::Read,
                 (_, How::ReadRec) => Held::ReadRec,
             };
             let guard = match how {
                 How::TryExcl | How::TryRead => match lock {
-                    Instance::M(m) => m.try_lock().map(Guard::M),
-                    Instance::R(r) if how == How::TryRead => r.try_read().map(Guard::R),
-                    Instance::R(r) => r.try_write().map(Guard::W),
+                    AnyLock::M(m) => m.try_lock().map(AnyGuard::M),
+                    AnyLock::R(r) if how == How::TryRead => r.try_read().map(AnyGuard::R),
+                    AnyLock::R(r) => r.try_write().map(AnyGuard::W),
                 },
                 _ => {
                     let verdict = if case.done {
@@ -422,10 +407,10 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                     let mut guard = None;
                     case.compare(verdict.into_iter().collect(), || {
                         guard = Some(match (lock, how) {
-                            (Instance::M(m), _) => Guard::M(m.lock()),
-                            (Instance::R(r), How::Read) => Guard::R(r.read()),
-                            (Instance::R(r), How::ReadRec) => Guard::R(r.read_recursive()),
-                            (Instance::R(r), _) => Guard::W(r.write()),
+                            (AnyLock::M(m), _) => AnyGuard::M(m.lock()),
+                            (AnyLock::R(r), How::Read) => AnyGuard::R(r.read()),
+                            (AnyLock::R(r), How::ReadRec) => AnyGuard::R(r.read_recursive()),
+                            (AnyLock::R(r), _) => AnyGuard::W(r.write()),
                         })
                     })?;
                     guard

@@ -22,14 +22,14 @@
 #![cfg(feature = "enabled")]
 
 use lockdep::mempool::{Element, Mempool};
-use lockdep::{LockClass, Mode, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use lockdep::{LockClass, Mode, Mutex};
 use lockdep::{Violation, ViolationKind};
 use std::sync::{mpsc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::Rng;
+use common::{AnyGuard, AnyLock, Rng};
 
 /// Classes in the global order.
 const CLASSES: usize = 64;
@@ -52,23 +52,12 @@ fn ci_ops(default: usize) -> usize {
         .unwrap_or(default)
 }
 
-enum Lock {
-    M(Mutex<()>),
-    R(RwLock<()>),
-}
-
-enum Guard<'a> {
-    M(#[allow(dead_code)] MutexGuard<'a, ()>),
-    R(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
-    W(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
-}
-
 /// Classes in one global order: class `i` is a `Mutex` when `i % 3 == 0`, else an `RwLock`.
 struct Order {
     prefix: String,
     classes: Vec<&'static LockClass>,
     /// One instance per class shared by all threads: taken by blocking calls only.
-    shared: Vec<Lock>,
+    shared: Vec<AnyLock>,
 }
 
 impl Order {
@@ -84,17 +73,11 @@ impl Order {
         }
     }
 
-    fn instances(classes: &[&'static LockClass]) -> Vec<Lock> {
+    fn instances(classes: &[&'static LockClass]) -> Vec<AnyLock> {
         classes
             .iter()
             .enumerate()
-            .map(|(i, c)| {
-                if i % 3 == 0 {
-                    Lock::M(Mutex::with_class((), c))
-                } else {
-                    Lock::R(RwLock::with_class((), c))
-                }
-            })
+            .map(|(i, c)| AnyLock::with_class(i % 3 == 0, c))
             .collect()
     }
 
@@ -113,25 +96,25 @@ impl Order {
 }
 
 /// Blocking acquisition of `lock` in a mode picked by `pick`.
-fn take(lock: &Lock, pick: usize) -> Guard<'_> {
+fn take(lock: &AnyLock, pick: usize) -> AnyGuard<'_> {
     match lock {
-        Lock::M(m) => Guard::M(m.lock()),
-        Lock::R(r) => match pick % 3 {
-            0 => Guard::W(r.write()),
-            1 => Guard::R(r.read()),
-            _ => Guard::R(r.read_recursive()),
+        AnyLock::M(m) => AnyGuard::M(m.lock()),
+        AnyLock::R(r) => match pick % 3 {
+            0 => AnyGuard::W(r.write()),
+            1 => AnyGuard::R(r.read()),
+            _ => AnyGuard::R(r.read_recursive()),
         },
     }
 }
 
 /// Non-blocking acquisition; `lock` is private to this thread, so it always succeeds.
-fn try_take(lock: &Lock, pick: usize) -> Guard<'_> {
+fn try_take(lock: &AnyLock, pick: usize) -> AnyGuard<'_> {
     let guard = match lock {
-        Lock::M(m) => m.try_lock().map(Guard::M),
-        Lock::R(r) => match pick % 3 {
-            0 => r.try_write().map(Guard::W),
-            1 => r.try_read().map(Guard::R),
-            _ => r.try_read_recursive().map(Guard::R),
+        AnyLock::M(m) => m.try_lock().map(AnyGuard::M),
+        AnyLock::R(r) => match pick % 3 {
+            0 => r.try_write().map(AnyGuard::W),
+            1 => r.try_read().map(AnyGuard::R),
+            _ => r.try_read_recursive().map(AnyGuard::R),
         },
     };
     guard.expect("a private lock not held by this thread")
@@ -153,7 +136,7 @@ fn random_ops(order: &Order, seed: u64, ops: usize, inversion: Option<Inversion>
     let private = Order::instances(&order.classes);
     let n = order.classes.len();
     let mut rng = Rng::new(seed);
-    let mut held: Vec<(usize, Guard<'_>)> = Vec::with_capacity(MAX_HELD);
+    let mut held: Vec<(usize, AnyGuard<'_>)> = Vec::with_capacity(MAX_HELD);
     let mut acquisitions = 0;
     for step in 0..ops {
         if let Some(inv) = inversion.filter(|inv| inv.at == step) {

@@ -2,11 +2,53 @@
 //! tests, so each test makes classes of its own and looks only at violations about them.
 #![allow(dead_code)] // each test binary uses some of these
 
-use lockdep::{LockClass, Violation, ViolationKind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lockdep::{
+    LockClass, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Violation,
+    ViolationKind,
+};
 
 /// A class of its own for one test (the name must be unique in the test binary).
 pub fn class(name: &str) -> &'static LockClass {
     LockClass::leak(name.to_owned())
+}
+
+/// `prefix` made unique in this process (`prefix#N`): for tests that make classes in a loop,
+/// or cases of a generated test, which must not share classes with one another.
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}#{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A class with a [`unique_name`], and that name.
+pub fn unique_class(prefix: &str) -> (&'static LockClass, String) {
+    let name = unique_name(prefix);
+    (LockClass::leak(name.clone()), name)
+}
+
+/// A `Mutex` or an `RwLock`, for tests that mix them.
+pub enum AnyLock {
+    M(Mutex<()>),
+    R(RwLock<()>),
+}
+
+/// A guard of an [`AnyLock`]: held until dropped.
+pub enum AnyGuard<'a> {
+    M(#[allow(dead_code)] MutexGuard<'a, ()>),
+    R(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
+    W(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+}
+
+impl AnyLock {
+    /// A `Mutex` (`mutex`) or an `RwLock` of `class`.
+    pub fn with_class(mutex: bool, class: &'static LockClass) -> AnyLock {
+        if mutex {
+            AnyLock::M(Mutex::with_class((), class))
+        } else {
+            AnyLock::R(RwLock::with_class((), class))
+        }
+    }
 }
 
 /// Kinds of the recorded violations that involve `name`, in recording order.
