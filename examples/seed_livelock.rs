@@ -1,4 +1,5 @@
-//! The mempool livelock of DESIGN.md, on three real threads.
+//! The mempool livelock (taskA takes the last element, taskB allocates under a lock taskA
+//! then waits for, taskC is reclaim waiting for the element), on three real threads.
 //!
 //! A block layer keeps a mempool of I/O requests (`bio_pool`) so that writeback can always make
 //! progress, even when memory is short: memory reclaim writes dirty pages out, and needs a
