@@ -47,7 +47,7 @@ impl Mode {
 }
 
 #[cfg(feature = "enabled")]
-pub(crate) use state::{faulted, turn_off_after_fault};
+pub(crate) use state::{epoch, faulted, turn_off_after_fault};
 
 /// The current mode. After a bookkeeping fault the checker is off whatever the mode says
 /// (see [`is_checking`]); built without the `enabled` feature it is always [`Mode::Off`].
@@ -113,7 +113,7 @@ pub fn is_checking() -> bool {
 #[cfg(feature = "enabled")]
 mod state {
     use super::Mode;
-    use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+    use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
 
     // One byte holds the whole state so that the fast path is one relaxed load:
     // 1..=3 checking (Collect, Warn, Panic), 0 off, FAULTED bit set after a bookkeeping fault
@@ -127,6 +127,16 @@ mod state {
     const UNINIT: u8 = 0xff;
 
     static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+    /// Bumped each time checking is turned back on after mode `Off`: held stacks from an
+    /// earlier epoch are stale (releases made while off were not seen) and are forgotten.
+    /// Written only by `set_mode`, read on every acquisition: its cache line stays shared.
+    static EPOCH: AtomicU32 = AtomicU32::new(0);
+
+    /// The current checking epoch.
+    #[inline(always)]
+    pub(crate) fn epoch() -> u32 {
+        EPOCH.load(Relaxed)
+    }
 
     fn encode(mode: Mode) -> u8 {
         match mode {
@@ -190,7 +200,10 @@ mod state {
     /// Sets the mode, keeping the fault bit.
     pub(super) fn set_mode(mode: Mode) {
         checking();
-        let _ = STATE.fetch_update(Relaxed, Relaxed, |s| Some((s & FAULTED) | encode(mode)));
+        let before = STATE.fetch_update(Relaxed, Relaxed, |s| Some((s & FAULTED) | encode(mode)));
+        if before.is_ok_and(|s| s & !FAULTED == OFF) && mode != Mode::Off {
+            EPOCH.fetch_add(1, Relaxed);
+        }
     }
 
     /// True once a bookkeeping fault has turned the checker off for good.

@@ -62,6 +62,8 @@ pub(crate) struct ThreadState {
     pub(crate) inbox: Cell<Option<&'static Inbox>>,
     /// The generation of `inbox` this thread owns.
     pub(crate) inbox_generation: Cell<u64>,
+    /// The checking epoch this stack belongs to (see `mode::epoch`).
+    epoch: Cell<u32>,
     /// Whether the thread-exit hook is registered.
     pub(crate) exit_hook: Cell<bool>,
     /// The last chain key computed by [`next_key`](ThreadState::next_key): the stack's key,
@@ -109,11 +111,29 @@ impl ThreadState {
             pool_entries: Cell::new(0),
             inbox: Cell::new(None),
             inbox_generation: Cell::new(0),
+            epoch: Cell::new(0),
             exit_hook: Cell::new(false),
             memo_prev: Cell::new(0),
             memo_acq: Cell::new(u64::MAX),
             memo_key: Cell::new(0),
         }
+    }
+
+    /// Forgets the stack if checking was turned off and on again since it was built: while
+    /// off, releases were not seen, so its entries may be locks released long ago.
+    #[inline(always)]
+    pub(crate) fn sync_epoch(&self) {
+        let epoch = crate::mode::epoch();
+        if self.epoch.get() != epoch {
+            self.forget_stale(epoch);
+        }
+    }
+
+    #[cold]
+    fn forget_stale(&self, epoch: u32) {
+        self.epoch.set(epoch);
+        self.depth.set(0);
+        self.pool_entries.set(0);
     }
 
     /// Enters the checker; `None` if it is already running on this thread.

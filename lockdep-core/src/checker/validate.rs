@@ -129,6 +129,7 @@ fn thread_unless_reentered() -> *const ThreadState {
         if t.reentry.get() {
             std::ptr::null()
         } else {
+            t.sync_epoch();
             t as *const ThreadState
         }
     })
@@ -164,13 +165,17 @@ pub(crate) fn change_access(instance: Instance, access: Access) {
 
 /// Whether `instance` is on this thread's held stack.
 pub(crate) fn holds(instance: Instance) -> bool {
-    with_thread(|t| t.find(instance).is_some())
+    with_thread(|t| {
+        t.sync_epoch();
+        t.find(instance).is_some()
+    })
 }
 
 /// Validates `acq` against the held stack, unless this exact chain was validated before.
 /// The chain key with `acq` on top is memoized for the push that follows.
 #[inline]
 pub(crate) fn validate(t: &ThreadState, acq: &Acquisition) {
+    t.sync_epoch();
     if t.pool_entries.get() != 0 {
         apply_remote_releases(t);
     }

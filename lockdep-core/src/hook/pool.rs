@@ -121,6 +121,7 @@ impl PoolClass {
                 if t.reentry.get() {
                     return ElementHold::untracked();
                 }
+                t.sync_epoch();
                 if !t.add_pool_hold(self.id) {
                     if !commit(t, &acq, Instance::class(self.id)) {
                         return ElementHold::untracked();
