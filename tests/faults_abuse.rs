@@ -525,6 +525,56 @@ fn held_depth_overflow_reports_once_then_turns_the_checker_off() {
 }
 
 #[test]
+fn child_subclass() {
+    if std::env::var(CHILD).as_deref() != Ok("subclass") {
+        return;
+    }
+    let (a, b) = (mutex("subclass-A"), mutex("subclass-B"));
+    println!("CHILD-CHECKING-BEFORE {}", lockdep::is_checking());
+    {
+        let _a = a.lock();
+        let _b = b.lock_nested(8); // past MAX_LOCKDEP_SUBCLASSES
+    }
+    let v = lockdep::violations();
+    println!(
+        "CHILD-RESULT violations={} kinds={:?} checking={}",
+        v.len(),
+        v.iter().map(|v| v.kind()).collect::<Vec<_>>(),
+        lockdep::is_checking()
+    );
+    let asserted = std::panic::catch_unwind(lockdep::assert_no_violations).is_err();
+    println!("CHILD-ASSERT-FAILS {asserted}");
+}
+
+#[test]
+fn a_subclass_past_the_limit_is_a_visible_fault_not_silence() {
+    let out = run_child("subclass", &[("LOCKDEP_MODE", "collect")]);
+    assert!(out.status.success(), "{}", report(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("CHILD-CHECKING-BEFORE true"),
+        "{}",
+        report(&out)
+    );
+    assert!(
+        stdout.contains("CHILD-RESULT violations=1 kinds=[TableOverflow] checking=false"),
+        "{}",
+        report(&out)
+    );
+    assert!(
+        stdout.contains("CHILD-ASSERT-FAILS true"),
+        "{}",
+        report(&out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("MAX_LOCKDEP_SUBCLASSES"),
+        "{}",
+        report(&out)
+    );
+}
+
+#[test]
 fn child_classes() {
     if std::env::var(CHILD).as_deref() != Ok("classes") {
         return;

@@ -1,12 +1,12 @@
 //! The pool: a reserve of preallocated elements, refilled by returned elements.
 
-use lockdep_raw::{Condvar, Mutex};
+use lockdep_raw::{Condvar, Mutex, MutexGuard};
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lockdep_core::__pool::PoolClass;
+use lockdep_core::__pool::{internal_wait, PoolClass};
 
 use crate::{Builder, Element, PoolError, ResizeError};
 
@@ -42,10 +42,17 @@ impl<T> Shared<T> {
         }
     }
 
+    /// The reserve, locked; a contended lock parks as the checker's own work.
+    fn lock_reserve(&self) -> MutexGuard<'_, Reserve<T>> {
+        self.reserve
+            .try_lock()
+            .unwrap_or_else(|| internal_wait(|| self.reserve.lock()))
+    }
+
     /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
     /// `mempool_free`).
     pub(crate) fn give_back(&self, value: T) {
-        let mut reserve = self.reserve.lock();
+        let mut reserve = self.lock_reserve();
         if !reserve.closed && reserve.elements.len() < reserve.min_nr {
             reserve.elements.push(value);
             drop(reserve);
@@ -251,7 +258,7 @@ impl<T> Mempool<T> {
     /// `__GFP_DIRECT_RECLAIM`), then the reserve.
     fn take_now(&self) -> Option<T> {
         lockdep_core::noreclaim_scope(|| (self.shared.alloc)())
-            .or_else(|| self.shared.reserve.lock().elements.pop())
+            .or_else(|| self.shared.lock_reserve().elements.pop())
     }
 
     /// Waits (until `deadline`, or for one retry period) for an element.
@@ -267,10 +274,10 @@ impl<T> Mempool<T> {
             let now = Instant::now();
             let retry_at = now + RETRY_ALLOCATOR_EVERY;
             let wake_at = deadline.map_or(retry_at, |d| d.min(retry_at));
-            let mut reserve = self.shared.reserve.lock();
+            let mut reserve = self.shared.lock_reserve();
             // Checked under the lock that returns take: no wake-up can be lost.
             if reserve.elements.is_empty() {
-                self.shared.returned.wait_until(&mut reserve, wake_at);
+                internal_wait(|| self.shared.returned.wait_until(&mut reserve, wake_at));
             }
             if let Some(value) = reserve.elements.pop() {
                 drop(reserve);
@@ -304,7 +311,7 @@ impl<T> Mempool<T> {
     /// ```
     #[track_caller]
     pub fn resize(&self, new_min_nr: usize) -> Result<(), ResizeError> {
-        let mut reserve = self.shared.reserve.lock();
+        let mut reserve = self.shared.lock_reserve();
         if new_min_nr <= reserve.min_nr {
             reserve.min_nr = new_min_nr;
             let keep = reserve.elements.len().min(new_min_nr);
@@ -330,7 +337,7 @@ impl<T> Mempool<T> {
                 }
             }
         }
-        let mut reserve = self.shared.reserve.lock();
+        let mut reserve = self.shared.lock_reserve();
         reserve.min_nr = new_min_nr;
         reserve.elements.extend(fresh);
         let keep = reserve.elements.len().min(new_min_nr);
@@ -350,7 +357,7 @@ impl<T> Mempool<T> {
     /// assert_eq!(pool.min_nr(), 3);
     /// ```
     pub fn min_nr(&self) -> usize {
-        self.shared.reserve.lock().min_nr
+        self.shared.lock_reserve().min_nr
     }
 
     /// Elements in the reserve now.
@@ -367,7 +374,7 @@ impl<T> Mempool<T> {
     /// assert_eq!(pool.free_count(), 0);
     /// ```
     pub fn free_count(&self) -> usize {
-        self.shared.reserve.lock().elements.len()
+        self.shared.lock_reserve().elements.len()
     }
 
     /// Elements handed out and not yet dropped.
@@ -407,7 +414,7 @@ impl<T> Drop for Mempool<T> {
     /// Frees the reserve. Elements still out are reported (a bookkeeping fault, never a
     /// panic); they stay valid and are freed when dropped.
     fn drop(&mut self) {
-        let mut reserve = self.shared.reserve.lock();
+        let mut reserve = self.shared.lock_reserve();
         reserve.closed = true;
         let elements = std::mem::take(&mut reserve.elements);
         drop(reserve);

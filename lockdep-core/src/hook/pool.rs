@@ -29,6 +29,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 #[cfg(feature = "enabled")]
 use super::alloc::{in_reclaim, might_alloc_in};
 
+/// Runs `wait`, a wait on a pool's internal lock or condition variable, as the checker's own
+/// work: parking allocates (the parking table, on a thread's first park), and that is not the
+/// user's allocation, so it must not be charged to what the thread holds.
+#[inline]
+pub fn internal_wait<R>(wait: impl FnOnce() -> R) -> R {
+    super::lock_map::contended(wait)
+}
+
 /// The class of a mempool.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolClass {

@@ -1,0 +1,176 @@
+//! With `TrackingAllocator`, only the user's allocations count: what the checker itself and
+//! the raw locks allocate is never charged to the locks and elements a thread holds, and the
+//! checker's bookkeeping never deadlocks with itself.
+//!
+//! - Threads that take batches of elements and hand them to each other (each release on a
+//!   foreign thread posts to the holder's inbox, which allocates) run to the end under a
+//!   watchdog: releasing a foreign element used to validate that allocation under the owner's
+//!   inbox lock and deadlock two inboxes.
+//! - A lock held while dropping a foreign element gets no `→ ALLOC` from the inbox's growth.
+//! - A thread that holds an element and parks on a contended lock gets no `→ ALLOC` from the
+//!   parking lot's own allocation (checked in a fresh child process, where that park is the
+//!   process's first and the parking table is allocated then).
+#![cfg(feature = "enabled")]
+
+use lockdep::mempool::Mempool;
+use lockdep::{Mode, Mutex, ViolationKind};
+use std::process::Command;
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::unique_class;
+
+#[global_allocator]
+static ALLOCATOR: lockdep::TrackingAllocator = lockdep::TrackingAllocator;
+
+const CHILD: &str = "LOCKDEP_MACHINERY_CHILD";
+
+/// How long each exchange case runs (`LOCKDEP_STRESS_MS` overrides; CI keeps the default).
+fn case_time() -> Duration {
+    let ms = std::env::var("LOCKDEP_STRESS_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(700);
+    Duration::from_millis(ms)
+}
+
+/// `threads` threads in a ring: each takes batches of elements, sends them to the next thread
+/// and drops what it receives while holding a lock of a class that memory reclaim takes.
+fn exchange(threads: usize) {
+    lockdep::set_mode(Mode::Collect);
+    let pool_name = common::unique_name("machinery-pool");
+    // Off the reclaim path: its holders allocate (an element stays held by the thread that took
+    // it until the receiver drops it), which is a true livelock for a reclaim-path pool.
+    let pool = Arc::new(
+        Mempool::builder(16, || Some(0u64))
+            .name(pool_name.clone())
+            .reclaim_path(false)
+            .build()
+            .unwrap(),
+    );
+    let (lock_class, lock_name) = unique_class("machinery-lock");
+    // Reclaim takes locks of this class: a `lock → ALLOC` would close a cycle.
+    lockdep::reclaim_scope(|| drop(Mutex::with_class((), lock_class).lock()));
+
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads).map(|_| mpsc::channel()).unzip();
+    let deadline = Instant::now() + case_time();
+    let (done_tx, done_rx) = mpsc::channel();
+    let start = Arc::new(Barrier::new(threads));
+    for (i, rx) in receivers.into_iter().enumerate() {
+        let tx: mpsc::Sender<Vec<_>> = senders[(i + 1) % threads].clone();
+        let pool = Arc::clone(&pool);
+        let (done_tx, start) = (done_tx.clone(), Arc::clone(&start));
+        thread::spawn(move || {
+            let mine = Mutex::with_class((), lock_class);
+            start.wait();
+            let mut rounds = 0u64;
+            while Instant::now() < deadline {
+                let batch: Vec<_> = (0..8).filter_map(|_| pool.try_alloc()).collect();
+                // Still held by this thread until the receiver drops them (a post to this
+                // thread's inbox).
+                if tx.send(batch).is_err() {
+                    break;
+                }
+                while let Ok(received) = rx.try_recv() {
+                    let _held = mine.lock();
+                    drop(received); // foreign elements: posted to their holders' inboxes
+                }
+                rounds += 1;
+            }
+            drop(tx);
+            // Keep draining until every sender is gone (the previous thread finished).
+            while let Ok(received) = rx.recv_timeout(Duration::from_secs(5)) {
+                let _held = mine.lock();
+                drop(received);
+            }
+            let _ = done_tx.send(rounds);
+        });
+    }
+    drop(senders);
+    drop(done_tx);
+    let mut rounds = 0;
+    for _ in 0..threads {
+        match done_rx.recv_timeout(case_time() + Duration::from_secs(30)) {
+            Ok(r) => rounds += r,
+            Err(_) => panic!("{threads}-thread element exchange hung (the checker deadlocked)"),
+        }
+    }
+    assert!(rounds > 0);
+    let about_us: Vec<_> = lockdep::violations()
+        .into_iter()
+        .filter(|v| v.involves(&pool_name) || v.involves(&lock_name))
+        .collect();
+    assert!(about_us.is_empty(), "false reports: {about_us:#?}");
+}
+
+#[test]
+fn two_threads_exchange_elements_without_hanging_or_false_reports() {
+    exchange(2);
+}
+
+#[test]
+fn four_threads_exchange_elements_without_hanging_or_false_reports() {
+    exchange(4);
+}
+
+#[test]
+fn eight_threads_exchange_elements_without_hanging_or_false_reports() {
+    exchange(8);
+}
+
+#[test]
+fn child_first_park() {
+    if std::env::var(CHILD).as_deref() != Ok("first_park") {
+        return;
+    }
+    lockdep::set_mode(Mode::Collect);
+    let pool = Arc::new(Mempool::named("machinery-park-pool", 1, || Some(0u64)));
+    let contended = Arc::new(Mutex::new(()));
+    let ready = Arc::new(Barrier::new(2));
+    let waiter = {
+        let (contended, pool, ready) = (
+            Arc::clone(&contended),
+            Arc::clone(&pool),
+            Arc::clone(&ready),
+        );
+        thread::spawn(move || {
+            ready.wait();
+            let element = pool.alloc();
+            drop(contended.lock()); // parks: the process's first park allocates its table
+            drop(element);
+        })
+    };
+    // Nothing allocates while `contended` is held here (that would be a true `→ ALLOC`).
+    let held = contended.lock();
+    ready.wait();
+    thread::sleep(Duration::from_millis(200));
+    drop(held);
+    waiter.join().unwrap();
+    let kinds: Vec<ViolationKind> = lockdep::violations().iter().map(|v| v.kind()).collect();
+    println!("CHILD-RESULT {kinds:?}");
+}
+
+#[test]
+fn parking_on_a_contended_lock_is_not_an_allocation_of_the_user() {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_first_park",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "first_park")
+        .env_remove("LOCKDEP_MODE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("CHILD-RESULT []"),
+        "status {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
