@@ -613,3 +613,50 @@ fn assert_held_is_about_this_thread_and_this_instance() {
     m.assert_not_held();
     sibling.assert_held();
 }
+
+#[test]
+fn the_same_lock_taken_again_is_reported_as_the_same_lock() {
+    lockdep::set_mode(Mode::Collect);
+    let m = Mutex::with_class((), class("locks-same-sub-M"));
+    let _g = m.lock();
+    // A timed attempt gives up instead of hanging; it is validated like `lock()` (the
+    // subclass case, which would hang, is in tests/modes.rs under Mode::Panic).
+    assert!(m.try_lock_for(Duration::from_millis(1)).is_none());
+    let v = common::find("locks-same-sub-M");
+    assert_eq!(v.kind(), ViolationKind::SameLockTwice);
+    assert!(v
+        .to_string()
+        .contains("this thread already holds this very lock"));
+    assert!(!v.to_string().contains("missing lock nesting notation"));
+}
+
+#[test]
+fn a_nested_acquisition_of_a_held_lock_is_reported_as_the_same_lock() {
+    lockdep::set_mode(Mode::Collect);
+    let x = RwLock::with_class((), class("locks-same-nested-X"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The nested read on the lock this thread holds would wait behind a writer: run it on a
+    // thread of its own, with a writer queued, and only look at the report.
+    let x = Arc::new(x);
+    let x2 = Arc::clone(&x);
+    thread::spawn(move || {
+        let _r = x2.read();
+        tx.send(()).unwrap();
+        let _again = x2.read_nested(1); // reported before it blocks (it does not here: no writer)
+    })
+    .join()
+    .unwrap();
+    rx.recv().unwrap();
+    assert_eq!(
+        kinds("locks-same-nested-X"),
+        vec![ViolationKind::SameLockTwice]
+    );
+    // Two different locks of the class nested through a subclass stay fine.
+    let (p, c) = (
+        Mutex::with_class((), class("locks-same-nested-P")),
+        Mutex::with_class((), class("locks-same-nested-P")),
+    );
+    let _p = p.lock();
+    let _c = c.lock_nested(1);
+    assert!(kinds("locks-same-nested-P").is_empty());
+}

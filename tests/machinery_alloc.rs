@@ -8,8 +8,8 @@
 //!   inbox lock and deadlock two inboxes.
 //! - A lock held while dropping a foreign element gets no `→ ALLOC` from the inbox's growth.
 //! - A thread that holds an element and parks on a contended lock gets no `→ ALLOC` from the
-//!   parking lot's own allocation (checked in a fresh child process, where that park is the
-//!   process's first and the parking table is allocated then).
+//!   parking lot's own allocations (its table, created by a process's first park or unpark
+//!   and grown as threads park): checked in a fresh child process.
 #![cfg(feature = "enabled")]
 
 use lockdep::mempool::Mempool;
@@ -139,7 +139,7 @@ fn child_first_park() {
         thread::spawn(move || {
             ready.wait();
             let element = pool.alloc();
-            drop(contended.lock()); // parks: the process's first park allocates its table
+            drop(contended.lock()); // parks: this thread's first park
             drop(element);
         })
     };

@@ -115,7 +115,10 @@ fn panic_mode_turns_a_real_self_deadlock_into_a_panic() {
                 let _second = m.lock(); // would block forever: panics before blocking
             }));
             let msg = message(&*caught.expect_err("AA panics"));
-            assert!(msg.contains("possible recursive locking detected"), "{msg}");
+            assert!(
+                msg.contains("this thread already holds this very lock"),
+                "{msg}"
+            );
             assert!(!m.is_locked());
             // The lock still works.
             *m.lock() += 1;
@@ -123,7 +126,35 @@ fn panic_mode_turns_a_real_self_deadlock_into_a_panic() {
         });
         assert_eq!(
             kinds("modes-self-deadlock"),
-            vec![ViolationKind::RecursiveLock]
+            vec![ViolationKind::SameLockTwice]
+        );
+    });
+}
+
+#[test]
+fn panic_mode_turns_the_same_lock_through_another_subclass_into_a_panic() {
+    in_mode(Mode::Panic, || {
+        within_seconds(|| {
+            let m = Mutex::with_class(0, class("modes-self-subclass"));
+            let caught = catch_unwind(AssertUnwindSafe(|| {
+                let _first = m.lock();
+                // Another class (subclass 1), the same lock: would block forever.
+                let _second = m.lock_nested(1);
+            }));
+            let msg = message(&*caught.expect_err("the nested relock panics"));
+            assert!(
+                msg.contains("this thread already holds this very lock"),
+                "{msg}"
+            );
+            assert!(!m.is_locked());
+            // Two locks of the class in parent/child order stay fine.
+            let child = Mutex::with_class(0, class("modes-self-subclass"));
+            let _p = m.lock();
+            let _c = child.lock_nested(1);
+        });
+        assert_eq!(
+            kinds("modes-self-subclass"),
+            vec![ViolationKind::SameLockTwice]
         );
     });
 }
@@ -153,10 +184,11 @@ fn panic_mode_with_rwlock_reads() {
             assert!(caught.is_err());
             *l2.write() += 1;
         });
-        assert_eq!(kinds("modes-rw"), vec![ViolationKind::RecursiveLock]);
+        // The same lock both times: reported as such, not as two locks of one class.
+        assert_eq!(kinds("modes-rw"), vec![ViolationKind::SameLockTwice]);
         assert_eq!(
             kinds("modes-rw-upgrade"),
-            vec![ViolationKind::RecursiveLock]
+            vec![ViolationKind::SameLockTwice]
         );
     });
 }

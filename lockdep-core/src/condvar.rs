@@ -3,6 +3,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
+use crate::hook::lock_map::contended;
 use crate::raw_mutex::deadline;
 use crate::MutexGuard;
 
@@ -158,13 +159,14 @@ impl Condvar {
     /// Wakes one waiter; true if one was woken.
     #[inline]
     pub fn notify_one(&self) -> bool {
-        self.raw.notify_one()
+        // The parking table a wake-up may create is not the caller's allocation.
+        contended(|| self.raw.notify_one())
     }
 
     /// Wakes all waiters; returns how many.
     #[inline]
     pub fn notify_all(&self) -> usize {
-        self.raw.notify_all()
+        contended(|| self.raw.notify_all())
     }
 }
 

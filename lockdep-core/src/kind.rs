@@ -15,8 +15,13 @@ use std::fmt;
 pub enum ViolationKind {
     /// A closed (strong) cycle of lock dependencies: ABBA, ABBCCA, …
     CircularDependency,
-    /// A class taken again while held (AA), including memory-reclaim recursion on `ALLOC`.
+    /// A class taken again while held (AA), including memory-reclaim recursion on `ALLOC`:
+    /// two instances of one class, which a nesting annotation may order.
     RecursiveLock,
+    /// The very lock this thread already holds, taken again (directly, or through another
+    /// nesting subclass): a self-deadlock, certain when either hold is exclusive, and for two
+    /// non-recursive reads as soon as a writer queues between them. No annotation fixes it.
+    SameLockTwice,
     /// A cycle through the `ALLOC` node and a mempool: the mempool livelock.
     MempoolLivelock,
     /// A blocking allocation from a pool whose element this thread already holds.
@@ -37,6 +42,7 @@ impl ViolationKind {
         match self {
             ViolationKind::CircularDependency => "circular_dependency",
             ViolationKind::RecursiveLock => "recursive_lock",
+            ViolationKind::SameLockTwice => "same_lock_twice",
             ViolationKind::MempoolLivelock => "mempool_livelock",
             ViolationKind::PoolRecursion => "pool_recursion",
             ViolationKind::LockHeldAtExit => "lock_held_at_exit",

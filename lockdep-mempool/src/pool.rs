@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lockdep_core::__pool::{internal_wait, PoolClass};
+use lockdep_core::__pool::{parking, PoolClass};
 
 use crate::{Builder, Element, PoolError, ResizeError};
 
@@ -46,7 +46,7 @@ impl<T> Shared<T> {
     fn lock_reserve(&self) -> MutexGuard<'_, Reserve<T>> {
         self.reserve
             .try_lock()
-            .unwrap_or_else(|| internal_wait(|| self.reserve.lock()))
+            .unwrap_or_else(|| parking(|| self.reserve.lock()))
     }
 
     /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
@@ -56,7 +56,7 @@ impl<T> Shared<T> {
         if !reserve.closed && reserve.elements.len() < reserve.min_nr {
             reserve.elements.push(value);
             drop(reserve);
-            self.returned.notify_one();
+            parking(|| self.returned.notify_one());
         } else {
             drop(reserve);
             self.free_object(value);
@@ -277,7 +277,7 @@ impl<T> Mempool<T> {
             let mut reserve = self.shared.lock_reserve();
             // Checked under the lock that returns take: no wake-up can be lost.
             if reserve.elements.is_empty() {
-                internal_wait(|| self.shared.returned.wait_until(&mut reserve, wake_at));
+                parking(|| self.shared.returned.wait_until(&mut reserve, wake_at));
             }
             if let Some(value) = reserve.elements.pop() {
                 drop(reserve);
@@ -343,7 +343,7 @@ impl<T> Mempool<T> {
         let keep = reserve.elements.len().min(new_min_nr);
         let extra = reserve.elements.split_off(keep);
         drop(reserve);
-        self.shared.returned.notify_all();
+        parking(|| self.shared.returned.notify_all());
         extra.into_iter().for_each(|v| self.shared.free_object(v));
         Ok(())
     }

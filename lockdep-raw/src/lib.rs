@@ -63,12 +63,14 @@
 
 mod condvar;
 mod mutex;
+mod parking;
 mod rwlock;
 mod sync;
 mod untracked;
 
 pub use condvar::RawCondvar;
 pub use mutex::RawMutex;
+pub use parking::init_parking;
 pub use rwlock::RawRwLock;
 pub use untracked::{
     const_mutex, const_rwlock, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard,

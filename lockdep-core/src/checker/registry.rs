@@ -97,6 +97,9 @@ pub(crate) fn register(
     // registered a class, so `alloc_class()` never has to register (and allocate) while a
     // `TrackingAllocator` allocation validates.
     if by_key.is_empty() {
+        // The process's parking table is allocated by its first park or unpark: here, as the
+        // checker's own work, rather than later inside some user's unlock.
+        lockdep_raw::init_parking();
         let id = insert(
             &mut by_key,
             ClassKey::Alloc,

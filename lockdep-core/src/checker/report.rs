@@ -49,6 +49,7 @@ pub(crate) fn headline(kind: ViolationKind) -> &'static str {
     match kind {
         ViolationKind::CircularDependency => "possible circular locking dependency detected",
         ViolationKind::RecursiveLock => "possible recursive locking detected",
+        ViolationKind::SameLockTwice => "this thread already holds this very lock",
         ViolationKind::MempoolLivelock => "possible mempool livelock detected",
         ViolationKind::PoolRecursion => "possible mempool recursion detected",
         ViolationKind::LockHeldAtExit => "lock held when thread exits!",
@@ -458,9 +459,21 @@ fn render_recursive(
             out.write_str("\n *** DEADLOCK ***\n\n")?;
             out.write_str(" Memory reclaim must not allocate memory that may enter reclaim:\n allocate inside noreclaim_scope() here.\n\n")
         }
+        NodeKind::Lock if data.kind == ViolationKind::SameLockTwice => {
+            table(out, &names, &rows)?;
+            out.write_str(
+                "\n *** DEADLOCK ***\n\n The same lock, not another lock of its class: the second acquisition\n \
+                 waits for the first (two reads: behind a writer queued between them), and no\n \
+                 nesting annotation can change that. Release it before taking it again, or take\n \
+                 it once.\n\n",
+            )
+        }
         NodeKind::Lock => {
             table(out, &names, &rows)?;
-            out.write_str("\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n\n")
+            out.write_str(
+                "\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n \
+                 (two locks of one class: lock_nested(n) orders a fixed parent/child pair).\n\n",
+            )
         }
     }
 }

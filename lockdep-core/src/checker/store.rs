@@ -63,6 +63,7 @@ pub(crate) fn record(data: ViolationData) {
         violation.kind,
         ViolationKind::CircularDependency
             | ViolationKind::RecursiveLock
+            | ViolationKind::SameLockTwice
             | ViolationKind::MempoolLivelock
             | ViolationKind::PoolRecursion
     ) && !violation.is_from_global_allocator()

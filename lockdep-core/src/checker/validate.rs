@@ -23,21 +23,25 @@ pub(crate) struct Acquisition {
     /// Taken by a try (never blocks): records no dependency of its own.
     pub(crate) trylock: bool,
     pub(crate) site: &'static Location<'static>,
+    /// What is taken: the held entry's identity once it is held.
+    pub(crate) instance: Instance,
 }
 
 impl Acquisition {
-    /// A blocking acquisition of `class` as `access` at `site`.
+    /// A blocking acquisition of `instance`, of class `class`, as `access` at `site`.
     #[inline(always)]
     pub(crate) fn blocking(
         class: ClassId,
         access: Access,
         site: &'static Location<'static>,
+        instance: Instance,
     ) -> Acquisition {
         Acquisition {
             class,
             access,
             trylock: false,
             site,
+            instance,
         }
     }
 }
@@ -66,6 +70,7 @@ impl Pending {
             access: Access::Write,
             trylock: false,
             site: Location::caller(),
+            instance: Instance::NONE,
         },
     };
 
@@ -73,7 +78,7 @@ impl Pending {
     #[inline]
     pub(crate) fn validated(acq: Acquisition) -> Pending {
         Pending {
-            thread: validate_blocking(acq.class, acq.access, acq.site),
+            thread: validate_blocking(acq.class, acq.access, acq.site, acq.instance),
             acq,
         }
     }
@@ -90,16 +95,16 @@ impl Pending {
         }
     }
 
-    /// Puts the acquisition on the held stack as `instance`; false when it is not tracked.
+    /// Puts the acquisition on the held stack; false when it is not tracked.
     #[inline]
-    pub(crate) fn commit(self, instance: Instance) -> bool {
+    pub(crate) fn commit(self) -> bool {
         if self.thread.is_null() {
             return false;
         }
         // SAFETY: `thread` is this thread's state (a `Pending` is not `Send`), a thread-local
         // without destructor that lives as long as the thread.
         let t = unsafe { &*self.thread };
-        !t.reentry.get() && commit(t, &self.acq, instance)
+        !t.reentry.get() && commit(t, &self.acq)
     }
 }
 
@@ -113,12 +118,13 @@ fn validate_blocking(
     class: ClassId,
     access: Access,
     site: &'static Location<'static>,
+    instance: Instance,
 ) -> *const ThreadState {
     with_thread(|t| {
         if t.reentry.get() {
             return std::ptr::null();
         }
-        validate(t, &Acquisition::blocking(class, access, site));
+        validate(t, &Acquisition::blocking(class, access, site, instance));
         t as *const ThreadState
     })
 }
@@ -197,13 +203,13 @@ fn apply_remote_releases(t: &ThreadState) {
 
 /// Pushes `acq`; false (and a fault report) when the held stack is full.
 #[inline]
-pub(crate) fn commit(t: &ThreadState, acq: &Acquisition, instance: Instance) -> bool {
+pub(crate) fn commit(t: &ThreadState, acq: &Acquisition) -> bool {
     let pushed = t.push(HeldLock {
         class: acq.class,
         access: acq.access,
         linked_below: !acq.trylock,
         count: 1,
-        instance,
+        instance: acq.instance,
         site: acq.site,
         chain_key: 0,
     });
@@ -289,6 +295,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<Violat
         }
         let kind = match registry::info(acq.class).kind {
             NodeKind::Pool => ViolationKind::PoolRecursion,
+            NodeKind::Lock if h.instance == acq.instance => ViolationKind::SameLockTwice,
             _ => ViolationKind::RecursiveLock,
         };
         let detail = Detail::Recursive {
@@ -390,6 +397,37 @@ fn cycle_kind(ring: &[Link]) -> ViolationKind {
     } else {
         ViolationKind::CircularDependency
     }
+}
+
+/// A nested acquisition (subclass > 0) of a lock this thread already holds, under any
+/// subclass: a certain self-deadlock that the class-level check cannot see (the subclass is
+/// another class), so it is looked for by instance, on every such acquisition. Reported
+/// before blocking.
+pub(crate) fn check_same_lock(acq: &Acquisition) {
+    with_thread(|t| {
+        t.sync_epoch();
+        let Some(i) = t.find(acq.instance) else {
+            return;
+        };
+        let Some(_in_checker) = t.enter() else {
+            return;
+        };
+        let held = t.snapshot();
+        store::record(ViolationData::new(
+            ViolationKind::SameLockTwice,
+            Detail::Recursive {
+                trying: LockDesc {
+                    class: acq.class,
+                    access: acq.access,
+                    count: 1,
+                    site: acq.site,
+                },
+                holding: LockDesc::from(&held[i]),
+            },
+            held.iter().map(LockDesc::from).collect(),
+            StackTrace::capture(),
+        ));
+    });
 }
 
 /// The dependency `from → acq` seen outside any thread's held stack (a reclaim-path pool's

@@ -81,7 +81,12 @@ pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) 
 fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
     validate(
         t,
-        &Acquisition::blocking(alloc_class(), Access::Write, site),
+        &Acquisition::blocking(
+            alloc_class(),
+            Access::Write,
+            site,
+            Instance::class(alloc_class()),
+        ),
     );
 }
 
@@ -128,9 +133,9 @@ impl ReclaimHold {
                 return ReclaimHold { held: false };
             }
             let class = alloc_class();
-            let acq = Acquisition::blocking(class, Access::Write, site);
+            let acq = Acquisition::blocking(class, Access::Write, site, Instance::class(class));
             ReclaimHold {
-                held: Pending::validated(acq).commit(Instance::class(class)),
+                held: Pending::validated(acq).commit(),
             }
         }
         #[cfg(not(feature = "enabled"))]

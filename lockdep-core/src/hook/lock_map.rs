@@ -95,13 +95,16 @@ impl LockMap {
     ) -> bool {
         #[cfg(feature = "enabled")]
         {
-            let Some(acq) = self.acquisition(subclass, access, site) else {
+            let Some(acq) = self.acquisition(instance, subclass, access, site) else {
                 return lock();
             };
+            if subclass != 0 {
+                validate::check_same_lock(&acq);
+            }
             let pending = Pending::validated(acq);
             let locked = lock();
             if locked {
-                pending.commit(Instance::lock(instance));
+                pending.commit();
             }
             locked
         }
@@ -126,8 +129,8 @@ impl LockMap {
         let locked = try_lock();
         #[cfg(feature = "enabled")]
         if locked {
-            if let Some(acq) = self.acquisition(subclass, access, site) {
-                Pending::tried(acq).commit(Instance::lock(instance));
+            if let Some(acq) = self.acquisition(instance, subclass, access, site) {
+                Pending::tried(acq).commit();
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -140,7 +143,7 @@ impl LockMap {
     #[inline]
     pub(crate) fn might_acquire(&self, access: Access, site: &'static Location<'static>) {
         #[cfg(feature = "enabled")]
-        if let Some(acq) = self.acquisition(0, access, site) {
+        if let Some(acq) = self.acquisition(0, 0, access, site) {
             let _validated_only = Pending::validated(acq);
         }
         #[cfg(not(feature = "enabled"))]
@@ -172,12 +175,13 @@ impl LockMap {
     ) -> R {
         #[cfg(feature = "enabled")]
         {
-            let suspended = validate::suspend(Instance::lock(instance));
+            let instance = Instance::lock(instance);
+            let suspended = validate::suspend(instance);
             let result = wait();
             if let Some((class, access)) = suspended {
                 if crate::mode::is_checking() {
-                    Pending::validated(Acquisition::blocking(class, access, site))
-                        .commit(Instance::lock(instance));
+                    Pending::validated(Acquisition::blocking(class, access, site, instance))
+                        .commit();
                 }
             }
             result
@@ -206,15 +210,15 @@ impl LockMap {
             let held = validate::suspend(instance);
             let pending = match held {
                 Some((class, _)) if crate::mode::is_checking() => {
-                    Pending::validated(Acquisition::blocking(class, Access::Write, site))
+                    Pending::validated(Acquisition::blocking(class, Access::Write, site, instance))
                 }
                 _ => Pending::UNTRACKED,
             };
             let upgraded = upgrade();
             if upgraded {
-                pending.commit(instance);
+                pending.commit();
             } else if let Some((class, access)) = held {
-                Pending::tried(Acquisition::blocking(class, access, site)).commit(instance);
+                Pending::tried(Acquisition::blocking(class, access, site, instance)).commit();
             }
             upgraded
         }
@@ -264,9 +268,11 @@ impl LockMap {
         !matches!(self.key, MapKey::Unkeyed) && crate::mode::is_checking()
     }
 
+    /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
     #[inline]
     fn acquisition(
         &self,
+        instance: usize,
         subclass: u32,
         access: Access,
         site: &'static Location<'static>,
@@ -274,7 +280,13 @@ impl LockMap {
         if !crate::mode::is_checking() {
             return None;
         }
-        Some(Acquisition::blocking(self.class(subclass)?, access, site))
+        let class = self.class(subclass)?;
+        Some(Acquisition::blocking(
+            class,
+            access,
+            site,
+            Instance::lock(instance),
+        ))
     }
 
     #[inline]

@@ -29,12 +29,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 #[cfg(feature = "enabled")]
 use super::alloc::{in_reclaim, might_alloc_in};
 
-/// Runs `wait`, a wait on a pool's internal lock or condition variable, as the checker's own
-/// work: parking allocates (the parking table, on a thread's first park), and that is not the
+/// Runs `park`, a wait on or a wake-up of a pool's internal lock or condition variable, as
+/// the checker's own work: parking and unparking allocate (the parking table, when the
+/// process's first park or unpark creates it or a new thread grows it), and that is not the
 /// user's allocation, so it must not be charged to what the thread holds.
 #[inline]
-pub fn internal_wait<R>(wait: impl FnOnce() -> R) -> R {
-    super::lock_map::contended(wait)
+pub fn parking<R>(park: impl FnOnce() -> R) -> R {
+    super::lock_map::contended(park)
 }
 
 /// The class of a mempool.
@@ -75,7 +76,10 @@ impl PoolClass {
             // Added whatever the mode: the graph must know it if checking is turned on later.
             if reclaim_path && !crate::mode::faulted() {
                 let alloc = registry::alloc_class();
-                validate::add_dependency(alloc, Acquisition::blocking(id, Access::Write, site));
+                validate::add_dependency(
+                    alloc,
+                    Acquisition::blocking(id, Access::Write, site, Instance::class(id)),
+                );
             }
             PoolClass { id }
         }
@@ -131,7 +135,7 @@ impl PoolClass {
                 }
                 t.sync_epoch();
                 if !t.add_pool_hold(self.id) {
-                    if !commit(t, &acq, Instance::class(self.id)) {
+                    if !commit(t, &acq) {
                         return ElementHold::untracked();
                     }
                     t.pool_entries.set(t.pool_entries.get() + 1);
@@ -191,7 +195,7 @@ impl PoolClass {
     fn acquisition(&self, trylock: bool, site: &'static Location<'static>) -> Option<Acquisition> {
         (self.id != 0 && crate::mode::is_checking()).then_some(Acquisition {
             trylock,
-            ..Acquisition::blocking(self.id, Access::Write, site)
+            ..Acquisition::blocking(self.id, Access::Write, site, Instance::class(self.id))
         })
     }
 }
