@@ -76,3 +76,63 @@ fn threads_start_and_stop_under_the_tracking_allocator() {
         assert!(h.join().unwrap().starts_with('['));
     }
 }
+
+#[test]
+fn an_allocation_is_reported_at_the_users_line_not_the_allocators() {
+    lockdep::set_mode(Mode::Collect);
+    let class = LockClass::leak("ta-site-L".to_owned());
+    let l = Mutex::with_class(Vec::<u64>::new(), class);
+    lockdep::reclaim_scope(|| drop(l.lock())); // ALLOC → L
+    let line;
+    {
+        let mut g = l.lock();
+        line = line!() + 1;
+        g.reserve(4096); // L → ALLOC: closes the cycle, at this line
+    }
+    let v = lockdep::violations()
+        .into_iter()
+        .find(|v| v.involves("ta-site-L"))
+        .expect("reported");
+    let text = v.to_string();
+    let here = format!("{}:{line}", file!());
+    assert!(
+        text.contains(&format!("(ALLOC), at: {here}")),
+        "the trying line names the user's allocation:\n{text}"
+    );
+    // No site or frame of the checker's own (a frame of `reclaim_scope` between the user's
+    // frames is the user's call chain).
+    assert!(!text.contains("lockdep-core/src/checker"), "{text}");
+    assert!(!text.contains("TrackingAllocator as"), "{text}");
+    assert!(v.to_json().contains(&here), "{}", v.to_json());
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<u32> = const { std::cell::RefCell::new(0) };
+}
+
+#[test]
+fn a_lock_taken_inside_a_thread_local_closure_keeps_its_stack() {
+    lockdep::set_mode(Mode::Collect);
+    let (a, b) = (
+        Mutex::with_class((), LockClass::leak("ta-tls-A".to_owned())),
+        Mutex::with_class((), LockClass::leak("ta-tls-B".to_owned())),
+    );
+    drop((a.lock(), b.lock()));
+    // As tokio's runtime does: the acquisition happens inside `LocalKey::with`.
+    SCRATCH.with(|s| {
+        *s.borrow_mut() += 1;
+        let _b = b.lock();
+        let _a = a.lock();
+    });
+    let v = lockdep::violations()
+        .into_iter()
+        .find(|v| v.involves("ta-tls-A"))
+        .expect("reported");
+    let text = v.to_string();
+    assert!(!text.contains("(no stack trace)"), "{text}");
+    // The closure run by `LocalKey::with` (where the lock was taken) is the top user frame.
+    assert!(
+        text.contains("a_lock_taken_inside_a_thread_local_closure_keeps_its_stack::{{closure}}"),
+        "{text}"
+    );
+}

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::graph::{self, dep};
 use super::registry;
-use super::report::{headline, Report};
+use super::report::{headline, site_of, Report};
 use super::stack_trace::StackTrace;
 use super::types::{ClassId, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
@@ -39,12 +39,17 @@ fn json_list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String,
     out.push(']');
 }
 
-fn lock_json(out: &mut String, d: &LockDesc) {
+/// A held or wanted lock; `trace` names the user's frame for an allocation's site.
+fn lock_json_at(out: &mut String, d: &LockDesc, trace: &StackTrace) {
     out.push_str("{\"class\":");
     json_str(out, registry::info(d.class).name);
     out.push_str(",\"site\":");
-    json_str(out, &d.site.to_string());
+    json_str(out, &site_of(d.site, trace));
     let _ = write!(out, ",\"read\":{},\"count\":{}}}", d.access as u8, d.count);
+}
+
+fn lock_json(out: &mut String, d: &LockDesc) {
+    lock_json_at(out, d, &StackTrace::default());
 }
 
 fn frames_json(out: &mut String, trace: &StackTrace) {
@@ -75,7 +80,7 @@ pub(crate) fn violation_json(data: &ViolationData) -> String {
             ring,
         } => {
             out.push_str(",\"trying\":");
-            lock_json(&mut out, trying);
+            lock_json_at(&mut out, trying, &data.trace);
             out.push_str(",\"holding\":");
             lock_json(&mut out, holding);
             out.push_str(",\"chain\":");
@@ -85,7 +90,7 @@ pub(crate) fn violation_json(data: &ViolationData) -> String {
                 out.push_str(",\"to\":");
                 json_str(out, registry::info(link.to).name);
                 out.push_str(",\"site\":");
-                json_str(out, &link.site.to_string());
+                json_str(out, &site_of(link.site, &link.trace));
                 out.push_str(",\"backtrace\":");
                 frames_json(out, &link.trace);
                 out.push('}');
@@ -93,7 +98,7 @@ pub(crate) fn violation_json(data: &ViolationData) -> String {
         }
         Detail::Recursive { trying, holding } => {
             out.push_str(",\"trying\":");
-            lock_json(&mut out, trying);
+            lock_json_at(&mut out, trying, &data.trace);
             out.push_str(",\"holding\":");
             lock_json(&mut out, holding);
         }

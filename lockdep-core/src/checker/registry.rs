@@ -157,7 +157,28 @@ fn insert(
 
 /// The creation-site name of a class: `path/to/file.rs:LINE:COL`.
 pub(crate) fn site_name(site: &Location<'_>) -> String {
-    format!("{}:{}:{}", site.file(), site.line(), site.column())
+    format!(
+        "{}:{}:{}",
+        short_file(site.file()),
+        site.line(),
+        site.column()
+    )
+}
+
+/// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`
+/// (not `~/.cargo/registry/src/index.crates.io-…/name-1.2.3/src/file.rs`), a git dependency as
+/// `repo-hash/rev/src/file.rs`; the workspace's own relative paths as they are.
+pub(crate) fn short_file(file: &str) -> &str {
+    if let Some(i) = file.find("/registry/src/") {
+        let index_and_rest = &file[i + "/registry/src/".len()..];
+        if let Some(j) = index_and_rest.find('/') {
+            return &index_and_rest[j + 1..];
+        }
+    }
+    if let Some(i) = file.find("/git/checkouts/") {
+        return &file[i + "/git/checkouts/".len()..];
+    }
+    file
 }
 
 /// The class of all locks created at `site`.
@@ -222,4 +243,26 @@ pub(crate) fn alloc_class() -> ClassId {
     }
     register(ClassKey::Alloc, NodeKind::Alloc, None, String::new)
         .expect("lockdep: the first class always fits")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_file;
+
+    #[test]
+    fn registry_and_git_paths_are_shortened_to_the_crate() {
+        assert_eq!(
+            short_file("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/crossbeam-utils-0.8.23/src/cache_padded.rs"),
+            "crossbeam-utils-0.8.23/src/cache_padded.rs"
+        );
+        assert_eq!(
+            short_file("/home/u/.cargo/git/checkouts/salsa-1a2b3c/4d5e6f7/src/lib.rs"),
+            "salsa-1a2b3c/4d5e6f7/src/lib.rs"
+        );
+        assert_eq!(short_file("src/main.rs"), "src/main.rs");
+        assert_eq!(
+            short_file("/abs/project/src/lib.rs"),
+            "/abs/project/src/lib.rs"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 use std::fmt::{self, Write as _};
 
 use super::registry;
-use super::types::{Access, ClassId, NodeKind};
+use super::stack_trace::StackTrace;
+use super::types::{Access, ClassId, NodeKind, ALLOCATOR_SITE};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
 use crate::ViolationKind;
 
@@ -64,7 +65,24 @@ fn name(class: ClassId) -> &'static str {
 }
 
 /// `(name)` plus how it is held: the kernel prints the class in parentheses.
+/// Where an acquisition happened: its site, or, for an allocation seen by `TrackingAllocator`
+/// (whose site is the allocator itself), the first frame of the user's code in `trace`.
+pub(crate) fn site_of(site: &'static std::panic::Location<'static>, trace: &StackTrace) -> String {
+    if *site == *ALLOCATOR_SITE {
+        trace
+            .user_site()
+            .unwrap_or_else(|| "(an allocation through TrackingAllocator)".to_owned())
+    } else {
+        registry::site_name(site)
+    }
+}
+
+/// `desc` of a held entry, whose site is never the allocator's.
 fn desc(d: &LockDesc) -> String {
+    desc_at(d, &StackTrace::default())
+}
+
+fn desc_at(d: &LockDesc, trace: &StackTrace) -> String {
     let info = registry::info(d.class);
     let how = match info.kind {
         NodeKind::Pool if d.count > 1 => format!(" x{} elements", d.count),
@@ -76,7 +94,7 @@ fn desc(d: &LockDesc) -> String {
             Access::RecursiveRead => " recursive read".to_owned(),
         },
     };
-    format!("({}){how}, at: {}", info.name, d.site)
+    format!("({}){how}, at: {}", info.name, site_of(d.site, trace))
 }
 
 /// `lock(X)`, `rlock(X)`, `alloc(P)` or `reclaim(ALLOC)` as in the scenario tables.
@@ -168,7 +186,7 @@ fn render_cycle(
     holding: &LockDesc,
     ring: &[Link],
 ) -> fmt::Result {
-    trying_and_holding(out, &data.thread, trying, holding)?;
+    trying_and_holding(out, data, trying, holding)?;
     out.write_str("which lock already depends on the new lock.\n\n\n")?;
     out.write_str("the existing dependency chain (in reverse order) is:\n")?;
     // ring[0] is the new dependency; ring[i] (i ≥ 1) the i-th dependency of the existing path.
@@ -184,12 +202,9 @@ fn render_cycle(
             )?;
             continue;
         }
-        writeln!(out, "       acquired at {}", link.site)?;
-        if i == 0 {
-            data.trace.render(out)?;
-        } else {
-            link.trace.render(out)?;
-        }
+        let trace = if i == 0 { &data.trace } else { &link.trace };
+        writeln!(out, "       acquired at {}", site_of(link.site, trace))?;
+        trace.render(out)?;
     }
     out.write_str("\nother info that might help us debug this:\n\n")?;
     if data.kind == ViolationKind::MempoolLivelock {
@@ -338,23 +353,36 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
                     out,
                     " lock taken while holding an element: {} at: {}",
                     name(l1),
-                    l.site
+                    site_of(l.site, &l.trace)
                 )?;
             }
             writeln!(out, " lock held while allocating: {}", name(lb))?;
             if let Some(l) = link(lb, alloc) {
-                writeln!(out, " allocation under that lock at: {}", l.site)?;
+                writeln!(
+                    out,
+                    " allocation under that lock at: {}",
+                    site_of(l.site, &l.trace)
+                )?;
             }
         }
         _ => {
             if let Some(l) = link(pool, alloc) {
-                writeln!(out, " allocation while holding an element at: {}", l.site)?;
+                writeln!(
+                    out,
+                    " allocation while holding an element at: {}",
+                    site_of(l.site, &l.trace)
+                )?;
             }
         }
     }
     if let Some(&r1) = reclaim_chain.first() {
         if let Some(l) = link(alloc, r1) {
-            writeln!(out, " taken in memory reclaim: {} at: {}", name(r1), l.site)?;
+            writeln!(
+                out,
+                " taken in memory reclaim: {} at: {}",
+                name(r1),
+                site_of(l.site, &l.trace)
+            )?;
         }
     }
     if holder_chain.is_empty() {
@@ -408,10 +436,11 @@ fn is_reclaim_path_dependency(link: &Link) -> bool {
 /// The "trying to acquire … but already holding …" lines, worded for locks, pools and memory.
 fn trying_and_holding(
     out: &mut fmt::Formatter<'_>,
-    thread: &str,
+    data: &ViolationData,
     trying: &LockDesc,
     holding: &LockDesc,
 ) -> fmt::Result {
+    let thread = &data.thread;
     let wants = match registry::info(trying.class).kind {
         NodeKind::Lock => "is trying to acquire lock",
         NodeKind::Pool => "is trying to allocate from mempool",
@@ -423,7 +452,7 @@ fn trying_and_holding(
         NodeKind::Alloc => "but thread is already in memory reclaim",
     };
     writeln!(out, "{thread} {wants}:")?;
-    writeln!(out, "  {}\n", desc(trying))?;
+    writeln!(out, "  {}\n", desc_at(trying, &data.trace))?;
     writeln!(out, "{has}:")?;
     writeln!(out, "  {}\n", desc(holding))
 }
@@ -434,7 +463,7 @@ fn render_recursive(
     trying: &LockDesc,
     holding: &LockDesc,
 ) -> fmt::Result {
-    trying_and_holding(out, &data.thread, trying, holding)?;
+    trying_and_holding(out, data, trying, holding)?;
     out.write_str("other info that might help us debug this:\n")?;
     out.write_str(" Possible unsafe locking scenario:\n\n")?;
     let names = ["CPU0".to_owned()];

@@ -5,9 +5,9 @@ use std::ffi::c_void;
 use std::fmt;
 use std::sync::Arc;
 
-/// Frames kept per trace: enough to see the caller's caller's caller, small enough to keep a
-/// dependency under a few hundred bytes.
-const MAX_FRAMES: usize = 32;
+/// Frames kept per trace: the checker's own frames, an allocator's and the standard library's
+/// come first and can be twenty or more, and the user's caller's caller must still be there.
+const MAX_FRAMES: usize = 64;
 /// Frames printed per trace.
 const MAX_PRINTED: usize = 14;
 
@@ -54,10 +54,7 @@ impl StackTrace {
                 frames.push(Frame { name, location });
             });
         }
-        let start = frames
-            .iter()
-            .rposition(|f| is_checker_frame(&f.name))
-            .map_or(0, |i| i + 1);
+        let start = user_start(&frames);
         let mut frames: Vec<Frame> = frames.split_off(start.min(frames.len()));
         if let Some(end) = frames.iter().position(|f| is_runtime_start(&f.name)) {
             frames.truncate(end);
@@ -67,6 +64,15 @@ impl StackTrace {
             frames.pop();
         }
         frames
+    }
+
+    /// `file:line` of the first frame of the user's code (outside the checker, the standard
+    /// library, `lock_api`, `parking_lot_core` and the allocator), if the trace has one.
+    pub(crate) fn user_site(&self) -> Option<String> {
+        self.frames()
+            .into_iter()
+            .find(|f| is_user(&f.name))
+            .and_then(|f| f.location)
     }
 
     /// The trace as the kernel prints it: one indented frame per line.
@@ -94,17 +100,44 @@ pub(crate) struct Frame {
     pub(crate) location: Option<String>,
 }
 
+/// Where the printed trace starts: at the first frame of the user's code, with the standard
+/// library's frames right above it (e.g. `Vec::push` growing into the allocator); the
+/// checker's frames and those it runs through (thread-locals, closures, the allocator shim,
+/// `lock_api`) above that are cut. Without a user frame, after the checker's last frame.
+fn user_start(frames: &[Frame]) -> usize {
+    match frames.iter().position(|f| is_user(&f.name)) {
+        Some(mut start) => {
+            while start > 0 && is_std(&frames[start - 1].name) {
+                start -= 1;
+            }
+            start
+        }
+        None => frames
+            .iter()
+            .rposition(|f| is_checker_frame(&f.name))
+            .map_or(0, |i| i + 1),
+    }
+}
+
+/// A frame of the checker itself or of what it is built on.
 fn is_checker_frame(name: &str) -> bool {
+    let name = name.trim_start_matches('<');
     [
         "backtrace::",
         "lockdep_core::",
         "lockdep_mempool::",
-        "<lockdep_core::",
-        "<lockdep_mempool::",
+        "lockdep_raw::",
+        "lock_api::",
+        "parking_lot_core::",
+        "__rustc::",
     ]
     .iter()
     .any(|p| name.starts_with(p))
-        || name.starts_with("std::thread::local::LocalKey")
+}
+
+/// A frame of the program under test.
+fn is_user(name: &str) -> bool {
+    !is_checker_frame(name) && !is_std(name) && !name.starts_with("0x")
 }
 
 fn is_runtime_start(name: &str) -> bool {
