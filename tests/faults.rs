@@ -94,7 +94,7 @@ fn child_depth_overflow() {
         return;
     }
     lockdep::set_mode(Mode::Warn);
-    let locks: Vec<Mutex<u8>> = (0..60)
+    let locks: Vec<Mutex<u8>> = (0..600)
         .map(|i| Mutex::with_class(0, LockClass::leak(format!("deep-{i}"))))
         .collect();
     let guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();

@@ -468,7 +468,7 @@ fn child_depth() {
     if std::env::var(CHILD).as_deref() != Ok("depth") {
         return;
     }
-    let locks: Vec<&'static Mutex<()>> = (0..60).map(|i| mutex(&format!("depth-{i}"))).collect();
+    let locks: Vec<&'static Mutex<()>> = (0..600).map(|i| mutex(&format!("depth-{i}"))).collect();
     let guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();
     println!("CHILD-HELD {}", guards.len());
     // Released out of order, then taken again in another order: nothing more is reported.
@@ -503,7 +503,7 @@ fn held_depth_overflow_reports_once_then_turns_the_checker_off() {
     assert!(out.status.success(), "{}", report(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("CHILD-HELD 60"), "{}", report(&out));
+    assert!(stdout.contains("CHILD-HELD 600"), "{}", report(&out));
     assert!(
         stdout.contains("CHILD-RESULT violations=1 kinds=[HeldDepthOverflow] off=true"),
         "{}",

@@ -660,3 +660,19 @@ fn a_nested_acquisition_of_a_held_lock_is_reported_as_the_same_lock() {
     let _c = c.lock_nested(1);
     assert!(kinds("locks-same-nested-P").is_empty());
 }
+
+#[test]
+fn hundreds_of_locks_held_at_once_keep_the_checker_on() {
+    lockdep::set_mode(Mode::Collect);
+    // A sharded map's "lock every shard" (salsa locks 4 × cores shards): 300 classes here.
+    let shards: Vec<Mutex<usize>> = (0..300)
+        .map(|i| Mutex::with_class(i, class(&format!("locks-shards-{i}"))))
+        .collect();
+    let guards: Vec<_> = shards.iter().map(|s| s.lock()).collect();
+    assert!(lockdep::is_checking());
+    shards[299].assert_held();
+    drop(guards);
+    shards[0].assert_not_held();
+    assert!(lockdep::is_checking());
+    assert!(kinds("locks-shards-0").is_empty());
+}

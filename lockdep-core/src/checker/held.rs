@@ -11,8 +11,10 @@ use super::chain_key;
 use super::inbox::Inbox;
 use super::types::{Access, ClassId, Instance};
 
-/// The kernel's `MAX_LOCK_DEPTH`.
-pub(crate) const MAX_LOCK_DEPTH: usize = 48;
+/// The kernel's `MAX_LOCK_DEPTH` (48 there): real Rust programs hold every shard of a sharded
+/// map at once (salsa makes 4 × cores shards and locks them all), so 512. The stack is a
+/// thread-local array of 32-byte entries: 16 KiB per thread.
+pub(crate) const MAX_LOCK_DEPTH: usize = 512;
 /// Entries of the thread-local cache of validated chain keys (direct-mapped).
 const CHAIN_CACHE_SIZE: usize = 256;
 
