@@ -58,20 +58,20 @@ impl Acquisition {
 pub(crate) struct Pending {
     /// This thread's state; null when there is nothing to track.
     thread: *const ThreadState,
-    acq: Acquisition,
+    class: ClassId,
+    access: Access,
+    trylock: bool,
+    site: &'static Location<'static>,
 }
 
 impl Pending {
     /// Nothing to track.
     pub(crate) const UNTRACKED: Pending = Pending {
         thread: std::ptr::null(),
-        acq: Acquisition {
-            class: 0,
-            access: Access::Write,
-            trylock: false,
-            site: Location::caller(),
-            instance: Instance::NONE,
-        },
+        class: 0,
+        access: Access::Write,
+        trylock: false,
+        site: Location::caller(),
     };
 
     /// Validates the blocking acquisition `acq` now, before blocking.
@@ -79,7 +79,10 @@ impl Pending {
     pub(crate) fn validated(acq: Acquisition) -> Pending {
         Pending {
             thread: validate_blocking(acq.class, acq.access, acq.site, acq.instance),
-            acq,
+            class: acq.class,
+            access: acq.access,
+            trylock: false,
+            site: acq.site,
         }
     }
 
@@ -88,23 +91,32 @@ impl Pending {
     pub(crate) fn tried(acq: Acquisition) -> Pending {
         Pending {
             thread: thread_unless_reentered(),
-            acq: Acquisition {
-                trylock: true,
-                ..acq
-            },
+            class: acq.class,
+            access: acq.access,
+            trylock: true,
+            site: acq.site,
         }
     }
 
-    /// Puts the acquisition on the held stack; false when it is not tracked.
+    /// Puts the acquisition on the held stack as `instance` (the acquisition's: passed again
+    /// rather than kept, so that the lock call keeps less live across the raw lock); false
+    /// when it is not tracked.
     #[inline]
-    pub(crate) fn commit(self) -> bool {
+    pub(crate) fn commit(self, instance: Instance) -> bool {
         if self.thread.is_null() {
             return false;
         }
         // SAFETY: `thread` is this thread's state (a `Pending` is not `Send`), a thread-local
         // without destructor that lives as long as the thread.
         let t = unsafe { &*self.thread };
-        !t.reentry.get() && commit(t, &self.acq)
+        let acq = Acquisition {
+            class: self.class,
+            access: self.access,
+            trylock: self.trylock,
+            site: self.site,
+            instance,
+        };
+        !t.reentry.get() && commit(t, &acq)
     }
 }
 
@@ -392,7 +404,9 @@ fn cycle_kind(ring: &[Link]) -> ViolationKind {
 /// A nested acquisition (subclass > 0) of a lock this thread already holds, under any
 /// subclass: a certain self-deadlock that the class-level check cannot see (the subclass is
 /// another class), so it is looked for by instance, on every such acquisition. Reported
-/// before blocking.
+/// before blocking. Out of line: nested acquisitions are the rare ones.
+#[cold]
+#[inline(never)]
 pub(crate) fn check_same_lock(acq: &Acquisition) {
     with_thread(|t| {
         t.sync_epoch();

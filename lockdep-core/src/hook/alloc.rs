@@ -135,7 +135,7 @@ impl ReclaimHold {
             let class = alloc_class();
             let acq = Acquisition::blocking(class, Access::Write, site, Instance::class(class));
             ReclaimHold {
-                held: Pending::validated(acq).commit(),
+                held: Pending::validated(acq).commit(Instance::class(class)),
             }
         }
         #[cfg(not(feature = "enabled"))]

@@ -104,7 +104,7 @@ impl LockMap {
             let pending = Pending::validated(acq);
             let locked = lock();
             if locked {
-                pending.commit();
+                pending.commit(Instance::lock(instance));
             }
             locked
         }
@@ -130,7 +130,7 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         if locked {
             if let Some(acq) = self.acquisition(instance, subclass, access, site) {
-                Pending::tried(acq).commit();
+                Pending::tried(acq).commit(Instance::lock(instance));
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -181,7 +181,7 @@ impl LockMap {
             if let Some((class, access)) = suspended {
                 if crate::mode::is_checking() {
                     Pending::validated(Acquisition::blocking(class, access, site, instance))
-                        .commit();
+                        .commit(instance);
                 }
             }
             result
@@ -216,9 +216,10 @@ impl LockMap {
             };
             let upgraded = upgrade();
             if upgraded {
-                pending.commit();
+                pending.commit(instance);
             } else if let Some((class, access)) = held {
-                Pending::tried(Acquisition::blocking(class, access, site, instance)).commit();
+                Pending::tried(Acquisition::blocking(class, access, site, instance))
+                    .commit(instance);
             }
             upgraded
         }
