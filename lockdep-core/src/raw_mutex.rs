@@ -61,7 +61,7 @@ impl RawMutex {
     }
 
     /// A blocking acquisition as nesting subclass `subclass`, at `site`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lock_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.map
             .acquire(self.instance(), subclass, Access::Write, site, || {

@@ -60,7 +60,7 @@ impl RawRwLock {
 
     /// A blocking acquisition as `access`, nesting subclass `subclass`, at `site`: `fast`
     /// is the raw try, `slow` the raw blocking call (parked as the checker's own work).
-    #[inline]
+    #[inline(always)]
     fn acquire_at(
         &self,
         subclass: u32,

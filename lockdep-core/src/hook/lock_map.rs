@@ -84,7 +84,7 @@ impl LockMap {
 
     /// A blocking acquisition: validated before `lock` blocks, held after it succeeds (it
     /// returns false when it gave up, e.g. a timed lock).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn acquire(
         &self,
         instance: usize,
@@ -117,7 +117,7 @@ impl LockMap {
 
     /// A try-acquisition: never validated (it cannot deadlock), but held once it succeeds,
     /// so later acquisitions depend on it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_acquire(
         &self,
         instance: usize,
