@@ -1,7 +1,7 @@
 //! [`RawCondvar`]: a condition variable for [`RawMutex`].
 
+use crate::mutex::RawMutex;
 use crate::sync::{self, AtomicUsize, Ordering::*};
-use crate::RawMutex;
 use core::fmt;
 use lock_api::RawMutex as _;
 use parking_lot_core::{FilterOp, ParkResult, ParkToken, UnparkResult, UnparkToken};

@@ -26,7 +26,7 @@ pub(crate) use model::{park, unpark_filter, unpark_one, AtomicU8, AtomicUsize, S
 /// causality violation.
 #[cfg(loom)]
 mod model {
-    use super::Ordering;
+    use crate::sync::Ordering;
     use loom::sync::{Arc, Condvar, Mutex};
     use parking_lot_core::{FilterOp, ParkResult, ParkToken, UnparkResult, UnparkToken};
     use std::sync::OnceLock;

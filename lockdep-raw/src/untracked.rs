@@ -1,7 +1,9 @@
 //! Typed, *untracked* locks for the checker's own internals: `lock_api` wrappers over the raw
 //! locks, and a [`Condvar`] for their guards. Nothing here reports to lockdep.
 
-use crate::{RawCondvar, RawMutex, RawRwLock};
+use crate::condvar::RawCondvar;
+use crate::mutex::RawMutex;
+use crate::rwlock::RawRwLock;
 use core::fmt;
 use std::time::{Duration, Instant};
 
