@@ -7,7 +7,16 @@
 //! collapsing), keeps every edge, and looks for a closed strong path by breadth-first search
 //! over (class, entered-by-recursive-read) states, as the kernel's lockdep-design.rst states the
 //! rule. The real checker is run op by op; after each op the violations recorded for the case's
-//! classes are compared with the reference's verdict.
+//! classes are compared with the reference's verdict — every verdict of the program, not only
+//! the first: a dependency that closes a cycle stays in both graphs, and later ones are judged
+//! against it.
+//!
+//! A dependency `h → n` closes a cycle when the state it enters reaches back to the state of
+//! `h` it leaves from. The checker must report it when `h` did not already reach `n` before
+//! the acquisition: then the two are newly on a cycle. When `h` did, they were on one already
+//! (reported when it closed), and the checker must not report it again: with classes taken in
+//! one order and one inverted pair, every later dependency among the classes between them
+//! would otherwise be another report of the same mistake.
 //!
 //! One interpreter drives both, so that decisions that are not the checker's (which guard an
 //! `Unlock` drops, skipping a lock this thread already holds, which would really deadlock) are
@@ -89,7 +98,11 @@ struct Held {
 #[derive(Clone, Debug, PartialEq)]
 enum Verdict {
     Recursive(Node),
-    Cycle,
+    /// The new dependency `from → to` closes a cycle that the checker must report (unless it
+    /// reported one on the same classes before: each violation is reported once).
+    Cycle(Node, Node),
+    /// Dependencies close cycles, each among classes already on one: not reported again.
+    KnownCycle,
 }
 
 #[derive(Default)]
@@ -120,39 +133,64 @@ impl Reference {
         if read_recursion {
             return None;
         }
+        let before = self.edges.clone();
         let mut verdict = None;
         for h in held {
             let shared = h.mode != Mode3::Exclusive;
-            if verdict.is_none() && self.closes_strong_cycle(h.node, shared, node, recursive) {
-                verdict = Some(Verdict::Cycle);
+            // The states of `h` this dependency leaves from: entered normally, and entered by
+            // a recursive read when `h` is held exclusively. Leaving one is new unless a
+            // dependency into the same state of `node` was recorded from it (from the
+            // recursive-read state, only an exclusive one leaves).
+            let known = |from_r: bool| {
+                self.edges.iter().any(|&(a, b, s, r)| {
+                    a == h.node && b == node && r == recursive && !(from_r && s)
+                })
+            };
+            let states: &[bool] = if shared { &[false] } else { &[false, true] };
+            for &entered_r in states {
+                if reaches(&self.edges, (node, recursive), (h.node, entered_r)) {
+                    // Known: the two already reached each other (through this dependency, or
+                    // others the checker may have recorded instead: it records those from the
+                    // top held entries only).
+                    let implied = known(entered_r)
+                        || reaches(&before, (h.node, entered_r), (node, recursive));
+                    if !implied {
+                        verdict = Some(Verdict::Cycle(h.node, node));
+                    } else if verdict.is_none() {
+                        verdict = Some(Verdict::KnownCycle);
+                    }
+                }
             }
             self.edges.insert((h.node, node, shared, recursive));
         }
         verdict
     }
+}
 
-    /// Is there a strong path `to → … → from` that the new edge `from -(shared, recursive)-> to`
-    /// closes into a strong cycle?
-    fn closes_strong_cycle(&self, from: Node, shared: bool, to: Node, recursive: bool) -> bool {
-        // State: (node, entered by a recursive read). Leaving a node entered recursively needs an
-        // edge whose first class is held exclusively.
-        let mut seen = HashSet::new();
-        let mut queue = VecDeque::from([(to, recursive)]);
-        while let Some((n, entered_r)) = queue.pop_front() {
-            if !seen.insert((n, entered_r)) {
-                continue;
-            }
-            if n == from && !(entered_r && shared) {
-                return true;
-            }
-            for &(a, b, s, r) in &self.edges {
-                if a == n && !(entered_r && s) {
-                    queue.push_back((b, r));
-                }
+/// Is there a strong path from state `from` to state `to`? A state is a node and whether it
+/// was entered by a recursive read; leaving a state entered by a recursive read needs a
+/// dependency whose first class is held exclusively.
+fn reaches(
+    edges: &HashSet<(Node, Node, bool, bool)>,
+    from: (Node, bool),
+    to: (Node, bool),
+) -> bool {
+    let mut seen = HashSet::new();
+    let mut queue = VecDeque::from([from]);
+    while let Some((n, entered_r)) = queue.pop_front() {
+        if (n, entered_r) == to {
+            return true;
+        }
+        if !seen.insert((n, entered_r)) {
+            continue;
+        }
+        for &(a, b, s, r) in edges {
+            if a == n && !(entered_r && s) {
+                queue.push_back((b, r));
             }
         }
-        false
     }
+    false
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,6 +203,13 @@ struct World {
 }
 
 static CASE: AtomicUsize = AtomicUsize::new(0);
+/// Acquisitions compared, and the verdicts among them, for the summary.
+static VERDICTS: AtomicUsize = AtomicUsize::new(0);
+static RECURSIVE: AtomicUsize = AtomicUsize::new(0);
+static CYCLES: AtomicUsize = AtomicUsize::new(0);
+static KNOWN_CYCLES: AtomicUsize = AtomicUsize::new(0);
+/// New cycles in a case that had reported something already.
+static LATER_CYCLES: AtomicUsize = AtomicUsize::new(0);
 /// Reclaim recursion is reported once per process; each case takes its violations at its end.
 static ALLOC_RECURSION_SEEN: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
@@ -235,9 +280,9 @@ struct Thread<'w> {
 struct Run<'w> {
     world: &'w World,
     reference: Reference,
-    /// The reference's first verdict, once there is one: after it the two may differ (the real
-    /// checker keeps out the edge that closed the cycle), so the comparison stops.
-    first: Option<Verdict>,
+    /// Classes whose recursive locking was reported: each violation is reported once per
+    /// process, so a second one on the same class is not reported again.
+    recursion_reported: HashSet<Node>,
 }
 
 impl<'w> Run<'w> {
@@ -249,54 +294,87 @@ impl<'w> Run<'w> {
         mode: Mode3,
         op: &dyn Fn(),
     ) -> Result<(), String> {
-        let pending = self.pre(|r| r.acquire(held, node, mode));
+        let pending = self.pre(|r| r.acquire(held, node, mode).into_iter().collect());
         op();
         self.post(pending)
     }
 
     /// Before the real operation: the number of real violations so far and the reference's
-    /// verdict (`None` once the comparison has stopped).
+    /// verdicts.
     fn pre(
         &mut self,
-        verdict: impl FnOnce(&mut Reference) -> Option<Verdict>,
-    ) -> Option<(usize, Option<Verdict>)> {
-        if self.first.is_some() {
-            return None;
-        }
+        verdicts: impl FnOnce(&mut Reference) -> Vec<Verdict>,
+    ) -> (usize, Vec<Verdict>) {
         let before = self.world.violations().len();
-        Some((before, verdict(&mut self.reference)))
+        (before, verdicts(&mut self.reference))
     }
 
-    /// After the real operation: did it report exactly when the reference says so?
-    fn post(&mut self, pending: Option<(usize, Option<Verdict>)>) -> Result<(), String> {
-        let Some((before, verdict)) = pending else {
-            return Ok(());
-        };
-        if verdict == Some(Verdict::Recursive(Node::Alloc)) {
+    /// After the real operation: did it report what the reference says it must, and nothing
+    /// the reference says it may not?
+    fn post(&mut self, (before, verdicts): (usize, Vec<Verdict>)) -> Result<(), String> {
+        let mut verdicts = verdicts;
+        if let Some(i) = verdicts
+            .iter()
+            .position(|v| *v == Verdict::Recursive(Node::Alloc))
+        {
             // Reclaim recursion is on the one global ALLOC class, reported once per process
-            // (by whichever case got there first): it must be on record, and, adding no
-            // dependency on either side, the comparison goes on.
+            // (by whichever case got there first): it must be on record, and it adds no
+            // dependency on either side.
             let on_record = ALLOC_RECURSION_SEEN.load(Ordering::Relaxed)
                 || lockdep::violations()
                     .iter()
                     .any(|v| v.kind() == ViolationKind::RecursiveLock && v.involves("ALLOC"));
             ALLOC_RECURSION_SEEN.fetch_or(on_record, Ordering::Relaxed);
-            return if on_record {
-                Ok(())
-            } else {
-                Err("lost reclaim recursion".to_owned())
-            };
+            if !on_record {
+                return Err("lost reclaim recursion".to_owned());
+            }
+            verdicts.remove(i);
         }
         let after = self.world.violations();
-        match (&verdict, after.len() > before) {
-            (None, false) => Ok(()),
-            (None, true) => Err(format!("false report: {:?}", after.last().unwrap())),
-            (Some(v), false) => Err(format!("lost violation {v:?}")),
-            (Some(v), true) => {
-                self.first = verdict.clone();
-                self.compare(v, &after[before])
+        let new = &after[before..];
+        VERDICTS.fetch_add(1, Ordering::Relaxed);
+        for verdict in &verdicts {
+            let counter = match verdict {
+                Verdict::Recursive(_) => &RECURSIVE,
+                Verdict::Cycle(..) if before > 0 => &LATER_CYCLES,
+                Verdict::Cycle(..) => &CYCLES,
+                Verdict::KnownCycle => &KNOWN_CYCLES,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        for verdict in &verdicts {
+            let must = match verdict {
+                Verdict::Recursive(node) => !self.recursion_reported.contains(node),
+                Verdict::Cycle(from, to) => !after[..before].iter().any(|v| {
+                    v.kind() != ViolationKind::RecursiveLock
+                        && v.involves(&self.world.node_name(*from))
+                        && v.involves(&self.world.node_name(*to))
+                }),
+                Verdict::KnownCycle => false,
+            };
+            if must && !new.iter().any(|real| self.compare(verdict, real).is_ok()) {
+                return Err(format!("lost violation {verdict:?}; reported: {new:?}"));
             }
         }
+        let reportable: Vec<&Verdict> = verdicts
+            .iter()
+            .filter(|v| !matches!(v, Verdict::KnownCycle))
+            .collect();
+        for real in new {
+            let errors: Vec<String> = reportable
+                .iter()
+                .filter_map(|v| self.compare(v, real).err())
+                .collect();
+            if errors.len() == reportable.len() {
+                return Err(format!("false report {real}: {errors:?}"));
+            }
+        }
+        for verdict in verdicts {
+            if let Verdict::Recursive(node) = verdict {
+                self.recursion_reported.insert(node);
+            }
+        }
+        Ok(())
     }
 
     fn compare(&self, verdict: &Verdict, real: &Violation) -> Result<(), String> {
@@ -310,7 +388,7 @@ impl<'w> Run<'w> {
                     return Err(format!("expected {want:?} on {node:?}, got {real:?}"));
                 }
             }
-            Verdict::Cycle => {
+            Verdict::Cycle(..) | Verdict::KnownCycle => {
                 let classes = real.classes();
                 let has_alloc = classes.contains(&"ALLOC");
                 let has_pool = classes.iter().any(|c| c.contains("-P"));
@@ -430,7 +508,7 @@ fn run_op<'w>(run: &mut Run<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), Stri
                 let alloc_verdict = allocates
                     .then(|| r.acquire(&held, Node::Alloc, Mode3::Exclusive))
                     .flatten();
-                pool_verdict.or(alloc_verdict)
+                pool_verdict.into_iter().chain(alloc_verdict).collect()
             });
             let e = pool.alloc();
             run.post(pending)?;
@@ -490,7 +568,11 @@ fn run_op<'w>(run: &mut Run<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), Stri
             t.next_id += 1;
             let mut result = Ok(());
             let held = t.held.clone();
-            let pending = run.pre(|r| r.acquire(&held, Node::Alloc, Mode3::Exclusive));
+            let pending = run.pre(|r| {
+                r.acquire(&held, Node::Alloc, Mode3::Exclusive)
+                    .into_iter()
+                    .collect()
+            });
             t.held.push(Held {
                 node: Node::Alloc,
                 mode: Mode3::Exclusive,
@@ -542,7 +624,7 @@ fn run_program(threads: &[Vec<Op>]) -> Result<(), String> {
     let mut run = Run {
         world: &world,
         reference: Reference::new(),
-        first: None,
+        recursion_reported: HashSet::new(),
     };
     for ops in threads {
         std::thread::scope(|s| {
@@ -682,4 +764,20 @@ fn checker_agrees_with_reference() {
     if let Err(e) = result {
         panic!("{e}");
     }
+    let count = |c: &AtomicUsize| c.load(Ordering::Relaxed);
+    println!(
+        "{} cases, {} acquisitions compared: {} recursive, {} first cycles, {} new cycles \
+         after an earlier report, {} cycles among classes already on one",
+        count(&CASE),
+        count(&VERDICTS),
+        count(&RECURSIVE),
+        count(&CYCLES),
+        count(&LATER_CYCLES),
+        count(&KNOWN_CYCLES)
+    );
+    // A comparison that never meets a cycle after the first would test nothing new.
+    assert!(
+        count(&LATER_CYCLES) > count(&CASE) / 50,
+        "too few later cycles to compare"
+    );
 }

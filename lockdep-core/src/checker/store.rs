@@ -47,19 +47,45 @@ fn remember(data: ViolationData) -> Option<Arc<ViolationData>> {
 
 /// Reports a violation once per process, as the mode says.
 pub(crate) fn record(data: ViolationData) {
+    record_all(vec![data]);
+}
+
+/// Reports the violations one event showed, each once per process, as the mode says. In
+/// panic mode all are recorded (and the others printed) before the panic, which carries the
+/// first that may panic.
+pub(crate) fn record_all(found: Vec<ViolationData>) {
     let mode = crate::mode::mode();
-    if mode == Mode::Off {
+    if mode == Mode::Off || found.is_empty() {
         return;
     }
-    let Some(violation) = remember(data) else {
-        return;
-    };
-    // Panicking is for the acquisition that closes a cycle; thread exit and pool teardown
-    // only warn (a panic there could abort the process), and so does an allocation through
-    // `TrackingAllocator`: unwinding out of a global allocator is undefined behaviour. So does
-    // an acquisition in a destructor run by unwinding: a panic while panicking aborts the
-    // process, exit report and test harness included.
-    let acquisition = matches!(
+    let mut panic_with = None;
+    for violation in found.into_iter().filter_map(remember) {
+        match mode {
+            Mode::Panic if panic_with.is_none() && may_panic(&violation) => {
+                panic_with = Some(violation);
+            }
+            Mode::Panic | Mode::Warn => eprintln!("{}", Report(&violation)),
+            Mode::Collect | Mode::Off => {}
+        }
+    }
+    if let Some(violation) = panic_with {
+        panic!(
+            "lockdep: {}\n{}",
+            headline(violation.kind),
+            Report(&violation)
+        );
+    }
+}
+
+/// Whether panic mode may panic for `violation`, here.
+///
+/// Panicking is for the acquisition that closes a cycle; thread exit and pool teardown only
+/// warn (a panic there could abort the process), and so does an allocation through
+/// `TrackingAllocator`: unwinding out of a global allocator is undefined behaviour. So does
+/// an acquisition in a destructor run by unwinding: a panic while panicking aborts the
+/// process, exit report and test harness included.
+fn may_panic(violation: &ViolationData) -> bool {
+    matches!(
         violation.kind,
         ViolationKind::CircularDependency
             | ViolationKind::RecursiveLock
@@ -67,16 +93,7 @@ pub(crate) fn record(data: ViolationData) {
             | ViolationKind::MempoolLivelock
             | ViolationKind::PoolRecursion
     ) && !violation.is_from_global_allocator()
-        && !std::thread::panicking();
-    match mode {
-        Mode::Panic if acquisition => panic!(
-            "lockdep: {}\n{}",
-            headline(violation.kind),
-            Report(&violation)
-        ),
-        Mode::Panic | Mode::Warn => eprintln!("{}", Report(&violation)),
-        Mode::Collect | Mode::Off => {}
-    }
+        && !std::thread::panicking()
 }
 
 /// A bookkeeping fault: report it, then stop checking for good (kernel `debug_locks_off`).

@@ -6,7 +6,7 @@ use std::panic::Location;
 
 use super::chains;
 use super::exit;
-use super::graph::{self, dep, AddError};
+use super::graph::{self, dep, Added, Full};
 use super::held::{with_thread, HeldLock, ThreadState, MAX_LOCK_DEPTH};
 use super::registry;
 use super::stack_trace::StackTrace;
@@ -273,13 +273,14 @@ fn validate_slow(t: &ThreadState, acq: &Acquisition, key: u64) {
     let found = check_chain(&held, acq);
     chains::mark_validated(key);
     t.cache_chain(key);
-    if let Some(violation) = found {
-        store::record(violation);
-    }
+    store::record_all(found);
 }
 
-/// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`.
-pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<ViolationData> {
+/// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`: every
+/// violation the acquisition shows. Each new dependency that closes a cycle is one (and is
+/// recorded all the same, so that later cycles through it are found too); so an acquisition
+/// may close several.
+pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<ViolationData> {
     let trying = LockDesc {
         class: acq.class,
         access: acq.access,
@@ -304,19 +305,20 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<Violat
             trying,
             holding: LockDesc::from(h),
         };
-        return Some(ViolationData::new(
+        return vec![ViolationData::new(
             kind,
             detail,
             held_descs(),
             StackTrace::capture(),
-        ));
+        )];
     }
     if recursive_read {
         // Already holding the class for read: no new dependency (kernel: ret == 2).
-        return None;
+        return Vec::new();
     }
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
+    let mut found = Vec::new();
     let mut trace: Option<StackTrace> = None;
     let mut graph = graph::lock();
     for (i, h) in held.iter().enumerate().rev() {
@@ -329,8 +331,8 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<Violat
             acq.site,
             &mut capture,
         ) {
-            Ok(_) => {}
-            Err(AddError::Cycle(cycle)) => {
+            Ok(Added::Known | Added::New) => {}
+            Ok(Added::Cycle(cycle)) => {
                 let current = trace.get_or_insert_with(StackTrace::capture).clone();
                 let mut ring = vec![Link {
                     from: h.class,
@@ -349,16 +351,15 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<Violat
                         trace: edge.map(|e| e.trace.clone()).unwrap_or_default(),
                     });
                 }
-                drop(graph);
                 let kind = cycle_kind(&ring);
                 let detail = Detail::Cycle {
-                    trying,
+                    trying: trying.clone(),
                     holding: LockDesc::from(h),
                     ring,
                 };
-                return Some(ViolationData::new(kind, detail, held_descs(), current));
+                found.push(ViolationData::new(kind, detail, held_descs(), current));
             }
-            Err(AddError::Full) => {
+            Err(Full) => {
                 drop(graph);
                 store::fault(
                     ViolationKind::TableOverflow,
@@ -368,14 +369,14 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<Violat
                     },
                     held_descs(),
                 );
-                return None;
+                return found;
             }
         }
         // Entries below a blocking acquisition reach `acq` through it (they added their own
-        // dependency on it) — unless it is a recursive read: a path entering a class by a
-        // recursive read and leaving it while it is held shared is not strong, so the lower
-        // entries need their own dependency (found by the differential test against a
-        // reference without this shortcut).
+        // dependency on it, kept even when it closed a cycle) — unless it is a recursive
+        // read: a path entering a class by a recursive read and leaving it while it is held
+        // shared is not strong, so the lower entries need their own dependency (found by the
+        // differential test against a reference without this shortcut).
         // Nor when its class is held below it: then its own acquisition was recursive (reported
         // as such, or a recursive read on a read hold) and recorded no dependency at all (once
         // the lower entry is released, `ThreadState::remove` unlinks it). Found by
@@ -388,7 +389,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Option<Violat
             break;
         }
     }
-    None
+    found
 }
 
 /// A cycle through `ALLOC` and a pool is the mempool livelock; any other is a deadlock.
@@ -450,8 +451,6 @@ pub(crate) fn add_dependency(from: ClassId, acq: Acquisition) {
             site: acq.site,
             chain_key: 0,
         };
-        if let Some(violation) = check_chain(&[from], &acq) {
-            store::record(violation);
-        }
+        store::record_all(check_chain(&[from], &acq));
     });
 }
