@@ -26,6 +26,22 @@ impl StackTrace {
         StackTrace(Some(ips.into()))
     }
 
+    /// Whether this thread is running its thread-local destructors, where a panic aborts the
+    /// process. Nothing but the stack tells; walked and resolved in full, so only for the rare
+    /// decision to panic.
+    pub(crate) fn in_thread_local_destructor() -> bool {
+        let mut found = false;
+        backtrace::trace(|frame| {
+            backtrace::resolve_frame(frame, |symbol| {
+                if let Some(name) = symbol.name() {
+                    found |= is_thread_local_destructor(&format!("{name:#}"));
+                }
+            });
+            !found
+        });
+        found
+    }
+
     /// Bytes of heap this trace holds (for the memory benchmark).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.0
@@ -165,4 +181,14 @@ fn short_path(path: &std::path::Path) -> String {
         Some(i) if s.starts_with("/rustc/") => s[i + 1..].to_owned(),
         _ => s,
     }
+}
+
+/// A frame of the runtime's thread-local destructor machinery: glibc's `__call_tls_dtors`,
+/// the standard library's destructor list and key guards (`std::sys::thread_local::…`),
+/// and macOS's `_tlv_exit`.
+fn is_thread_local_destructor(name: &str) -> bool {
+    name.contains("__call_tls_dtors")
+        || name.contains("_tlv_exit")
+        || (name.contains("thread_local")
+            && (name.contains("destructors") || name.contains("destroy") || name.contains("guard")))
 }

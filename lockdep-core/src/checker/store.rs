@@ -82,8 +82,9 @@ pub(crate) fn record_all(found: Vec<ViolationData>) {
 /// Panicking is for the acquisition that closes a cycle; thread exit and pool teardown only
 /// warn (a panic there could abort the process), and so does an allocation through
 /// `TrackingAllocator`: unwinding out of a global allocator is undefined behaviour. So does
-/// an acquisition in a destructor run by unwinding: a panic while panicking aborts the
-/// process, exit report and test harness included.
+/// an acquisition in a destructor run by unwinding, or by a thread's exit (a thread-local's):
+/// a panic while panicking or out of a thread-local destructor aborts the process, exit
+/// report and test harness included.
 fn may_panic(violation: &ViolationData) -> bool {
     matches!(
         violation.kind,
@@ -94,6 +95,7 @@ fn may_panic(violation: &ViolationData) -> bool {
             | ViolationKind::PoolRecursion
     ) && !violation.is_from_global_allocator()
         && !std::thread::panicking()
+        && !StackTrace::in_thread_local_destructor()
 }
 
 /// A bookkeeping fault: report it, then stop checking for good (kernel `debug_locks_off`).
