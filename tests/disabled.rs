@@ -93,4 +93,18 @@ fn locks_and_pools_still_work() {
     assert_eq!(pool.free_count(), 2, "the allocator had memory");
     drop(e);
     assert!(pool.try_alloc().is_some());
+    // Hand-over between threads: both calls are no-ops, and the hold takes no room.
+    let e = pool.alloc();
+    e.hand_off();
+    std::thread::spawn(move || {
+        let mut e = e;
+        e.adopt();
+        *e += 1;
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        size_of::<lockdep::mempool::Element<u64>>(),
+        size_of::<(u64, std::sync::Arc<()>)>()
+    );
 }

@@ -6,13 +6,16 @@
 //!   foreign thread posts to the holder's inbox, which allocates) run to the end under a
 //!   watchdog: releasing a foreign element used to validate that allocation under the owner's
 //!   inbox lock and deadlock two inboxes.
+//! - The same ring with receivers that adopt what they receive (each adoption posts the
+//!   sender's release, and opens an inbox on a thread's first hold), some of them under a
+//!   lock: no hang, no false report.
 //! - A lock held while dropping a foreign element gets no `→ ALLOC` from the inbox's growth.
 //! - A thread that holds an element and parks on a contended lock gets no `→ ALLOC` from the
 //!   parking lot's own allocations (its table, created by a process's first park or unpark
 //!   and grown as threads park): checked in a fresh child process.
 #![cfg(feature = "enabled")]
 
-use lockdep::mempool::Mempool;
+use lockdep::mempool::{Element, Mempool};
 use lockdep::{Mode, Mutex, ViolationKind};
 use std::process::Command;
 use std::sync::mpsc;
@@ -37,9 +40,20 @@ fn case_time() -> Duration {
     Duration::from_millis(ms)
 }
 
+/// What a thread of the ring does with the elements it receives.
+#[derive(Clone, Copy, PartialEq)]
+enum Receive {
+    /// Drops them: each release is posted to the sender's inbox.
+    Drop,
+    /// Adopts them (half before taking its lock, half under it), then drops them: each
+    /// adoption posts the sender's release and opens a hold of its own, released at home.
+    Adopt,
+}
+
 /// `threads` threads in a ring: each takes batches of elements, sends them to the next thread
-/// and drops what it receives while holding a lock of a class that memory reclaim takes.
-fn exchange(threads: usize) {
+/// and drops (or adopts, then drops) what it receives while holding a lock of a class that
+/// memory reclaim takes.
+fn exchange(threads: usize, receive: Receive) {
     lockdep::set_mode(Mode::Collect);
     let pool_name = common::unique_name("machinery-pool");
     // Off the reclaim path: its holders allocate (an element stays held by the thread that took
@@ -75,16 +89,14 @@ fn exchange(threads: usize) {
                     break;
                 }
                 while let Ok(received) = rx.try_recv() {
-                    let _held = mine.lock();
-                    drop(received); // foreign elements: posted to their holders' inboxes
+                    take(received, &mine, receive);
                 }
                 rounds += 1;
             }
             drop(tx);
             // Keep draining until every sender is gone (the previous thread finished).
             while let Ok(received) = rx.recv_timeout(Duration::from_secs(5)) {
-                let _held = mine.lock();
-                drop(received);
+                take(received, &mine, receive);
             }
             let _ = done_tx.send(rounds);
         });
@@ -106,19 +118,44 @@ fn exchange(threads: usize) {
     assert!(about_us.is_empty(), "false reports: {about_us:#?}");
 }
 
+/// One received batch, under `mine`. Adopting before the lock records `pool → lock` (the pool
+/// is off the reclaim path: no cycle); adopting under it records nothing into the pool (a
+/// try-acquisition), so a `lock → pool` here would be a false cycle.
+fn take(mut received: Vec<Element<u64>>, mine: &Mutex<()>, receive: Receive) {
+    let half = received.len() / 2;
+    if receive == Receive::Adopt {
+        received[..half].iter_mut().for_each(|e| e.adopt());
+    }
+    let _held = mine.lock();
+    if receive == Receive::Adopt {
+        received[half..].iter_mut().for_each(|e| e.adopt());
+    }
+    drop(received); // foreign elements: posted to their holders' inboxes; adopted ones: ours
+}
+
 #[test]
 fn two_threads_exchange_elements_without_hanging_or_false_reports() {
-    exchange(2);
+    exchange(2, Receive::Drop);
 }
 
 #[test]
 fn four_threads_exchange_elements_without_hanging_or_false_reports() {
-    exchange(4);
+    exchange(4, Receive::Drop);
 }
 
 #[test]
 fn eight_threads_exchange_elements_without_hanging_or_false_reports() {
-    exchange(8);
+    exchange(8, Receive::Drop);
+}
+
+#[test]
+fn two_threads_adopting_elements_run_without_hanging_or_false_reports() {
+    exchange(2, Receive::Adopt);
+}
+
+#[test]
+fn eight_threads_adopting_elements_run_without_hanging_or_false_reports() {
+    exchange(8, Receive::Adopt);
 }
 
 #[test]

@@ -11,7 +11,9 @@
 //! any thread.
 //!
 //! For the checker a pool is a class that a thread holds from `alloc()` until the element is
-//! dropped or [handed off](Element::hand_off). A pool on the reclaim path (the default) also
+//! dropped or [handed off](Element::hand_off); a thread that receives an element to work on it
+//! [adopts](Element::adopt) it and holds the class in its turn (see [`Element`] for the
+//! rule). A pool on the reclaim path (the default) also
 //! has the dependency `ALLOC → pool`: memory reclaim may wait for its elements. Then
 //! `pool.alloc(); b.lock()` on one thread and `b.lock(); <allocate>` on another close the
 //! cycle `pool → b → ALLOC → pool`, reported as a mempool livelock the first time both halves

@@ -187,7 +187,8 @@ impl<T> Mempool<T> {
     ///
     /// For lockdep this is a blocking acquisition of the pool's class (it reports pool
     /// recursion and lock cycles through the pool) and an allocation (held locks → `ALLOC`);
-    /// the thread holds the class until the element is dropped or handed off.
+    /// the thread holds the class until the element is dropped, handed off, or adopted by
+    /// another thread.
     ///
     /// # Examples
     ///

@@ -1,9 +1,11 @@
 //! Pool classes: the hooks through which `lockdep-mempool` puts mempools in the graph.
 //!
 //! A pool is a class whose "hold" lasts from taking an element to returning it. Holds of one
-//! pool class collapse into one held entry with a count. An element may be dropped on another
-//! thread: the release is then posted to the allocating thread's inbox, which that thread
-//! drains before its next validation.
+//! pool class collapse into one held entry with a count. The hold belongs to one thread at a
+//! time: the one that took the element, or the one that last adopted it
+//! ([`ElementHold::adopt`]). An element may be dropped or adopted on another thread than its
+//! holder: the release is then posted to the holder's inbox, which that thread drains before
+//! its next validation.
 //!
 //! Written once for both builds: without the `enabled` feature a `PoolClass` and an
 //! `ElementHold` are empty and every call does nothing.
@@ -200,8 +202,10 @@ impl PoolClass {
     }
 }
 
-/// This thread's hold on one element; `Send` and `Sync`, so the element can travel. The class
-/// is swapped to 0 by whoever releases it first, so a release through `&self` happens once.
+/// The hold on one element by the thread that took or adopted it; `Send` and `Sync`, so the
+/// element can travel. The class is swapped to 0 by whoever releases it first, so a release
+/// through `&self` happens once; `owner` and `generation` change only through `&mut self`
+/// (adoption), when no other thread can see the hold.
 #[derive(Debug)]
 pub struct ElementHold {
     #[cfg(feature = "enabled")]
@@ -231,10 +235,60 @@ impl ElementHold {
         #[cfg(feature = "enabled")]
         self.release_class(self.class.swap(0, Ordering::AcqRel));
     }
+
+    /// Makes this thread the holder of an element of the pool `class`: the element was
+    /// received by the thread that will use it.
+    ///
+    /// The previous holder's hold, if any, ends as if the element had been dropped there (on
+    /// another thread: posted to that thread's inbox). This thread then holds the class as a
+    /// try-acquisition at `site`: receiving an element never blocks, so it records no
+    /// dependency into the pool, while what this thread blocks on or allocates afterwards
+    /// records `pool → …`. Nothing happens when this thread holds the element already, or
+    /// (beyond ending the old hold) when the class is untracked or checking is off.
+    #[inline]
+    pub fn adopt(&mut self, class: &PoolClass, site: &'static Location<'static>) {
+        #[cfg(feature = "enabled")]
+        if !self.held_here() {
+            self.adopt_slow(class, site);
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = (class, site);
+    }
 }
 
 #[cfg(feature = "enabled")]
 impl ElementHold {
+    /// True when the hold is live and belongs to this thread (its inbox, in the generation
+    /// this thread owns). Adopting is then a no-op: releasing and taking the hold again would
+    /// keep the count right but move the thread's pool entry to the top of its stack as a
+    /// try-acquisition, changing which held locks get the dependencies of later acquisitions.
+    #[inline]
+    fn held_here(&self) -> bool {
+        let Some(owner) = self.owner else {
+            return false;
+        };
+        if self.class.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        with_thread(|t| {
+            t.inbox
+                .get()
+                .is_some_and(|inbox| std::ptr::eq(inbox, owner))
+                && t.inbox_generation.get() == self.generation
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn adopt_slow(&mut self, class: &PoolClass, site: &'static Location<'static>) {
+        // The old hold ends before the new one starts: when both are of this thread (a stale
+        // generation of its own inbox), the post is dropped and the new hold stands alone.
+        let old = std::mem::take(self.class.get_mut());
+        self.release_class(old);
+        // The replaced hold was released above: its drop sees class 0 and does nothing.
+        *self = class.hold(true, site);
+    }
+
     fn release_class(&self, class: ClassId) {
         let Some(owner) = self.owner else {
             return;
