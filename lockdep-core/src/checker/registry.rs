@@ -73,9 +73,11 @@ pub(crate) fn info(id: ClassId) -> &'static ClassInfo {
         .expect("lockdep: class id out of range")
 }
 
-/// Number of classes registered so far (ids `1..=count`).
+/// Number of classes registered so far (ids `1..=count`), each readable with [`info`]: the
+/// count is published after the class (`Release`, read with `Acquire`), so a listing racing
+/// with a registration never reads a class not yet written.
 pub(crate) fn count() -> u32 {
-    NEXT_ID.load(Relaxed) - 1
+    NEXT_ID.load(Acquire) - 1
 }
 
 /// The id of the class identified by `key`, registering it on first sight. `None` when the
@@ -150,7 +152,7 @@ fn insert(
         site,
         subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
     });
-    NEXT_ID.store(id + 1, Relaxed);
+    NEXT_ID.store(id + 1, Release);
     by_key.insert(key, id);
     Some(id)
 }
