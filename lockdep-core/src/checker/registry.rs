@@ -9,6 +9,7 @@
 //! must also see the `ClassInfo` written before it, since it goes on to read it lock-free.
 
 use once_cell::sync::OnceCell;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::atomic::{
@@ -17,6 +18,7 @@ use std::sync::atomic::{
 };
 use std::sync::Mutex;
 
+use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
 use crate::LockClass;
 
@@ -158,13 +160,17 @@ fn insert(
 }
 
 /// The creation-site name of a class: `path/to/file.rs:LINE:COL`.
-pub(crate) fn site_name(site: &Location<'_>) -> String {
-    format!(
-        "{}:{}:{}",
-        short_file(site.file()),
-        site.line(),
-        site.column()
-    )
+pub(crate) fn site_name(site: &'static Location<'static>) -> String {
+    source_site(site).to_string()
+}
+
+/// `site` as reports show it, its file shortened.
+pub(crate) fn source_site(site: &'static Location<'static>) -> SourceSite {
+    SourceSite {
+        file: Cow::Borrowed(short_file(site.file())),
+        line: site.line(),
+        column: Some(site.column()),
+    }
 }
 
 /// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`
