@@ -1,9 +1,13 @@
-//! The JSON shapes of `docs/json.md`: a violation and the graph. Every document is parsed
-//! (strictly), not searched for substrings.
+//! The JSON shapes of `docs/json.md`: a violation, the graph, and the report file a process
+//! writes into `LOCKDEP_REPORT_DIR` at exit. Every document is parsed (strictly), not
+//! searched for substrings. The report-file cases re-run this test binary as a child that
+//! runs one `child_*` test (which does nothing unless `LOCKDEP_TEST_CHILD` is set).
 #![cfg(feature = "enabled")]
 
 use lockdep::mempool::Mempool;
-use lockdep::{Mode, Mutex, RwLock, Violation, ViolationKind};
+use lockdep::{LockClass, Mode, Mutex, RwLock, Violation, ViolationKind};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 mod common;
@@ -297,4 +301,233 @@ fn edge<'a>(graph: &'a Json, from: &str, to: &str) -> &'a Json {
         .iter()
         .find(|e| e.get("from").num() == from && e.get("to").num() == to)
         .expect("the edge in the graph")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report file, written by child processes.
+
+const CHILD: &str = "LOCKDEP_TEST_CHILD";
+
+static CHILD_A: LockClass = LockClass::new("json-child-A");
+static CHILD_B: LockClass = LockClass::new("json-child-B");
+
+/// Takes A then B (A → B), and, if asked, B then A (a cycle).
+fn child(abba: bool) {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (a, b) = (
+        Mutex::with_class((), &CHILD_A),
+        Mutex::with_class((), &CHILD_B),
+    );
+    drop((a.lock(), b.lock()));
+    if abba {
+        drop((b.lock(), a.lock()));
+    }
+}
+
+#[test]
+fn child_clean() {
+    child(false);
+}
+
+#[test]
+fn child_abba() {
+    child(true);
+}
+
+/// Takes no lock at all.
+#[test]
+fn child_idle() {}
+
+/// Runs the test `test` of this binary as a child process writing its report into `dir`;
+/// its pid and output.
+fn run(test: &str, dir: &Path, envs: &[(&str, &str)]) -> (u32, Output) {
+    let process = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("LOCKDEP_MODE", "collect")
+        .env("LOCKDEP_REPORT_DIR", dir)
+        .env_remove("NEXTEST_TEST_NAME")
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the child");
+    let pid = process.id();
+    let out = process.wait_with_output().expect("the child's output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (pid, out)
+}
+
+/// A fresh directory for one test's reports.
+fn report_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockdep-json-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Names of the entries of `dir` (none when it does not exist), sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The one report file of `pid` in `dir`, checked for its name; parsed.
+fn report_of(dir: &Path, pid: u32) -> Json {
+    let prefix = format!("lockdep-{pid}-");
+    let files: Vec<String> = entries(dir)
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    assert_eq!(files.len(), 1, "{:?}", entries(dir));
+    let unique = files[0]
+        .strip_prefix(&prefix)
+        .and_then(|n| n.strip_suffix(".json"))
+        .expect("lockdep-<pid>-<n>.json");
+    assert!(
+        !unique.is_empty() && unique.bytes().all(|b| b.is_ascii_digit()),
+        "{files:?}"
+    );
+    let text = std::fs::read_to_string(dir.join(&files[0])).unwrap();
+    assert!(text.ends_with("}\n"), "a whole file: {text}");
+    parse_json(&text)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn the_report_file_says_who_wrote_it_and_holds_graph_and_violations() {
+    let dir = report_dir("abba");
+    let before = now();
+    let (pid, _) = run("child_abba", &dir, &[]);
+    let after = now();
+    // Only the file: the temporary file it was written to was renamed.
+    assert_eq!(entries(&dir).len(), 1, "{:?}", entries(&dir));
+    let report = report_of(&dir, pid);
+    assert_shapes(&report);
+    assert_eq!(
+        report.keys(),
+        [
+            "version",
+            "binary",
+            "test",
+            "pid",
+            "time",
+            "graph",
+            "violations"
+        ]
+    );
+    assert_eq!(report.get("version").num(), 1);
+    assert_eq!(
+        Path::new(report.get("binary").str()),
+        std::env::current_exe().unwrap()
+    );
+    assert_eq!(report.get("test").str(), "child_abba");
+    assert_eq!(report.get("pid").num(), u64::from(pid));
+    let time = report.get("time").num();
+    assert!(
+        before <= time && time <= after,
+        "{time} in {before}..={after}"
+    );
+
+    let graph = report.get("graph");
+    assert_eq!(graph.keys(), ["classes", "edges"]);
+    let ab = edge(graph, "json-child-A", "json-child-B");
+    assert_eq!(ab.get("deps").arr(), [Json::Str("EN".into())].as_slice());
+    assert_eq!(ab.get("site").get("file").str(), file!());
+    assert!(
+        ab.get("backtrace")
+            .arr()
+            .iter()
+            .any(|f| f.get("function").str().contains("json::child")),
+        "{ab:?}"
+    );
+
+    let violations = report.get("violations").arr();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    let v = &violations[0];
+    assert_eq!(v.get("kind").str(), "circular_dependency");
+    let mut names: Vec<&str> = v
+        .get("classes")
+        .arr()
+        .iter()
+        .map(|c| c.get("name").str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["json-child-A", "json-child-B"]);
+    // The violation's class ids are those of the graph beside it.
+    for c in v.get("classes").arr() {
+        assert!(graph.get("classes").arr().contains(c), "{c:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_clean_process_with_a_graph_writes_its_file() {
+    let dir = report_dir("clean");
+    let (pid, out) = run("child_clean", &dir, &[]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("lockdep"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = report_of(&dir, pid);
+    assert_shapes(&report);
+    assert!(report.get("violations").arr().is_empty());
+    let ab = edge(report.get("graph"), "json-child-A", "json-child-B");
+    assert_eq!(ab.get("deps").arr(), [Json::Str("EN".into())].as_slice());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_process_that_took_no_lock_writes_nothing() {
+    let dir = report_dir("idle");
+    run("child_idle", &dir, &[]);
+    assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn runs_of_one_test_never_overwrite_each_other() {
+    let dir = report_dir("twice");
+    let (first, _) = run("child_clean", &dir, &[]);
+    let (second, _) = run("child_clean", &dir, &[]);
+    assert_eq!(entries(&dir).len(), 2, "{:?}", entries(&dir));
+    // Even with the same pid the names differ; distinct pids are what this run can show.
+    if first != second {
+        report_of(&dir, first);
+        report_of(&dir, second);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nextest_names_the_test() {
+    let dir = report_dir("nextest");
+    let (pid, _) = run(
+        "child_clean",
+        &dir,
+        &[("NEXTEST_TEST_NAME", "json::nextest-named")],
+    );
+    assert_eq!(
+        report_of(&dir, pid).get("test").str(),
+        "json::nextest-named"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

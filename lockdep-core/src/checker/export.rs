@@ -1,9 +1,10 @@
-//! Machine-readable output: JSON of violations and of the graph (their schema is
-//! `docs/json.md`), DOT of the graph or a cycle.
+//! Machine-readable output: JSON of violations, of the graph and of a process's report file
+//! (their schema is `docs/json.md`), DOT of the graph or a cycle.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::panic::Location;
+use std::sync::Arc;
 
 use super::graph::{self, dep};
 use super::registry;
@@ -214,6 +215,44 @@ fn write_graph(out: &mut String) {
         out.push('}');
     });
     out.push('}');
+}
+
+/// What a report file says about the process that wrote it.
+pub(crate) struct Writer {
+    pub(crate) binary: Option<String>,
+    pub(crate) test: Option<String>,
+    pub(crate) pid: u32,
+    /// Seconds since the UNIX epoch.
+    pub(crate) time: u64,
+}
+
+/// Version of the report file's schema, raised on any incompatible change.
+pub(crate) const REPORT_VERSION: u32 = 1;
+
+/// The report file of a process: who wrote it, its graph, its `violations` (the schema is
+/// `docs/json.md`).
+pub(crate) fn report_json(writer: &Writer, violations: &[Arc<ViolationData>]) -> String {
+    let mut out = format!("{{\"version\":{REPORT_VERSION},\"binary\":");
+    json_opt_str(&mut out, writer.binary.as_deref());
+    out.push_str(",\"test\":");
+    json_opt_str(&mut out, writer.test.as_deref());
+    let _ = write!(
+        out,
+        ",\"pid\":{},\"time\":{},\"graph\":",
+        writer.pid, writer.time
+    );
+    write_graph(&mut out);
+    out.push_str(",\"violations\":");
+    json_list(&mut out, violations, |out, v| write_violation(out, v));
+    out.push_str("}\n");
+    out
+}
+
+fn json_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.push_str("null"),
+    }
 }
 
 fn dot_node(out: &mut String, class: ClassId) {
