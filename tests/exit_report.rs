@@ -62,6 +62,21 @@ fn report_dir(test: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The report file of process `pid` in `dir`: `lockdep-<pid>-<unique>.json`, the only one.
+fn report_file(dir: &std::path::Path, pid: u32) -> std::path::PathBuf {
+    let prefix = format!("lockdep-{pid}-");
+    let mut files = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.starts_with(&prefix) && name.ends_with(".json")
+        });
+    let file = files.next().expect("a report file");
+    assert!(files.next().is_none(), "one report file per process");
+    file
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -94,8 +109,7 @@ fn report_dir_gets_one_json_file_per_process() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 1, "{files:?}");
-    let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
-    assert_eq!(name, format!("lockdep-{pid}.json"));
+    assert_eq!(files[0], report_file(&dir, pid));
     let json = std::fs::read_to_string(&files[0]).unwrap();
     assert!(
         json.contains("\"violations\":[{\"kind\":\"circular_dependency\""),
@@ -103,7 +117,8 @@ fn report_dir_gets_one_json_file_per_process() {
     );
     assert!(json.contains("\"graph\":{\"classes\":["), "{json}");
     assert!(json.contains("\"name\":\"exit-A\""), "{json}");
-    assert!(json.starts_with(&format!("{{\"pid\":{pid},")), "{json}");
+    assert!(json.starts_with("{\"version\":1,"), "{json}");
+    assert!(json.contains(&format!(",\"pid\":{pid},")), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -186,11 +201,9 @@ fn a_clean_run_prints_nothing_but_still_writes_its_json() {
     assert!(out.status.success());
     let err = stderr(&out);
     assert!(!err.contains("lockdep"), "{err}");
-    let json = std::fs::read_to_string(dir.join(format!("lockdep-{pid}.json"))).unwrap();
-    assert!(
-        json.starts_with(&format!("{{\"pid\":{pid},\"violations\":[],\"graph\":")),
-        "{json}"
-    );
+    let json = std::fs::read_to_string(report_file(&dir, pid)).unwrap();
+    assert!(json.contains(&format!(",\"pid\":{pid},")), "{json}");
+    assert!(json.ends_with(",\"violations\":[]}\n"), "{json}");
     assert!(json.contains("\"name\":\"exit-quiet-B\""), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

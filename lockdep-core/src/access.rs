@@ -22,4 +22,13 @@ impl Access {
     pub(crate) fn is_shared(self) -> bool {
         self != Access::Write
     }
+
+    /// A stable name, for JSON: `write`, `read` or `recursive_read`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Access::Write => "write",
+            Access::Read => "read",
+            Access::RecursiveRead => "recursive_read",
+        }
+    }
 }

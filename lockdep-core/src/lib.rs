@@ -156,13 +156,24 @@ pub fn report() -> String {
 }
 
 /// The whole dependency graph as JSON: `{"classes":[{"id","name","kind","site"}],
-/// "edges":[{"from","to","deps","site"}]}`.
+/// "edges":[{"from","to","deps","site","backtrace"}]}`, an edge's `from` and `to` being
+/// class ids; the fields are described in `docs/json.md` in the repository. Every
+/// dependency's stack trace is resolved to symbols, which is slow: call it for a report, not
+/// in a loop. Without the `enabled` feature, `{"classes":[],"edges":[]}`.
 ///
 /// # Examples
 ///
 /// ```
+/// use lockdep::{LockClass, Mutex};
+/// static OUTER: LockClass = LockClass::new("doc-graph-outer");
+/// static INNER: LockClass = LockClass::new("doc-graph-inner");
+/// let (outer, inner) = (Mutex::with_class((), &OUTER), Mutex::with_class((), &INNER));
+/// drop((outer.lock(), inner.lock()));
+///
 /// let json = lockdep::graph_json();
 /// assert!(json.starts_with("{\"classes\":["));
+/// # #[cfg(feature = "enabled")]
+/// assert!(json.contains("\"name\":\"doc-graph-inner\",\"kind\":\"lock\""));
 /// ```
 pub fn graph_json() -> String {
     #[cfg(feature = "enabled")]

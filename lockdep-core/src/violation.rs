@@ -12,7 +12,8 @@ use crate::checker::{export, report, violation::ViolationData};
 /// locking, or a bookkeeping fault.
 ///
 /// `Display` prints the kernel-style report (stack traces are resolved then, once);
-/// [`to_json`](Violation::to_json) gives the same for tools.
+/// [`to_json`](Violation::to_json) gives the same for tools (its schema is `docs/json.md` in
+/// the repository).
 ///
 /// # Examples
 ///
@@ -96,7 +97,33 @@ impl Violation {
         with_data!(self, |data| report::headline(data.kind))
     }
 
-    /// The violation as one JSON object.
+    /// The violation as one JSON object: its kind, the classes it is about (`{"id","name",
+    /// "kind","site"}` each), the acquisitions involved (how each lock was held, as `write`,
+    /// `read` or `recursive_read`, and where), the cycle with each dependency's site and
+    /// backtrace, and the text report. Every field is described in `docs/json.md` in the
+    /// repository.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{LockClass, Mode, RwLock};
+    /// lockdep::set_mode(Mode::Collect);
+    ///
+    /// static X: LockClass = LockClass::new("doc-json-X");
+    /// let (x1, x2) = (RwLock::with_class((), &X), RwLock::with_class((), &X));
+    /// { let _a = x1.write(); let _b = x2.read(); } // recursive locking of class X
+    ///
+    /// # #[cfg(feature = "enabled")] {
+    /// let v = lockdep::take_violations()
+    ///     .into_iter()
+    ///     .find(|v| v.involves("doc-json-X"))
+    ///     .expect("reported");
+    /// let json = v.to_json();
+    /// assert!(json.starts_with("{\"kind\":\"recursive_lock\""));
+    /// assert!(json.contains("\"name\":\"doc-json-X\",\"kind\":\"lock\""));
+    /// assert!(json.contains("\"access\":\"read\""));
+    /// # }
+    /// ```
     pub fn to_json(&self) -> String {
         with_data!(self, |data| export::violation_json(data))
     }

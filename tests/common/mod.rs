@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod json;
+
 use lockdep::{
     LockClass, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Violation,
     ViolationKind,

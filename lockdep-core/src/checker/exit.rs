@@ -1,8 +1,11 @@
 //! What happens when threads and the process exit: locks held at thread exit are reported;
-//! at process exit the recorded violations are printed and, with `LOCKDEP_REPORT_DIR`,
-//! written as JSON.
+//! at process exit the recorded violations are printed and, with `LOCKDEP_REPORT_DIR`, the
+//! graph and the violations are written as a JSON report file (`docs/json.md`).
 
-use std::sync::Once;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Once};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::export;
 use super::held::{with_thread, ThreadState};
@@ -95,28 +98,146 @@ fn process_exit_report() {
         eprintln!("{}", report::full(&pending));
     }
     if let Some(dir) = std::env::var_os("LOCKDEP_REPORT_DIR") {
-        write_json_report(std::path::Path::new(&dir), &pending);
+        // A merger needs the graphs of clean processes too; a process that never took a
+        // lock has nothing to add (the `ALLOC` node is in every graph).
+        let recorded = !pending.is_empty()
+            || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
+        if recorded {
+            write_json_report(std::path::Path::new(&dir), &pending);
+        }
     }
 }
 
-/// Writes `lockdep-<pid>.json` (violations and graph) into `dir`; warns, never fails.
-fn write_json_report(dir: &std::path::Path, pending: &[std::sync::Arc<ViolationData>]) {
-    let mut json = format!("{{\"pid\":{},\"violations\":[", std::process::id());
-    for (i, v) in pending.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&export::violation_json(v));
-    }
-    json.push_str("],\"graph\":");
-    json.push_str(&export::graph_json());
-    json.push_str("}\n");
-    let path = dir.join(format!("lockdep-{}.json", std::process::id()));
-    let result = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, json));
-    if let Err(e) = result {
+/// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
+/// merger reading the directory sees whole files or none. Warns, never fails.
+fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let pid = std::process::id();
+    let writer = export::Writer {
+        binary: std::env::current_exe()
+            .ok()
+            .map(|p| p.display().to_string())
+            .or_else(|| std::env::args().next()),
+        test: test_name(),
+        pid,
+        time: now.as_secs(),
+    };
+    let json = export::report_json(&writer, pending);
+    // The nanoseconds keep a name unique when a later run reuses the pid.
+    let name = format!("lockdep-{pid}-{}.json", now.as_nanos());
+    if let Err((path, e)) = write_atomically(dir, &name, json.as_bytes()) {
         eprintln!(
             "lockdep: cannot write the report to LOCKDEP_REPORT_DIR ({}): {e}",
             path.display()
         );
+    }
+}
+
+/// Writes `dir/name` by way of a hidden temporary file in `dir` (a rename is atomic only
+/// within one file system), which is removed if anything fails. The error names the path
+/// it is about.
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    contents: &[u8],
+) -> Result<(), (PathBuf, std::io::Error)> {
+    let path = dir.join(name);
+    // Hidden, and not `*.json`: a merger globbing `lockdep-*.json` never reads it.
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::create_dir_all(dir).map_err(|e| (dir.to_owned(), e))?;
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err((tmp, e));
+    }
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        (path, e)
+    })
+}
+
+/// The test this process ran, when it can tell: `NEXTEST_TEST_NAME` (nextest runs each test
+/// in a process of its own), else the one test a libtest harness was told to run exactly
+/// (`--exact NAME`, as nextest and `cargo lockdep` do), else the current thread's name if it
+/// is not `main` (libtest names a test's thread after the test).
+fn test_name() -> Option<String> {
+    if let Some(name) = std::env::var_os("NEXTEST_TEST_NAME") {
+        return Some(name.to_string_lossy().into_owned());
+    }
+    if let Some(name) = exact_test(std::env::args().skip(1)) {
+        return Some(name);
+    }
+    std::thread::current()
+        .name()
+        .filter(|&n| n != "main")
+        .map(str::to_owned)
+}
+
+/// The filter of a libtest command line that runs exactly one test: `--exact` and one
+/// filter argument.
+fn exact_test(mut args: impl Iterator<Item = String>) -> Option<String> {
+    // libtest's options that take their value as the next argument.
+    const WITH_VALUE: [&str; 7] = [
+        "--test-threads",
+        "--skip",
+        "--logfile",
+        "--format",
+        "--color",
+        "--shuffle-seed",
+        "-Z",
+    ];
+    let mut exact = false;
+    let mut filters = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "--exact" {
+            exact = true;
+        } else if arg == "--" {
+            filters.extend(args.by_ref());
+        } else if WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            filters.push(arg);
+        }
+    }
+    match (exact, filters.as_slice()) {
+        (true, [one]) => Some(one.clone()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_test;
+
+    fn exact(args: &[&str]) -> Option<String> {
+        exact_test(args.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn one_exact_filter_names_the_test() {
+        assert_eq!(
+            exact(&["--exact", "m::t", "--nocapture", "--test-threads=1"]),
+            Some("m::t".to_owned())
+        );
+        assert_eq!(
+            exact(&["--test-threads", "1", "m::t", "--exact"]),
+            Some("m::t".to_owned())
+        );
+        assert_eq!(exact(&["--exact", "--", "t"]), Some("t".to_owned()));
+    }
+
+    #[test]
+    fn anything_else_names_no_test() {
+        assert_eq!(exact(&["m::t"]), None);
+        assert_eq!(exact(&["--exact"]), None);
+        assert_eq!(exact(&["--exact", "a", "b"]), None);
+        assert_eq!(exact(&["--exact", "--skip", "a"]), None);
+        assert_eq!(exact(&[]), None);
     }
 }

@@ -1,11 +1,15 @@
-//! Machine-readable output: JSON of violations and of the graph, DOT of the graph or a cycle.
+//! Machine-readable output: JSON of violations, of the graph and of a process's report file
+//! (their schema is `docs/json.md`), DOT of the graph or a cycle.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::panic::Location;
+use std::sync::Arc;
 
 use super::graph::{self, dep};
 use super::registry;
-use super::report::{headline, site_of, Report};
-use super::stack_trace::StackTrace;
+use super::report::{headline, source_site_of, Report};
+use super::stack_trace::{SourceSite, StackTrace};
 use super::types::{ClassId, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 
@@ -39,40 +43,86 @@ fn json_list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String,
     out.push(']');
 }
 
+/// A source position: `{"file","line","column"}` (`column` null when the debug information
+/// has none), or `null` when there is none (an allocation whose stack has no user frame).
+fn site_json(out: &mut String, site: Option<&SourceSite>) {
+    match site {
+        Some(site) => {
+            out.push_str("{\"file\":");
+            json_str(out, &site.file);
+            let _ = write!(out, ",\"line\":{},\"column\":", site.line);
+            match site.column {
+                Some(column) => {
+                    let _ = write!(out, "{column}");
+                }
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        }
+        None => out.push_str("null"),
+    }
+}
+
+/// Where an acquisition happened (see [`source_site_of`]).
+fn acquisition_site_json(out: &mut String, site: &'static Location<'static>, trace: &StackTrace) {
+    site_json(out, source_site_of(site, trace).as_ref());
+}
+
+/// A class: `{"id","name","kind","site"}`, `site` being where a creation-site class was
+/// created (null for a named class).
+fn class_json(out: &mut String, class: ClassId) {
+    let info = registry::info(class);
+    let _ = write!(out, "{{\"id\":{class},\"name\":");
+    json_str(out, info.name);
+    out.push_str(",\"kind\":");
+    json_str(out, info.kind.as_str());
+    out.push_str(",\"site\":");
+    site_json(out, info.site.map(registry::source_site).as_ref());
+    out.push('}');
+}
+
 /// A held or wanted lock; `trace` names the user's frame for an allocation's site.
 fn lock_json_at(out: &mut String, d: &LockDesc, trace: &StackTrace) {
     out.push_str("{\"class\":");
-    json_str(out, registry::info(d.class).name);
-    out.push_str(",\"site\":");
-    json_str(out, &site_of(d.site, trace));
-    let _ = write!(out, ",\"read\":{},\"count\":{}}}", d.access as u8, d.count);
+    class_json(out, d.class);
+    out.push_str(",\"access\":");
+    json_str(out, d.access.as_str());
+    let _ = write!(out, ",\"count\":{},\"site\":", d.count);
+    acquisition_site_json(out, d.site, trace);
+    out.push('}');
 }
 
 fn lock_json(out: &mut String, d: &LockDesc) {
     lock_json_at(out, d, &StackTrace::default());
 }
 
+/// Resolved frames, innermost first: `[{"function","site"}]`.
 fn frames_json(out: &mut String, trace: &StackTrace) {
-    let frames = trace.frames();
-    json_list(out, &frames, |out, f| {
-        let text = match &f.location {
-            Some(loc) => format!("{} {loc}", f.name),
-            None => f.name.clone(),
-        };
-        json_str(out, &text);
+    json_list(out, &trace.frames(), |out, f| {
+        out.push_str("{\"function\":");
+        json_str(out, &f.name);
+        out.push_str(",\"site\":");
+        site_json(out, f.location.as_ref());
+        out.push('}');
     });
 }
 
-/// One violation as a JSON object.
+/// One violation as a JSON object (the schema is `docs/json.md`).
 pub(crate) fn violation_json(data: &ViolationData) -> String {
-    let mut out = String::from("{\"kind\":");
-    json_str(&mut out, data.kind.as_str());
+    let mut out = String::new();
+    write_violation(&mut out, data);
+    out
+}
+
+fn write_violation(out: &mut String, data: &ViolationData) {
+    out.push_str("{\"kind\":");
+    json_str(out, data.kind.as_str());
     out.push_str(",\"headline\":");
-    json_str(&mut out, headline(data.kind));
+    json_str(out, headline(data.kind));
     out.push_str(",\"thread\":");
-    json_str(&mut out, &data.thread);
+    json_str(out, &data.thread);
     out.push_str(",\"classes\":");
-    json_list(&mut out, &data.class_names(), |out, c| json_str(out, c));
+    json_list(out, &data.classes(), |out, &c| class_json(out, c));
     match &data.detail {
         Detail::Cycle {
             trying,
@@ -80,17 +130,17 @@ pub(crate) fn violation_json(data: &ViolationData) -> String {
             ring,
         } => {
             out.push_str(",\"trying\":");
-            lock_json_at(&mut out, trying, &data.trace);
+            lock_json_at(out, trying, &data.trace);
             out.push_str(",\"holding\":");
-            lock_json(&mut out, holding);
+            lock_json(out, holding);
             out.push_str(",\"chain\":");
-            json_list(&mut out, ring, |out, link| {
+            json_list(out, ring, |out, link| {
                 out.push_str("{\"from\":");
-                json_str(out, registry::info(link.from).name);
+                class_json(out, link.from);
                 out.push_str(",\"to\":");
-                json_str(out, registry::info(link.to).name);
+                class_json(out, link.to);
                 out.push_str(",\"site\":");
-                json_str(out, &site_of(link.site, &link.trace));
+                acquisition_site_json(out, link.site, &link.trace);
                 out.push_str(",\"backtrace\":");
                 frames_json(out, &link.trace);
                 out.push('}');
@@ -98,69 +148,111 @@ pub(crate) fn violation_json(data: &ViolationData) -> String {
         }
         Detail::Recursive { trying, holding } => {
             out.push_str(",\"trying\":");
-            lock_json_at(&mut out, trying, &data.trace);
+            lock_json_at(out, trying, &data.trace);
             out.push_str(",\"holding\":");
-            lock_json(&mut out, holding);
+            lock_json(out, holding);
         }
         Detail::PoolOutstanding {
             outstanding, site, ..
         } => {
             let _ = write!(out, ",\"outstanding\":{outstanding},\"site\":");
-            json_str(&mut out, &site.to_string());
+            site_json(out, Some(&registry::source_site(site)));
         }
         Detail::Overflow { what, limit } => {
             out.push_str(",\"what\":");
-            json_str(&mut out, what);
+            json_str(out, what);
             let _ = write!(out, ",\"limit\":{limit}");
         }
         Detail::HeldAtExit => {}
     }
     out.push_str(",\"held\":");
-    json_list(&mut out, &data.held, lock_json);
+    json_list(out, &data.held, lock_json);
     out.push_str(",\"backtrace\":");
-    frames_json(&mut out, &data.trace);
+    frames_json(out, &data.trace);
     out.push_str(",\"report\":");
-    json_str(&mut out, &Report(data).to_string());
+    json_str(out, &Report(data).to_string());
     out.push('}');
+}
+
+/// The whole dependency graph as JSON: `{"classes":[…],"edges":[…]}` (the schema is
+/// `docs/json.md`). Resolves every dependency's stack trace: slow, for reports, not loops.
+pub(crate) fn graph_json() -> String {
+    let mut out = String::new();
+    write_graph(&mut out);
     out
 }
 
-/// The whole dependency graph as JSON: `{"classes":[…],"edges":[…]}`.
-pub(crate) fn graph_json() -> String {
+fn write_graph(out: &mut String) {
     // ALLOC is always a node of the graph, even before anything allocated under a lock.
     registry::alloc_class();
-    let mut out = String::from("{\"classes\":[");
-    for id in 1..=registry::count() {
-        if id > 1 {
-            out.push(',');
-        }
-        let info = registry::info(id);
-        let _ = write!(out, "{{\"id\":{id},\"name\":");
-        json_str(&mut out, info.name);
-        out.push_str(",\"kind\":");
-        json_str(&mut out, info.kind.as_str());
-        if let Some(site) = info.site {
-            out.push_str(",\"site\":");
-            json_str(&mut out, &site.to_string());
-        }
-        out.push('}');
-    }
-    out.push_str("],\"edges\":[");
-    let graph = graph::lock();
-    let mut edges: Vec<_> = graph.edges().collect();
-    edges.sort_unstable_by_key(|(k, _)| **k);
-    for (i, ((from, to), edge)) in edges.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
+    // Copied out (a trace is shared, not copied), so that resolving symbols, which is slow,
+    // does not hold the graph's lock.
+    let mut edges: Vec<(ClassId, ClassId, u8, &'static Location<'static>, StackTrace)> =
+        graph::lock()
+            .edges()
+            .map(|(&(from, to), e)| (from, to, e.deps, e.site, e.trace.clone()))
+            .collect();
+    edges.sort_unstable_by_key(|e| (e.0, e.1));
+    // Counted after the edges were copied: a class is registered before any dependency on
+    // it, so every class an edge names is listed, however other threads race with this.
+    let classes: Vec<ClassId> = (1..=registry::count()).collect();
+    out.push_str("{\"classes\":");
+    json_list(out, &classes, |out, &c| class_json(out, c));
+    // Many dependencies share the trace of one acquisition: each is resolved once.
+    let mut resolved: HashMap<usize, String> = HashMap::new();
+    out.push_str(",\"edges\":");
+    json_list(out, &edges, |out, (from, to, deps, site, trace)| {
         let _ = write!(out, "{{\"from\":{from},\"to\":{to},\"deps\":");
-        json_list(&mut out, &dep::names(edge.deps), |out, n| json_str(out, n));
+        json_list(out, &dep::names(*deps), |out, n| json_str(out, n));
         out.push_str(",\"site\":");
-        json_str(&mut out, &edge.site.to_string());
+        acquisition_site_json(out, site, trace);
+        out.push_str(",\"backtrace\":");
+        out.push_str(resolved.entry(trace.id()).or_insert_with(|| {
+            let mut frames = String::new();
+            frames_json(&mut frames, trace);
+            frames
+        }));
         out.push('}');
-    }
-    out.push_str("]}");
+    });
+    out.push('}');
+}
+
+/// What a report file says about the process that wrote it.
+pub(crate) struct Writer {
+    pub(crate) binary: Option<String>,
+    pub(crate) test: Option<String>,
+    pub(crate) pid: u32,
+    /// Seconds since the UNIX epoch.
+    pub(crate) time: u64,
+}
+
+/// Version of the report file's schema, raised on any incompatible change.
+pub(crate) const REPORT_VERSION: u32 = 1;
+
+/// The report file of a process: who wrote it, its graph, its `violations` (the schema is
+/// `docs/json.md`).
+pub(crate) fn report_json(writer: &Writer, violations: &[Arc<ViolationData>]) -> String {
+    let mut out = format!("{{\"version\":{REPORT_VERSION},\"binary\":");
+    json_opt_str(&mut out, writer.binary.as_deref());
+    out.push_str(",\"test\":");
+    json_opt_str(&mut out, writer.test.as_deref());
+    let _ = write!(
+        out,
+        ",\"pid\":{},\"time\":{},\"graph\":",
+        writer.pid, writer.time
+    );
+    write_graph(&mut out);
+    out.push_str(",\"violations\":");
+    json_list(&mut out, violations, |out, v| write_violation(out, v));
+    out.push_str("}\n");
     out
+}
+
+fn json_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => json_str(out, s),
+        None => out.push_str("null"),
+    }
 }
 
 fn dot_node(out: &mut String, class: ClassId) {

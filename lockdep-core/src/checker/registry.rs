@@ -9,6 +9,7 @@
 //! must also see the `ClassInfo` written before it, since it goes on to read it lock-free.
 
 use once_cell::sync::OnceCell;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::atomic::{
@@ -17,6 +18,7 @@ use std::sync::atomic::{
 };
 use std::sync::Mutex;
 
+use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
 use crate::LockClass;
 
@@ -73,9 +75,11 @@ pub(crate) fn info(id: ClassId) -> &'static ClassInfo {
         .expect("lockdep: class id out of range")
 }
 
-/// Number of classes registered so far (ids `1..=count`).
+/// Number of classes registered so far (ids `1..=count`), each readable with [`info`]: the
+/// count is published after the class (`Release`, read with `Acquire`), so a listing racing
+/// with a registration never reads a class not yet written.
 pub(crate) fn count() -> u32 {
-    NEXT_ID.load(Relaxed) - 1
+    NEXT_ID.load(Acquire) - 1
 }
 
 /// The id of the class identified by `key`, registering it on first sight. `None` when the
@@ -150,19 +154,23 @@ fn insert(
         site,
         subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
     });
-    NEXT_ID.store(id + 1, Relaxed);
+    NEXT_ID.store(id + 1, Release);
     by_key.insert(key, id);
     Some(id)
 }
 
 /// The creation-site name of a class: `path/to/file.rs:LINE:COL`.
-pub(crate) fn site_name(site: &Location<'_>) -> String {
-    format!(
-        "{}:{}:{}",
-        short_file(site.file()),
-        site.line(),
-        site.column()
-    )
+pub(crate) fn site_name(site: &'static Location<'static>) -> String {
+    source_site(site).to_string()
+}
+
+/// `site` as reports show it, its file shortened.
+pub(crate) fn source_site(site: &'static Location<'static>) -> SourceSite {
+    SourceSite {
+        file: Cow::Borrowed(short_file(site.file())),
+        line: site.line(),
+        column: Some(site.column()),
+    }
 }
 
 /// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`

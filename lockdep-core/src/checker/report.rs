@@ -3,7 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use super::registry;
-use super::stack_trace::StackTrace;
+use super::stack_trace::{SourceSite, StackTrace};
 use super::types::{Access, ClassId, NodeKind, ALLOCATOR_SITE};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
 use crate::ViolationKind;
@@ -64,24 +64,34 @@ fn name(class: ClassId) -> &'static str {
     registry::info(class).name
 }
 
-/// `(name)` plus how it is held: the kernel prints the class in parentheses.
 /// Where an acquisition happened: its site, or, for an allocation seen by `TrackingAllocator`
-/// (whose site is the allocator itself), the first frame of the user's code in `trace`.
-pub(crate) fn site_of(site: &'static std::panic::Location<'static>, trace: &StackTrace) -> String {
+/// (whose site is the allocator itself), the first frame of the user's code in `trace`;
+/// `None` when the trace has no such frame.
+pub(crate) fn source_site_of(
+    site: &'static std::panic::Location<'static>,
+    trace: &StackTrace,
+) -> Option<SourceSite> {
     if *site == *ALLOCATOR_SITE {
-        trace
-            .user_site()
-            .unwrap_or_else(|| "(an allocation through TrackingAllocator)".to_owned())
+        trace.user_site()
     } else {
-        registry::site_name(site)
+        Some(registry::source_site(site))
     }
 }
 
-/// `desc` of a held entry, whose site is never the allocator's.
+/// [`source_site_of`] as text.
+pub(crate) fn site_of(site: &'static std::panic::Location<'static>, trace: &StackTrace) -> String {
+    source_site_of(site, trace).map_or_else(
+        || "(an allocation through TrackingAllocator)".to_owned(),
+        |s| s.to_string(),
+    )
+}
+
+/// `desc_at` of a held entry, whose site is never the allocator's.
 fn desc(d: &LockDesc) -> String {
     desc_at(d, &StackTrace::default())
 }
 
+/// `(name)` plus how it is held: the kernel prints the class in parentheses.
 fn desc_at(d: &LockDesc, trace: &StackTrace) -> String {
     let info = registry::info(d.class);
     let how = match info.kind {

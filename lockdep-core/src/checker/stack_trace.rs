@@ -1,6 +1,7 @@
 //! Stack traces saved with each new dependency, captured unresolved (instruction pointers
 //! only) and resolved to symbols only when a report is printed.
 
+use std::borrow::Cow;
 use std::ffi::c_void;
 use std::fmt;
 use std::sync::Arc;
@@ -42,6 +43,13 @@ impl StackTrace {
         found
     }
 
+    /// Identifies the captured stack: traces cloned from one capture (every dependency
+    /// recorded at one acquisition) share it, so their frames need resolving only once.
+    /// 0 for the empty trace.
+    pub(crate) fn id(&self) -> usize {
+        self.0.as_ref().map_or(0, |ips| ips.as_ptr() as usize)
+    }
+
     /// Bytes of heap this trace holds (for the memory benchmark).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.0
@@ -64,7 +72,11 @@ impl StackTrace {
                     .map(|n| format!("{n:#}"))
                     .unwrap_or_else(|| format!("{ip:#x}"));
                 let location = match (symbol.filename(), symbol.lineno()) {
-                    (Some(file), Some(line)) => Some(format!("{}:{line}", short_path(file))),
+                    (Some(file), Some(line)) => Some(SourceSite {
+                        file: Cow::Owned(short_path(file)),
+                        line,
+                        column: symbol.colno(),
+                    }),
                     _ => None,
                 };
                 frames.push(Frame { name, location });
@@ -82,9 +94,9 @@ impl StackTrace {
         frames
     }
 
-    /// `file:line` of the first frame of the user's code (outside the checker, the standard
+    /// Where the first frame of the user's code is (outside the checker, the standard
     /// library, `lock_api`, `parking_lot_core` and the allocator), if the trace has one.
-    pub(crate) fn user_site(&self) -> Option<String> {
+    pub(crate) fn user_site(&self) -> Option<SourceSite> {
         self.frames()
             .into_iter()
             .find(|f| is_user(&f.name))
@@ -113,7 +125,27 @@ impl StackTrace {
 /// One resolved frame.
 pub(crate) struct Frame {
     pub(crate) name: String,
-    pub(crate) location: Option<String>,
+    pub(crate) location: Option<SourceSite>,
+}
+
+/// A position in the source as reports show it: `file:line:column` (`file:line` when the
+/// debug information has no column). Paths are shortened for people: workspace files
+/// relative, registry crates as `name-1.2.3/src/file.rs`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SourceSite {
+    pub(crate) file: Cow<'static, str>,
+    pub(crate) line: u32,
+    pub(crate) column: Option<u32>,
+}
+
+impl fmt::Display for SourceSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)?;
+        match self.column {
+            Some(column) => write!(f, ":{column}"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Where the printed trace starts: at the first frame of the user's code, with the standard

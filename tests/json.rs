@@ -1,0 +1,533 @@
+//! The JSON shapes of `docs/json.md`: a violation, the graph, and the report file a process
+//! writes into `LOCKDEP_REPORT_DIR` at exit. Every document is parsed (strictly), not
+//! searched for substrings. The report-file cases re-run this test binary as a child that
+//! runs one `child_*` test (which does nothing unless `LOCKDEP_TEST_CHILD` is set).
+#![cfg(feature = "enabled")]
+
+use lockdep::mempool::Mempool;
+use lockdep::{LockClass, Mode, Mutex, RwLock, Violation, ViolationKind};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+mod common;
+use common::class;
+use common::json::{parse_json, Json};
+
+fn find(name: &str, kind: ViolationKind) -> Violation {
+    lockdep::violations()
+        .into_iter()
+        .find(|v| v.kind() == kind && v.involves(name))
+        .unwrap_or_else(|| panic!("no {kind} about {name}: {}", lockdep::report()))
+}
+
+/// Every value of `json`, depth first, with the name of the field it is in ("" in arrays
+/// and at the top).
+fn walk<'a>(json: &'a Json, field: &'a str, visit: &mut impl FnMut(&'a str, &'a Json)) {
+    visit(field, json);
+    match json {
+        Json::Obj(fields) => fields.iter().for_each(|(k, v)| walk(v, k, visit)),
+        Json::Arr(items) => items.iter().for_each(|v| walk(v, "", visit)),
+        _ => {}
+    }
+}
+
+/// A site is `null` or exactly `{"file": string, "line": number, "column": number|null}`.
+fn assert_site(site: &Json) {
+    if site.is_null() {
+        return;
+    }
+    assert_eq!(site.keys(), ["file", "line", "column"], "{site:?}");
+    assert!(!site.get("file").str().is_empty(), "{site:?}");
+    assert!(site.get("line").num() > 0, "{site:?}");
+    let column = site.get("column");
+    assert!(column.is_null() || column.num() > 0, "{site:?}");
+}
+
+/// A class is exactly `{"id", "name", "kind", "site"}`, of a known kind.
+fn assert_class(class: &Json) {
+    assert_eq!(class.keys(), ["id", "name", "kind", "site"], "{class:?}");
+    assert!(class.get("id").num() > 0);
+    assert!(
+        ["lock", "pool", "alloc"].contains(&class.get("kind").str()),
+        "{class:?}"
+    );
+    assert_site(class.get("site"));
+}
+
+/// The rules every document obeys wherever in it: sites are site objects, access states are
+/// names, classes are class objects, frames are `{"function","site"}`; no numeric `read`.
+fn assert_shapes(json: &Json) {
+    walk(json, "", &mut |field, v| match field {
+        "site" => assert_site(v),
+        "access" => assert!(
+            ["write", "read", "recursive_read"].contains(&v.str()),
+            "{v:?}"
+        ),
+        "class" | "from" | "to" if matches!(v, Json::Obj(_)) => assert_class(v),
+        "classes" => v.arr().iter().for_each(assert_class),
+        "backtrace" => {
+            for frame in v.arr() {
+                assert_eq!(frame.keys(), ["function", "site"], "{frame:?}");
+                assert!(!frame.get("function").str().is_empty());
+            }
+        }
+        "read" => panic!("a numeric read state: {v:?}"),
+        _ => {}
+    });
+}
+
+fn this_file_site(site: &Json, line: u32) {
+    assert_eq!(site.get("file").str(), file!(), "{site:?}");
+    assert_eq!(site.get("line").num(), u64::from(line), "{site:?}");
+    assert!(site.get("column").num() > 0, "{site:?}");
+}
+
+#[test]
+fn the_json_parser_of_these_tests_is_strict() {
+    assert_eq!(
+        parse_json(r#"{"a":[1,-2.5e3,"x\"\n\u0041",true,null]}"#),
+        Json::Obj(vec![(
+            "a".into(),
+            Json::Arr(vec![
+                Json::Num("1".into()),
+                Json::Num("-2.5e3".into()),
+                Json::Str("x\"\nA".into()),
+                Json::Bool(true),
+                Json::Null,
+            ])
+        )])
+    );
+    for bad in [
+        "{\"a\":1,}",
+        "[1 2]",
+        "{\"a\" 1}",
+        "\"\\q\"",
+        "\"a\nb\"",
+        "[01]",
+        "{}x",
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| parse_json(bad)).is_err(),
+            "accepted {bad:?}"
+        );
+    }
+}
+
+#[test]
+fn access_states_are_named() {
+    lockdep::set_mode(Mode::Collect);
+    // Recursive locking: X held for write, X taken again as a recursive read.
+    let x = class("json-access-X");
+    let (x1, x2) = (RwLock::with_class((), x), RwLock::with_class((), x));
+    {
+        let _w = x1.write();
+        let _r = x2.read_recursive();
+    }
+    let json = parse_json(&find("json-access-X", ViolationKind::RecursiveLock).to_json());
+    assert_shapes(&json);
+    assert_eq!(json.get("holding").get("access").str(), "write");
+    assert_eq!(json.get("trying").get("access").str(), "recursive_read");
+    assert_eq!(json.get("held").arr()[0].get("access").str(), "write");
+
+    // A cycle closed by a read: R read, then M; M, then R read.
+    let (r, m) = (
+        RwLock::with_class((), class("json-access-R")),
+        Mutex::with_class((), class("json-access-M")),
+    );
+    {
+        let _r = r.read();
+        let _m = m.lock();
+    }
+    {
+        let _m = m.lock();
+        let _r = r.read();
+    }
+    let json = parse_json(&find("json-access-R", ViolationKind::CircularDependency).to_json());
+    assert_shapes(&json);
+    assert_eq!(json.get("trying").get("access").str(), "read");
+    assert_eq!(json.get("holding").get("access").str(), "write");
+}
+
+#[test]
+fn sites_are_objects_everywhere() {
+    lockdep::set_mode(Mode::Collect);
+    // Creation-site classes: their class objects carry the creation site.
+    let a = Mutex::new(());
+    let line_a = line!() - 1;
+    let b = Mutex::new(());
+    let line_b = line!() - 1;
+    drop((a.lock(), b.lock()));
+    let (_b, line_lock_b) = (b.lock(), line!());
+    let (_a, line_lock_a) = (a.lock(), line!());
+    drop((_a, _b));
+    let name_a = format!("{}:{line_a}:13", file!());
+    let v = find(&name_a, ViolationKind::CircularDependency);
+    let json = parse_json(&v.to_json());
+    assert_shapes(&json);
+
+    let trying = json.get("trying");
+    this_file_site(trying.get("site"), line_lock_a);
+    this_file_site(trying.get("class").get("site"), line_a);
+    this_file_site(json.get("holding").get("site"), line_lock_b);
+    this_file_site(json.get("holding").get("class").get("site"), line_b);
+    for class in json.get("classes").arr() {
+        assert_eq!(class.get("site").get("file").str(), file!());
+    }
+    let chain = json.get("chain").arr();
+    assert_eq!(chain.len(), 2, "{chain:?}");
+    // The new dependency B → A, at this thread's acquisition of A; then A → B, recorded
+    // first, with the backtrace of its acquisition, which reaches this test.
+    this_file_site(chain[0].get("site"), line_lock_a);
+    assert!(chain[1].get("site").get("line").num() > 0);
+    let frames = chain[1].get("backtrace").arr();
+    assert!(
+        frames.iter().any(|f| {
+            f.get("function")
+                .str()
+                .contains("sites_are_objects_everywhere")
+                && f.get("site").get("file").str() == file!()
+        }),
+        "{frames:?}"
+    );
+
+    // A pool dropped with an element out: the site is the pool's creation site.
+    let pool = Mempool::named("json-site-pool", 1, || Some(0u8));
+    let line_pool = line!() - 1;
+    let e = pool.alloc();
+    drop(pool);
+    drop(e);
+    let json =
+        parse_json(&find("json-site-pool", ViolationKind::PoolDroppedWithOutstanding).to_json());
+    assert_shapes(&json);
+    this_file_site(json.get("site"), line_pool);
+    assert_eq!(json.get("outstanding").num(), 1);
+}
+
+#[test]
+fn classes_have_their_kind() {
+    lockdep::set_mode(Mode::Collect);
+    let pool = Arc::new(Mempool::named("json-kind-pool", 1, || Some(0u8)));
+    let b = Arc::new(Mutex::with_class((), class("json-kind-b")));
+    let (p, l) = (Arc::clone(&pool), Arc::clone(&b));
+    std::thread::spawn(move || drop((p.alloc(), l.lock())))
+        .join()
+        .unwrap();
+    {
+        let _b = b.lock();
+        lockdep::might_alloc();
+    }
+    let json = parse_json(&find("json-kind-pool", ViolationKind::MempoolLivelock).to_json());
+    assert_shapes(&json);
+    let mut kinds: Vec<(&str, &str)> = json
+        .get("classes")
+        .arr()
+        .iter()
+        .map(|c| (c.get("name").str(), c.get("kind").str()))
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            ("ALLOC", "alloc"),
+            ("json-kind-b", "lock"),
+            ("json-kind-pool", "pool")
+        ]
+    );
+    for link in json.get("chain").arr() {
+        assert!(!link.get("from").get("kind").str().is_empty());
+    }
+
+    let graph = parse_json(&lockdep::graph_json());
+    assert_shapes(&graph);
+    let kind_of = |name: &str| {
+        graph
+            .get("classes")
+            .arr()
+            .iter()
+            .find(|c| c.get("name").str() == name)
+            .unwrap_or_else(|| panic!("{name} not in the graph"))
+            .get("kind")
+            .str()
+            .to_owned()
+    };
+    assert_eq!(kind_of("json-kind-pool"), "pool");
+    assert_eq!(kind_of("json-kind-b"), "lock");
+    assert_eq!(kind_of("ALLOC"), "alloc");
+}
+
+#[test]
+fn graph_edges_have_site_and_backtrace() {
+    lockdep::set_mode(Mode::Collect);
+    let (a, b) = (
+        RwLock::with_class((), class("json-graph-A")),
+        Mutex::with_class((), class("json-graph-B")),
+    );
+    // A held shared, B taken non-recursively: an SN dependency.
+    let (_a, _b, line) = (a.read(), b.lock(), line!());
+    drop((_b, _a));
+    let graph = parse_json(&lockdep::graph_json());
+    assert_shapes(&graph);
+    assert_eq!(graph.keys(), ["classes", "edges"]);
+    let edge = edge(&graph, "json-graph-A", "json-graph-B");
+    assert_eq!(edge.keys(), ["from", "to", "deps", "site", "backtrace"]);
+    assert_eq!(edge.get("deps").arr(), [Json::Str("SN".into())].as_slice());
+    this_file_site(edge.get("site"), line);
+    assert!(
+        edge.get("backtrace").arr().iter().any(|f| f
+            .get("function")
+            .str()
+            .contains("graph_edges_have_site_and_backtrace")),
+        "{edge:?}"
+    );
+}
+
+/// The edge `from → to` of a graph document, by class names.
+fn edge<'a>(graph: &'a Json, from: &str, to: &str) -> &'a Json {
+    let id = |name: &str| {
+        graph
+            .get("classes")
+            .arr()
+            .iter()
+            .find(|c| c.get("name").str() == name)
+            .unwrap_or_else(|| panic!("{name} not in the graph"))
+            .get("id")
+            .num()
+    };
+    let (from, to) = (id(from), id(to));
+    graph
+        .get("edges")
+        .arr()
+        .iter()
+        .find(|e| e.get("from").num() == from && e.get("to").num() == to)
+        .expect("the edge in the graph")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report file, written by child processes.
+
+const CHILD: &str = "LOCKDEP_TEST_CHILD";
+
+static CHILD_A: LockClass = LockClass::new("json-child-A");
+static CHILD_B: LockClass = LockClass::new("json-child-B");
+
+/// Takes A then B (A → B), and, if asked, B then A (a cycle).
+fn child(abba: bool) {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (a, b) = (
+        Mutex::with_class((), &CHILD_A),
+        Mutex::with_class((), &CHILD_B),
+    );
+    drop((a.lock(), b.lock()));
+    if abba {
+        drop((b.lock(), a.lock()));
+    }
+}
+
+#[test]
+fn child_clean() {
+    child(false);
+}
+
+#[test]
+fn child_abba() {
+    child(true);
+}
+
+/// Takes no lock at all.
+#[test]
+fn child_idle() {}
+
+/// Runs the test `test` of this binary as a child process writing its report into `dir`;
+/// its pid and output.
+fn run(test: &str, dir: &Path, envs: &[(&str, &str)]) -> (u32, Output) {
+    let process = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("LOCKDEP_MODE", "collect")
+        .env("LOCKDEP_REPORT_DIR", dir)
+        .env_remove("NEXTEST_TEST_NAME")
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the child");
+    let pid = process.id();
+    let out = process.wait_with_output().expect("the child's output");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (pid, out)
+}
+
+/// A fresh directory for one test's reports.
+fn report_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lockdep-json-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Names of the entries of `dir` (none when it does not exist), sorted.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The one report file of `pid` in `dir`, checked for its name; parsed.
+fn report_of(dir: &Path, pid: u32) -> Json {
+    let prefix = format!("lockdep-{pid}-");
+    let files: Vec<String> = entries(dir)
+        .into_iter()
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    assert_eq!(files.len(), 1, "{:?}", entries(dir));
+    let unique = files[0]
+        .strip_prefix(&prefix)
+        .and_then(|n| n.strip_suffix(".json"))
+        .expect("lockdep-<pid>-<n>.json");
+    assert!(
+        !unique.is_empty() && unique.bytes().all(|b| b.is_ascii_digit()),
+        "{files:?}"
+    );
+    let text = std::fs::read_to_string(dir.join(&files[0])).unwrap();
+    assert!(text.ends_with("}\n"), "a whole file: {text}");
+    parse_json(&text)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn the_report_file_says_who_wrote_it_and_holds_graph_and_violations() {
+    let dir = report_dir("abba");
+    let before = now();
+    let (pid, _) = run("child_abba", &dir, &[]);
+    let after = now();
+    // Only the file: the temporary file it was written to was renamed.
+    assert_eq!(entries(&dir).len(), 1, "{:?}", entries(&dir));
+    let report = report_of(&dir, pid);
+    assert_shapes(&report);
+    assert_eq!(
+        report.keys(),
+        [
+            "version",
+            "binary",
+            "test",
+            "pid",
+            "time",
+            "graph",
+            "violations"
+        ]
+    );
+    assert_eq!(report.get("version").num(), 1);
+    assert_eq!(
+        Path::new(report.get("binary").str()),
+        std::env::current_exe().unwrap()
+    );
+    assert_eq!(report.get("test").str(), "child_abba");
+    assert_eq!(report.get("pid").num(), u64::from(pid));
+    let time = report.get("time").num();
+    assert!(
+        before <= time && time <= after,
+        "{time} in {before}..={after}"
+    );
+
+    let graph = report.get("graph");
+    assert_eq!(graph.keys(), ["classes", "edges"]);
+    let ab = edge(graph, "json-child-A", "json-child-B");
+    assert_eq!(ab.get("deps").arr(), [Json::Str("EN".into())].as_slice());
+    assert_eq!(ab.get("site").get("file").str(), file!());
+    assert!(
+        ab.get("backtrace")
+            .arr()
+            .iter()
+            .any(|f| f.get("function").str().contains("json::child")),
+        "{ab:?}"
+    );
+
+    let violations = report.get("violations").arr();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    let v = &violations[0];
+    assert_eq!(v.get("kind").str(), "circular_dependency");
+    let mut names: Vec<&str> = v
+        .get("classes")
+        .arr()
+        .iter()
+        .map(|c| c.get("name").str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["json-child-A", "json-child-B"]);
+    // The violation's class ids are those of the graph beside it.
+    for c in v.get("classes").arr() {
+        assert!(graph.get("classes").arr().contains(c), "{c:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_clean_process_with_a_graph_writes_its_file() {
+    let dir = report_dir("clean");
+    let (pid, out) = run("child_clean", &dir, &[]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("lockdep"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = report_of(&dir, pid);
+    assert_shapes(&report);
+    assert!(report.get("violations").arr().is_empty());
+    let ab = edge(report.get("graph"), "json-child-A", "json-child-B");
+    assert_eq!(ab.get("deps").arr(), [Json::Str("EN".into())].as_slice());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_process_that_took_no_lock_writes_nothing() {
+    let dir = report_dir("idle");
+    run("child_idle", &dir, &[]);
+    assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn runs_of_one_test_never_overwrite_each_other() {
+    let dir = report_dir("twice");
+    let (first, _) = run("child_clean", &dir, &[]);
+    let (second, _) = run("child_clean", &dir, &[]);
+    assert_eq!(entries(&dir).len(), 2, "{:?}", entries(&dir));
+    // Even with the same pid the names differ; distinct pids are what this run can show.
+    if first != second {
+        report_of(&dir, first);
+        report_of(&dir, second);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nextest_names_the_test() {
+    let dir = report_dir("nextest");
+    let (pid, _) = run(
+        "child_clean",
+        &dir,
+        &[("NEXTEST_TEST_NAME", "json::nextest-named")],
+    );
+    assert_eq!(
+        report_of(&dir, pid).get("test").str(),
+        "json::nextest-named"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
