@@ -9,9 +9,12 @@ fn class(name: &str) -> &'static LockClass {
     LockClass::leak(name.to_owned())
 }
 
-fn on_thread(f: impl FnOnce() + Send) {
+/// On a thread of its own, takes `locks` in this order, holding each until the end.
+fn nest(locks: &[&Mutex<i32>]) {
     std::thread::scope(|s| {
-        s.spawn(f);
+        s.spawn(|| {
+            let _guards: Vec<_> = locks.iter().map(|l| l.lock()).collect();
+        });
     });
 }
 
@@ -31,24 +34,14 @@ fn an_independent_inversion_after_the_first_report_is_reported() {
     let b = Mutex::with_class(0, class("ec1-B"));
     let x = Mutex::with_class(0, class("ec1-X"));
     // Thread 1: B then A.
-    on_thread(|| {
-        let _b = b.lock();
-        let _a = a.lock();
-    });
+    nest(&[&b, &a]);
     // Thread 2: X, A, B: the A/B inversion is reported.
-    on_thread(|| {
-        let _x = x.lock();
-        let _a = a.lock();
-        let _b = b.lock();
-    });
+    nest(&[&x, &a, &b]);
     assert_eq!(cycles_with(&["ec1-A", "ec1-B"]).len(), 1);
     assert!(cycles_with(&["ec1-X"]).is_empty());
     // Thread 3: B then X: X → B was seen (through A), so this inversion deadlocks with
     // thread 2 on its own.
-    on_thread(|| {
-        let _b = b.lock();
-        let _x = x.lock();
-    });
+    nest(&[&b, &x]);
     let found = cycles_with(&["ec1-X", "ec1-B"]);
     assert_eq!(found.len(), 1, "{}", lockdep::report());
 }
@@ -59,17 +52,11 @@ fn a_cycle_through_the_reported_dependency_is_reported() {
     let a = Mutex::with_class(0, class("ec2-A"));
     let b = Mutex::with_class(0, class("ec2-B"));
     let c = Mutex::with_class(0, class("ec2-C"));
-    let nest = |first: &Mutex<i32>, second: &Mutex<i32>| {
-        on_thread(|| {
-            let _f = first.lock();
-            let _s = second.lock();
-        })
-    };
-    nest(&b, &a);
-    nest(&a, &b); // reported: A/B
+    nest(&[&b, &a]);
+    nest(&[&a, &b]); // reported: A/B
     assert_eq!(cycles_with(&["ec2-A", "ec2-B"]).len(), 1);
-    nest(&c, &a);
-    nest(&b, &c); // closes A → B → C → A, a three-thread deadlock
+    nest(&[&c, &a]);
+    nest(&[&b, &c]); // closes A → B → C → A, a three-thread deadlock
     let three = cycles_with(&["ec2-A", "ec2-B", "ec2-C"]);
     assert_eq!(three.len(), 1, "{}", lockdep::report());
     // The report is the three-thread one: its chain has three dependencies.
@@ -82,14 +69,8 @@ fn the_same_cycle_is_reported_once() {
     let a = Mutex::with_class(0, class("ec3-A"));
     let b = Mutex::with_class(0, class("ec3-B"));
     for _ in 0..3 {
-        on_thread(|| {
-            let _a = a.lock();
-            let _b = b.lock();
-        });
-        on_thread(|| {
-            let _b = b.lock();
-            let _a = a.lock();
-        });
+        nest(&[&a, &b]);
+        nest(&[&b, &a]);
     }
     assert_eq!(cycles_with(&["ec3-A", "ec3-B"]).len(), 1);
 }
@@ -99,14 +80,8 @@ fn the_exported_graph_shows_the_closing_dependency() {
     lockdep::set_mode(Mode::Collect);
     let a = Mutex::with_class(0, class("ec4-A"));
     let b = Mutex::with_class(0, class("ec4-B"));
-    on_thread(|| {
-        let _a = a.lock();
-        let _b = b.lock();
-    });
-    on_thread(|| {
-        let _b = b.lock();
-        let _a = a.lock();
-    });
+    nest(&[&a, &b]);
+    nest(&[&b, &a]);
     let dot = lockdep::graph_dot();
     // Nodes are `cN [label="name", …]`, edges `cN -> cM [...]`.
     let id = |name: &str| {

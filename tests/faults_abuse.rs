@@ -500,9 +500,18 @@ fn child_depth() {
 fn held_depth_overflow_reports_once_then_turns_the_checker_off() {
     // Default mode (warn): the report is printed.
     let out = run_child("depth", &[]);
-    assert!(out.status.success(), "{}", report(&out));
+    // The fault turned checking off: the exit status and the exit report say so.
+    assert_eq!(out.status.code(), Some(67), "{}", report(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("lockdep: checking was turned off by the fault reported above"),
+        "{}",
+        report(&out)
+    );
+    // `LOCKDEP_FAULT_EXIT_CODE=0` keeps the program's own status.
+    let kept = run_child("depth", &[("LOCKDEP_FAULT_EXIT_CODE", "0")]);
+    assert!(kept.status.success(), "{}", report(&kept));
     assert!(stdout.contains("CHILD-HELD 600"), "{}", report(&out));
     assert!(
         stdout.contains("CHILD-RESULT violations=1 kinds=[HeldDepthOverflow] off=true"),
@@ -549,7 +558,8 @@ fn child_subclass() {
 #[test]
 fn a_subclass_past_the_limit_is_a_visible_fault_not_silence() {
     let out = run_child("subclass", &[("LOCKDEP_MODE", "collect")]);
-    assert!(out.status.success(), "{}", report(&out));
+    // The fault turned checking off: the exit status says so.
+    assert_eq!(out.status.code(), Some(67), "{}", report(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("CHILD-CHECKING-BEFORE true"),
@@ -604,7 +614,8 @@ fn child_classes() {
 #[test]
 fn class_table_overflow_reports_once_then_turns_the_checker_off() {
     let out = run_child("classes", &[]);
-    assert!(out.status.success(), "{}", report(&out));
+    // The fault turned checking off: the exit status says so.
+    assert_eq!(out.status.code(), Some(67), "{}", report(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     // 262,144 classes fit (the kernel's MAX_LOCKDEP_KEYS analogue, 1 << 18).
     assert!(
@@ -658,7 +669,8 @@ fn edge_table_overflow_reports_once_then_turns_the_checker_off() {
         return;
     }
     let out = run_child("edges", &[]);
-    assert!(out.status.success(), "{}", report(&out));
+    // The fault turned checking off: the exit status says so.
+    assert_eq!(out.status.code(), Some(67), "{}", report(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains("rows>1000 violations=1 kinds=[TableOverflow]"),

@@ -84,12 +84,52 @@ fn register_process_exit_report() {
 
 extern "C" fn at_process_exit() {
     // Never unwind into C.
-    let _ = std::panic::catch_unwind(|| {
+    let status = std::panic::catch_unwind(|| {
         with_thread(|t| {
             let _in_checker = t.enter();
             process_exit_report();
+            checker_off_status()
         })
     });
+    #[cfg(unix)]
+    if let Ok(Some(status)) = status {
+        extern "C" {
+            fn _exit(status: std::os::raw::c_int) -> !;
+        }
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: `_exit` ends the process at once; the program's own exit work is done (the
+        // runtime flushed its output before the C library ran the exit handlers), and the
+        // handlers registered before this one are skipped, as a sanitizer's exit code does.
+        unsafe { _exit(status) }
+    }
+    #[cfg(not(unix))]
+    let _ = status;
+}
+
+/// The exit status of a process in which a bookkeeping fault turned checking off, unless
+/// `LOCKDEP_FAULT_EXIT_CODE` says otherwise (`0`: keep the program's own status).
+const FAULT_EXIT_CODE: i32 = 67;
+
+/// Says so when a fault turned checking off, and the exit status that makes a CI run see
+/// it: a run that was not checked must not pass as a checked one.
+fn checker_off_status() -> Option<i32> {
+    if !crate::mode::faulted() {
+        return None;
+    }
+    let code = std::env::var("LOCKDEP_FAULT_EXIT_CODE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(FAULT_EXIT_CODE);
+    eprintln!(
+        "lockdep: checking was turned off by the fault reported above: the rest of this run \
+         was not checked"
+    );
+    if code == 0 {
+        return None;
+    }
+    eprintln!("lockdep: exit status {code} (LOCKDEP_FAULT_EXIT_CODE=0 keeps the program's own)");
+    Some(code)
 }
 
 fn process_exit_report() {
