@@ -161,12 +161,18 @@ fn spacing_wanted(width: usize) -> u64 {
     (KEY_GAP >> halvings).max(1)
 }
 
-/// No component: a search goal that is never met.
-const NO_GOAL: u32 = u32::MAX;
-
 #[inline]
 fn node(class: ClassId, recursive: bool) -> u32 {
     class * 2 + recursive as u32
+}
+
+/// The split nodes of component `c`, given the members of every component: `c` alone unless
+/// it was merged.
+fn group<'a>(members: &'a [Vec<u32>], c: &'a u32) -> &'a [u32] {
+    match members[*c as usize].as_slice() {
+        [] => std::slice::from_ref(c),
+        merged => merged,
+    }
 }
 
 /// A search over components, one edge at a time: the components found so far (marked),
@@ -354,22 +360,26 @@ impl Graph {
         }
         let (cx, cy) = (self.comp[x as usize], self.comp[y as usize]);
         let (lb, ub) = (self.ord[cy as usize], self.ord[cx as usize]);
-        // In one component the two ends already reach each other: a known knot, nothing new
-        // to report (see the module's docs). Against the order, the search either reorders
-        // (no path back) or finds a path back: a new cycle.
-        let closes = lb < ub && cx != cy && self.find_path_or_reorder(cx, cy);
-        let cycle = closes.then(|| self.find_path(y, x, lb, ub));
-        if closes {
-            self.merge(cx, cy);
+        // In one component (lb == ub) the two ends already reach each other: a known knot,
+        // nothing new to report (see the module's docs). Against the order, the search
+        // either reorders (no path back) or finds a path back: a new cycle.
+        let mut cycle = None;
+        if lb < ub {
+            if let Some(searches) = self.reorder_unless_path(cx, cy) {
+                cycle = Some(self.find_path(y, x, lb, ub));
+                self.merge(cx, cy, searches);
+            }
         }
         self.out[x as usize].push(y);
         self.inn[y as usize].push(x);
         cycle
     }
 
-    /// For a new edge from component `cx` to component `cy` placed after it: true if `cy`
-    /// reaches `cx` (nothing moved); otherwise the order is repaired so that `cx` comes first.
-    fn find_path_or_reorder(&mut self, cx: u32, cy: u32) -> bool {
+    /// For a new edge from component `cx` to component `cy` placed after it: repairs the
+    /// order so that `cx` comes first, unless `cy` reaches `cx`; then nothing is moved, and the
+    /// two searches, forward from `cy` and backward from `cx`, are returned as they stand, for
+    /// [`merge`](Graph::merge) to go on with.
+    fn reorder_unless_path(&mut self, cx: u32, cy: u32) -> Option<(Search, Search)> {
         let (lb, ub) = (self.ord[cy as usize], self.ord[cx as usize]);
         // Every path cy → cx lies between them in the order. Search forward from cy and
         // backward from cx in turns, an edge at a time (so that a hub on one side costs no
@@ -381,12 +391,12 @@ impl Graph {
         let mut backward = Search::new(Dir::Backward, cx, cy, lb, stamp);
         let moved_forward = loop {
             match self.advance(&mut forward) {
-                Step::Goal => return true,
+                Step::Goal => return Some((forward, backward)),
                 Step::Done => break true,
                 Step::Going => {}
             }
             match self.advance(&mut backward) {
-                Step::Goal => return true,
+                Step::Goal => return Some((forward, backward)),
                 Step::Done => break false,
                 Step::Going => {}
             }
@@ -399,12 +409,12 @@ impl Graph {
         } else {
             self.move_before(cy, backward.found);
         }
-        false
+        None
     }
 
     /// Follows the search's next edge: marks and queues the component it leads to when that
     /// is unmarked and strictly inside the search's bound (below it forward, above it
-    /// backward).
+    /// backward). The goal is never queued: a search may go on past it.
     fn advance(&mut self, search: &mut Search) -> Step {
         let (adjacent, mark) = match search.dir {
             Dir::Forward => (&self.out, &mut self.fmark),
@@ -414,11 +424,7 @@ impl Graph {
             let Some(&c) = search.found.get(search.next) else {
                 return Step::Done;
             };
-            let group = match self.members[c as usize].as_slice() {
-                [] => std::slice::from_ref(&c),
-                members => members,
-            };
-            let Some(&n) = group.get(search.member) else {
+            let Some(&n) = group(&self.members, &c).get(search.member) else {
                 (search.next, search.member, search.edge) = (search.next + 1, 0, 0);
                 continue;
             };
@@ -447,7 +453,8 @@ impl Graph {
     /// `cy` reaches `cx` and a new edge `cx → cy` closes the cycle: every component on a path
     /// from `cy` to `cx` becomes one.
     ///
-    /// What `cy` reaches inside the region and what reaches `cx` are searched in turns, an
+    /// What `cy` reaches inside the region and what reaches `cx` are searched on from where
+    /// [`reorder_unless_path`](Graph::reorder_unless_path) found the path back, in turns, an
     /// edge at a time, until one side is complete (the smaller: a hub on one side costs no
     /// more than the other). Say the forward side: of what `cy` reaches, the components that
     /// also reach `cx` are on a path (found in reverse order of keys, each by an edge into one
@@ -456,13 +463,8 @@ impl Graph {
     /// key and the rest moves to just before it. Either way the order stays topological:
     /// Pearce–Kelly's move of one side, with the cycle collapsed into its end.
     #[cold]
-    fn merge(&mut self, cx: u32, cy: u32) {
-        let (lb, ub) = (self.ord[cy as usize], self.ord[cx as usize]);
-        let stamp = self.next_stamp();
-        self.fmark[cy as usize] = stamp;
-        self.bmark[cx as usize] = stamp;
-        let mut forward = Search::new(Dir::Forward, cy, NO_GOAL, ub, stamp);
-        let mut backward = Search::new(Dir::Backward, cx, NO_GOAL, lb, stamp);
+    fn merge(&mut self, cx: u32, cy: u32, (mut forward, mut backward): (Search, Search)) {
+        let stamp = forward.stamp;
         let (dir, mut side) = loop {
             if matches!(self.advance(&mut forward), Step::Done) {
                 break (Dir::Forward, forward.found);
@@ -482,11 +484,7 @@ impl Graph {
             side.reverse();
         }
         for &c in &side {
-            let group = match self.members[c as usize].as_slice() {
-                [] => std::slice::from_ref(&c),
-                members => members,
-            };
-            let next_to_path = group.iter().any(|&n| {
+            let next_to_path = group(&self.members, &c).iter().any(|&n| {
                 adjacent[n as usize]
                     .iter()
                     .any(|&m| on_path[self.comp[m as usize] as usize] == stamp)
