@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use lock_api::{GuardNoSend, RawMutex as _, RawMutexTimed as _};
 
 use crate::access::Access;
+use crate::hook::checked::Checked;
 use crate::hook::lock_map::{contended, LockMap};
 
 /// A raw mutex checked by lockdep: what [`Mutex`](crate::Mutex) is built on, for code that
@@ -31,8 +32,7 @@ use crate::hook::lock_map::{contended, LockMap};
 #[cfg_attr(not(feature = "enabled"), repr(transparent))]
 #[derive(Debug)]
 pub struct RawMutex {
-    raw: lockdep_raw::RawMutex,
-    map: LockMap,
+    lock: Checked<lockdep_raw::RawMutex>,
 }
 
 impl RawMutex {
@@ -40,43 +40,29 @@ impl RawMutex {
     #[inline]
     pub(crate) const fn with_map(map: LockMap) -> RawMutex {
         RawMutex {
-            raw: lockdep_raw::RawMutex::INIT,
-            map,
-        }
-    }
-
-    /// The held-stack identity of this lock: its address.
-    #[inline(always)]
-    fn instance(&self) -> usize {
-        self as *const RawMutex as usize
-    }
-
-    /// The raw lock, the contended path parked as the checker's own work (parking allocates
-    /// the first time a thread parks, and that allocation is not the user's).
-    #[inline]
-    fn lock_raw(&self) {
-        if !self.raw.try_lock() {
-            contended(|| self.raw.lock());
+            lock: Checked::new(lockdep_raw::RawMutex::INIT, map),
         }
     }
 
     /// A blocking acquisition as nesting subclass `subclass`, at `site`.
     #[inline(always)]
     pub(crate) fn lock_at(&self, subclass: u32, site: &'static Location<'static>) {
-        self.map
-            .acquire(self.instance(), subclass, Access::Write, site, || {
-                self.lock_raw();
+        self.lock.acquire(
+            subclass,
+            Access::Write,
+            site,
+            |r| r.try_lock(),
+            |r| {
+                r.lock();
                 true
-            });
+            },
+        );
     }
 
     /// A try-acquisition at `site`.
     #[inline]
     pub(crate) fn try_lock_at(&self, site: &'static Location<'static>) -> bool {
-        self.map
-            .try_acquire(self.instance(), 0, Access::Write, site, || {
-                self.raw.try_lock()
-            })
+        self.lock.try_acquire(Access::Write, site, |r| r.try_lock())
     }
 
     /// A timed acquisition at `site`: validated like a blocking one (a timed wait in a
@@ -87,16 +73,19 @@ impl RawMutex {
         deadline: Instant,
         site: &'static Location<'static>,
     ) -> bool {
-        self.map
-            .acquire(self.instance(), 0, Access::Write, site, || {
-                self.raw.try_lock() || contended(|| self.raw.try_lock_until(deadline))
-            })
+        self.lock.acquire(
+            0,
+            Access::Write,
+            site,
+            |r| r.try_lock(),
+            |r| r.try_lock_until(deadline),
+        )
     }
 
     /// Records the dependencies of `lock()` at `site` without taking the lock.
     #[inline]
     pub(crate) fn might_lock_at(&self, site: &'static Location<'static>) {
-        self.map.might_acquire(Access::Write, site);
+        self.lock.might_acquire(Access::Write, site);
     }
 
     /// Runs `wait`, which releases this (locked) mutex and takes it again, with the hold off
@@ -107,20 +96,21 @@ impl RawMutex {
         site: &'static Location<'static>,
         wait: impl FnOnce(&lockdep_raw::RawMutex) -> R,
     ) -> R {
-        self.map
-            .around_wait(self.instance(), site, || contended(|| wait(&self.raw)))
+        let lock = &self.lock;
+        lock.map
+            .around_wait(lock.instance(), site, || contended(|| wait(&lock.raw)))
     }
 
     /// Panics unless this thread holds this mutex (when checking).
     #[track_caller]
     pub(crate) fn assert_held(&self) {
-        self.map.assert_held(self.instance());
+        self.lock.assert_held();
     }
 
     /// Panics if this thread holds this mutex (when checking).
     #[track_caller]
     pub(crate) fn assert_not_held(&self) {
-        self.map.assert_not_held(self.instance());
+        self.lock.assert_not_held();
     }
 }
 
@@ -145,14 +135,13 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
     #[inline]
     unsafe fn unlock(&self) {
-        self.map.release(self.instance());
         // SAFETY: the caller holds the lock (this trait method's contract).
-        unsafe { self.raw.unlock() }
+        self.lock.release(|r| unsafe { r.unlock() });
     }
 
     #[inline]
     fn is_locked(&self) -> bool {
-        self.raw.is_locked()
+        self.lock.raw.is_locked()
     }
 }
 
@@ -160,26 +149,17 @@ unsafe impl lock_api::RawMutex for RawMutex {
 unsafe impl lock_api::RawMutexFair for RawMutex {
     #[inline]
     unsafe fn unlock_fair(&self) {
-        self.map.release(self.instance());
         // SAFETY: the caller holds the lock.
-        unsafe { self.raw.unlock_fair() }
+        self.lock.release(|r| unsafe { r.unlock_fair() });
     }
 
-    /// For the checker a bump is an unlock and a lock: the re-acquisition, with whatever was
-    /// taken after this lock still held, is validated (whether or not a waiter got in).
+    /// For the checker a bump is an unlock and a lock (see [`Checked::bump`]).
     #[track_caller]
     #[inline]
     unsafe fn bump(&self) {
-        self.map.release(self.instance());
         // SAFETY: the caller holds the lock.
-        contended(|| unsafe { self.raw.bump() });
-        self.map.acquire(
-            self.instance(),
-            0,
-            Access::Write,
-            Location::caller(),
-            || true,
-        );
+        self.lock
+            .bump(Access::Write, Location::caller(), |r| unsafe { r.bump() });
     }
 }
 

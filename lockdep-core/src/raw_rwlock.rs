@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use lock_api::{GuardNoSend, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
 
 use crate::access::Access;
-use crate::hook::lock_map::{contended, LockMap};
+use crate::hook::checked::Checked;
+use crate::hook::lock_map::LockMap;
 use crate::raw_mutex::deadline;
 
 /// A raw reader-writer lock checked by lockdep: what [`RwLock`](crate::RwLock) is built on.
@@ -38,8 +39,7 @@ use crate::raw_mutex::deadline;
 #[cfg_attr(not(feature = "enabled"), repr(transparent))]
 #[derive(Debug)]
 pub struct RawRwLock {
-    raw: lockdep_raw::RawRwLock,
-    map: LockMap,
+    lock: Checked<lockdep_raw::RawRwLock>,
 }
 
 impl RawRwLock {
@@ -47,38 +47,14 @@ impl RawRwLock {
     #[inline]
     pub(crate) const fn with_map(map: LockMap) -> RawRwLock {
         RawRwLock {
-            raw: lockdep_raw::RawRwLock::INIT,
-            map,
+            lock: Checked::new(lockdep_raw::RawRwLock::INIT, map),
         }
-    }
-
-    /// The held-stack identity of this lock: its address.
-    #[inline(always)]
-    fn instance(&self) -> usize {
-        self as *const RawRwLock as usize
-    }
-
-    /// A blocking acquisition as `access`, nesting subclass `subclass`, at `site`: `fast`
-    /// is the raw try, `slow` the raw blocking call (parked as the checker's own work).
-    #[inline(always)]
-    fn acquire_at(
-        &self,
-        subclass: u32,
-        access: Access,
-        site: &'static Location<'static>,
-        fast: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
-        slow: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
-    ) -> bool {
-        self.map
-            .acquire(self.instance(), subclass, access, site, || {
-                fast(&self.raw) || contended(|| slow(&self.raw))
-            })
     }
 
     /// `read()` at `site`.
     #[inline]
     pub(crate) fn lock_shared_at(&self, subclass: u32, site: &'static Location<'static>) {
-        self.acquire_at(
+        self.lock.acquire(
             subclass,
             Access::Read,
             site,
@@ -93,7 +69,7 @@ impl RawRwLock {
     /// `read_recursive()` at `site`.
     #[inline]
     pub(crate) fn lock_shared_recursive_at(&self, site: &'static Location<'static>) {
-        self.acquire_at(
+        self.lock.acquire(
             0,
             Access::RecursiveRead,
             site,
@@ -108,7 +84,7 @@ impl RawRwLock {
     /// `write()` at `site`.
     #[inline]
     pub(crate) fn lock_exclusive_at(&self, subclass: u32, site: &'static Location<'static>) {
-        self.acquire_at(
+        self.lock.acquire(
             subclass,
             Access::Write,
             site,
@@ -123,7 +99,7 @@ impl RawRwLock {
     /// `upgradable_read()` at `site`.
     #[inline]
     pub(crate) fn lock_upgradable_at(&self, site: &'static Location<'static>) {
-        self.acquire_at(
+        self.lock.acquire(
             0,
             Access::Read,
             site,
@@ -143,8 +119,7 @@ impl RawRwLock {
         site: &'static Location<'static>,
         try_lock: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
     ) -> bool {
-        self.map
-            .try_acquire(self.instance(), 0, access, site, || try_lock(&self.raw))
+        self.lock.try_acquire(access, site, try_lock)
     }
 
     /// A timed acquisition as `access` at `site`, validated like a blocking one.
@@ -156,45 +131,25 @@ impl RawRwLock {
         fast: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
         slow: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
     ) -> bool {
-        self.acquire_at(0, access, site, fast, slow)
+        self.lock.acquire(0, access, site, fast, slow)
     }
 
     /// Records the dependencies of an acquisition as `access` without taking the lock.
     #[inline]
     pub(crate) fn might_lock_at(&self, access: Access, site: &'static Location<'static>) {
-        self.map.might_acquire(access, site);
-    }
-
-    /// Releases this thread's hold, then runs the raw release.
-    #[inline]
-    fn release(&self, unlock: impl FnOnce(&lockdep_raw::RawRwLock)) {
-        self.map.release(self.instance());
-        unlock(&self.raw);
-    }
-
-    /// A bump, for the checker an unlock and a re-acquisition as `access` at `site`.
-    #[inline]
-    fn bump_as(
-        &self,
-        access: Access,
-        site: &'static Location<'static>,
-        bump: impl FnOnce(&lockdep_raw::RawRwLock),
-    ) {
-        self.map.release(self.instance());
-        contended(|| bump(&self.raw));
-        self.map.acquire(self.instance(), 0, access, site, || true);
+        self.lock.might_acquire(access, site);
     }
 
     /// Panics unless this thread holds this lock (when checking).
     #[track_caller]
     pub(crate) fn assert_held(&self) {
-        self.map.assert_held(self.instance());
+        self.lock.assert_held();
     }
 
     /// Panics if this thread holds this lock (when checking).
     #[track_caller]
     pub(crate) fn assert_not_held(&self) {
-        self.map.assert_not_held(self.instance());
+        self.lock.assert_not_held();
     }
 }
 
@@ -222,7 +177,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
     #[inline]
     unsafe fn unlock_shared(&self) {
         // SAFETY: the caller holds a shared lock.
-        self.release(|r| unsafe { r.unlock_shared() });
+        self.lock.release(|r| unsafe { r.unlock_shared() });
     }
 
     #[track_caller]
@@ -242,17 +197,17 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
     #[inline]
     unsafe fn unlock_exclusive(&self) {
         // SAFETY: the caller holds the exclusive lock.
-        self.release(|r| unsafe { r.unlock_exclusive() });
+        self.lock.release(|r| unsafe { r.unlock_exclusive() });
     }
 
     #[inline]
     fn is_locked(&self) -> bool {
-        self.raw.is_locked()
+        self.lock.raw.is_locked()
     }
 
     #[inline]
     fn is_locked_exclusive(&self) -> bool {
-        self.raw.is_locked_exclusive()
+        self.lock.raw.is_locked_exclusive()
     }
 }
 
@@ -261,31 +216,33 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
     #[inline]
     unsafe fn unlock_shared_fair(&self) {
         // SAFETY: the caller holds a shared lock.
-        self.release(|r| unsafe { r.unlock_shared_fair() });
+        self.lock.release(|r| unsafe { r.unlock_shared_fair() });
     }
 
     #[inline]
     unsafe fn unlock_exclusive_fair(&self) {
         // SAFETY: the caller holds the exclusive lock.
-        self.release(|r| unsafe { r.unlock_exclusive_fair() });
+        self.lock.release(|r| unsafe { r.unlock_exclusive_fair() });
     }
 
     #[track_caller]
     #[inline]
     unsafe fn bump_shared(&self) {
         // SAFETY: the caller holds a shared lock.
-        self.bump_as(Access::Read, Location::caller(), |r| unsafe {
-            r.bump_shared()
-        });
+        self.lock
+            .bump(Access::Read, Location::caller(), |r| unsafe {
+                r.bump_shared()
+            });
     }
 
     #[track_caller]
     #[inline]
     unsafe fn bump_exclusive(&self) {
         // SAFETY: the caller holds the exclusive lock.
-        self.bump_as(Access::Write, Location::caller(), |r| unsafe {
-            r.bump_exclusive()
-        });
+        self.lock
+            .bump(Access::Write, Location::caller(), |r| unsafe {
+                r.bump_exclusive()
+            });
     }
 }
 
@@ -293,9 +250,9 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
 unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
     #[inline]
     unsafe fn downgrade(&self) {
-        self.map.change_access(self.instance(), Access::Read);
+        self.lock.change_access(Access::Read);
         // SAFETY: the caller holds the exclusive lock.
-        unsafe { self.raw.downgrade() }
+        unsafe { self.lock.raw.downgrade() }
     }
 }
 
@@ -395,25 +352,30 @@ unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
     #[inline]
     unsafe fn unlock_upgradable(&self) {
         // SAFETY: the caller holds the upgradable lock.
-        self.release(|r| unsafe { r.unlock_upgradable() });
+        self.lock.release(|r| unsafe { r.unlock_upgradable() });
     }
 
     #[track_caller]
     #[inline]
     unsafe fn upgrade(&self) {
-        self.map.upgrade(self.instance(), Location::caller(), || {
+        self.lock.upgrade(
+            Location::caller(),
             // SAFETY: the caller holds the upgradable lock.
-            contended(|| unsafe { self.raw.upgrade() });
-            true
-        });
+            |r| unsafe { r.try_upgrade() },
+            |r| {
+                // SAFETY: as above; after the failed try it still does.
+                unsafe { r.upgrade() };
+                true
+            },
+        );
     }
 
     #[inline]
     unsafe fn try_upgrade(&self) -> bool {
         // SAFETY: the caller holds the upgradable lock.
-        let upgraded = unsafe { self.raw.try_upgrade() };
+        let upgraded = unsafe { self.lock.raw.try_upgrade() };
         if upgraded {
-            self.map.change_access(self.instance(), Access::Write);
+            self.lock.change_access(Access::Write);
         }
         upgraded
     }
@@ -424,16 +386,17 @@ unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
     #[inline]
     unsafe fn unlock_upgradable_fair(&self) {
         // SAFETY: the caller holds the upgradable lock.
-        self.release(|r| unsafe { r.unlock_upgradable_fair() });
+        self.lock.release(|r| unsafe { r.unlock_upgradable_fair() });
     }
 
     #[track_caller]
     #[inline]
     unsafe fn bump_upgradable(&self) {
         // SAFETY: the caller holds the upgradable lock.
-        self.bump_as(Access::Read, Location::caller(), |r| unsafe {
-            r.bump_upgradable()
-        });
+        self.lock
+            .bump(Access::Read, Location::caller(), |r| unsafe {
+                r.bump_upgradable()
+            });
     }
 }
 
@@ -443,14 +406,14 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
     unsafe fn downgrade_upgradable(&self) {
         // Held as a read already: nothing changes for the checker.
         // SAFETY: the caller holds the upgradable lock.
-        unsafe { self.raw.downgrade_upgradable() }
+        unsafe { self.lock.raw.downgrade_upgradable() }
     }
 
     #[inline]
     unsafe fn downgrade_to_upgradable(&self) {
-        self.map.change_access(self.instance(), Access::Read);
+        self.lock.change_access(Access::Read);
         // SAFETY: the caller holds the exclusive lock.
-        unsafe { self.raw.downgrade_to_upgradable() }
+        unsafe { self.lock.raw.downgrade_to_upgradable() }
     }
 }
 
@@ -483,11 +446,12 @@ unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
     #[track_caller]
     #[inline]
     unsafe fn try_upgrade_until(&self, deadline: Instant) -> bool {
-        self.map.upgrade(self.instance(), Location::caller(), || {
+        self.lock.upgrade(
+            Location::caller(),
             // SAFETY: the caller holds the upgradable lock.
-            let upgraded = unsafe { self.raw.try_upgrade() };
-            // SAFETY: as above; it is still held (the try did not upgrade it).
-            upgraded || contended(|| unsafe { self.raw.try_upgrade_until(deadline) })
-        })
+            |r| unsafe { r.try_upgrade() },
+            // SAFETY: as above; after the failed try it still does.
+            |r| unsafe { r.try_upgrade_until(deadline) },
+        )
     }
 }

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("checker::validate", 6),
     // 7. hooks for locks, pools and the allocator
     ("hook::alloc", 7),
+    ("hook::checked", 7),
     ("hook::lock_map", 7),
     ("hook::pool", 7),
     // 8. checked raw locks, the public violation

@@ -3,5 +3,6 @@
 //! `enabled` feature).
 
 pub(crate) mod alloc;
+pub(crate) mod checked;
 pub(crate) mod lock_map;
 pub mod pool;
