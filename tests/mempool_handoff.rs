@@ -62,6 +62,39 @@ impl Case {
     fn about_pool(&self) -> Vec<ViolationKind> {
         kinds(&self.pool_name)
     }
+
+    /// A thread that receives `element`, adopts it and hands it back (its holder until
+    /// another thread adopts or drops it), then waits to be let go before blocking on `L`.
+    /// The element, back, and the thread.
+    fn adopt_elsewhere(&self, element: Element<u32>) -> (Element<u32>, Relay) {
+        let (to_relay, received) = mpsc::channel::<Element<u32>>();
+        let (back, from_relay) = mpsc::channel::<Element<u32>>();
+        let (go, wait) = mpsc::channel::<()>();
+        let l = Arc::clone(&self.l);
+        let thread = thread::spawn(move || {
+            let mut e = received.recv().unwrap();
+            e.adopt();
+            back.send(e).unwrap();
+            wait.recv().unwrap();
+            drop(l.lock());
+        });
+        to_relay.send(element).unwrap();
+        (from_relay.recv().unwrap(), Relay { go, thread })
+    }
+}
+
+/// The thread of [`Case::adopt_elsewhere`], waiting to take `L`.
+struct Relay {
+    go: mpsc::Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Relay {
+    /// Lets it take `L`, and waits for it to end.
+    fn finish(self) {
+        self.go.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
 }
 
 fn on_thread<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
@@ -287,28 +320,15 @@ fn adopt_is_idempotent_on_the_holder() {
 #[test]
 fn hand_off_adopt_and_a_drop_elsewhere_leave_nobody_charged() {
     let c = case("ho-three");
-    let (to_b, b_rx) = mpsc::channel::<Element<u32>>();
-    let (from_b, b_out) = mpsc::channel::<Element<u32>>();
-    let (go_b, b_go) = mpsc::channel::<()>();
-    let l = Arc::clone(&c.l);
-    let b = thread::spawn(move || {
-        let mut e = b_rx.recv().unwrap();
-        e.adopt();
-        from_b.send(e).unwrap(); // still held by this thread until dropped or adopted
-        b_go.recv().unwrap();
-        drop(l.lock()); // drains the third thread's release: no pool → L
-    });
     let e = c.pool.alloc();
     e.hand_off();
-    to_b.send(e).unwrap();
-    let e = b_out.recv().unwrap();
+    let (e, b) = c.adopt_elsewhere(e);
     let l = Arc::clone(&c.l);
     on_thread(move || {
         drop(e); // on a third thread: posted to the adopter's inbox
         drop(l.lock());
     });
-    go_b.send(()).unwrap();
-    b.join().unwrap();
+    b.finish(); // its lock drains the third thread's release: no pool → L
     drop(c.l.lock()); // the allocating thread
     assert_eq!(c.livelocks(), 0, "{:#?}", c.about_pool());
 }
@@ -318,19 +338,7 @@ fn hand_off_adopt_and_a_drop_elsewhere_leave_nobody_charged() {
 #[test]
 fn adoption_moves_the_hold_along_a_chain_of_threads() {
     let c = case("ho-chain");
-    let (to_b, b_rx) = mpsc::channel::<Element<u32>>();
-    let (from_b, b_out) = mpsc::channel::<Element<u32>>();
-    let (go_b, b_go) = mpsc::channel::<()>();
-    let l = Arc::clone(&c.l);
-    let b = thread::spawn(move || {
-        let mut e = b_rx.recv().unwrap();
-        e.adopt();
-        from_b.send(e).unwrap();
-        b_go.recv().unwrap();
-        drop(l.lock()); // after the third thread adopted: not charged
-    });
-    to_b.send(c.pool.alloc()).unwrap();
-    let e = b_out.recv().unwrap();
+    let (e, b) = c.adopt_elsewhere(c.pool.alloc());
     let l = Arc::clone(&c.l);
     let (adopted_tx, adopted_rx) = mpsc::channel();
     let (c_go_tx, c_go) = mpsc::channel::<()>();
@@ -343,8 +351,7 @@ fn adoption_moves_the_hold_along_a_chain_of_threads() {
         drop(e);
     });
     adopted_rx.recv().unwrap();
-    go_b.send(()).unwrap();
-    b.join().unwrap();
+    b.finish(); // after the third thread adopted: not charged
     drop(c.l.lock()); // the allocating thread: not charged
     let before_third = c.livelocks();
     c_go_tx.send(()).unwrap();
