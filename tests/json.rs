@@ -240,17 +240,7 @@ fn classes_have_their_kind() {
 
     let graph = parse_json(&lockdep::graph_json());
     assert_shapes(&graph);
-    let kind_of = |name: &str| {
-        graph
-            .get("classes")
-            .arr()
-            .iter()
-            .find(|c| c.get("name").str() == name)
-            .unwrap_or_else(|| panic!("{name} not in the graph"))
-            .get("kind")
-            .str()
-            .to_owned()
-    };
+    let kind_of = |name: &str| graph_class(&graph, name).get("kind").str().to_owned();
     assert_eq!(kind_of("json-kind-pool"), "pool");
     assert_eq!(kind_of("json-kind-b"), "lock");
     assert_eq!(kind_of("ALLOC"), "alloc");
@@ -282,18 +272,19 @@ fn graph_edges_have_site_and_backtrace() {
     );
 }
 
+/// The class named `name` of a graph document.
+fn graph_class<'a>(graph: &'a Json, name: &str) -> &'a Json {
+    graph
+        .get("classes")
+        .arr()
+        .iter()
+        .find(|c| c.get("name").str() == name)
+        .unwrap_or_else(|| panic!("{name} not in the graph"))
+}
+
 /// The edge `from → to` of a graph document, by class names.
 fn edge<'a>(graph: &'a Json, from: &str, to: &str) -> &'a Json {
-    let id = |name: &str| {
-        graph
-            .get("classes")
-            .arr()
-            .iter()
-            .find(|c| c.get("name").str() == name)
-            .unwrap_or_else(|| panic!("{name} not in the graph"))
-            .get("id")
-            .num()
-    };
+    let id = |name: &str| graph_class(graph, name).get("id").num();
     let (from, to) = (id(from), id(to));
     graph
         .get("edges")
