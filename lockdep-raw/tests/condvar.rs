@@ -5,18 +5,10 @@ use lock_api::RawMutex as _;
 use lockdep_raw::{Condvar, Mutex, RawCondvar, RawMutex};
 use std::collections::VecDeque;
 use std::thread;
-use std::time::{Duration, Instant};
 
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+mod common;
+use common::eventually;
+use std::time::{Duration, Instant};
 
 fn waiters(c: &Condvar) -> usize {
     let s = format!("{c:?}");

@@ -6,19 +6,10 @@ use lockdep_raw::{const_mutex, Mutex, RawMutex};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Barrier;
 use std::thread;
-use std::time::{Duration, Instant};
 
-/// Polls `cond` until true; panics after 10 s so a bug shows as a failure, not a hang.
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        thread::sleep(Duration::from_millis(1));
-    }
-}
+mod common;
+use common::eventually;
+use std::time::{Duration, Instant};
 
 fn parked(raw: &RawMutex) -> bool {
     format!("{raw:?}").contains("parked: true")

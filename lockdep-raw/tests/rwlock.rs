@@ -8,20 +8,12 @@ use lockdep_raw::{const_rwlock, RawRwLock, RwLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Barrier;
 use std::thread;
+
+mod common;
+use common::eventually;
 use std::time::{Duration, Instant};
 
 const SHORT: Duration = Duration::from_millis(50);
-
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        thread::sleep(Duration::from_millis(1));
-    }
-}
 
 /// The raw state as the `Debug` impl shows it.
 fn state<T>(lock: &RwLock<T>) -> String {
