@@ -4,7 +4,9 @@
 #![cfg(feature = "enabled")]
 
 use lockdep::{LockClass, Mutex};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
 
 const CHILD: &str = "LOCKDEP_TEST_CHILD";
 
@@ -37,14 +39,9 @@ static QB: LockClass = LockClass::new("exit-quiet-B");
 
 /// Runs the test `child` of this binary as a child process; its pid and output.
 fn run(child: &str, envs: &[(&str, &str)]) -> (u32, Output) {
-    let process = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", child, "--nocapture", "--test-threads=1"])
+    let process = common::child(child)
         .env(CHILD, "1")
-        .env_remove("LOCKDEP_MODE")
-        .env_remove("LOCKDEP_REPORT_DIR")
         .envs(envs.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("run the child");
     let pid = process.id();

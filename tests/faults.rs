@@ -3,7 +3,6 @@
 #![cfg(feature = "enabled")]
 
 use lockdep::{LockClass, Mode, Mutex, ViolationKind};
-use std::process::Command;
 
 mod common;
 use common::kinds;
@@ -109,15 +108,8 @@ fn child_depth_overflow() {
 
 #[test]
 fn held_depth_overflow_reports_once_and_turns_the_checker_off() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_depth_overflow",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child("child_depth_overflow")
         .env(CHILD, "1")
-        .env_remove("LOCKDEP_MODE")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -20,7 +20,9 @@
 use lockdep::mempool::{Element, Mempool};
 use lockdep::{LockClass, Mode, Mutex, RwLock, Violation, ViolationKind};
 use std::cell::RefCell;
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
 use std::sync::mpsc;
 use std::thread;
 
@@ -717,15 +719,8 @@ fn unknown_mode_warns_once_and_means_warn() {
 #[test]
 fn non_utf8_mode_warns_once_and_means_warn() {
     use std::os::unix::ffi::OsStrExt;
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            &test_name("child_config"),
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child(&test_name("child_config"))
         .env(CHILD, "config")
-        .env_remove("LOCKDEP_REPORT_DIR")
         .env("LOCKDEP_MODE", std::ffi::OsStr::from_bytes(b"w\xffrn"))
         .output()
         .unwrap();
@@ -790,16 +785,8 @@ fn test_name(test: &str) -> String {
 }
 
 fn run_child(which: &str, envs: &[(&str, &str)]) -> Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            &test_name(&format!("child_{which}")),
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    common::child(&test_name(&format!("child_{which}")))
         .env(CHILD, which)
-        .env_remove("LOCKDEP_MODE")
-        .env_remove("LOCKDEP_REPORT_DIR")
         .envs(envs.iter().copied())
         .output()
         .expect("run the child")

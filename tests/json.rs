@@ -7,7 +7,7 @@
 use lockdep::mempool::Mempool;
 use lockdep::{LockClass, Mode, Mutex, RwLock, Violation, ViolationKind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
 mod common;
@@ -334,15 +334,12 @@ fn child_idle() {}
 /// Runs the test `test` of this binary as a child process writing its report into `dir`;
 /// its pid and output.
 fn run(test: &str, dir: &Path, envs: &[(&str, &str)]) -> (u32, Output) {
-    let process = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+    let process = common::child(test)
         .env(CHILD, "1")
         .env("LOCKDEP_MODE", "collect")
         .env("LOCKDEP_REPORT_DIR", dir)
         .env_remove("NEXTEST_TEST_NAME")
         .envs(envs.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run the child");
     let pid = process.id();

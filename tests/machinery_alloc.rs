@@ -17,7 +17,6 @@
 
 use lockdep::mempool::{Element, Mempool};
 use lockdep::{Mode, Mutex, ViolationKind};
-use std::process::Command;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -192,15 +191,8 @@ fn child_first_park() {
 
 #[test]
 fn parking_on_a_contended_lock_is_not_an_allocation_of_the_user() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_first_park",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child("child_first_park")
         .env(CHILD, "first_park")
-        .env_remove("LOCKDEP_MODE")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -6,7 +6,8 @@
 #![cfg(feature = "enabled")]
 
 use lockdep::{LockClass, Mutex};
-use std::process::Command;
+
+mod common;
 
 const CHILD: &str = "LOCKDEP_TEST_CHILD";
 
@@ -49,16 +50,9 @@ fn child_tls_abba() {
 
 #[test]
 fn a_cycle_closed_in_a_thread_local_destructor_does_not_abort() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_tls_abba",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child("child_tls_abba")
         .env(CHILD, "1")
         .env("LOCKDEP_MODE", "panic")
-        .env_remove("LOCKDEP_REPORT_DIR")
         .output()
         .expect("run the child");
     let (stdout, stderr) = (

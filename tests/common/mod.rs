@@ -2,6 +2,7 @@
 //! tests, so each test makes classes of its own and looks only at violations about them.
 #![allow(dead_code)] // each test binary uses some of these
 
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod json;
@@ -91,4 +92,18 @@ impl Rng {
     pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+}
+
+/// The test `test` of this test binary, to run as a child process on one test thread with its
+/// output captured and the checker's environment (`LOCKDEP_MODE`, `LOCKDEP_REPORT_DIR`) unset:
+/// the caller sets what the case needs (the variable that makes the child test act, above all).
+pub fn child(test: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env_remove("LOCKDEP_MODE")
+        .env_remove("LOCKDEP_REPORT_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
 }
