@@ -133,34 +133,36 @@ impl Reference {
         if read_recursion {
             return None;
         }
-        let before = self.edges.clone();
+        // Judged on the dependencies recorded before this acquisition: a path back from the
+        // state `node` is entered in never passes through that state again, so none of this
+        // acquisition's own dependencies (all into it) can be on it.
+        let target = (node, recursive);
         let mut verdict = None;
         for h in held {
-            let shared = h.mode != Mode3::Exclusive;
-            // The states of `h` this dependency leaves from: entered normally, and entered by
-            // a recursive read when `h` is held exclusively. Leaving one is new unless a
-            // dependency into the same state of `node` was recorded from it (from the
-            // recursive-read state, only an exclusive one leaves).
-            let known = |from_r: bool| {
-                self.edges.iter().any(|&(a, b, s, r)| {
-                    a == h.node && b == node && r == recursive && !(from_r && s)
-                })
+            // The states of `h` the dependency leaves from: entered normally, and entered by a
+            // recursive read when `h` is held exclusively.
+            let states: &[bool] = if h.mode == Mode3::Exclusive {
+                &[false, true]
+            } else {
+                &[false]
             };
-            let states: &[bool] = if shared { &[false] } else { &[false, true] };
             for &entered_r in states {
-                if reaches(&self.edges, (node, recursive), (h.node, entered_r)) {
-                    // Known: the two already reached each other (through this dependency, or
-                    // others the checker may have recorded instead: it records those from the
-                    // top held entries only).
-                    let implied = known(entered_r)
-                        || reaches(&before, (h.node, entered_r), (node, recursive));
-                    if !implied {
-                        verdict = Some(Verdict::Cycle(h.node, node));
-                    } else if verdict.is_none() {
-                        verdict = Some(Verdict::KnownCycle);
-                    }
+                let source = (h.node, entered_r);
+                if !reaches(&self.edges, target, source) {
+                    continue;
+                }
+                // Known when the two already reached each other: through this very dependency,
+                // or through others the checker may have recorded instead (it records those
+                // from the top held entries only).
+                if !reaches(&self.edges, source, target) {
+                    verdict = Some(Verdict::Cycle(h.node, node));
+                } else if verdict.is_none() {
+                    verdict = Some(Verdict::KnownCycle);
                 }
             }
+        }
+        for h in held {
+            let shared = h.mode != Mode3::Exclusive;
             self.edges.insert((h.node, node, shared, recursive));
         }
         verdict
