@@ -1,8 +1,11 @@
 //! Pool options.
 
 use std::panic::Location;
+use std::sync::Arc;
 
-use crate::pool::{AllocFn, FreeFn};
+use lockdep_core::__pool::PoolClass;
+
+use crate::shared::{AllocFn, FreeFn, Shared};
 use crate::{Mempool, PoolError};
 
 /// Options for a [`Mempool`]: its name, a free callback, and whether it is on the reclaim
@@ -29,20 +32,82 @@ use crate::{Mempool, PoolError};
 /// ```
 #[must_use = "a builder does nothing until .build()"]
 pub struct Builder<T> {
-    pub(crate) min_nr: usize,
-    pub(crate) alloc: AllocFn<T>,
-    pub(crate) free: Option<FreeFn<T>>,
-    pub(crate) name: Option<String>,
-    pub(crate) reclaim_path: bool,
-    pub(crate) site: &'static Location<'static>,
+    min_nr: usize,
+    alloc: AllocFn<T>,
+    free: Option<FreeFn<T>>,
+    name: Option<String>,
+    reclaim_path: bool,
+    site: &'static Location<'static>,
+}
+
+/// The ways to create a pool: all go through a [`Builder`].
+impl<T> Mempool<T> {
+    /// A pool of `min_nr` elements made by `alloc`, whose class is the caller's location.
+    ///
+    /// # Panics
+    ///
+    /// If `alloc` cannot preallocate `min_nr` elements; use [`Mempool::builder`] for a
+    /// `Result`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = lockdep::mempool::Mempool::new(2, || Some(0u64));
+    /// assert_eq!(pool.min_nr(), 2);
+    /// ```
+    #[track_caller]
+    pub fn new(min_nr: usize, alloc: impl Fn() -> Option<T> + Send + Sync + 'static) -> Self {
+        Self::builder(min_nr, alloc)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A pool whose class is `name`; pools with the same name share a class.
+    ///
+    /// # Panics
+    ///
+    /// If `alloc` cannot preallocate `min_nr` elements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = lockdep::mempool::Mempool::named("doc-named-pool", 1, || Some('x'));
+    /// assert_eq!(*pool.alloc(), 'x');
+    /// ```
+    #[track_caller]
+    pub fn named(
+        name: impl AsRef<str>,
+        min_nr: usize,
+        alloc: impl Fn() -> Option<T> + Send + Sync + 'static,
+    ) -> Self {
+        Self::builder(min_nr, alloc)
+            .name(name)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Options: name, free callback, reclaim path. See [`Builder`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = lockdep::mempool::Mempool::builder(1, || Some(1u8))
+    ///     .reclaim_path(false)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(pool.free_count(), 1);
+    /// ```
+    #[track_caller]
+    pub fn builder(
+        min_nr: usize,
+        alloc: impl Fn() -> Option<T> + Send + Sync + 'static,
+    ) -> Builder<T> {
+        Builder::new(min_nr, Box::new(alloc), Location::caller())
+    }
 }
 
 impl<T> Builder<T> {
-    pub(crate) fn new(
-        min_nr: usize,
-        alloc: AllocFn<T>,
-        site: &'static Location<'static>,
-    ) -> Builder<T> {
+    fn new(min_nr: usize, alloc: AllocFn<T>, site: &'static Location<'static>) -> Builder<T> {
         Builder {
             min_nr,
             alloc,
@@ -130,7 +195,25 @@ impl<T> Builder<T> {
     /// assert!(Mempool::<u8>::builder(2, || None).build().is_err());
     /// ```
     pub fn build(self) -> Result<Mempool<T>, PoolError> {
-        Mempool::from_builder(self)
+        let class = PoolClass::register(self.name.as_deref(), self.site, self.reclaim_path);
+        let mut elements = Vec::with_capacity(self.min_nr);
+        while elements.len() < self.min_nr {
+            match (self.alloc)() {
+                Some(value) => elements.push(value),
+                None => {
+                    let got = elements.len();
+                    if let Some(free) = &self.free {
+                        elements.into_iter().for_each(free);
+                    }
+                    return Err(PoolError {
+                        wanted: self.min_nr,
+                        got,
+                    });
+                }
+            }
+        }
+        let shared = Shared::new(elements, self.min_nr, self.alloc, self.free, class);
+        Ok(Mempool::with_shared(Arc::new(shared), self.site))
     }
 }
 

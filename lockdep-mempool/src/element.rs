@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use lockdep_core::__pool::ElementHold;
 
-use crate::pool::Shared;
+use crate::shared::Shared;
 
 /// An object taken from a [`Mempool`](crate::Mempool). Dropping it, on any thread, returns it
 /// to the pool (refilling the reserve first).

@@ -64,6 +64,7 @@ mod builder;
 mod element;
 mod error;
 mod pool;
+mod shared;
 
 pub use builder::Builder;
 pub use element::Element;

@@ -1,68 +1,18 @@
 //! The pool: a reserve of preallocated elements, refilled by returned elements.
 
-use lockdep_raw::{Condvar, Mutex, MutexGuard};
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lockdep_core::__pool::{parking, PoolClass};
+use lockdep_core::__pool::parking;
 
-use crate::{Builder, Element, PoolError, ResizeError};
-
-pub(crate) type AllocFn<T> = Box<dyn Fn() -> Option<T> + Send + Sync>;
-pub(crate) type FreeFn<T> = Box<dyn Fn(T) + Send + Sync>;
+use crate::shared::Shared;
+use crate::{Element, ResizeError};
 
 /// How long a blocked `alloc()` sleeps before trying the allocation function again, in case
 /// memory came back without any element being returned (the kernel waits 5 s).
 const RETRY_ALLOCATOR_EVERY: Duration = Duration::from_millis(200);
-
-/// What the pool and its outstanding elements share.
-pub(crate) struct Shared<T> {
-    reserve: Mutex<Reserve<T>>,
-    /// Signalled when an element goes back into the reserve.
-    returned: Condvar,
-    alloc: AllocFn<T>,
-    free: Option<FreeFn<T>>,
-    pub(crate) class: PoolClass,
-}
-
-struct Reserve<T> {
-    elements: Vec<T>,
-    min_nr: usize,
-    /// The pool was dropped: returned elements are freed.
-    closed: bool,
-}
-
-impl<T> Shared<T> {
-    fn free_object(&self, value: T) {
-        match &self.free {
-            Some(free) => free(value),
-            None => drop(value),
-        }
-    }
-
-    /// The reserve, locked; a contended lock parks as the checker's own work.
-    fn lock_reserve(&self) -> MutexGuard<'_, Reserve<T>> {
-        self.reserve
-            .try_lock()
-            .unwrap_or_else(|| parking(|| self.reserve.lock()))
-    }
-
-    /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
-    /// `mempool_free`).
-    pub(crate) fn give_back(&self, value: T) {
-        let mut reserve = self.lock_reserve();
-        if !reserve.closed && reserve.elements.len() < reserve.min_nr {
-            reserve.elements.push(value);
-            drop(reserve);
-            parking(|| self.returned.notify_one());
-        } else {
-            drop(reserve);
-            self.free_object(value);
-        }
-    }
-}
 
 /// A pool of preallocated elements that guarantees its users forward progress when memory is
 /// short, checked by lockdep against the mempool rule.
@@ -85,101 +35,9 @@ pub struct Mempool<T> {
 }
 
 impl<T> Mempool<T> {
-    /// A pool of `min_nr` elements made by `alloc`, whose class is the caller's location.
-    ///
-    /// # Panics
-    ///
-    /// If `alloc` cannot preallocate `min_nr` elements; use [`Mempool::builder`] for a
-    /// `Result`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let pool = lockdep::mempool::Mempool::new(2, || Some(0u64));
-    /// assert_eq!(pool.min_nr(), 2);
-    /// ```
-    #[track_caller]
-    pub fn new(min_nr: usize, alloc: impl Fn() -> Option<T> + Send + Sync + 'static) -> Self {
-        Self::builder(min_nr, alloc)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// A pool whose class is `name`; pools with the same name share a class.
-    ///
-    /// # Panics
-    ///
-    /// If `alloc` cannot preallocate `min_nr` elements.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let pool = lockdep::mempool::Mempool::named("doc-named-pool", 1, || Some('x'));
-    /// assert_eq!(*pool.alloc(), 'x');
-    /// ```
-    #[track_caller]
-    pub fn named(
-        name: impl AsRef<str>,
-        min_nr: usize,
-        alloc: impl Fn() -> Option<T> + Send + Sync + 'static,
-    ) -> Self {
-        Self::builder(min_nr, alloc)
-            .name(name)
-            .build()
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// Options: name, free callback, reclaim path. See [`Builder`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let pool = lockdep::mempool::Mempool::builder(1, || Some(1u8))
-    ///     .reclaim_path(false)
-    ///     .build()
-    ///     .unwrap();
-    /// assert_eq!(pool.free_count(), 1);
-    /// ```
-    #[track_caller]
-    pub fn builder(
-        min_nr: usize,
-        alloc: impl Fn() -> Option<T> + Send + Sync + 'static,
-    ) -> Builder<T> {
-        Builder::new(min_nr, Box::new(alloc), Location::caller())
-    }
-
-    pub(crate) fn from_builder(b: Builder<T>) -> Result<Self, PoolError> {
-        let class = PoolClass::register(b.name.as_deref(), b.site, b.reclaim_path);
-        let mut elements = Vec::with_capacity(b.min_nr);
-        while elements.len() < b.min_nr {
-            match (b.alloc)() {
-                Some(value) => elements.push(value),
-                None => {
-                    let got = elements.len();
-                    if let Some(free) = &b.free {
-                        elements.into_iter().for_each(free);
-                    }
-                    return Err(PoolError {
-                        wanted: b.min_nr,
-                        got,
-                    });
-                }
-            }
-        }
-        Ok(Mempool {
-            shared: Arc::new(Shared {
-                reserve: Mutex::new(Reserve {
-                    elements,
-                    min_nr: b.min_nr,
-                    closed: false,
-                }),
-                returned: Condvar::new(),
-                alloc: b.alloc,
-                free: b.free,
-                class,
-            }),
-            site: b.site,
-        })
+    /// The pool over `shared`, created at `site`.
+    pub(crate) fn with_shared(shared: Arc<Shared<T>>, site: &'static Location<'static>) -> Self {
+        Mempool { shared, site }
     }
 
     /// An element: from the allocation function if it has memory, else from the reserve, else
