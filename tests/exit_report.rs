@@ -34,6 +34,22 @@ fn child_quiet() {
     drop((a.lock(), b.lock()));
 }
 
+/// Provokes an ABBA and takes the violation, as a test that expects it does.
+#[test]
+fn child_abba_taken() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (a, b) = (Mutex::with_class((), &TA), Mutex::with_class((), &TB));
+    drop((a.lock(), b.lock()));
+    drop((b.lock(), a.lock()));
+    let taken = lockdep::take_violations();
+    assert!(taken.iter().any(|v| v.involves("exit-taken-A")));
+}
+
+static TA: LockClass = LockClass::new("exit-taken-A");
+static TB: LockClass = LockClass::new("exit-taken-B");
+
 static QA: LockClass = LockClass::new("exit-quiet-A");
 static QB: LockClass = LockClass::new("exit-quiet-B");
 
@@ -204,3 +220,77 @@ fn a_clean_run_prints_nothing_but_still_writes_its_json() {
     assert!(json.contains("\"name\":\"exit-quiet-B\""), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The exit status of `child` with `LOCKDEP_EXIT_CODE` as given (`None`: unset, the default).
+fn exit_status(child: &str, exit_code: Option<&str>) -> (Option<i32>, String) {
+    let mut command = common::child(child);
+    command.env(CHILD, "1").env("LOCKDEP_MODE", "collect");
+    match exit_code {
+        Some(code) => command.env("LOCKDEP_EXIT_CODE", code),
+        None => command.env_remove("LOCKDEP_EXIT_CODE"),
+    };
+    let out = command.output().expect("run the child");
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn violations_left_at_exit_fail_the_process_with_66_by_default() {
+    let (code, err) = exit_status("child_abba", None);
+    assert_eq!(code, Some(66), "{err}");
+    assert!(
+        err.contains("possible circular locking dependency"),
+        "{err}"
+    );
+    assert!(
+        err.contains("lockdep: 1 violation recorded and not taken: exit status 66"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lockdep_exit_code_sets_the_status_and_zero_keeps_the_programs_own() {
+    let (code, err) = exit_status("child_abba", Some("3"));
+    assert_eq!(code, Some(3), "{err}");
+    let (code, err) = exit_status("child_abba", Some("0"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("not taken"), "{err}");
+    // Not a number: the default.
+    let (code, err) = exit_status("child_abba", Some("yes"));
+    assert_eq!(code, Some(66), "{err}");
+}
+
+#[test]
+fn taken_violations_and_clean_runs_keep_a_zero_status() {
+    let (code, err) = exit_status("child_abba_taken", None);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = exit_status("child_quiet", None);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_failing_test_with_violations_still_fails() {
+    // The harness's own failure status (101) becomes 66: non-zero either way.
+    let mut command = common::child("child_abba_then_fail");
+    command.env(CHILD, "1").env_remove("LOCKDEP_EXIT_CODE");
+    let out = command.output().expect("run the child");
+    assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
+    // With the opt-out the harness's own status stands.
+    let mut command = common::child("child_abba_then_fail");
+    command.env(CHILD, "1").env("LOCKDEP_EXIT_CODE", "0");
+    let out = command.output().expect("run the child");
+    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+}
+
+#[test]
+fn child_abba_then_fail() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let (a, b) = (Mutex::with_class((), &FA), Mutex::with_class((), &FB));
+    drop((a.lock(), b.lock()));
+    drop((b.lock(), a.lock()));
+    panic!("the test itself fails");
+}
+
+static FA: LockClass = LockClass::new("exit-fail-A");
+static FB: LockClass = LockClass::new("exit-fail-B");

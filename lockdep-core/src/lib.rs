@@ -26,7 +26,8 @@
 //!     let _a = a.lock(); // b → a closes the cycle: reported, without any deadlock
 //! }
 //! # #[cfg(feature = "enabled")]
-//! assert!(lockdep::violations()
+//! // Taken: a violation this program expected does not fail its exit status.
+//! assert!(lockdep::take_violations()
 //!     .iter()
 //!     .any(|v| v.kind() == ViolationKind::CircularDependency));
 //! ```
@@ -99,7 +100,9 @@ pub fn violations() -> Vec<Violation> {
     Vec::new()
 }
 
-/// Removes and returns the recorded violations. Taken violations are not printed at exit.
+/// Removes and returns the recorded violations. Taken violations are not printed at exit and
+/// do not make the process exit with status 66 (`LOCKDEP_EXIT_CODE`): a test that provokes a
+/// violation on purpose takes it.
 /// Each problem is reported once per process, so a taken violation does not come back.
 ///
 /// # Examples

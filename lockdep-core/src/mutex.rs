@@ -190,8 +190,11 @@ impl<T: ?Sized> Mutex<T> {
     /// use std::time::{Duration, Instant};
     /// let m = lockdep::Mutex::new(());
     /// let _g = m.lock();
-    /// # #[cfg(not(feature = "enabled"))] return;
-    /// assert!(m.try_lock_until(Instant::now() + Duration::from_millis(1)).is_none());
+    /// // Held here: another thread gives up at its deadline.
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert!(m.try_lock_until(deadline).is_none()));
+    /// });
     /// ```
     #[track_caller]
     #[inline]

@@ -211,7 +211,8 @@ impl<T: ?Sized> RwLock<T> {
     /// use lockdep::{RwLock, RwLockUpgradableReadGuard};
     /// let l = RwLock::new(1);
     /// let up = l.upgradable_read();
-    /// assert_eq!(*l.read(), 1); // readers still get in
+    /// // Readers on other threads still get in.
+    /// std::thread::scope(|s| s.spawn(|| assert_eq!(*l.read(), 1)).join().unwrap());
     /// *RwLockUpgradableReadGuard::upgrade(up) = 2;
     /// assert_eq!(*l.read(), 2);
     /// ```

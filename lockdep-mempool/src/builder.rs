@@ -26,7 +26,9 @@ use crate::{Mempool, PoolError};
 ///     .reclaim_path(false)
 ///     .build()
 ///     .unwrap();
-/// let (a, b) = (pool.alloc(), pool.alloc()); // both made by the allocation function
+/// // Both made by the allocation function. (A second *blocking* `alloc()` while this thread
+/// // holds an element of the pool would be reported: pool recursion.)
+/// let (a, b) = (pool.alloc(), pool.try_alloc().unwrap());
 /// drop((a, b)); // the reserve is still full: both are freed
 /// assert_eq!(freed.load(Ordering::Relaxed), 2);
 /// ```

@@ -1,6 +1,7 @@
 //! What happens when threads and the process exit: locks held at thread exit are reported;
 //! at process exit the recorded violations are printed and, with `LOCKDEP_REPORT_DIR`, the
-//! graph and the violations are written as a JSON report file (`docs/json.md`).
+//! graph and the violations are written as a JSON report file (`docs/json.md`); a process
+//! with violations left, or whose checking a fault turned off, exits with a failing status.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -87,8 +88,8 @@ extern "C" fn at_process_exit() {
     let status = std::panic::catch_unwind(|| {
         with_thread(|t| {
             let _in_checker = t.enter();
-            process_exit_report();
-            checker_off_status()
+            let unreported = process_exit_report();
+            checker_off_status().or_else(|| violation_status(unreported))
         })
     });
     #[cfg(unix)]
@@ -107,9 +108,37 @@ extern "C" fn at_process_exit() {
     let _ = status;
 }
 
+/// The exit status of a process that ends with violations recorded and not taken, unless
+/// `LOCKDEP_EXIT_CODE` says otherwise (`0`: keep the program's own status). ThreadSanitizer's
+/// 66: a test run that found a possible deadlock fails without anyone writing an assert.
+const VIOLATION_EXIT_CODE: i32 = 66;
+
 /// The exit status of a process in which a bookkeeping fault turned checking off, unless
 /// `LOCKDEP_FAULT_EXIT_CODE` says otherwise (`0`: keep the program's own status).
 const FAULT_EXIT_CODE: i32 = 67;
+
+/// `var`'s exit status: its value if it is set to an integer, else `default`; `None` for `0`.
+fn exit_code(var: &str, default: i32) -> Option<i32> {
+    let code = std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default);
+    (code != 0).then_some(code)
+}
+
+/// The exit status that makes a run with `unreported` violations (recorded, not taken) fail.
+fn violation_status(unreported: usize) -> Option<i32> {
+    if unreported == 0 {
+        return None;
+    }
+    let code = exit_code("LOCKDEP_EXIT_CODE", VIOLATION_EXIT_CODE)?;
+    let s = if unreported == 1 { "" } else { "s" };
+    eprintln!(
+        "lockdep: {unreported} violation{s} recorded and not taken: exit status {code} \
+         (LOCKDEP_EXIT_CODE=0 keeps the program's own)"
+    );
+    Some(code)
+}
 
 /// Says so when a fault turned checking off, and the exit status that makes a CI run see
 /// it: a run that was not checked must not pass as a checked one.
@@ -117,22 +146,18 @@ fn checker_off_status() -> Option<i32> {
     if !crate::mode::faulted() {
         return None;
     }
-    let code = std::env::var("LOCKDEP_FAULT_EXIT_CODE")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(FAULT_EXIT_CODE);
     eprintln!(
         "lockdep: checking was turned off by the fault reported above: the rest of this run \
          was not checked"
     );
-    if code == 0 {
-        return None;
-    }
+    let code = exit_code("LOCKDEP_FAULT_EXIT_CODE", FAULT_EXIT_CODE)?;
     eprintln!("lockdep: exit status {code} (LOCKDEP_FAULT_EXIT_CODE=0 keeps the program's own)");
     Some(code)
 }
 
-fn process_exit_report() {
+/// Prints the recorded violations and writes the report file; returns how many violations
+/// were recorded and not taken.
+fn process_exit_report() -> usize {
     let pending = store::pending();
     if !pending.is_empty() {
         eprintln!("{}", report::full(&pending));
@@ -146,6 +171,7 @@ fn process_exit_report() {
             write_json_report(std::path::Path::new(&dir), &pending);
         }
     }
+    pending.len()
 }
 
 /// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
