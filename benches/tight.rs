@@ -1,0 +1,158 @@
+//! The tight-loop nest of issue 14: two `Mutex<u64>`s made by `Mutex::new` (creation-site
+//! classes) in a function of this crate, nested in a plain `for` loop with nothing between
+//! the loop and the lock calls (no `#[inline(never)]` wrapper, no boxed indirection), on 1
+//! and 2 threads; and one lock and unlock alone. parking_lot, lockdep, lockdep with the mode
+//! off and tracing-mutex side by side, so that the nanoseconds lockdep adds per acquisition
+//! show beside the ratio (`scripts/bench-summary`).
+//!
+//! Built without the `enabled` feature it measures the compiled-out newtypes against
+//! parking_lot (group `tight_featoff_1t`).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+
+/// The loop, written once for every lock type: `$lock` is how a guard is taken.
+macro_rules! tight_loop {
+    ($a:expr, $b:expr, $iters:expr, |$m:ident| $lock:expr) => {{
+        let (a, b) = ($a, $b);
+        let start = Instant::now();
+        for _ in 0..$iters {
+            let mut ga = {
+                let $m = &a;
+                $lock
+            };
+            let mut gb = {
+                let $m = &b;
+                $lock
+            };
+            *gb += 1;
+            *ga += 1;
+            drop(gb);
+            drop(ga);
+        }
+        black_box((&a, &b));
+        start.elapsed()
+    }};
+}
+
+/// One lock and unlock per iteration.
+macro_rules! single_loop {
+    ($a:expr, $iters:expr, |$m:ident| $lock:expr) => {{
+        let a = $a;
+        let start = Instant::now();
+        for _ in 0..$iters {
+            let mut ga = {
+                let $m = &a;
+                $lock
+            };
+            *ga += 1;
+            drop(ga);
+        }
+        black_box(&a);
+        start.elapsed()
+    }};
+}
+
+fn parking_lot_pair() -> (parking_lot::Mutex<u64>, parking_lot::Mutex<u64>) {
+    (parking_lot::Mutex::new(0), parking_lot::Mutex::new(0))
+}
+
+fn lockdep_pair() -> (lockdep::Mutex<u64>, lockdep::Mutex<u64>) {
+    (lockdep::Mutex::new(0), lockdep::Mutex::new(0))
+}
+
+fn parking_lot_tight(iters: u64) -> Duration {
+    let (a, b) = parking_lot_pair();
+    tight_loop!(a, b, iters, |m| m.lock())
+}
+
+fn lockdep_tight(iters: u64) -> Duration {
+    let (a, b) = lockdep_pair();
+    tight_loop!(a, b, iters, |m| m.lock())
+}
+
+#[cfg(feature = "enabled")]
+fn tracing_tight(iters: u64) -> Duration {
+    let a = tracing_mutex::stdsync::tracing::Mutex::new(0u64);
+    let b = tracing_mutex::stdsync::tracing::Mutex::new(0u64);
+    tight_loop!(a, b, iters, |m| m.lock().unwrap())
+}
+
+#[cfg(feature = "enabled")]
+fn with_mode<R>(mode: lockdep::Mode, f: impl FnOnce() -> R) -> R {
+    lockdep::set_mode(mode);
+    let r = f();
+    lockdep::set_mode(lockdep::Mode::Collect);
+    r
+}
+
+/// Runs `tight(iters)` on 2 threads at once (each with its own locks, of the same classes
+/// for lockdep: both call the same creation sites); the slower thread's time, each timed
+/// inside its loop so that starting the threads is not counted.
+#[cfg(feature = "enabled")]
+fn two_threads(tight: fn(u64) -> Duration, iters: u64) -> Duration {
+    let start = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        let run = || {
+            start.wait();
+            tight(iters)
+        };
+        let other = s.spawn(run);
+        run().max(other.join().unwrap())
+    })
+}
+
+#[cfg(feature = "enabled")]
+fn tight(c: &mut Criterion) {
+    lockdep::set_mode(lockdep::Mode::Collect);
+    let mut g = c.benchmark_group("tight_1t");
+    g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight));
+    g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight));
+    g.bench_function("lockdep_mode_off", |b| {
+        with_mode(lockdep::Mode::Off, || b.iter_custom(lockdep_tight))
+    });
+    g.bench_function("tracing_mutex", |b| b.iter_custom(tracing_tight));
+    g.finish();
+
+    let mut g = c.benchmark_group("tight_2t");
+    for (name, f) in [
+        ("parking_lot", parking_lot_tight as fn(u64) -> Duration),
+        ("lockdep", lockdep_tight),
+        ("tracing_mutex", tracing_tight),
+    ] {
+        g.bench_function(name, |b| b.iter_custom(|iters| two_threads(f, iters)));
+    }
+    g.finish();
+
+    single(c, "single_1t");
+    assert!(
+        lockdep::violations().is_empty(),
+        "the tight bench must not provoke violations"
+    );
+}
+
+#[cfg(not(feature = "enabled"))]
+fn tight(c: &mut Criterion) {
+    let mut g = c.benchmark_group("tight_featoff_1t");
+    g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight));
+    g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight));
+    g.finish();
+    single(c, "single_featoff_1t");
+}
+
+/// One lock and unlock per iteration, parking_lot and lockdep, as group `group`.
+fn single(c: &mut Criterion, group: &str) {
+    let mut g = c.benchmark_group(group);
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| single_loop!(parking_lot::Mutex::new(0u64), n, |m| m.lock()))
+    });
+    g.bench_function("lockdep", |b| {
+        b.iter_custom(|n| single_loop!(lockdep::Mutex::new(0u64), n, |m| m.lock()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, tight);
+criterion_main!(benches);
