@@ -22,6 +22,10 @@
 //! recursion on ALLOC, which adds no dependency on either side (and is reported once per
 //! process, whichever case gets there first).
 //!
+//! Two locks of one class nested in each other are ordered by instance (the dependency from
+//! the nearest held lock of the class the acquisition may wait for); a cycle among them is a
+//! circular dependency over the one class, and, like a cycle of classes, ends the comparison.
+//!
 //! `LOCKDEP_DIFF_SCOPES_CASES=<n>` runs more (or fewer) cases than the default 5,000. Failing
 //! programs are kept by proptest in `tests/differential_scopes.proptest-regressions`.
 #![cfg(feature = "enabled")]
@@ -97,11 +101,17 @@ impl Held {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Verdict {
-    /// The class is already held (AA, pool recursion, reclaim recursion).
+    /// The class is already held (pool recursion, reclaim recursion).
     Again(Node),
     /// A closed strong cycle.
     Cycle,
+    /// A closed cycle among the locks of this class.
+    InstanceCycle(Node),
 }
+
+/// A held entry for the reference: its class, how it is held, and which lock it is
+/// (`(class, instance)`; `None` for pool elements and ALLOC, held per class).
+type Entry = (Node, Held, Option<(usize, usize)>);
 
 /// A dependency: `from` held as `from_shared`, then `to` acquired (`to_rec`: as a recursive
 /// read).
@@ -109,13 +119,18 @@ type Dep = (Node, bool, Node, bool);
 
 struct Reference {
     deps: BTreeSet<Dep>,
+    /// Dependencies between two locks of one class: (held, acquired).
+    lock_deps: BTreeSet<((usize, usize), (usize, usize))>,
 }
 
 impl Reference {
     fn new() -> Reference {
         let mut deps = BTreeSet::new();
         deps.insert((Node::Alloc, false, Node::Pool(0), false));
-        Reference { deps }
+        Reference {
+            deps,
+            lock_deps: BTreeSet::new(),
+        }
     }
 
     /// Is there a strong path from `start` (entered by a recursive read if `start_rec`) to
@@ -142,25 +157,54 @@ impl Reference {
         false
     }
 
-    /// A blocking acquisition of `node` (as `how`) with `held` on the stack: the first
-    /// violation it makes, if any; its dependencies are recorded.
-    fn acquire(&mut self, held: &[(Node, Held)], node: Node, how: Held) -> Option<Verdict> {
-        let same: Vec<Held> = held.iter().filter(|h| h.0 == node).map(|h| h.1).collect();
-        if !same.is_empty() {
-            if how == Held::ReadRec && same.iter().all(|h| h.shared()) {
+    /// A blocking acquisition of `node` (lock `lock`, as `how`) with `held` on the stack: the
+    /// first violation it makes, if any; its dependencies are recorded.
+    fn acquire(
+        &mut self,
+        held: &[Entry],
+        node: Node,
+        how: Held,
+        lock: Option<(usize, usize)>,
+    ) -> Option<Verdict> {
+        let rec = how == Held::ReadRec;
+        // The held entries of the class this acquisition may wait for.
+        let waits = |h: &&Entry| h.0 == node && !(rec && h.1.shared());
+        let mut verdict = None;
+        match (lock, held.iter().rev().find(waits)) {
+            (Some(to), Some(&(_, _, Some(from)))) => {
+                // Another lock of the class (the interpreter never retakes a held one).
+                if self.lock_deps.insert((from, to)) && self.lock_path(to, from) {
+                    verdict = Some(Verdict::InstanceCycle(node));
+                }
+            }
+            (_, Some(_)) => return Some(Verdict::Again(node)),
+            (_, None) if held.iter().any(|h| h.0 == node) => {
                 return None; // a recursive read on a read hold: no new dependency
             }
-            return Some(Verdict::Again(node));
+            (_, None) => {}
         }
-        let rec = how == Held::ReadRec;
-        let mut verdict = None;
-        for &(h, h_how) in held {
+        for &(h, h_how, _) in held.iter().filter(|h| h.0 != node) {
             if verdict.is_none() && self.strong_path(node, rec, h, h_how.shared()) {
                 verdict = Some(Verdict::Cycle);
             }
             self.deps.insert((h, h_how.shared(), node, rec));
         }
         verdict
+    }
+
+    /// Is there a path of dependencies between locks from `start` to `goal`?
+    fn lock_path(&self, start: (usize, usize), goal: (usize, usize)) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut queue = VecDeque::from([start]);
+        while let Some(at) = queue.pop_front() {
+            if at == goal {
+                return true;
+            }
+            if seen.insert(at) {
+                queue.extend(self.lock_deps.iter().filter(|d| d.0 == at).map(|d| d.1));
+            }
+        }
+        false
     }
 
     fn has_dep(&self, from: Node, to: Node) -> bool {
@@ -180,6 +224,8 @@ struct World {
 static CASE: AtomicUsize = AtomicUsize::new(0);
 /// Whether recursion on ALLOC was ever reported in this process (it is reported once).
 static ALLOC_AGAIN_SEEN: AtomicBool = AtomicBool::new(false);
+/// Cycles among the locks of one class that the reference found and the checker reported.
+static INSTANCE_CYCLES: AtomicUsize = AtomicUsize::new(0);
 /// Cases run one at a time: each takes its violations at its end.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -241,21 +287,21 @@ struct Thread<'w> {
     guards: Vec<(usize, (usize, usize), AnyGuard<'w>)>,
     /// (entry id, element)
     elements: Vec<(usize, Element<u8>)>,
-    /// The reference's held stack: (entry id, node, how).
-    held: Vec<(usize, Node, Held)>,
+    /// The reference's held stack: (entry id, entry).
+    held: Vec<(usize, Entry)>,
     next_id: usize,
     noreclaim: usize,
 }
 
 impl Thread<'_> {
-    fn stack(&self) -> Vec<(Node, Held)> {
-        self.held.iter().map(|h| (h.1, h.2)).collect()
+    fn stack(&self) -> Vec<Entry> {
+        self.held.iter().map(|h| h.1).collect()
     }
 
-    fn push(&mut self, node: Node, how: Held) -> usize {
+    fn push(&mut self, node: Node, how: Held, lock: Option<(usize, usize)>) -> usize {
         let id = self.next_id;
         self.next_id += 1;
-        self.held.push((id, node, how));
+        self.held.push((id, (node, how, lock)));
         id
     }
 
@@ -264,7 +310,7 @@ impl Thread<'_> {
     }
 
     fn in_reclaim(&self) -> bool {
-        self.held.iter().any(|h| h.1 == Node::Alloc)
+        self.held.iter().any(|h| h.1 .0 == Node::Alloc)
     }
 }
 
@@ -326,6 +372,21 @@ impl Case<'_> {
                         return Err("lost violation: Cycle".to_owned());
                     };
                     return self.check_cycle(real);
+                }
+                Verdict::InstanceCycle(node) => {
+                    self.done = true;
+                    let name = self.world.name(node);
+                    return match actual.next() {
+                        Some(real)
+                            if real.kind() == ViolationKind::CircularDependency
+                                && real.classes().iter().all(|c| *c == name) =>
+                        {
+                            INSTANCE_CYCLES.fetch_add(1, Ordering::Relaxed);
+                            Ok(())
+                        }
+                        Some(real) => Err(format!("expected {verdict:?}, got {real:?}\n{real}")),
+                        None => Err(format!("lost violation: {verdict:?}")),
+                    };
                 }
             }
         }
@@ -401,8 +462,12 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                     let verdict = if case.done {
                         None
                     } else {
-                        case.reference
-                            .acquire(&t.stack(), Node::Lock(class), held_as)
+                        case.reference.acquire(
+                            &t.stack(),
+                            Node::Lock(class),
+                            held_as,
+                            Some((class, instance)),
+                        )
                     };
                     let mut guard = None;
                     case.compare(verdict.into_iter().collect(), || {
@@ -417,7 +482,7 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                 }
             };
             if let Some(guard) = guard {
-                let id = t.push(Node::Lock(class), held_as);
+                let id = t.push(Node::Lock(class), held_as, Some((class, instance)));
                 t.guards.push((id, (class, instance), guard));
             }
         }
@@ -432,20 +497,26 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
             let mut verdicts = Vec::new();
             if !case.done {
                 let stack = t.stack();
-                verdicts.extend(case.reference.acquire(&stack, Node::Pool(p), Held::Excl));
+                verdicts.extend(
+                    case.reference
+                        .acquire(&stack, Node::Pool(p), Held::Excl, None),
+                );
                 // `mempool_alloc()` starts with `might_alloc()`, except in reclaim itself.
                 if !t.in_reclaim() && t.noreclaim == 0 && verdicts != [Verdict::Cycle] {
-                    verdicts.extend(case.reference.acquire(&stack, Node::Alloc, Held::Excl));
+                    verdicts.extend(
+                        case.reference
+                            .acquire(&stack, Node::Alloc, Held::Excl, None),
+                    );
                 }
             }
             let mut element = None;
             case.compare(verdicts, || element = Some(world.pools[p].alloc()))?;
-            let id = t.push(Node::Pool(p), Held::Excl);
+            let id = t.push(Node::Pool(p), Held::Excl, None);
             t.elements.push((id, element.unwrap()));
         }
         Op::TryAlloc(p) => {
             if let Some(e) = world.pools[p].try_alloc() {
-                let id = t.push(Node::Pool(p), Held::Excl);
+                let id = t.push(Node::Pool(p), Held::Excl, None);
                 t.elements.push((id, e));
             }
         }
@@ -478,13 +549,19 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
         }
         Op::MightAlloc => {
             let verdict = (!case.done && t.noreclaim == 0)
-                .then(|| case.reference.acquire(&t.stack(), Node::Alloc, Held::Excl))
+                .then(|| {
+                    case.reference
+                        .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
+                })
                 .flatten();
             case.compare(verdict.into_iter().collect(), lockdep::might_alloc)?;
         }
         Op::Reclaim(ref body) => {
             let verdict = (!case.done)
-                .then(|| case.reference.acquire(&t.stack(), Node::Alloc, Held::Excl))
+                .then(|| {
+                    case.reference
+                        .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
+                })
                 .flatten();
             let mut result = Ok(());
             let mut entered = false;
@@ -493,7 +570,7 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                 entered = true;
                 // The scope's own acquisition was validated on entry.
                 result = case.check(before, verdict.into_iter().collect());
-                let id = t.push(Node::Alloc, Held::Excl);
+                let id = t.push(Node::Alloc, Held::Excl, None);
                 if result.is_ok() {
                     result = run_ops(case, t, body);
                 }
@@ -652,6 +729,17 @@ proptest! {
     }
 }
 
+#[test]
+fn two_locks_of_one_class_in_both_orders() {
+    let found = INSTANCE_CYCLES.load(Ordering::Relaxed);
+    run_program(&[
+        vec![Op::Lock(3, 0, How::Excl), Op::Lock(3, 1, How::Read)],
+        vec![Op::Lock(3, 1, How::Excl), Op::Lock(3, 0, How::Excl)],
+    ])
+    .unwrap();
+    assert!(INSTANCE_CYCLES.load(Ordering::Relaxed) > found);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The kernel's fs_reclaim selftests, as programs.
 
@@ -686,13 +774,14 @@ fn element_carried_to_a_later_thread_does_not_end_its_hold() {
 
 // ---------------------------------------------------------------------------------------------
 // Minimal programs of the checker bugs this test found (fixed in lockdep-core's `check_chain`
-// and `ThreadState::remove`): an acquisition reported as recursive records no dependency, so
-// later validations must not stop at its entry as if the entries below reached the new lock
-// through it.
+// and `ThreadState::remove`): an acquisition of a class already held (reported as recursive,
+// or, for another lock of the class, ordered by instance) records no dependency between
+// classes, so later validations must not stop at its entry as if the entries below reached the
+// new lock through it.
 
 #[test]
 fn entries_below_an_aa_report_still_get_their_dependencies() {
-    // P0 (no reclaim) ; try L3 ; L3 again (AA) ; reclaim: [P0, L3, L3'] → ALLOC must record
+    // P0 (no reclaim) ; try L3 ; another L3 ; reclaim: [P0, L3, L3'] → ALLOC must record
     // P0 → ALLOC, which with ALLOC → P0 is the mempool livelock.
     run_program(&[vec![
         Op::NoReclaim(vec![
@@ -707,7 +796,7 @@ fn entries_below_an_aa_report_still_get_their_dependencies() {
 
 #[test]
 fn an_aa_entry_stays_transparent_after_its_lower_entry_is_released() {
-    // L2 → L0 and L0 → L1 recorded; L2 again (AA) and then the first L2 and L0 released: the
+    // L2 → L0 and L0 → L1 recorded; another L2 and then the first L2 and L0 released: the
     // stack is [L1, L2'], and taking L0 must record L1 → L0, closing L0 → L1 → L0.
     run_program(&[vec![
         Op::Reclaim(vec![Op::Lock(2, 1, How::Excl), Op::Lock(0, 1, How::Excl)]),

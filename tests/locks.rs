@@ -82,13 +82,18 @@ fn nested_subclasses_are_not_recursive_locking() {
         let _c = child.lock_nested(1);
     }
     assert!(kinds("locks-node").is_empty());
-    // Without the annotation it is AA, and the subclass is printed as `name/N`.
+    // Without the annotation the two locks are ordered by instance: fine in one order...
     {
         let _p = parent.lock();
         let _c = child.lock();
     }
-    let found = kinds("locks-node");
-    assert_eq!(found, vec![ViolationKind::RecursiveLock]);
+    assert!(kinds("locks-node").is_empty());
+    // ...and a deadlock in both.
+    {
+        let _c = child.lock();
+        let _p = parent.lock();
+    }
+    assert_eq!(kinds("locks-node"), vec![ViolationKind::CircularDependency]);
 }
 
 #[test]
@@ -396,13 +401,21 @@ fn rwlock_nested_subclasses() {
     assert!(kinds("locks-rwnest").is_empty());
     {
         let _p = parent.write();
-        let _c = child.write(); // same class, same subclass: AA
+        let _c = child.write(); // same class, same subclass: ordered by instance
     }
-    assert_eq!(kinds("locks-rwnest"), vec![ViolationKind::RecursiveLock]);
+    assert!(kinds("locks-rwnest").is_empty());
+    {
+        let _c = child.read();
+        let _p = parent.read(); // the other way round: a deadlock behind queued writers
+    }
+    assert_eq!(
+        kinds("locks-rwnest"),
+        vec![ViolationKind::CircularDependency]
+    );
 }
 
 #[test]
-fn the_same_subclass_twice_is_recursive_locking() {
+fn two_locks_of_one_subclass_are_ordered_by_instance() {
     lockdep::set_mode(Mode::Collect);
     let node = class("locks-samesub");
     let (a, b, c) = (
@@ -415,18 +428,24 @@ fn the_same_subclass_twice_is_recursive_locking() {
         let _b = b.lock_nested(1);
         let _c = c.lock_nested(1);
     }
+    assert!(kinds("locks-samesub").is_empty());
+    {
+        let _a = a.lock();
+        let _c = c.lock_nested(1);
+        let _b = b.lock_nested(1);
+    }
     let v = common::find("locks-samesub");
-    assert_eq!(v.kind(), ViolationKind::RecursiveLock);
-    assert_eq!(v.classes(), vec!["locks-samesub/1"]);
-    assert!(v.to_string().contains("lock(locks-samesub/1);"), "{v}");
+    assert_eq!(v.kind(), ViolationKind::CircularDependency);
+    // Two locks of one class: the class twice.
+    assert_eq!(v.classes(), vec!["locks-samesub/1", "locks-samesub/1"]);
+    assert!(v.to_string().contains("lock(locks-samesub/1 #0);"), "{v}");
 }
 
 #[test]
 fn locks_made_at_one_site_share_a_class() {
     lockdep::set_mode(Mode::Collect);
-    // One creation site, many instances: one class, so nesting two of them is AA...
-    // (A closure, not `map(Mutex::new)`: through a function pointer `#[track_caller]` sees
-    // the call inside core's `FnOnce` shim, and every lock made that way shares its class.)
+    // One creation site, many instances: one class, so nesting two of them in both orders
+    // is a deadlock between two locks of the class...
     #[allow(clippy::redundant_closure)]
     let shards: Vec<Mutex<u32>> = (0..3).map(|i| Mutex::new(i)).collect();
     let (line, column) = (line!() - 1, 50);
@@ -434,10 +453,14 @@ fn locks_made_at_one_site_share_a_class() {
         let _s0 = shards[0].lock();
         let _s1 = shards[1].lock();
     }
+    {
+        let _s1 = shards[1].lock();
+        let _s0 = shards[0].lock();
+    }
     let name = format!("tests/locks.rs:{line}:{column}");
     assert_eq!(
         kinds(&name),
-        vec![ViolationKind::RecursiveLock],
+        vec![ViolationKind::CircularDependency],
         "{:?}",
         lockdep::violations()
     );
@@ -475,7 +498,7 @@ fn might_lock_of_rwlocks() {
         kinds("locks-mightrw-X"),
         vec![ViolationKind::CircularDependency]
     );
-    // might_lock() is a write: while reading the same class it is recursive locking.
+    // might_lock() is a write: while reading the same lock it is a self-deadlock.
     let z = RwLock::with_class((), class("locks-mightrw-Z"));
     {
         let _z = z.read();
@@ -485,7 +508,7 @@ fn might_lock_of_rwlocks() {
             "might_lock took nothing, the read is still there"
         );
     }
-    assert_eq!(kinds("locks-mightrw-Z"), vec![ViolationKind::RecursiveLock]);
+    assert_eq!(kinds("locks-mightrw-Z"), vec![ViolationKind::SameLockTwice]);
 }
 
 #[test]

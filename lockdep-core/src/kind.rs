@@ -15,8 +15,11 @@ use std::fmt;
 pub enum ViolationKind {
     /// A closed (strong) cycle of lock dependencies: ABBA, ABBCCA, …
     CircularDependency,
-    /// A class taken again while held (AA), including memory-reclaim recursion on `ALLOC`:
-    /// two instances of one class, which a nesting annotation may order.
+    /// A class taken again while held (AA) that no order between instances can make safe:
+    /// memory reclaim recursing into `ALLOC`. (Two locks of one class are ordered by
+    /// instance instead: taken in both orders they are a [`CircularDependency`].)
+    ///
+    /// [`CircularDependency`]: ViolationKind::CircularDependency
     RecursiveLock,
     /// The very lock this thread already holds, taken again (directly, or through another
     /// nesting subclass): a self-deadlock, certain when either hold is exclusive, and for two

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("checker::registry", 2),
     ("checker::chains", 2),
     ("checker::inbox", 2),
+    ("checker::instance_order", 2),
     ("checker::held", 2),
     ("checker::graph", 2),
     // 3. violation data

@@ -2,7 +2,8 @@
 //!
 //! 1. plain types: [`types`], [`stack_trace`], [`chain_key`];
 //! 2. state: the class [`registry`], the validated [`chains`], [`inbox`]es, the per-thread
-//!    [`held`] stacks, the dependency [`graph`];
+//!    [`held`] stacks, the dependency [`graph`], the [`instance_order`] among the locks of
+//!    one class;
 //! 3. [`violation`] data;
 //! 4. the violation [`store`], the text [`report`], the JSON/DOT [`export`];
 //! 5. thread and process [`exit`];
@@ -10,7 +11,8 @@
 //!
 //! The hooks that locks, pools and the allocator call (`crate::hook`) sit above all of it.
 //! Internal lock order, outermost first (all `std::sync::Mutex`, never instrumented): class
-//! registry → graph → violation store → a thread's inbox. Nothing is called back into user
+//! registry → graph → violation store → a thread's inbox; the instance order is taken with
+//! none of them held. Nothing is called back into user
 //! code while any of them is held, except `tracing` events, emitted after the store lock is
 //! released.
 
@@ -21,6 +23,7 @@ pub(crate) mod export;
 pub(crate) mod graph;
 pub(crate) mod held;
 pub(crate) mod inbox;
+pub(crate) mod instance_order;
 pub(crate) mod registry;
 pub(crate) mod report;
 pub(crate) mod stack_trace;

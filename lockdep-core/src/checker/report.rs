@@ -109,11 +109,16 @@ fn desc_at(d: &LockDesc, trace: &StackTrace) -> String {
 
 /// `lock(X)`, `rlock(X)`, `alloc(P)` or `reclaim(ALLOC)` as in the scenario tables.
 fn op(class: ClassId, access: Access) -> String {
+    op_named(class, name(class), access)
+}
+
+/// [`op`] of `class`, called `label`.
+fn op_named(class: ClassId, label: &str, access: Access) -> String {
     match registry::info(class).kind {
-        NodeKind::Pool => format!("alloc({})", name(class)),
+        NodeKind::Pool => format!("alloc({label})"),
         NodeKind::Alloc => "allocate memory (may wait for reclaim)".to_owned(),
-        NodeKind::Lock if access.is_shared() => format!("rlock({})", name(class)),
-        NodeKind::Lock => format!("lock({})", name(class)),
+        NodeKind::Lock if access.is_shared() => format!("rlock({label})"),
+        NodeKind::Lock => format!("lock({label})"),
     }
 }
 
@@ -233,27 +238,34 @@ fn render_deadlock_scenario(
     ring: &[Link],
 ) -> fmt::Result {
     let classes: Vec<ClassId> = ring.iter().map(|l| l.to).collect(); // c0 = trying … ck = holding
+                                                                     // A cycle among the locks of one class (see `instance_order`): the locks are told apart
+                                                                     // by number, `#0` being the one this thread is trying to take.
+    let one_class = ring
+        .iter()
+        .all(|l| l.from == classes[0] && l.to == classes[0]);
+    let label = |i: usize| -> String {
+        if one_class {
+            format!("{} #{i}", name(classes[i]))
+        } else {
+            name(classes[i]).to_owned()
+        }
+    };
     if classes.len() > 2 {
-        chain_exists(out, &classes)?;
+        chain_exists(out, &(0..classes.len()).map(label).collect::<Vec<_>>())?;
+    }
+    if one_class {
+        out.write_str(
+            " These are distinct locks of one class, taken in opposite orders: take the\n \
+             locks of a class in one order (by index, by address).\n\n",
+        )?;
     }
     out.write_str(" Possible unsafe locking scenario:\n\n")?;
     // Thread 0 holds c_k and wants c_0; thread j ≥ 1 holds c_{j-1} and wants c_j.
     let k = classes.len() - 1;
     let threads = classes.len();
-    let first = |t: usize| -> ClassId {
-        if t == 0 {
-            classes[k]
-        } else {
-            classes[t - 1]
-        }
-    };
-    let second = |t: usize| -> ClassId {
-        if t == 0 {
-            classes[0]
-        } else {
-            classes[t]
-        }
-    };
+    let first = |t: usize| if t == 0 { k } else { t - 1 };
+    let second = |t: usize| if t == 0 { 0 } else { t };
+    let op_at = |i: usize, access: Access| op_named(classes[i], &label(i), access);
     // Thread t's second acquisition is the dependency ring[t]; whether it is a recursive read
     // is known. How the locks are taken is known exactly for the reporting thread only
     // (`rlock(X)` for a `read()` too, as the kernel prints a read acquisition).
@@ -268,26 +280,25 @@ fn render_deadlock_scenario(
     };
     let names: Vec<String> = (0..threads).map(|t| format!("CPU{t}")).collect();
     let mut rows: Vec<(usize, String)> = Vec::new();
-    rows.push((0, op(first(0), holding.access)));
+    rows.push((0, op_at(first(0), holding.access)));
     for t in 1..threads {
-        rows.push((t, op(first(t), Access::Write)));
+        rows.push((t, op_at(first(t), Access::Write)));
     }
     for t in (1..threads).rev() {
-        rows.push((t, op(second(t), wanted(t))));
+        rows.push((t, op_at(second(t), wanted(t))));
     }
-    rows.push((0, op(second(0), wanted(0))));
+    rows.push((0, op_at(second(0), wanted(0))));
     table(out, &names, &rows)?;
     out.write_str("\n *** DEADLOCK ***\n\n")
 }
 
 /// The kernel's `Chain exists of:` line for a cycle, closed back to its first class.
-fn chain_exists(out: &mut fmt::Formatter<'_>, cycle: &[ClassId]) -> fmt::Result {
-    let chain: Vec<&str> = cycle.iter().map(|&c| name(c)).collect();
+fn chain_exists(out: &mut fmt::Formatter<'_>, cycle: &[String]) -> fmt::Result {
     writeln!(
         out,
         " Chain exists of:\n   {} --> {}\n",
-        chain.join(" --> "),
-        chain[0]
+        cycle.join(" --> "),
+        cycle[0]
     )
 }
 
@@ -318,7 +329,13 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
     let reclaim_chain = rotated.get(a + 1..).unwrap_or(&[]);
     let link = |from: ClassId, to: ClassId| ring.iter().find(|l| l.from == from && l.to == to);
 
-    chain_exists(out, &rotated)?;
+    chain_exists(
+        out,
+        &rotated
+            .iter()
+            .map(|&c| name(c).to_owned())
+            .collect::<Vec<_>>(),
+    )?;
     out.write_str(" Possible unsafe locking scenario:\n\n")?;
     let stall = "allocate memory (stalls: reclaim needs pool elements)";
     let mut rows = vec![(
@@ -498,20 +515,14 @@ fn render_recursive(
             out.write_str("\n *** DEADLOCK ***\n\n")?;
             out.write_str(" Memory reclaim must not allocate memory that may enter reclaim:\n allocate inside noreclaim_scope() here.\n\n")
         }
-        NodeKind::Lock if data.kind == ViolationKind::SameLockTwice => {
+        // Another lock of the class is ordered by instance (`instance_order`), never this.
+        NodeKind::Lock => {
             table(out, &names, &rows)?;
             out.write_str(
                 "\n *** DEADLOCK ***\n\n The same lock, not another lock of its class: the second acquisition\n \
                  waits for the first (two reads: behind a writer queued between them), and no\n \
                  nesting annotation can change that. Release it before taking it again, or take\n \
                  it once.\n\n",
-            )
-        }
-        NodeKind::Lock => {
-            table(out, &names, &rows)?;
-            out.write_str(
-                "\n *** DEADLOCK ***\n\n May be due to missing lock nesting notation\n \
-                 (two locks of one class: lock_nested(n) orders a fixed parent/child pair).\n\n",
             )
         }
     }

@@ -38,7 +38,7 @@ impl NodeKind {
 ///
 /// Invariant: a class instance is `!class`, in the top 2^32 values of the address space,
 /// where no lock lives, so the two never compare equal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Instance(usize);
 
 impl Instance {

@@ -8,6 +8,7 @@ use super::chains;
 use super::exit;
 use super::graph::{self, dep, Added, Full};
 use super::held::{with_thread, HeldLock, ThreadState, MAX_LOCK_DEPTH};
+use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
 use super::store;
@@ -271,9 +272,29 @@ fn validate_slow(t: &ThreadState, acq: &Acquisition, key: u64) {
     }
     let held = t.snapshot();
     let found = check_chain(&held, acq);
-    chains::mark_validated(key);
-    t.cache_chain(key);
+    // A lock nested under a held lock of its own class is ordered against it by instance,
+    // which a chain key (classes only) cannot stand for: such a chain is checked every time.
+    if nested_in_own_class(&held, acq).is_none() {
+        chains::mark_validated(key);
+        t.cache_chain(key);
+    }
     store::record_all(found);
+}
+
+/// Whether `h` is of `acq`'s class and `acq` may wait for it: any hold, but a shared one when
+/// `acq` is a recursive read.
+fn waits_for_own_class(h: &HeldLock, acq: &Acquisition) -> bool {
+    h.class == acq.class && !(acq.access == Access::RecursiveRead && h.access.is_shared())
+}
+
+/// The nearest held lock of `acq`'s class that `acq` [waits for](waits_for_own_class), when
+/// it is another lock than `acq`'s: its index in `held`.
+fn nested_in_own_class(held: &[HeldLock], acq: &Acquisition) -> Option<usize> {
+    if registry::info(acq.class).kind != NodeKind::Lock {
+        return None;
+    }
+    let i = held.iter().rposition(|h| waits_for_own_class(h, acq))?;
+    (held[i].instance != acq.instance).then_some(i)
 }
 
 /// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`: every
@@ -289,17 +310,16 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
     };
     let held_descs = || held.iter().map(LockDesc::from).collect::<Vec<_>>();
 
-    // check_deadlock: the class already held, unless a recursive read on a read hold.
-    let mut recursive_read = false;
-    for h in held.iter().rev().filter(|h| h.class == acq.class) {
-        if acq.access == Access::RecursiveRead && h.access.is_shared() {
-            recursive_read = true;
-            continue;
-        }
+    // check_deadlock: the class already held, unless a recursive read on a read hold, or
+    // another lock of the class, which is ordered by instance instead.
+    let mut found = Vec::new();
+    if let Some(i) = nested_in_own_class(held, acq) {
+        found.extend(check_instance_order(held, i, acq, &trying));
+    } else if let Some(h) = held.iter().rev().find(|h| waits_for_own_class(h, acq)) {
         let kind = match registry::info(acq.class).kind {
             NodeKind::Pool => ViolationKind::PoolRecursion,
-            NodeKind::Lock if h.instance == acq.instance => ViolationKind::SameLockTwice,
-            _ => ViolationKind::RecursiveLock,
+            NodeKind::Lock => ViolationKind::SameLockTwice,
+            NodeKind::Alloc => ViolationKind::RecursiveLock,
         };
         let detail = Detail::Recursive {
             trying,
@@ -311,17 +331,20 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
             held_descs(),
             StackTrace::capture(),
         )];
-    }
-    if recursive_read {
+    } else if held.iter().any(|h| h.class == acq.class) {
         // Already holding the class for read: no new dependency (kernel: ret == 2).
         return Vec::new();
     }
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
-    let mut found = Vec::new();
+    // A held lock of the acquired class adds no dependency (a class is not its own), and the
+    // entries below it do not reach the acquisition through it: they get their own.
     let mut trace: Option<StackTrace> = None;
     let mut graph = graph::lock();
     for (i, h) in held.iter().enumerate().rev() {
+        if h.class == acq.class {
+            continue;
+        }
         let mut capture = || trace.get_or_insert_with(StackTrace::capture).clone();
         match graph.add(
             h.class,
@@ -334,23 +357,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
             Ok(Added::Known | Added::New) => {}
             Ok(Added::Cycle(cycle)) => {
                 let current = trace.get_or_insert_with(StackTrace::capture).clone();
-                let mut ring = vec![Link {
-                    from: h.class,
-                    to: acq.class,
-                    recursive: acq.access == Access::RecursiveRead,
-                    site: acq.site,
-                    trace: current.clone(),
-                }];
-                for pair in cycle.path.windows(2) {
-                    let edge = graph.edge(pair[0], pair[1]);
-                    ring.push(Link {
-                        from: pair[0],
-                        to: pair[1],
-                        recursive: edge.is_some_and(|e| dep::into_recursive(e.deps)),
-                        site: edge.map_or(acq.site, |e| e.site),
-                        trace: edge.map(|e| e.trace.clone()).unwrap_or_default(),
-                    });
-                }
+                let ring = ring_of(&graph, h.class, acq, &cycle, current.clone());
                 let kind = cycle_kind(&ring);
                 let detail = Detail::Cycle {
                     trying: trying.clone(),
@@ -378,7 +385,8 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
         // shared is not strong, so the lower entries need their own dependency (found by the
         // differential test against a reference without this shortcut).
         // Nor when its class is held below it: then its own acquisition was recursive (reported
-        // as such, or a recursive read on a read hold) and recorded no dependency at all (once
+        // as such, ordered by instance, or a recursive read on a read hold) and recorded no
+        // dependency between classes at all (once
         // the lower entry is released, `ThreadState::remove` unlinks it). Found by
         // tests/differential_scopes.rs: after an AA report, later cycles through the entries
         // below were lost.
@@ -390,6 +398,90 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
         }
     }
     found
+}
+
+/// The cycle the new dependency `from → acq` closes, as links: the new one first (its trace is
+/// `current`), then the existing path from `acq` back to `from`.
+fn ring_of(
+    graph: &graph::Graph,
+    from: ClassId,
+    acq: &Acquisition,
+    cycle: &graph::Cycle,
+    current: StackTrace,
+) -> Vec<Link> {
+    let mut ring = vec![Link {
+        from,
+        to: acq.class,
+        recursive: acq.access == Access::RecursiveRead,
+        site: acq.site,
+        trace: current,
+    }];
+    for pair in cycle.path.windows(2) {
+        let edge = graph.edge(pair[0], pair[1]);
+        ring.push(Link {
+            from: pair[0],
+            to: pair[1],
+            recursive: edge.is_some_and(|e| dep::into_recursive(e.deps)),
+            site: edge.map_or(acq.site, |e| e.site),
+            trace: edge.map(|e| e.trace.clone()).unwrap_or_default(),
+        });
+    }
+    ring
+}
+
+/// Orders `acq` after `held[i]`, the nearest held lock of its class (see
+/// [`instance_order`]): the violation when the two locks were also taken in the opposite
+/// order, directly or through other locks of the class.
+fn check_instance_order(
+    held: &[HeldLock],
+    i: usize,
+    acq: &Acquisition,
+    trying: &LockDesc,
+) -> Option<ViolationData> {
+    let holding = &held[i];
+    let mut current: Option<StackTrace> = None;
+    let mut capture = || current.get_or_insert_with(StackTrace::capture).clone();
+    let back = match instance_order::add(holding.instance, acq.instance, acq.site, &mut capture) {
+        Ordered::Known | Ordered::New => return None,
+        Ordered::Cycle(back) => back,
+        Ordered::Full => {
+            store::fault(
+                ViolationKind::TableOverflow,
+                Detail::Overflow {
+                    what: "dependencies between locks of one class",
+                    limit: instance_order::MAX_INSTANCE_EDGES,
+                },
+                held.iter().map(LockDesc::from).collect(),
+            );
+            return None;
+        }
+    };
+    let current = capture();
+    let class = acq.class;
+    let mut ring = vec![Link {
+        from: class,
+        to: class,
+        recursive: false,
+        site: acq.site,
+        trace: current.clone(),
+    }];
+    ring.extend(back.into_iter().map(|edge| Link {
+        from: class,
+        to: class,
+        recursive: false,
+        site: edge.site,
+        trace: edge.trace,
+    }));
+    Some(ViolationData::new(
+        ViolationKind::CircularDependency,
+        Detail::Cycle {
+            trying: trying.clone(),
+            holding: LockDesc::from(holding),
+            ring,
+        },
+        held.iter().map(LockDesc::from).collect(),
+        current,
+    ))
 }
 
 /// A cycle through `ALLOC` and a pool is the mempool livelock; any other is a deadlock.

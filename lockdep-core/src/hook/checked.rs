@@ -18,6 +18,16 @@ pub(crate) struct Checked<R> {
     pub(crate) map: LockMap,
 }
 
+/// A lock that is gone leaves the order among the locks of its class: its address may next
+/// hold an unrelated lock.
+#[cfg(feature = "enabled")]
+impl<R> Drop for Checked<R> {
+    #[inline]
+    fn drop(&mut self) {
+        self.map.forget(self.instance());
+    }
+}
+
 impl<R> Checked<R> {
     #[inline]
     pub(crate) const fn new(raw: R, map: LockMap) -> Checked<R> {
@@ -65,7 +75,7 @@ impl<R> Checked<R> {
     /// lock.
     #[inline]
     pub(crate) fn might_acquire(&self, access: Access, site: &'static Location<'static>) {
-        self.map.might_acquire(access, site);
+        self.map.might_acquire(self.instance(), access, site);
     }
 
     /// An upgrade of this thread's read hold to a write at `site`: validated as a write with

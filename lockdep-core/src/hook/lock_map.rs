@@ -12,14 +12,14 @@ use crate::LockClass;
 
 #[cfg(feature = "enabled")]
 use crate::checker::{
-    registry, store,
+    instance_order, registry, store,
     types::{ClassId, Instance, NodeKind},
     validate::{self, Acquisition, Pending},
 };
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
     AtomicU32,
-    Ordering::{Acquire, Release},
+    Ordering::{Acquire, Relaxed, Release},
 };
 
 /// How a lock names its class.
@@ -115,6 +115,16 @@ impl LockMap {
         }
     }
 
+    /// The lock at `instance` is gone (dropped): the checker forgets what it knew of this
+    /// lock as opposed to its class.
+    #[cfg(feature = "enabled")]
+    #[inline]
+    pub(crate) fn forget(&self, instance: usize) {
+        if self.class.load(Relaxed) != 0 {
+            instance_order::forget(Instance::lock(instance));
+        }
+    }
+
     /// A try-acquisition: never validated (it cannot deadlock), but held once it succeeds,
     /// so later acquisitions depend on it.
     #[inline(always)]
@@ -141,13 +151,18 @@ impl LockMap {
     /// Records the dependencies of a blocking acquisition without taking the lock (the
     /// kernel's `might_lock()`).
     #[inline]
-    pub(crate) fn might_acquire(&self, access: Access, site: &'static Location<'static>) {
+    pub(crate) fn might_acquire(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+    ) {
         #[cfg(feature = "enabled")]
-        if let Some(acq) = self.acquisition(0, 0, access, site) {
+        if let Some(acq) = self.acquisition(instance, 0, access, site) {
             let _validated_only = Pending::validated(acq);
         }
         #[cfg(not(feature = "enabled"))]
-        let _ = (access, site);
+        let _ = (instance, access, site);
     }
 
     /// The lock at `instance` was released: it leaves this thread's held stack (from any
