@@ -185,3 +185,26 @@ fn nesting_two_locks_of_a_class_records_no_dependency_of_the_class_on_itself() {
     );
     assert!(kinds("rules-self-dir").is_empty());
 }
+
+#[test]
+fn the_same_lock_twice_does_not_hide_two_locks_of_its_class() {
+    lockdep::set_mode(Mode::Collect);
+    let class = class("rules-same-then-two");
+    let (a, b) = (RwLock::with_class((), class), RwLock::with_class((), class));
+    // The same lock read twice: reported as such; the chain (class, class) is not cached...
+    drop((a.read(), a.read()));
+    assert_eq!(
+        kinds("rules-same-then-two"),
+        vec![ViolationKind::SameLockTwice]
+    );
+    // ...so two locks of the class on that chain are still ordered, and inverted, reported.
+    drop((a.read(), b.read()));
+    drop((b.read(), a.read()));
+    assert_eq!(
+        kinds("rules-same-then-two"),
+        vec![
+            ViolationKind::SameLockTwice,
+            ViolationKind::CircularDependency
+        ]
+    );
+}

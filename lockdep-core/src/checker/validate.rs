@@ -272,9 +272,12 @@ fn validate_slow(t: &ThreadState, acq: &Acquisition, key: u64) {
     }
     let held = t.snapshot();
     let found = check_chain(&held, acq);
-    // A lock nested under a held lock of its own class is ordered against it by instance,
-    // which a chain key (classes only) cannot stand for: such a chain is checked every time.
-    if nested_in_own_class(&held, acq).is_none() {
+    // A lock taken while a lock of its class is held is ordered by instance (or is that very
+    // lock), which a chain key (classes only) cannot stand for: such a chain is checked every
+    // time.
+    let by_instance = registry::info(acq.class).kind == NodeKind::Lock
+        && held.iter().any(|h| waits_for_own_class(h, acq));
+    if !by_instance {
         chains::mark_validated(key);
         t.cache_chain(key);
     }
