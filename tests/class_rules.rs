@@ -208,3 +208,72 @@ fn the_same_lock_twice_does_not_hide_two_locks_of_its_class() {
         ]
     );
 }
+
+/// A lock-making helper without `#[track_caller]`: every lock it makes has its site.
+fn new_lock<T>(value: T) -> Mutex<T> {
+    Mutex::new(value)
+}
+
+#[test]
+fn a_helper_without_track_caller_makes_one_class_per_data_type() {
+    lockdep::set_mode(Mode::Collect);
+    let shards = new_lock(std::collections::HashMap::<u64, String>::new());
+    let placeholder = new_lock(());
+    let user = Mutex::with_class((), class("rules-helper-user"));
+    // shards → user and user → placeholder: a cycle only if both were one class.
+    drop((shards.lock(), user.lock()));
+    drop((user.lock(), placeholder.lock()));
+    assert!(
+        kinds("rules-helper-user").is_empty(),
+        "{:?}",
+        lockdep::violations()
+    );
+    // Still deterministic classes, not one per lock: two locks of one type share one.
+    let other_shards = new_lock(std::collections::HashMap::<u64, String>::new());
+    drop((user.lock(), other_shards.lock()));
+    let v = common::find("rules-helper-user");
+    assert_eq!(v.kind(), ViolationKind::CircularDependency);
+    // The report tells the two classes of the helper's site apart by their data type.
+    let text = v.to_string();
+    assert!(text.contains("<HashMap<u64, String>>"), "{text}");
+}
+
+#[test]
+fn locks_made_through_the_standard_library_are_classed_by_data_type() {
+    lockdep::set_mode(Mode::Collect);
+    // `.map(Mutex::new)`: the creation site is core's call shim, the same for every lock of
+    // the program made this way.
+    let accounts: Vec<Mutex<i64>> = vec![1i64, 2].into_iter().map(Mutex::new).collect();
+    let names: Vec<Mutex<String>> = vec![String::new()].into_iter().map(Mutex::new).collect();
+    let user = Mutex::with_class((), class("rules-std-user"));
+    drop((accounts[0].lock(), user.lock()));
+    drop((user.lock(), names[0].lock()));
+    assert!(
+        kinds("rules-std-user").is_empty(),
+        "{:?}",
+        lockdep::violations()
+    );
+    // Named after the data type as well as the site, which alone would say nothing.
+    let graph = lockdep::graph_json();
+    assert!(graph.contains("<i64>\""), "{graph}");
+    assert!(graph.contains("<String>\""), "{graph}");
+}
+
+#[test]
+fn two_fields_of_a_derived_default_struct_are_classed_by_data_type() {
+    lockdep::set_mode(Mode::Collect);
+    #[derive(Default)]
+    struct Cache {
+        index: Mutex<Vec<u32>>,
+        log: Mutex<String>,
+    }
+    let cache = Cache::default();
+    let user = Mutex::with_class((), class("rules-derive-user"));
+    drop((cache.index.lock(), user.lock()));
+    drop((user.lock(), cache.log.lock()));
+    assert!(
+        kinds("rules-derive-user").is_empty(),
+        "{:?}",
+        lockdep::violations()
+    );
+}

@@ -44,15 +44,26 @@ fn assert_site(site: &Json) {
     assert!(column.is_null() || column.num() > 0, "{site:?}");
 }
 
-/// A class is exactly `{"id", "name", "kind", "site"}`, of a known kind.
+/// A class is exactly `{"id", "name", "kind", "site", "type"}`, of a known kind; only a
+/// creation-site lock class has a data type.
 fn assert_class(class: &Json) {
-    assert_eq!(class.keys(), ["id", "name", "kind", "site"], "{class:?}");
+    assert_eq!(
+        class.keys(),
+        ["id", "name", "kind", "site", "type"],
+        "{class:?}"
+    );
     assert!(class.get("id").num() > 0);
     assert!(
         ["lock", "pool", "alloc"].contains(&class.get("kind").str()),
         "{class:?}"
     );
     assert_site(class.get("site"));
+    let data_type = class.get("type");
+    if !data_type.is_null() {
+        assert!(!data_type.str().is_empty(), "{class:?}");
+        assert_eq!(class.get("kind").str(), "lock", "{class:?}");
+        assert!(!class.get("site").is_null(), "{class:?}");
+    }
 }
 
 /// The rules every document obeys wherever in it: sites are site objects, access states are

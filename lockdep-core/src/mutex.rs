@@ -49,7 +49,7 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
             inner: lock_api::Mutex::const_new(
-                RawMutex::with_map(LockMap::at_site(Location::caller())),
+                RawMutex::with_map(LockMap::at_site::<T>(Location::caller())),
                 value,
             ),
         }

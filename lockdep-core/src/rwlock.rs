@@ -69,7 +69,7 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             inner: lock_api::RwLock::const_new(
-                RawRwLock::with_map(LockMap::at_site(Location::caller())),
+                RawRwLock::with_map(LockMap::at_site::<T>(Location::caller())),
                 value,
             ),
         }

@@ -68,8 +68,8 @@ fn acquisition_site_json(out: &mut String, site: &'static Location<'static>, tra
     site_json(out, source_site_of(site, trace).as_ref());
 }
 
-/// A class: `{"id","name","kind","site"}`, `site` being where a creation-site class was
-/// created (null for a named class).
+/// A class: `{"id","name","kind","site","type"}`, `site` being where a creation-site class
+/// was created and `type` the type of its locks' data (both null for a named class).
 fn class_json(out: &mut String, class: ClassId) {
     let info = registry::info(class);
     let _ = write!(out, "{{\"id\":{class},\"name\":");
@@ -78,6 +78,8 @@ fn class_json(out: &mut String, class: ClassId) {
     json_str(out, info.kind.as_str());
     out.push_str(",\"site\":");
     site_json(out, info.site.map(registry::source_site).as_ref());
+    out.push_str(",\"type\":");
+    json_opt_str(out, info.data_type);
     out.push('}');
 }
 
@@ -263,7 +265,7 @@ fn dot_node(out: &mut String, class: ClassId) {
         NodeKind::Alloc => "diamond",
     };
     let mut label = String::new();
-    json_str(&mut label, info.name);
+    json_str(&mut label, &registry::display_name(class));
     let _ = writeln!(out, "  c{class} [label={label}, shape={shape}];");
 }
 

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::atomic::{
-    AtomicU32,
+    AtomicBool, AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::sync::Mutex;
@@ -38,6 +38,14 @@ pub(crate) struct ClassInfo {
     pub(crate) kind: NodeKind,
     /// Where the class was defined, when it is a creation-site class.
     pub(crate) site: Option<&'static Location<'static>>,
+    /// The type of the data its locks protect (`core::any::type_name`), for a creation-site
+    /// lock class: part of the class's identity, so that locks made at one site for
+    /// unrelated data (a helper without `#[track_caller]`, a derive, the standard library)
+    /// are not one class.
+    pub(crate) data_type: Option<&'static str>,
+    /// Another class has the same name (creation-site classes of one site and different data
+    /// types): reports then add the type to the name ([`display_name`]).
+    name_shared: AtomicBool,
     subclasses: [AtomicU32; MAX_SUBCLASSES as usize],
 }
 
@@ -50,6 +58,8 @@ pub(crate) enum ClassKey {
         col: u32,
         /// A lock and a pool made on one line are two classes.
         kind: NodeKind,
+        /// And so are locks of unrelated data made by one call (`""` for pools).
+        data_type: &'static str,
     },
     Static(usize),
     Named(String, NodeKind),
@@ -59,8 +69,14 @@ pub(crate) enum ClassKey {
 
 static CHUNKS_TABLE: [OnceCell<Box<[OnceCell<ClassInfo>]>>; CHUNKS] =
     [const { OnceCell::new() }; CHUNKS];
-static BY_KEY: once_cell::sync::Lazy<Mutex<HashMap<ClassKey, ClassId>>> =
-    once_cell::sync::Lazy::new(Default::default);
+/// Every class by key, and the first class of each name (to mark names two classes share).
+#[derive(Default)]
+struct Table {
+    by_key: HashMap<ClassKey, ClassId>,
+    by_name: HashMap<&'static str, ClassId>,
+}
+
+static BY_KEY: once_cell::sync::Lazy<Mutex<Table>> = once_cell::sync::Lazy::new(Default::default);
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 static ALLOC_ID: AtomicU32 = AtomicU32::new(0);
 
@@ -94,13 +110,13 @@ pub(crate) fn register(
     name: impl FnOnce() -> String,
 ) -> Option<ClassId> {
     let mut by_key = lock(&BY_KEY);
-    if let Some(&id) = by_key.get(&key) {
+    if let Some(&id) = by_key.by_key.get(&key) {
         return Some(id);
     }
     // `ALLOC` is always class 1, there before any other: a thread that holds something has
     // registered a class, so `alloc_class()` never has to register (and allocate) while a
     // `TrackingAllocator` allocation validates.
-    if by_key.is_empty() {
+    if by_key.by_key.is_empty() {
         // The process's parking table is allocated by its first park or unpark: here, as the
         // checker's own work, rather than later inside some user's unlock.
         lockdep_raw::init_parking();
@@ -133,7 +149,7 @@ pub(crate) fn register(
 
 /// Adds a class under the registry's lock.
 fn insert(
-    by_key: &mut HashMap<ClassKey, ClassId>,
+    table: &mut Table,
     key: ClassKey,
     kind: NodeKind,
     site: Option<&'static Location<'static>>,
@@ -147,16 +163,71 @@ fn insert(
     }
     let chunk =
         CHUNKS_TABLE[idx / CHUNK].get_or_init(|| (0..CHUNK).map(|_| OnceCell::new()).collect());
+    let data_type = match key {
+        ClassKey::Site { data_type, .. } if !data_type.is_empty() => Some(data_type),
+        _ => None,
+    };
+    let first_of_name = table.by_name.get(name).copied();
     let _ = chunk[idx % CHUNK].set(ClassInfo {
         name,
         base_name,
         kind,
         site,
+        data_type,
+        name_shared: AtomicBool::new(first_of_name.is_some()),
         subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
     });
+    match first_of_name {
+        Some(first) => info(first).name_shared.store(true, Relaxed),
+        None => {
+            table.by_name.insert(name, id);
+        }
+    }
     NEXT_ID.store(id + 1, Release);
-    by_key.insert(key, id);
+    table.by_key.insert(key, id);
     Some(id)
+}
+
+/// The name reports show for `id`: its name, with the type of its data when another class
+/// has the same name (locks of unrelated data made at one site).
+pub(crate) fn display_name(id: ClassId) -> Cow<'static, str> {
+    let info = info(id);
+    match info.data_type {
+        Some(t) if info.name_shared.load(Relaxed) => {
+            Cow::Owned(format!("{} <{}>", info.name, short_type(t)))
+        }
+        _ => Cow::Borrowed(info.name),
+    }
+}
+
+/// A type name without its module paths: `Vec<u8>` for `alloc::vec::Vec<u8>`.
+pub(crate) fn short_type(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or_default());
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or_default());
+    out
+}
+
+/// Whether `file` is a source file of the standard library (std, core, alloc): a site there
+/// (a function pointer's call shim, `Default::default` through a generic container) says
+/// nothing about which locks are made.
+fn in_standard_library(file: &str) -> bool {
+    [
+        "library/core/src/",
+        "library/alloc/src/",
+        "library/std/src/",
+    ]
+    .iter()
+    .any(|lib| file.contains(lib))
 }
 
 /// The creation-site name of a class: `path/to/file.rs:LINE:COL`.
@@ -189,19 +260,35 @@ pub(crate) fn short_file(file: &str) -> &str {
     file
 }
 
-/// The class of all locks created at `site`.
-pub(crate) fn site_class(site: &'static Location<'static>, kind: NodeKind) -> Option<ClassId> {
+/// The class of all locks of `kind` created at `site`, protecting data of type `data_type`
+/// (`""` for pools). Named after the site; a site in the standard library, which every lock
+/// made through it shares (`.map(Mutex::new)`), is named with the data type too.
+pub(crate) fn site_class(
+    site: &'static Location<'static>,
+    kind: NodeKind,
+    data_type: &'static str,
+) -> Option<ClassId> {
     register(
         ClassKey::Site {
             file: site.file(),
             line: site.line(),
             col: site.column(),
             kind,
+            data_type,
         },
         kind,
         Some(site),
-        || site_name(site),
+        || site_name_of(site, data_type),
     )
+}
+
+/// The name of the creation-site class of `site` and `data_type`.
+pub(crate) fn site_name_of(site: &'static Location<'static>, data_type: &str) -> String {
+    if in_standard_library(site.file()) && !data_type.is_empty() {
+        format!("{} <{}>", site_name(site), short_type(data_type))
+    } else {
+        site_name(site)
+    }
 }
 
 /// The class of a `static LockClass`, cached in the `LockClass` itself.
@@ -255,7 +342,21 @@ pub(crate) fn alloc_class() -> ClassId {
 
 #[cfg(test)]
 mod tests {
-    use super::short_file;
+    use super::{short_file, short_type};
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        assert_eq!(short_type("alloc::vec::Vec<u8>"), "Vec<u8>");
+        assert_eq!(
+            short_type("std::collections::hash::map::HashMap<u64, alloc::string::String>"),
+            "HashMap<u64, String>"
+        );
+        assert_eq!(
+            short_type("(u8, [core::cell::Cell<i32>; 4])"),
+            "(u8, [Cell<i32>; 4])"
+        );
+        assert_eq!(short_type("()"), "()");
+    }
 
     #[test]
     fn registry_and_git_paths_are_shortened_to_the_crate() {

@@ -1,5 +1,6 @@
 //! Kernel-style text reports: [`Report`] renders a violation as the kernel prints it.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use super::registry;
@@ -60,8 +61,8 @@ pub(crate) fn headline(kind: ViolationKind) -> &'static str {
     }
 }
 
-fn name(class: ClassId) -> &'static str {
-    registry::info(class).name
+fn name(class: ClassId) -> Cow<'static, str> {
+    registry::display_name(class)
 }
 
 /// Where an acquisition happened: its site, or, for an allocation seen by `TrackingAllocator`
@@ -104,12 +105,16 @@ fn desc_at(d: &LockDesc, trace: &StackTrace) -> String {
             Access::RecursiveRead => " recursive read".to_owned(),
         },
     };
-    format!("({}){how}, at: {}", info.name, site_of(d.site, trace))
+    format!(
+        "({}){how}, at: {}",
+        registry::display_name(d.class),
+        site_of(d.site, trace)
+    )
 }
 
 /// `lock(X)`, `rlock(X)`, `alloc(P)` or `reclaim(ALLOC)` as in the scenario tables.
 fn op(class: ClassId, access: Access) -> String {
-    op_named(class, name(class), access)
+    op_named(class, &name(class), access)
 }
 
 /// [`op`] of `class`, called `label`.
@@ -247,7 +252,7 @@ fn render_deadlock_scenario(
         if one_class {
             format!("{} #{i}", name(classes[i]))
         } else {
-            name(classes[i]).to_owned()
+            name(classes[i]).into_owned()
         }
     };
     if classes.len() > 2 {
@@ -333,7 +338,7 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
         out,
         &rotated
             .iter()
-            .map(|&c| name(c).to_owned())
+            .map(|&c| name(c).into_owned())
             .collect::<Vec<_>>(),
     )?;
     out.write_str(" Possible unsafe locking scenario:\n\n")?;

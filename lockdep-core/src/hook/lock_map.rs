@@ -26,8 +26,8 @@ use std::sync::atomic::{
 #[cfg(feature = "enabled")]
 #[derive(Clone, Copy, Debug)]
 enum MapKey {
-    /// Every lock created at this site.
-    Site(&'static Location<'static>),
+    /// Every lock created at this site for data of this type (`core::any::type_name`).
+    Site(&'static Location<'static>, fn() -> &'static str),
     /// A named class.
     Static(&'static LockClass),
     /// No class: made by `lock_api`'s `INIT`, which knows no creation site. Not checked.
@@ -45,14 +45,16 @@ pub(crate) struct LockMap {
 }
 
 impl LockMap {
-    /// The class of all locks created at `site`.
+    /// The class of all locks created at `site` for data of type `T`.
     #[inline]
-    pub(crate) const fn at_site(site: &'static Location<'static>) -> Self {
+    // Without the checker there is no class, and `T` is not needed.
+    #[cfg_attr(not(feature = "enabled"), allow(clippy::extra_unused_type_parameters))]
+    pub(crate) const fn at_site<T: ?Sized>(site: &'static Location<'static>) -> Self {
         #[cfg(not(feature = "enabled"))]
         let _ = site;
         LockMap {
             #[cfg(feature = "enabled")]
-            key: MapKey::Site(site),
+            key: MapKey::Site(site, core::any::type_name::<T>),
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
         }
@@ -324,7 +326,9 @@ impl LockMap {
     #[cold]
     fn register(&self) -> Option<ClassId> {
         let id = match self.key {
-            MapKey::Site(site) => in_checker(|| registry::site_class(site, NodeKind::Lock)),
+            MapKey::Site(site, data_type) => {
+                in_checker(|| registry::site_class(site, NodeKind::Lock, data_type()))
+            }
             MapKey::Static(class) => in_checker(|| registry::static_class(class)),
             MapKey::Unkeyed => return None,
         };
@@ -335,7 +339,7 @@ impl LockMap {
     /// The class's printed name.
     fn name(&self) -> String {
         match self.key {
-            MapKey::Site(site) => registry::site_name(site),
+            MapKey::Site(site, data_type) => registry::site_name_of(site, data_type()),
             MapKey::Static(class) => class.name().to_owned(),
             MapKey::Unkeyed => "<no class>".to_owned(),
         }

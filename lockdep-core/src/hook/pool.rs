@@ -68,7 +68,7 @@ impl PoolClass {
                         Some(site),
                         || name.to_owned(),
                     ),
-                    None => registry::site_class(site, NodeKind::Pool),
+                    None => registry::site_class(site, NodeKind::Pool, ""),
                 }
             });
             let Some(id) = id else {
