@@ -293,8 +293,6 @@ impl DependencyOrder {
         }
     }
 
-    /// Records "`to` acquired as `acquired` while `from` held as `held`", and says whether it
-
     fn next_stamp(&mut self) -> u32 {
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
@@ -417,9 +415,9 @@ impl DependencyOrder {
     /// from `cy` to `cx` becomes one.
     ///
     /// What `cy` reaches inside the region and what reaches `cx` are searched on from where
-    /// [`reorder_unless_path`](DependencyOrder::reorder_unless_path) found the path back, in turns, an
-    /// edge at a time, until one side is complete (the smaller: a hub on one side costs no
-    /// more than the other). Say the forward side: of what `cy` reaches, the components that
+    /// [`reorder_unless_path`](DependencyOrder::reorder_unless_path) found the path back, in
+    /// turns, an edge at a time, until one side is complete (the smaller: a hub on one side
+    /// costs no more than the other). Say the forward side: of what `cy` reaches, the components that
     /// also reach `cx` are on a path (found in reverse order of keys, each by an edge into one
     /// already found, `cx` first); they merge into `cx`, keeping its key, and the rest moves to
     /// just after it, in its own order. Backward, mirrored: the merged component keeps `cy`'s
@@ -633,7 +631,8 @@ impl DependencyOrder {
     }
 }
 
-/// One side of [`DependencyOrder::find_path`]: the nodes found, each with the node it was found from.
+/// One side of [`DependencyOrder::find_path`]: the nodes found, each with the node it was
+/// found from.
 struct PathSearch {
     dir: Dir,
     parent: HashMap<u32, u32>,

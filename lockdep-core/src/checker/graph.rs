@@ -1,7 +1,7 @@
 //! The process's dependency graph over classes: every dependency with where and how it was
 //! first seen, and the [`DependencyOrder`] of the classes, which finds the cycles (strong
-//! paths in the kernel's read/write-aware sense; see `src/order.rs` for how, and why every cycle
-//! is found, not only the first).
+//! paths in the kernel's read/write-aware sense; see `src/order.rs` for how, and why every
+//! cycle is found, not only the first).
 
 use std::collections::HashMap;
 use std::panic::Location;
@@ -103,9 +103,6 @@ impl Graph {
 
     /// Approximate heap bytes held by the graph, stack traces included (each counted once per
     /// edge that refers to it, so shared traces are over-counted).
-
-    /// Approximate heap bytes held by the graph, stack traces included (each counted once per
-    /// edge that refers to it, so shared traces are over-counted).
     pub(crate) fn heap_bytes(&self) -> usize {
         let edge_entry = std::mem::size_of::<((ClassId, ClassId), Edge)>() + 8;
         let edges: usize = self
@@ -115,6 +112,8 @@ impl Graph {
             .sum();
         edges + self.order.heap_bytes()
     }
+
+    /// Records "`to` acquired as `acquired` while `from` held as `held`", and says whether it
     /// closes a cycle. A dependency that closes a cycle is recorded all the same: later ones
     /// may close other cycles through it.
     ///
