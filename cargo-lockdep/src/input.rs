@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use lockdep_core::__merge::dep;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -55,12 +56,34 @@ pub struct Class<'a> {
 pub struct Edge<'a> {
     pub from: u64,
     pub to: u64,
-    #[serde(borrow)]
-    pub deps: Vec<Cow<'a, str>>,
+    /// The dependency types, as bits.
+    #[serde(deserialize_with = "dep_bits")]
+    pub deps: u8,
     #[serde(borrow)]
     pub site: Option<Site<'a>>,
     #[serde(borrow)]
     pub backtrace: &'a RawValue,
+}
+
+/// `["EN","SR"]` as dependency-type bits, without allocating.
+fn dep_bits<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u8, D::Error> {
+    struct Bits;
+    impl<'de> serde::de::Visitor<'de> for Bits {
+        type Value = u8;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of dependency types (EN, ER, SN, SR)")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<u8, A::Error> {
+            let mut bits = 0;
+            while let Some(name) = seq.next_element::<&str>()? {
+                bits |= dep::from_name(name).ok_or_else(|| {
+                    serde::de::Error::custom(format!("unknown dependency type {name:?}"))
+                })?;
+            }
+            Ok(bits)
+        }
+    }
+    deserializer.deserialize_seq(Bits)
 }
 
 /// A source position.
