@@ -21,6 +21,7 @@ section.ok{border-left:6px solid #2e7d32}
 h2{font-size:17px;margin:0 0 10px}
 h2 .kind{color:#c62828}
 .figure{overflow-x:auto;text-align:center}
+.caption{color:#5b6372;font-size:12.5px;margin:2px 0 10px}
 svg text.n{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;fill:#1d2330}
 svg text.l{font:11.5px ui-monospace,SFMono-Regular,Menlo,monospace;fill:#333}
 svg text .t{fill:#6a4fb3}
@@ -69,7 +70,7 @@ pub fn document(merged: &Merged) -> String {
             .collect();
         let _ = write!(
             out,
-            "<section class=\"bad\"><h2>#{number} <span class=\"kind\">{}</span>: {} → {}</h2><div class=\"figure\">{}</div><pre>{}</pre></section>",
+            "<section class=\"bad\"><h2>#{number} <span class=\"kind\">{}</span>: {} → {}</h2><div class=\"figure\">{}<p class=\"caption\">each arrow: held → acquired, labelled with where and by which test; dashed: the dependency that closed the cycle</p></div><pre>{}</pre></section>",
             escape(text::headline(cycle.kind)),
             escape(&names.join(" → ")),
             escape(names[0]),
@@ -101,7 +102,7 @@ fn overview(out: &mut String, merged: &Merged) {
     );
     match svg::overview(merged) {
         Some(picture) => {
-            out.push_str("<p class=\"legend\"><span><i class=\"swatch\" style=\"background:#e3ecfb\"></i>lock</span><span><i class=\"swatch\" style=\"background:#fff1c2\"></i>pool</span><span><i class=\"swatch\" style=\"background:#ffd9d6\"></i>ALLOC (memory)</span><span style=\"color:#c62828\">red: on a reported cycle</span><span>columns: topological order, left to right</span></p>");
+            out.push_str("<p class=\"legend\"><span><i class=\"swatch\" style=\"background:#e3ecfb\"></i>lock</span><span><i class=\"swatch\" style=\"background:#fff1c2\"></i>pool</span><span><i class=\"swatch\" style=\"background:#ffd9d6\"></i>ALLOC (memory)</span><span style=\"color:#c62828\">red: on a reported cycle</span><span>columns: topological order, left to right; dashed: a dependency going back, which closed a cycle</span></p>");
             let _ = write!(out, "<div class=\"figure\">{picture}</div>");
         }
         None => {

@@ -121,21 +121,27 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
     let edges: Vec<&Edge> = cycle.ring.iter().map(|&e| &merged.edges[e]).collect();
     let classes: Vec<u32> = edges.iter().map(|e| e.to).collect();
     let n = classes.len();
-    let radius = if n == 1 {
-        0.0
-    } else {
-        (60.0 * n as f64).clamp(130.0, 320.0)
+    let radius = match n {
+        1 => 0.0,
+        2 => 95.0,
+        n => (60.0 * n as f64).clamp(130.0, 320.0),
     };
-    let (margin_x, margin_y) = (300.0, 90.0);
+    // Room for the labels: beside the circle, and above and below the outermost classes.
+    let (margin_x, margin_y) = (300.0, 75.0);
     let (cx, cy) = (margin_x + radius, margin_y + radius);
-    let (width, height) = (2.0 * (margin_x + radius), 2.0 * (margin_y + radius));
     let at = |i: usize| {
         let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n as f64;
         (cx + radius * angle.cos(), cy + radius * angle.sin())
     };
+    // The picture spans the classes' rows (the bottom of a triangle is above the circle's).
+    let lowest = (0..n).map(|i| at(i).1).fold(cy - radius, f64::max);
+    let top = if n == 1 { cy - radius - 100.0 } else { 0.0 };
+    // A triangle's (or any odd cycle's) bottom dependency is labelled below its bow.
+    let below = if n % 2 == 1 && n > 1 { 45.0 } else { 0.0 };
+    let (width, height) = (2.0 * (margin_x + radius), lowest + margin_y + below - top);
     let index = |c: u32| classes.iter().position(|&x| x == c).unwrap_or(0);
     let mut out = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" class="cycle">{DEFS}"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 {top:.0} {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" class="cycle">{DEFS}"#
     );
     let mut nodes = String::new();
     let halves: Vec<f64> = (0..n)
@@ -228,12 +234,18 @@ fn label(out: &mut String, x: f64, y: f64, anchor: &str, site: &str, test: &str)
 }
 
 /// Each class's layer: the longest path to it in the graph without the dependencies that
-/// close cycles (those found going back in a depth-first search).
+/// close cycles: first those that closed a reported one (so that each cycle reads left to
+/// right up to its closing dependency, drawn going back), then any found going back in a
+/// depth-first search.
 fn layers(merged: &Merged) -> Vec<usize> {
     let n = merged.classes.len();
+    let mut closing = vec![false; merged.edges.len()];
+    for cycle in &merged.cycles {
+        closing[cycle.ring[0]] = true;
+    }
     let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
-    for e in &merged.edges {
-        if e.from != e.to {
+    for (i, e) in merged.edges.iter().enumerate() {
+        if e.from != e.to && !closing[i] {
             out[e.from as usize].push(e.to);
         }
     }
@@ -315,11 +327,11 @@ pub fn overview(merged: &Merged) -> Option<String> {
     }
     let max_chars = 24;
     let column_width = max_chars as f64 * CHAR_WIDTH + 90.0;
-    let row_height = 46.0;
+    let row_height = 56.0;
     let rows = by_layer.iter().map(Vec::len).max().unwrap_or(1);
     let (width, height) = (
         columns as f64 * column_width + 20.0,
-        rows as f64 * row_height + 90.0,
+        rows as f64 * row_height + 50.0,
     );
     let pos = |c: u32| {
         let l = layer[c as usize];
@@ -352,9 +364,9 @@ pub fn overview(merged: &Merged) -> Option<String> {
         } else {
             ("#8a8f99", "arrow", 1.0)
         };
-        let d = if edge.from == edge.to {
+        let (d, dash) = if edge.from == edge.to {
             let top = y1 - NODE_HEIGHT / 2.0;
-            format!(
+            let d = format!(
                 "M{:.1},{top:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{top:.1}",
                 x1 - 15.0,
                 x1 - 35.0,
@@ -362,7 +374,8 @@ pub fn overview(merged: &Merged) -> Option<String> {
                 x1 + 35.0,
                 top - 30.0,
                 x1 + 15.0
-            )
+            );
+            (d, "")
         } else if x2 > x1 {
             // Forward, left to right: from the right side of one box to the left of the other.
             let (sx, ex) = (
@@ -370,16 +383,19 @@ pub fn overview(merged: &Merged) -> Option<String> {
                 x2 - halves[edge.to as usize] - 2.0,
             );
             let mid = (sx + ex) / 2.0;
-            format!("M{sx:.1},{y1:.1} C{mid:.1},{y1:.1} {mid:.1},{y2:.1} {ex:.1},{y2:.1}")
+            let d = format!("M{sx:.1},{y1:.1} C{mid:.1},{y1:.1} {mid:.1},{y2:.1} {ex:.1},{y2:.1}");
+            (d, "")
         } else {
-            // Backward (a cycle's closing dependency): an arc below, right to left.
+            // Backward (a cycle's closing dependency): a dashed arc just below the lower of
+            // the two boxes, between the rows, right to left.
             let (sy, ey) = (y1 + NODE_HEIGHT / 2.0, y2 + NODE_HEIGHT / 2.0 + 2.0);
-            let dip = sy.max(ey) + 40.0 + (x1 - x2).abs() * 0.08;
-            format!("M{x1:.1},{sy:.1} C{x1:.1},{dip:.1} {x2:.1},{dip:.1} {x2:.1},{ey:.1}")
+            let dip = sy.max(ey) + 16.0;
+            let d = format!("M{x1:.1},{sy:.1} C{x1:.1},{dip:.1} {x2:.1},{dip:.1} {x2:.1},{ey:.1}");
+            (d, r#" stroke-dasharray="6 4""#)
         };
         let _ = write!(
             out,
-            r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="{width}" marker-end="url(#{marker})"><title>{} → {}</title></path>"#,
+            r#"<path d="{d}" fill="none" stroke="{color}" stroke-width="{width}"{dash} marker-end="url(#{marker})"><title>{} → {}</title></path>"#,
             escape(&merged.classes[edge.from as usize].name),
             escape(&merged.classes[edge.to as usize].name)
         );
