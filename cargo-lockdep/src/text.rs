@@ -205,11 +205,7 @@ pub fn cycle_report(merged: &Merged, cycle: &Cycle) -> String {
         );
     }
     if cycle.kind == "mempool_livelock" {
-        out.push_str(
-            " A pool element is held while a lock is taken that some thread holds while\n \
-             allocating memory, and memory reclaim waits for the pool's elements:\n \
-             nobody makes progress once memory is short.\n\n *** LIVELOCK ***\n",
-        );
+        livelock_scenario(&mut out, merged, &classes);
     } else {
         scenario(&mut out, merged, &edges);
     }
@@ -223,37 +219,86 @@ pub fn cycle_report(merged: &Merged, cycle: &Cycle) -> String {
     out
 }
 
+/// A scenario table: one column per thread titled `titles[t]`, then `rows` of (thread, text),
+/// laid out as the kernel's.
+fn table(out: &mut String, titles: &[String], rows: &[(usize, String)]) {
+    let column = |t: usize| 2 + 29 * t;
+    // CPU0's title over its rows' middle, the others' over their rows.
+    let title = |t: usize| if t == 0 { 7 } else { column(t) };
+    let (mut head, mut rule) = (String::new(), String::new());
+    for (t, name) in titles.iter().enumerate() {
+        let pad = title(t).saturating_sub(head.len()).max(1);
+        let _ = write!(head, "{:pad$}{name}", "");
+        let pad = title(t).saturating_sub(rule.len()).max(1);
+        let _ = write!(rule, "{:pad$}{}", "", "-".repeat(name.len()));
+    }
+    let _ = writeln!(out, "{head}\n{rule}");
+    for (t, text) in rows {
+        let _ = writeln!(out, "{:pad$}{text};", "", pad = column(*t));
+    }
+}
+
 /// The CPU table: thread 0 holds the closing dependency's held class and wants its acquired
 /// class; thread `t ≥ 1` holds the class of dependency `t`'s start and wants its end.
 fn scenario(out: &mut String, merged: &Merged, edges: &[&Edge]) {
     out.push_str(" Possible unsafe locking scenario:\n\n");
-    let threads = edges.len();
-    let column = |t: usize| 2 + 29 * t;
-    let mut head = String::new();
-    let mut rule = String::new();
-    // As the kernel's: CPU0's title over its rows' middle, the others' over their rows.
-    let title = |t: usize| if t == 0 { 7 } else { column(t) };
-    for t in 0..threads {
-        let pad = title(t) - head.len();
-        let _ = write!(head, "{:pad$}CPU{t}", "");
-        let pad = title(t) - rule.len();
-        let _ = write!(rule, "{:pad$}----", "");
-    }
-    let _ = writeln!(out, "{head}\n{rule}");
     // Held shared only if the dependency was only ever seen from a shared hold.
     let held_shared = |e: &Edge| e.deps & (dep::EN | dep::ER) == 0;
     let wanted_shared = |e: &Edge| e.deps & (dep::EN | dep::SN) == 0;
-    let mut row = |t: usize, text: String| {
-        let _ = writeln!(out, "{:pad$}{text};", "", pad = column(t));
-    };
+    let mut rows: Vec<(usize, String)> = Vec::new();
     for (t, e) in edges.iter().enumerate() {
-        row(t, op(merged, e.from, held_shared(e)));
+        rows.push((t, op(merged, e.from, held_shared(e))));
     }
     for (t, e) in edges.iter().enumerate().skip(1).rev() {
-        row(t, op(merged, e.to, wanted_shared(e)));
+        rows.push((t, op(merged, e.to, wanted_shared(e))));
     }
-    row(0, op(merged, edges[0].to, wanted_shared(edges[0])));
+    rows.push((0, op(merged, edges[0].to, wanted_shared(edges[0]))));
+    let titles: Vec<String> = (0..edges.len()).map(|t| format!("CPU{t}")).collect();
+    table(out, &titles, &rows);
     out.push_str("\n *** DEADLOCK ***\n");
+}
+
+/// The livelock table, read from the pool that memory reclaim waits for: the cycle is
+/// `P → l1 → … → lb → ALLOC → r1 → … → P`. taskA takes the last element and then `l1`;
+/// taskB holds `lb` and allocates; taskC, memory reclaim, takes `r1 …` and waits on the pool.
+fn livelock_scenario(out: &mut String, merged: &Merged, classes: &[u32]) {
+    let kind = |c: u32| merged.classes[c as usize].kind.as_str();
+    let n = classes.len();
+    let Some(alloc) = classes.iter().position(|&c| kind(c) == "alloc") else {
+        return;
+    };
+    let Some(pool) = (1..=n)
+        .map(|i| (alloc + i) % n)
+        .find(|&i| kind(classes[i]) == "pool")
+    else {
+        return;
+    };
+    let cycle: Vec<u32> = (0..n).map(|i| classes[(pool + i) % n]).collect();
+    let a = cycle.iter().position(|&c| kind(c) == "alloc").unwrap_or(n);
+    let (p, holder, reclaim) = (cycle[0], &cycle[1..a], cycle.get(a + 1..).unwrap_or(&[]));
+    let mut rows = vec![(
+        0,
+        format!("{} (takes the last element)", op(merged, p, false)),
+    )];
+    if let (Some(&first), Some(&last)) = (holder.first(), holder.last()) {
+        rows.push((1, op(merged, last, false)));
+        rows.push((0, format!("{} (waits for taskB)", op(merged, first, false))));
+    }
+    rows.push((
+        1,
+        "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
+    ));
+    for &r in reclaim {
+        rows.push((2, op(merged, r, false)));
+    }
+    rows.push((
+        2,
+        format!("{} (waits for taskA: livelock)", op(merged, p, false)),
+    ));
+    out.push_str(" Possible unsafe scenario:\n\n");
+    let titles = ["taskA", "taskB", "taskC (memory reclaim)"].map(String::from);
+    table(out, &titles, &rows);
+    out.push_str("\n *** LIVELOCK ***\n");
 }
 
 /// The report of a violation a process recorded itself: its own text, and who recorded it.
