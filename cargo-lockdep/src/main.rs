@@ -92,12 +92,16 @@ fn dispatch(mut args: Vec<String>) -> Result<u8, String> {
                 rest.remove(0);
             }
             let run = run::run_tests(command == "nextest", &rest)?;
-            let status = check(std::slice::from_ref(&run.dir), &outputs)?;
-            if !run.passed {
-                eprintln!("cargo-lockdep: the test run failed");
-                return Ok(VIOLATION);
+            let status = check(std::slice::from_ref(&run.dir), &outputs);
+            if run.passed {
+                return status;
             }
-            Ok(status)
+            // Failed tests are the more important news than a merge that found nothing.
+            if let Err(message) = status {
+                eprintln!("cargo-lockdep: {message}");
+            }
+            eprintln!("cargo-lockdep: the test run failed");
+            Ok(VIOLATION)
         }
         other => Err(format!("unknown command `{other}`\n\n{USAGE}")),
     }
