@@ -127,7 +127,7 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
         n => (60.0 * n as f64).clamp(130.0, 320.0),
     };
     // Room for the labels: beside the circle, and above and below the outermost classes.
-    let (margin_x, margin_y) = (300.0, 75.0);
+    let (margin_x, margin_y) = (300.0, 40.0);
     let (cx, cy) = (margin_x + radius, margin_y + radius);
     let at = |i: usize| {
         let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n as f64;
@@ -137,7 +137,13 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
     let lowest = (0..n).map(|i| at(i).1).fold(cy - radius, f64::max);
     let top = if n == 1 { cy - radius - 100.0 } else { 0.0 };
     // A triangle's (or any odd cycle's) bottom dependency is labelled below its bow.
-    let below = if n % 2 == 1 && n > 1 { 45.0 } else { 0.0 };
+    // Its label sits past half its bow (see below), two lines tall.
+    let below = if n % 2 == 1 && n > 1 {
+        let chord = 2.0 * radius * (std::f64::consts::PI / n as f64).sin();
+        0.5 * bow(chord) + 40.0
+    } else {
+        0.0
+    };
     let (width, height) = (2.0 * (margin_x + radius), lowest + margin_y + below - top);
     let index = |c: u32| classes.iter().position(|&x| x == c).unwrap_or(0);
     let mut out = format!(
@@ -186,7 +192,7 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
         if nx * (mx - cx) + ny * (my - cy) < 0.0 {
             (nx, ny) = (-nx, -ny);
         }
-        let bulge = 0.22 * len + 20.0;
+        let bulge = bow(len);
         let (qx, qy) = (mx + nx * bulge, my + ny * bulge);
         // Start and end on the boxes' edges, along the curve's tangents.
         let s = box_exit(halves[a], qx - x1, qy - y1);
@@ -221,6 +227,11 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
     out.push_str(&nodes);
     out.push_str("</svg>");
     out
+}
+
+/// How far the arrow of a chord of `len` bows out of it.
+fn bow(len: f64) -> f64 {
+    0.22 * len + 20.0
 }
 
 /// Two lines of text: where, and who.
