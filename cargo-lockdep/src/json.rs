@@ -1,8 +1,13 @@
 //! `--json`: the merged graph, the processes and every violation as one JSON document (the
-//! schema is `docs/merge.md`).
+//! schema is `docs/merge.md`). Serialized straight from the merge, backtraces as the processes
+//! wrote them: no document tree is built, so a graph of a million dependencies costs its text.
 
-use serde_json::{json, Value};
+use std::path::Path;
 
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::input::Site;
 use crate::merge::{Edge, Merged};
 use crate::text;
 use lockdep_core::__merge::dep;
@@ -10,84 +15,162 @@ use lockdep_core::__merge::dep;
 /// Version of the merged document's schema, raised on any incompatible change.
 pub const MERGE_VERSION: u32 = 1;
 
-fn class(merged: &Merged, id: u32) -> Value {
-    let c = &merged.classes[id as usize];
-    json!({"id": id, "name": c.name, "kind": c.kind, "site": c.site})
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    files: Vec<File<'a>>,
+    skipped: Vec<Skipped<'a>>,
+    graph: Graph<'a>,
+    violations: Vec<Violation<'a>>,
 }
 
-fn edge(edge: &Edge) -> Value {
-    json!({
-        "from": edge.from,
-        "to": edge.to,
-        "deps": dep::names(edge.deps),
-        "site": edge.site,
-        "backtrace": edge.backtrace,
-        "processes": edge.processes,
-    })
+#[derive(Serialize)]
+struct File<'a> {
+    path: &'a Path,
+    binary: Option<&'a str>,
+    test: Option<&'a str>,
+    pid: u64,
+    time: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Skipped<'a> {
+    path: &'a Path,
+    error: String,
+}
+
+#[derive(Serialize)]
+struct Graph<'a> {
+    classes: Vec<Class<'a>>,
+    edges: Vec<EdgeOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct Class<'a> {
+    id: Option<u32>,
+    name: &'a str,
+    kind: &'a str,
+    site: Option<&'a Site<'static>>,
+}
+
+#[derive(Serialize)]
+struct EdgeOut<'a> {
+    from: u32,
+    to: u32,
+    deps: Vec<&'static str>,
+    site: Option<&'a Site<'static>>,
+    backtrace: &'a RawValue,
+    processes: &'a [u32],
+}
+
+#[derive(Serialize)]
+struct Violation<'a> {
+    kind: &'a str,
+    headline: &'a str,
+    source: &'static str,
+    classes: Vec<Class<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chain: Option<Vec<EdgeOut<'a>>>,
+    processes: &'a [u32],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    violation: Option<&'a RawValue>,
+    report: String,
+}
+
+fn class(merged: &Merged, id: u32) -> Class<'_> {
+    let c = &merged.classes[id as usize];
+    Class {
+        id: Some(id),
+        name: &c.name,
+        kind: &c.kind,
+        site: c.site.as_ref(),
+    }
+}
+
+fn edge(edge: &Edge) -> EdgeOut<'_> {
+    EdgeOut {
+        from: edge.from,
+        to: edge.to,
+        deps: dep::names(edge.deps),
+        site: edge.site.as_ref(),
+        backtrace: &edge.backtrace,
+        processes: &edge.processes,
+    }
 }
 
 /// The whole document, ending with a newline.
 pub fn document(merged: &Merged) -> String {
-    let files: Vec<Value> = merged
-        .processes
-        .iter()
-        .map(|p| {
-            json!({"path": p.path, "binary": p.binary, "test": p.test, "pid": p.pid, "time": p.time})
-        })
-        .collect();
-    let skipped: Vec<Value> = merged
-        .bad
-        .iter()
-        .map(|(path, why)| json!({"path": path, "error": why.to_string()}))
-        .collect();
-    let classes: Vec<Value> = (0..merged.classes.len() as u32)
-        .map(|c| class(merged, c))
-        .collect();
     let mut edges: Vec<&Edge> = merged.edges.iter().collect();
     edges.sort_unstable_by_key(|e| (e.from, e.to));
-    let mut violations: Vec<Value> = merged
+    let mut violations: Vec<Violation<'_>> = merged
         .cycles
         .iter()
-        .map(|cycle| {
-            json!({
-                "kind": cycle.kind,
-                "headline": text::headline(cycle.kind),
-                "source": "merge",
-                "classes": cycle.classes(merged).map(|c| class(merged, c)).collect::<Vec<_>>(),
-                "chain": cycle.ring.iter().map(|&e| edge(&merged.edges[e])).collect::<Vec<_>>(),
-                "processes": cycle.in_process,
-                "report": text::cycle_report(merged, cycle),
-            })
+        .map(|cycle| Violation {
+            kind: cycle.kind,
+            headline: text::headline(cycle.kind),
+            source: "merge",
+            classes: cycle.classes(merged).map(|c| class(merged, c)).collect(),
+            chain: Some(cycle.ring.iter().map(|&e| edge(&merged.edges[e])).collect()),
+            processes: &cycle.in_process,
+            violation: None,
+            report: text::cycle_report(merged, cycle),
         })
         .collect();
     violations.extend(merged.recorded.iter().map(|r| {
-        let classes: Vec<Value> = r
-            .violation
-            .classes
-            .iter()
-            .map(|c| match merged.class_id(&c.name, &c.kind) {
-                Some(id) => class(merged, id),
-                None => json!({"id": null, "name": c.name, "kind": c.kind, "site": null}),
-            })
-            .collect();
-        json!({
-            "kind": r.violation.kind,
-            "headline": r.violation.headline,
-            "source": "process",
-            "classes": classes,
-            "processes": r.processes,
-            "violation": r.raw,
-            "report": text::recorded_report(merged, r),
-        })
+        Violation {
+            kind: &r.violation.kind,
+            headline: &r.violation.headline,
+            source: "process",
+            classes: r
+                .violation
+                .classes
+                .iter()
+                .map(|c| match merged.class_id(&c.name, &c.kind) {
+                    Some(id) => class(merged, id),
+                    None => Class {
+                        id: None,
+                        name: &c.name,
+                        kind: &c.kind,
+                        site: None,
+                    },
+                })
+                .collect(),
+            chain: None,
+            processes: &r.processes,
+            violation: Some(&r.raw),
+            report: text::recorded_report(merged, r),
+        }
     }));
-    let doc = json!({
-        "version": MERGE_VERSION,
-        "files": files,
-        "skipped": skipped,
-        "graph": {"classes": classes, "edges": edges.into_iter().map(edge).collect::<Vec<_>>()},
-        "violations": violations,
-    });
-    let mut out = doc.to_string();
+    let doc = Document {
+        version: MERGE_VERSION,
+        files: merged
+            .processes
+            .iter()
+            .map(|p| File {
+                path: &p.path,
+                binary: p.binary.as_deref(),
+                test: p.test.as_deref(),
+                pid: p.pid,
+                time: p.time,
+            })
+            .collect(),
+        skipped: merged
+            .bad
+            .iter()
+            .map(|(path, why)| Skipped {
+                path,
+                error: why.to_string(),
+            })
+            .collect(),
+        graph: Graph {
+            classes: (0..merged.classes.len() as u32)
+                .map(|c| class(merged, c))
+                .collect(),
+            edges: edges.into_iter().map(edge).collect(),
+        },
+        violations,
+    };
+    let mut out = serde_json::to_string(&doc).expect("the document serializes");
     out.push('\n');
     out
 }

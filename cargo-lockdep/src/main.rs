@@ -23,7 +23,7 @@ use merge::Merged;
 
 const USAGE: &str = "\
 usage: cargo lockdep check [OUTPUTS] DIR_OR_FILE... [OUTPUTS]
-       cargo lockdep test [OUTPUTS] [-- ] [cargo test args...]
+       cargo lockdep test [OUTPUTS] [--] [cargo test args...]
        cargo lockdep nextest [OUTPUTS] [--] [cargo nextest run args...]
 
 Merges lockdep's report files (lockdep-*.json, as written with LOCKDEP_REPORT_DIR) into one
