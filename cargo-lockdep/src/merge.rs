@@ -299,7 +299,7 @@ impl Merged {
         self.cycles.len() + self.recorded.len()
     }
 
-    /// Whether class `c` is on a reported cycle.
+    /// Whether each class (by merged id) is on a reported cycle.
     pub fn on_cycle(&self) -> Vec<bool> {
         let mut on = vec![false; self.classes.len()];
         for cycle in &self.cycles {

@@ -48,7 +48,7 @@ fn binary_names(binary: Option<&str>) -> (String, String) {
 }
 
 /// The frames of a dependency's backtrace, innermost first.
-pub fn frames(edge: &Edge) -> Vec<Frame<'_>> {
+fn frames(edge: &Edge) -> Vec<Frame<'_>> {
     serde_json::from_str(edge.backtrace.get()).unwrap_or_default()
 }
 
