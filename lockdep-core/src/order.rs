@@ -104,7 +104,8 @@ pub mod dep {
 /// assert_eq!(order.insert(1, 2, dep::EN), None);
 /// // 2 → 1 closes 1 → 2: the path from 1 back to 2.
 /// assert_eq!(order.insert(2, 1, dep::EN), Some(vec![1, 2]));
-/// // A recursive read on both sides of a class is no strong cycle.
+/// // 4 taken as a recursive read under 3, and 3 taken under 4 held shared: 4 is entered by a
+/// // recursive read and left shared, so this is no strong cycle (the kernel's rlock_ABBA2).
 /// assert_eq!(order.insert(3, 4, dep::ER), None);
 /// assert_eq!(order.insert(4, 3, dep::SN), None);
 /// ```
