@@ -315,3 +315,23 @@ fn outputs_are_reproducible_and_self_contained() {
         assert!(!html.contains(external), "{external}");
     }
 }
+
+#[test]
+fn the_merge_order_is_the_paths_not_the_arguments() {
+    // Which dependency closes the cycle depends on the order of insertion: sorted paths make
+    // it the same whatever order the directories are named in.
+    let (one, two) = (fresh_dir("order-1"), fresh_dir("order-2"));
+    Report::new("takes_index_then_log", 701)
+        .edge("index", "log", "EN")
+        .write(&one);
+    Report::new("takes_log_then_index", 702)
+        .edge("log", "index", "EN")
+        .write(&two);
+    let forward = cargo_lockdep(["check".as_ref(), one.as_os_str(), two.as_os_str()]);
+    let backward = cargo_lockdep(["check".as_ref(), two.as_os_str(), one.as_os_str()]);
+    assert_eq!(forward.code, 1);
+    assert_eq!(forward.stdout, backward.stdout);
+    assert!(forward
+        .stdout
+        .contains("the new dependency (log) --> (index) closes the cycle"));
+}
