@@ -58,6 +58,8 @@ mod violation;
 
 #[cfg(feature = "enabled")]
 mod checker;
+#[cfg(feature = "merge")]
+mod order;
 
 pub use class::LockClass;
 pub use condvar::{Condvar, WaitTimeoutResult};
@@ -76,6 +78,15 @@ pub use violation::Violation;
 /// Hooks for crates that add their own kinds of classes (the mempool crate). Not a stable API.
 #[doc(hidden)]
 pub use hook::pool as __pool;
+
+/// The payload-free dependency order that judges the in-process graph, for `cargo-lockdep`,
+/// which merges the report files of many processes by the same rules. Not a stable API.
+/// Built with `enabled`, or alone with `merge` (a merger needs the order, not the checker).
+#[cfg(feature = "merge")]
+#[doc(hidden)]
+pub mod __merge {
+    pub use crate::order::{dep, DependencyOrder};
+}
 
 #[cfg(feature = "enabled")]
 use checker::{export, graph, registry, report, store};

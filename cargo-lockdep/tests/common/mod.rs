@@ -1,0 +1,138 @@
+//! Report files written by hand, and the binary run on them.
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One process's report file: its classes by name (`ALLOC` is `alloc`, names starting with
+/// `pool:` are pools), its dependencies, its recorded violations.
+pub struct Report {
+    pub test: Option<String>,
+    pub pid: u32,
+    /// `(from, to, deps)`, e.g. `("index", "log", "EN")`.
+    pub edges: Vec<(&'static str, &'static str, &'static str)>,
+    /// Raw violation objects.
+    pub violations: Vec<String>,
+}
+
+impl Report {
+    pub fn new(test: &str, pid: u32) -> Report {
+        Report {
+            test: Some(test.to_owned()),
+            pid,
+            edges: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    pub fn edge(mut self, from: &'static str, to: &'static str, deps: &'static str) -> Report {
+        self.edges.push((from, to, deps));
+        self
+    }
+
+    pub fn violation(mut self, kind: &str, classes: &[&str]) -> Report {
+        let classes: Vec<String> = classes.iter().map(|c| class_json(0, c)).collect();
+        self.violations.push(format!(
+            r#"{{"kind":"{kind}","headline":"possible recursive locking detected","thread":"main/1","classes":[{}],"held":[],"backtrace":[],"report":"WARNING: {kind} in {}\n"}}"#,
+            classes.join(","),
+            self.test.as_deref().unwrap_or("?")
+        ));
+        self
+    }
+
+    /// The report file's text; class ids are numbered in order of appearance, from `ALLOC` = 1.
+    pub fn json(&self) -> String {
+        let mut names = vec!["ALLOC"];
+        for &(from, to, _) in &self.edges {
+            for name in [from, to] {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        let id = |name: &str| names.iter().position(|n| *n == name).unwrap() + 1;
+        let classes: Vec<String> = names.iter().map(|n| class_json(id(n), n)).collect();
+        let mut edges = Vec::new();
+        for (line, &(from, to, deps)) in self.edges.iter().enumerate() {
+            let deps: Vec<String> = deps.split(',').map(|d| format!("\"{d}\"")).collect();
+            let mut e = String::new();
+            let _ = write!(
+                e,
+                r#"{{"from":{},"to":{},"deps":[{}],"site":{{"file":"src/{}.rs","line":{},"column":9}},"backtrace":[{{"function":"suite::{}","site":null}}]}}"#,
+                id(from),
+                id(to),
+                deps.join(","),
+                self.test.as_deref().unwrap_or("main"),
+                line + 10,
+                self.test.as_deref().unwrap_or("main"),
+            );
+            edges.push(e);
+        }
+        let test = match &self.test {
+            Some(t) => format!("\"{t}\""),
+            None => "null".to_owned(),
+        };
+        format!(
+            r#"{{"version":1,"binary":"/ci/target/debug/deps/suite-0123456789abcdef","test":{test},"pid":{},"time":1767225600,"graph":{{"classes":[{}],"edges":[{}]}},"violations":[{}]}}
+"#,
+            self.pid,
+            classes.join(","),
+            edges.join(","),
+            self.violations.join(",")
+        )
+    }
+
+    /// Writes the report into `dir` as `lockdep-<pid>-1.json`.
+    pub fn write(&self, dir: &Path) -> PathBuf {
+        let path = dir.join(format!("lockdep-{}-1.json", self.pid));
+        std::fs::write(&path, self.json()).unwrap();
+        path
+    }
+}
+
+fn class_json(id: usize, name: &str) -> String {
+    let kind = if name == "ALLOC" {
+        "alloc"
+    } else if name.starts_with("pool:") {
+        "pool"
+    } else {
+        "lock"
+    };
+    format!(r#"{{"id":{id},"name":"{name}","kind":"{kind}","site":null}}"#)
+}
+
+/// A fresh, empty directory for one test.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("cargo-lockdep")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What a run of `cargo-lockdep` said.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cargo-lockdep ARGS` as cargo would (`cargo-lockdep lockdep ARGS`).
+pub fn cargo_lockdep<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-lockdep"))
+        .arg("lockdep")
+        .args(args)
+        .output()
+        .unwrap();
+    Output {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
