@@ -793,6 +793,29 @@ fn cases() -> u32 {
 /// ones. Everything runs in one test, one case at a time: each case takes its violations.
 fn regressions() -> Vec<Vec<Vec<Op>>> {
     vec![
+        // The same reference bug as the next case, found by another run: P0 → L2 entered by
+        // a recursive read, P0 and L2 already cyclic with each other through ALLOC.
+        vec![vec![
+            Op::Alloc(1),
+            Op::Reclaim(vec![
+                Op::DropElement(0),
+                Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::Lock,
+                },
+                Op::Alloc(1),
+            ]),
+            Op::Alloc(0),
+            Op::Reclaim(vec![
+                Op::Alloc(0),
+                Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::ReadRecursive,
+                },
+            ]),
+        ]],
         // L1 and ALLOC are cyclic with each other (L1 → ALLOC, ALLOC → L1), and so are P0 and
         // ALLOC (reclaim path): P0 → L1 entered by a recursive read closes a new strong cycle
         // through L1.R, but of classes already cyclic with each other, whose report the

@@ -39,7 +39,7 @@ pub struct Graph<'a> {
     pub edges: Vec<Edge<'a>>,
 }
 
-/// A class: merged by `name` and `kind` (ids are per process).
+/// A class: merged by `name`, `kind` and `type` (ids are per process).
 #[derive(Deserialize)]
 pub struct Class<'a> {
     pub id: u64,
@@ -49,6 +49,10 @@ pub struct Class<'a> {
     pub kind: Cow<'a, str>,
     #[serde(borrow)]
     pub site: Option<Site<'a>>,
+    /// The type of a creation-site lock class's data: classes of one site and different data
+    /// types are different classes.
+    #[serde(borrow, default, rename = "type")]
+    pub data_type: Option<Cow<'a, str>>,
 }
 
 /// "`to` was acquired while `from` was held".
@@ -140,6 +144,8 @@ pub struct Violation {
 pub struct ViolationClass {
     pub name: String,
     pub kind: String,
+    #[serde(default, rename = "type")]
+    pub data_type: Option<String>,
 }
 
 /// Why a file was skipped.

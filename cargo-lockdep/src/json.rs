@@ -51,6 +51,8 @@ struct Class<'a> {
     name: &'a str,
     kind: &'a str,
     site: Option<&'a Site<'static>>,
+    #[serde(rename = "type")]
+    data_type: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -84,6 +86,7 @@ fn class(merged: &Merged, id: u32) -> Class<'_> {
         name: &c.name,
         kind: &c.kind,
         site: c.site.as_ref(),
+        data_type: c.data_type.as_deref(),
     }
 }
 
@@ -125,15 +128,18 @@ pub fn document(merged: &Merged) -> String {
                 .violation
                 .classes
                 .iter()
-                .map(|c| match merged.class_id(&c.name, &c.kind) {
-                    Some(id) => class(merged, id),
-                    None => Class {
-                        id: None,
-                        name: &c.name,
-                        kind: &c.kind,
-                        site: None,
+                .map(
+                    |c| match merged.class_id(&c.name, &c.kind, c.data_type.as_deref()) {
+                        Some(id) => class(merged, id),
+                        None => Class {
+                            id: None,
+                            name: &c.name,
+                            kind: &c.kind,
+                            site: None,
+                            data_type: c.data_type.as_deref(),
+                        },
                     },
-                })
+                )
                 .collect(),
             chain: None,
             processes: &r.processes,

@@ -15,12 +15,15 @@ use lockdep_core::__merge::DependencyOrder;
 use serde_json::value::RawValue;
 
 use crate::input::{self, BadFile, ReportFile, Site};
+use lockdep_core::__merge::short_type;
 
 /// A class of the merged graph; its index is its merged id.
 pub struct Class {
     pub name: String,
     /// `lock`, `pool` or `alloc`.
     pub kind: String,
+    /// The type of a creation-site lock class's data (`core::any::type_name`).
+    pub data_type: Option<String>,
     pub site: Option<Site<'static>>,
 }
 
@@ -103,8 +106,8 @@ fn violation_key<'a>(
     (kind.to_owned(), classes)
 }
 
-fn class_key(name: &str, kind: &str) -> String {
-    format!("{kind}\0{name}")
+fn class_key(name: &str, kind: &str, data_type: Option<&str>) -> String {
+    format!("{kind}\0{name}\0{}", data_type.unwrap_or_default())
 }
 
 impl Merged {
@@ -143,6 +146,7 @@ impl Merged {
             }
         }
         merged.fold_recorded_into_cycles();
+        merged.disambiguate_names();
         merged
     }
 
@@ -158,7 +162,12 @@ impl Merged {
         let max_id = file.graph.classes.iter().map(|c| c.id).max().unwrap_or(0);
         let mut local = vec![u32::MAX; max_id as usize + 1];
         for class in file.graph.classes {
-            local[class.id as usize] = self.class(&class.name, &class.kind, class.site);
+            local[class.id as usize] = self.class(
+                &class.name,
+                &class.kind,
+                class.data_type.as_deref(),
+                class.site,
+            );
         }
         for edge in file.graph.edges {
             let (from, to) = (local[edge.from as usize], local[edge.to as usize]);
@@ -217,20 +226,47 @@ impl Merged {
     }
 
     /// The merged id of a class, added if new.
-    fn class(&mut self, name: &str, kind: &str, site: Option<Site<'_>>) -> u32 {
+    fn class(
+        &mut self,
+        name: &str,
+        kind: &str,
+        data_type: Option<&str>,
+        site: Option<Site<'_>>,
+    ) -> u32 {
         let next = self.classes.len() as u32;
         let id = *self
             .class_index
-            .entry(class_key(name, kind))
+            .entry(class_key(name, kind, data_type))
             .or_insert(next);
         if id == next {
             self.classes.push(Class {
                 name: name.to_owned(),
                 kind: kind.to_owned(),
+                data_type: data_type.map(str::to_owned),
                 site: site.map(Site::into_owned),
             });
         }
         id
+    }
+
+    /// Classes of one name (one creation site, data of different types) are told apart by
+    /// their data type, as the in-process reports do.
+    fn disambiguate_names(&mut self) {
+        let mut count: HashMap<(&str, &str), usize> = HashMap::new();
+        for c in &self.classes {
+            *count.entry((c.kind.as_str(), c.name.as_str())).or_default() += 1;
+        }
+        let shared: Vec<usize> = (0..self.classes.len())
+            .filter(|&i| {
+                let c = &self.classes[i];
+                c.data_type.is_some() && count[&(c.kind.as_str(), c.name.as_str())] > 1
+            })
+            .collect();
+        for i in shared {
+            let c = &mut self.classes[i];
+            let t = short_type(c.data_type.as_deref().unwrap_or_default());
+            c.name = format!("{} <{t}>", c.name);
+        }
     }
 
     /// Records the cycle that dependency `closing` closes along `path` (classes, from its
@@ -289,9 +325,12 @@ impl Merged {
         self.recorded_index.clear();
     }
 
-    /// The merged id of the class `name` of `kind`, if merged.
-    pub fn class_id(&self, name: &str, kind: &str) -> Option<u32> {
-        self.class_index.get(&class_key(name, kind)).copied()
+    /// The merged id of the class `name` of `kind` (of data of type `data_type`, for a
+    /// creation-site lock class), if merged.
+    pub fn class_id(&self, name: &str, kind: &str, data_type: Option<&str>) -> Option<u32> {
+        self.class_index
+            .get(&class_key(name, kind, data_type))
+            .copied()
     }
 
     /// Number of violations: cycles found by the merge and those only processes recorded.

@@ -173,7 +173,7 @@ fn toml_key(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::timestamp;
+    use crate::run::timestamp;
 
     #[test]
     fn timestamps_are_utc_calendar_times() {

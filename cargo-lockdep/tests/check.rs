@@ -335,3 +335,39 @@ fn the_merge_order_is_the_paths_not_the_arguments() {
         .stdout
         .contains("the new dependency (log) --> (index) closes the cycle"));
 }
+
+#[test]
+fn classes_of_one_site_and_different_data_types_stay_apart() {
+    // A helper's site makes the shard map and the placeholder: two classes of one name.
+    let dir = fresh_dir("data-types");
+    Report::new("shards_then_user", 401)
+        .edge(
+            "src/helper.rs:3:5|std::collections::HashMap<u64, u64>",
+            "user",
+            "EN",
+        )
+        .write(&dir);
+    Report::new("user_then_placeholder", 402)
+        .edge("user", "src/helper.rs:3:5|()", "EN")
+        .write(&dir);
+    let out = cargo_lockdep([std::ffi::OsStr::new("check"), dir.as_os_str()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    // One data type is one class across processes: then it is a cycle, whose report tells
+    // the two classes of the site apart by their type.
+    Report::new("user_then_shards", 403)
+        .edge(
+            "user",
+            "src/helper.rs:3:5|std::collections::HashMap<u64, u64>",
+            "EN",
+        )
+        .write(&dir);
+    let out = cargo_lockdep([std::ffi::OsStr::new("check"), dir.as_os_str()]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("(src/helper.rs:3:5 <HashMap<u64, u64>>)"),
+        "{}",
+        out.stdout
+    );
+}

@@ -54,6 +54,8 @@ mod mutex;
 mod raw_mutex;
 mod raw_rwlock;
 mod rwlock;
+#[cfg(feature = "merge")]
+mod type_name;
 mod violation;
 
 #[cfg(feature = "enabled")]
@@ -86,6 +88,7 @@ pub use hook::pool as __pool;
 #[doc(hidden)]
 pub mod __merge {
     pub use crate::order::{dep, DependencyOrder};
+    pub use crate::type_name::short_type;
 }
 
 #[cfg(feature = "enabled")]

@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("kind", 1),
     ("mode", 1),
     ("order", 1),
+    ("type_name", 1),
     ("checker::types", 1),
     ("checker::stack_trace", 1),
     ("checker::chain_key", 1),

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One process's report file: its classes by name (`ALLOC` is `alloc`, names starting with
-/// `pool:` are pools), its dependencies, its recorded violations.
+/// `pool:` are pools; `name|type` a creation-site class of data of that type), its
+/// dependencies, its recorded violations.
 pub struct Report {
     pub test: Option<String>,
     pub pid: u32,
@@ -99,7 +100,12 @@ fn class_json(id: usize, name: &str) -> String {
     } else {
         "lock"
     };
-    format!(r#"{{"id":{id},"name":"{name}","kind":"{kind}","site":null}}"#)
+    // `name|type`: a creation-site class of data of that type.
+    let (name, data_type) = match name.split_once('|') {
+        Some((name, t)) => (name, format!("\"{t}\"")),
+        None => (name, "null".to_owned()),
+    };
+    format!(r#"{{"id":{id},"name":"{name}","kind":"{kind}","site":null,"type":{data_type}}}"#)
 }
 
 /// A fresh, empty directory for one test.

@@ -20,6 +20,7 @@ use std::sync::Mutex;
 
 use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
+use crate::type_name::short_type;
 use crate::LockClass;
 
 /// The kernel's `MAX_LOCKDEP_KEYS` analogue.
@@ -200,23 +201,6 @@ pub(crate) fn display_name(id: ClassId) -> Cow<'static, str> {
     }
 }
 
-/// A type name without its module paths: `Vec<u8>` for `alloc::vec::Vec<u8>`.
-pub(crate) fn short_type(full: &str) -> String {
-    let mut out = String::with_capacity(full.len());
-    let mut segment = String::new();
-    for c in full.chars() {
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            segment.push(c);
-        } else {
-            out.push_str(segment.rsplit("::").next().unwrap_or_default());
-            segment.clear();
-            out.push(c);
-        }
-    }
-    out.push_str(segment.rsplit("::").next().unwrap_or_default());
-    out
-}
-
 /// Whether `file` is a source file of the standard library (std, core, alloc): a site there
 /// (a function pointer's call shim, `Default::default` through a generic container) says
 /// nothing about which locks are made.
@@ -342,21 +326,7 @@ pub(crate) fn alloc_class() -> ClassId {
 
 #[cfg(test)]
 mod tests {
-    use super::{short_file, short_type};
-
-    #[test]
-    fn type_names_lose_their_module_paths() {
-        assert_eq!(short_type("alloc::vec::Vec<u8>"), "Vec<u8>");
-        assert_eq!(
-            short_type("std::collections::hash::map::HashMap<u64, alloc::string::String>"),
-            "HashMap<u64, String>"
-        );
-        assert_eq!(
-            short_type("(u8, [core::cell::Cell<i32>; 4])"),
-            "(u8, [Cell<i32>; 4])"
-        );
-        assert_eq!(short_type("()"), "()");
-    }
+    use super::short_file;
 
     #[test]
     fn registry_and_git_paths_are_shortened_to_the_crate() {
