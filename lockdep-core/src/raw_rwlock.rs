@@ -17,12 +17,15 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{GuardNoSend, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+use lock_api::{
+    RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _, RawRwLockTimed as _,
+    RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
+};
 
 use crate::access::Access;
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::LockMap;
-use crate::raw_mutex::deadline;
+use crate::raw_mutex::{deadline, GuardMarker};
 
 /// A raw reader-writer lock checked by lockdep: what [`RwLock`](crate::RwLock) is built on.
 ///
@@ -48,6 +51,16 @@ impl RawRwLock {
     pub(crate) const fn with_map(map: LockMap) -> RawRwLock {
         RawRwLock {
             lock: Checked::new(lockdep_raw::RawRwLock::INIT, map),
+        }
+    }
+
+    /// This raw lock, of the class of `site` if it has none (one made by `INIT`, given to a
+    /// typed lock's `const_new` or `from_raw`).
+    #[inline]
+    pub(crate) const fn or_site(self, site: &'static Location<'static>) -> RawRwLock {
+        let Checked { raw, map } = self.lock;
+        RawRwLock {
+            lock: Checked::new(raw, map.or_site(site)),
         }
     }
 
@@ -134,6 +147,66 @@ impl RawRwLock {
         self.lock.acquire(0, access, site, fast, slow)
     }
 
+    /// A timed `read()` at `site`.
+    #[inline]
+    pub(crate) fn timed_read_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::Read,
+            site,
+            |r| r.try_lock_shared(),
+            |r| r.try_lock_shared_until(deadline),
+        )
+    }
+
+    /// A timed `read_recursive()` at `site`.
+    #[inline]
+    pub(crate) fn timed_recursive_read_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::RecursiveRead,
+            site,
+            |r| r.try_lock_shared_recursive(),
+            |r| r.try_lock_shared_recursive_until(deadline),
+        )
+    }
+
+    /// A timed `write()` at `site`.
+    #[inline]
+    pub(crate) fn timed_write_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::Write,
+            site,
+            |r| r.try_lock_exclusive(),
+            |r| r.try_lock_exclusive_until(deadline),
+        )
+    }
+
+    /// A timed `upgradable_read()` at `site`.
+    #[inline]
+    pub(crate) fn timed_upgradable_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::Read,
+            site,
+            |r| r.try_lock_upgradable(),
+            |r| r.try_lock_upgradable_until(deadline),
+        )
+    }
+
     /// Records the dependencies of an acquisition as `access` without taking the lock.
     #[inline]
     pub(crate) fn might_lock_at(&self, access: Access, site: &'static Location<'static>) {
@@ -159,8 +232,7 @@ impl RawRwLock {
 // trait method making it (the caller holds the lock in the stated mode).
 unsafe impl lock_api::RawRwLock for RawRwLock {
     const INIT: RawRwLock = RawRwLock::with_map(LockMap::unkeyed());
-    /// Not `Send`: a guard's release must happen on the thread whose held stack has it.
-    type GuardMarker = GuardNoSend;
+    type GuardMarker = GuardMarker;
 
     #[track_caller]
     #[inline]
@@ -270,12 +342,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_shared_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::Read,
-            Location::caller(),
-            |r| r.try_lock_shared(),
-            |r| r.try_lock_shared_until(deadline),
-        )
+        self.timed_read_at(deadline, Location::caller())
     }
 
     #[track_caller]
@@ -287,12 +354,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_exclusive_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::Write,
-            Location::caller(),
-            |r| r.try_lock_exclusive(),
-            |r| r.try_lock_exclusive_until(deadline),
-        )
+        self.timed_write_at(deadline, Location::caller())
     }
 }
 
@@ -324,12 +386,7 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_shared_recursive_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::RecursiveRead,
-            Location::caller(),
-            |r| r.try_lock_shared_recursive(),
-            |r| r.try_lock_shared_recursive_until(deadline),
-        )
+        self.timed_recursive_read_at(deadline, Location::caller())
     }
 }
 
@@ -428,12 +485,7 @@ unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_upgradable_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::Read,
-            Location::caller(),
-            |r| r.try_lock_upgradable(),
-            |r| r.try_lock_upgradable_until(deadline),
-        )
+        self.timed_upgradable_at(deadline, Location::caller())
     }
 
     #[track_caller]
