@@ -36,6 +36,13 @@ pub use lockdep_core::{
     RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 
+// parking_lot 0.13's additions.
+pub use lockdep_core::{
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RawRwLockRecursive,
+    RecursiveRwLock, RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard,
+    RecursiveRwLockWriteGuard,
+};
+
 /// The owned guards of the `arc_lock` feature (`lock_api`'s, as parking_lot re-exports them).
 #[cfg(feature = "arc_lock")]
 pub use lock_api::{

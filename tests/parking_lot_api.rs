@@ -443,6 +443,39 @@ fn raw_locks_under_lock_api_types() {
     no_report();
 }
 
+// ---- parking_lot 0.13's additions ------------------------------------------------------
+
+#[test]
+fn recursive_rwlock() {
+    use lockdep::{
+        MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RawRwLockRecursive,
+        RecursiveRwLock, RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard,
+        RecursiveRwLockWriteGuard,
+    };
+    let mut l = RecursiveRwLock::new((1, 2));
+    l.get_mut().0 = 3;
+    let a: RecursiveRwLockReadGuard<'_, (i32, i32)> = l.read();
+    let b = l.read();
+    assert!(l.try_read().is_some() && l.try_read_for(SHORT).is_some());
+    let mapped: MappedRecursiveRwLockReadGuard<'_, i32> =
+        RecursiveRwLockReadGuard::map(a, |p| &p.0);
+    assert_eq!(*mapped + b.1, 5);
+    drop((mapped, b));
+    let up: RecursiveRwLockUpgradableReadGuard<'_, (i32, i32)> = l.upgradable_read();
+    let w: RecursiveRwLockWriteGuard<'_, (i32, i32)> =
+        RecursiveRwLockUpgradableReadGuard::upgrade(up);
+    let mut mapped: MappedRecursiveRwLockWriteGuard<'_, i32> =
+        RecursiveRwLockWriteGuard::map(w, |p| &mut p.1);
+    *mapped = 4;
+    drop(mapped);
+    let raw = lock_api::RwLock::<RawRwLockRecursive, u8>::new(5);
+    assert_eq!(*raw.read() + *raw.read(), 10);
+    assert_eq!(RecursiveRwLock::from(6).into_inner(), 6);
+    assert_eq!(*RecursiveRwLock::<u8>::default().read(), 0);
+    assert_eq!(l.into_inner(), (3, 4));
+    no_report();
+}
+
 // ---- Send guards (feature `send_guard`) -------------------------------------------------
 
 #[cfg(feature = "send_guard")]

@@ -55,6 +55,7 @@ mod once;
 mod raw_fair_mutex;
 mod raw_mutex;
 mod raw_rwlock;
+mod recursive_rwlock;
 mod remutex;
 mod rwlock;
 mod violation;
@@ -72,7 +73,11 @@ pub use mutex::{const_mutex, MappedMutexGuard, Mutex, MutexGuard};
 pub use once::{Once, OnceState};
 pub use raw_fair_mutex::RawFairMutex;
 pub use raw_mutex::{CheckedRawMutex, RawMutex};
-pub use raw_rwlock::RawRwLock;
+pub use raw_rwlock::{RawRwLock, RawRwLockRecursive};
+pub use recursive_rwlock::{
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RecursiveRwLock,
+    RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard, RecursiveRwLockWriteGuard,
+};
 pub use remutex::{
     const_reentrant_mutex, MappedReentrantMutexGuard, RawThreadId, ReentrantMutex,
     ReentrantMutexGuard,

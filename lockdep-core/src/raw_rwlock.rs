@@ -39,16 +39,23 @@ use crate::raw_mutex::{deadline, GuardMarker};
 /// *w += 1;
 /// assert_eq!(*lockdep::RwLockWriteGuard::downgrade(w), 2);
 /// ```
+///
+/// `RECURSIVE` (parking_lot 0.13's `RawRwLock<RECURSIVE>`): every shared acquisition is a
+/// recursive read (`lock_shared` is `lock_shared_recursive`), as [`RawRwLockRecursive`].
 #[cfg_attr(not(feature = "enabled"), repr(transparent))]
 #[derive(Debug)]
-pub struct RawRwLock {
+pub struct RawRwLock<const RECURSIVE: bool = false> {
     lock: Checked<lockdep_raw::RawRwLock>,
 }
 
-impl RawRwLock {
+/// A raw reader-writer lock whose every shared acquisition is a recursive read: what
+/// [`RecursiveRwLock`](crate::RecursiveRwLock) is built on (parking_lot 0.13's).
+pub type RawRwLockRecursive = RawRwLock<true>;
+
+impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// An unlocked lock of the class `map` names.
     #[inline]
-    pub(crate) const fn with_map(map: LockMap) -> RawRwLock {
+    pub(crate) const fn with_map(map: LockMap) -> Self {
         RawRwLock {
             lock: Checked::new(lockdep_raw::RawRwLock::INIT, map),
         }
@@ -57,16 +64,19 @@ impl RawRwLock {
     /// This raw lock, of the class of `site` if it has none (one made by `INIT`, given to a
     /// typed lock's `const_new` or `from_raw`).
     #[inline]
-    pub(crate) const fn or_site(self, site: &'static Location<'static>) -> RawRwLock {
+    pub(crate) const fn or_site(self, site: &'static Location<'static>) -> Self {
         let Checked { raw, map } = self.lock;
         RawRwLock {
             lock: Checked::new(raw, map.or_site(site)),
         }
     }
 
-    /// `read()` at `site`.
+    /// `read()` at `site` (a recursive read if `RECURSIVE`).
     #[inline]
     pub(crate) fn lock_shared_at(&self, subclass: u32, site: &'static Location<'static>) {
+        if RECURSIVE {
+            return self.lock_shared_recursive_at(subclass, site);
+        }
         self.lock.acquire(
             subclass,
             Access::Read,
@@ -81,9 +91,9 @@ impl RawRwLock {
 
     /// `read_recursive()` at `site`.
     #[inline]
-    pub(crate) fn lock_shared_recursive_at(&self, site: &'static Location<'static>) {
+    pub(crate) fn lock_shared_recursive_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.lock.acquire(
-            0,
+            subclass,
             Access::RecursiveRead,
             site,
             |r| r.try_lock_shared_recursive(),
@@ -147,13 +157,27 @@ impl RawRwLock {
         self.lock.acquire(0, access, site, fast, slow)
     }
 
-    /// A timed `read()` at `site`.
+    /// `try_read()` at `site` (a recursive read if `RECURSIVE`).
+    #[inline]
+    pub(crate) fn try_read_at(&self, site: &'static Location<'static>) -> bool {
+        if RECURSIVE {
+            return self.try_at(Access::RecursiveRead, site, |r| {
+                r.try_lock_shared_recursive()
+            });
+        }
+        self.try_at(Access::Read, site, |r| r.try_lock_shared())
+    }
+
+    /// A timed `read()` at `site` (a recursive read if `RECURSIVE`).
     #[inline]
     pub(crate) fn timed_read_at(
         &self,
         deadline: Instant,
         site: &'static Location<'static>,
     ) -> bool {
+        if RECURSIVE {
+            return self.timed_recursive_read_at(deadline, site);
+        }
         self.timed_at(
             Access::Read,
             site,
@@ -230,8 +254,8 @@ impl RawRwLock {
 // whose operations are forwarded unchanged; the checker's bookkeeping around them touches only
 // this thread's held stack. Each `unsafe` call below is made under the same contract as the
 // trait method making it (the caller holds the lock in the stated mode).
-unsafe impl lock_api::RawRwLock for RawRwLock {
-    const INIT: RawRwLock = RawRwLock::with_map(LockMap::unkeyed());
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> {
+    const INIT: Self = Self::with_map(LockMap::unkeyed());
     type GuardMarker = GuardMarker;
 
     #[track_caller]
@@ -243,7 +267,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_shared(&self) -> bool {
-        self.try_at(Access::Read, Location::caller(), |r| r.try_lock_shared())
+        self.try_read_at(Location::caller())
     }
 
     #[inline]
@@ -284,7 +308,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockFair for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockFair for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn unlock_shared_fair(&self) {
         // SAFETY: the caller holds a shared lock.
@@ -300,11 +324,13 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
     #[track_caller]
     #[inline]
     unsafe fn bump_shared(&self) {
+        let access = match RECURSIVE {
+            true => Access::RecursiveRead,
+            false => Access::Read,
+        };
         // SAFETY: the caller holds a shared lock.
         self.lock
-            .bump(Access::Read, Location::caller(), |r| unsafe {
-                r.bump_shared()
-            });
+            .bump(access, Location::caller(), |r| unsafe { r.bump_shared() });
     }
 
     #[track_caller]
@@ -319,7 +345,7 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockDowngrade for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn downgrade(&self) {
         self.lock.change_access(Access::Read);
@@ -329,7 +355,7 @@ unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockTimed for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockTimed for RawRwLock<RECURSIVE> {
     type Duration = Duration;
     type Instant = Instant;
 
@@ -359,11 +385,11 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursive for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn lock_shared_recursive(&self) {
-        self.lock_shared_recursive_at(Location::caller());
+        self.lock_shared_recursive_at(0, Location::caller());
     }
 
     #[track_caller]
@@ -376,7 +402,7 @@ unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursiveTimed for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
@@ -391,7 +417,7 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgrade for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn lock_upgradable(&self) {
@@ -439,7 +465,7 @@ unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeFair for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn unlock_upgradable_fair(&self) {
         // SAFETY: the caller holds the upgradable lock.
@@ -458,7 +484,7 @@ unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeDowngrade for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn downgrade_upgradable(&self) {
         // Held as a read already: nothing changes for the checker.
@@ -475,7 +501,7 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeTimed for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {

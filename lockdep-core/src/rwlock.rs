@@ -11,6 +11,13 @@ use crate::access::Access;
 use crate::hook::lock_map::LockMap;
 use crate::raw_mutex::deadline;
 use crate::raw_rwlock::RawRwLock;
+
+/// The guards of an `RwLock<T, RECURSIVE>` (the public aliases are those of `RECURSIVE =
+/// false`).
+type ReadGuard<'a, T, const R: bool> = lock_api::RwLockReadGuard<'a, RawRwLock<R>, T>;
+type WriteGuard<'a, T, const R: bool> = lock_api::RwLockWriteGuard<'a, RawRwLock<R>, T>;
+type UpgradableGuard<'a, T, const R: bool> =
+    lock_api::RwLockUpgradableReadGuard<'a, RawRwLock<R>, T>;
 use crate::LockClass;
 
 #[cfg(feature = "arc_lock")]
@@ -55,9 +62,12 @@ pub type MappedRwLockWriteGuard<'a, T> = lock_api::MappedRwLockWriteGuard<'a, Ra
 /// let b = config.read_recursive(); // recursive reads nest
 /// assert_eq!(*a, *b);
 /// ```
+///
+/// `RECURSIVE`: every `read` is a recursive read (the lock of a
+/// [`RecursiveRwLock`](crate::RecursiveRwLock), which dereferences to it).
 #[repr(transparent)]
-pub struct RwLock<T: ?Sized> {
-    inner: lock_api::RwLock<RawRwLock, T>,
+pub struct RwLock<T: ?Sized, const RECURSIVE: bool = false> {
+    inner: lock_api::RwLock<RawRwLock<RECURSIVE>, T>,
 }
 
 /// A reader-writer lock whose class is its creation site: [`RwLock::new`] as a free function
@@ -149,6 +159,16 @@ impl<T> RwLock<T> {
             inner: lock_api::RwLock::const_new(raw_rwlock.or_site(Location::caller()), value),
         }
     }
+}
+
+impl<T, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
+    /// A lock over `raw`, whose class is the one `raw` was made with.
+    #[inline]
+    pub(crate) const fn with_raw(raw: RawRwLock<RECURSIVE>, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(raw, value),
+        }
+    }
 
     /// Consumes the lock, returning the data.
     ///
@@ -163,28 +183,28 @@ impl<T> RwLock<T> {
     }
 }
 
-impl<T: ?Sized> RwLock<T> {
+impl<T: ?Sized, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
     #[inline]
-    fn raw_lock(&self) -> &RawRwLock {
+    fn raw_lock(&self) -> &RawRwLock<RECURSIVE> {
         // SAFETY: only used to lock through the checker and to query; the guards made after a
         // successful acquisition are what unlock.
         unsafe { self.inner.raw() }
     }
 
     #[inline]
-    fn read_guard(&self) -> RwLockReadGuard<'_, T> {
+    fn read_guard(&self) -> ReadGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took a shared lock.
         unsafe { self.inner.make_read_guard_unchecked() }
     }
 
     #[inline]
-    fn write_guard(&self) -> RwLockWriteGuard<'_, T> {
+    fn write_guard(&self) -> WriteGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took the exclusive lock.
         unsafe { self.inner.make_write_guard_unchecked() }
     }
 
     #[inline]
-    fn upgradable_guard(&self) -> RwLockUpgradableReadGuard<'_, T> {
+    fn upgradable_guard(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took the upgradable lock.
         unsafe { self.inner.make_upgradable_guard_unchecked() }
     }
@@ -200,7 +220,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+    pub fn read(&self) -> ReadGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_shared_at(0, Location::caller());
         self.read_guard()
     }
@@ -217,8 +237,9 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
-        self.raw_lock().lock_shared_recursive_at(Location::caller());
+    pub fn read_recursive(&self) -> ReadGuard<'_, T, RECURSIVE> {
+        self.raw_lock()
+            .lock_shared_recursive_at(0, Location::caller());
         self.read_guard()
     }
 
@@ -233,7 +254,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+    pub fn write(&self) -> WriteGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_exclusive_at(0, Location::caller());
         self.write_guard()
     }
@@ -242,7 +263,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`Mutex::lock_nested`](crate::Mutex::lock_nested)).
     #[track_caller]
     #[inline]
-    pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, T> {
+    pub fn write_nested(&self, subclass: u32) -> WriteGuard<'_, T, RECURSIVE> {
         self.raw_lock()
             .lock_exclusive_at(subclass, Location::caller());
         self.write_guard()
@@ -251,7 +272,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Shared access (non-recursive) as nesting subclass `subclass`.
     #[track_caller]
     #[inline]
-    pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, T> {
+    pub fn read_nested(&self, subclass: u32) -> ReadGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_shared_at(subclass, Location::caller());
         self.read_guard()
     }
@@ -272,7 +293,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
+    pub fn upgradable_read(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_upgradable_at(Location::caller());
         self.upgradable_guard()
     }
@@ -290,16 +311,16 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read(&self) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
-            .try_at(Access::Read, Location::caller(), |r| r.try_lock_shared())
+            .try_read_at(Location::caller())
             .then(|| self.read_guard())
     }
 
     /// Recursive shared access without blocking.
     #[track_caller]
     #[inline]
-    pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_recursive(&self) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .try_at(Access::RecursiveRead, Location::caller(), |r| {
                 r.try_lock_shared_recursive()
@@ -310,7 +331,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Exclusive access without blocking; not validated, held afterwards.
     #[track_caller]
     #[inline]
-    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+    pub fn try_write(&self) -> Option<WriteGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .try_at(Access::Write, Location::caller(), |r| {
                 r.try_lock_exclusive()
@@ -321,7 +342,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Upgradable access without blocking.
     #[track_caller]
     #[inline]
-    pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+    pub fn try_upgradable_read(&self) -> Option<UpgradableGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .try_at(Access::Read, Location::caller(), |r| {
                 r.try_lock_upgradable()
@@ -332,14 +353,14 @@ impl<T: ?Sized> RwLock<T> {
     /// Shared access, giving up after `timeout`; validated like [`read`](RwLock::read).
     #[track_caller]
     #[inline]
-    pub fn try_read_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_for(&self, timeout: Duration) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.try_read_until(deadline(timeout))
     }
 
     /// Shared access, giving up at `deadline`; validated like [`read`](RwLock::read).
     #[track_caller]
     #[inline]
-    pub fn try_read_until(&self, deadline: Instant) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_until(&self, deadline: Instant) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .timed_read_at(deadline, Location::caller())
             .then(|| self.read_guard())
@@ -356,14 +377,14 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_write_for(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
+    pub fn try_write_for(&self, timeout: Duration) -> Option<WriteGuard<'_, T, RECURSIVE>> {
         self.try_write_until(deadline(timeout))
     }
 
     /// Exclusive access, giving up at `deadline`; validated like [`write`](RwLock::write).
     #[track_caller]
     #[inline]
-    pub fn try_write_until(&self, deadline: Instant) -> Option<RwLockWriteGuard<'_, T>> {
+    pub fn try_write_until(&self, deadline: Instant) -> Option<WriteGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .timed_write_at(deadline, Location::caller())
             .then(|| self.write_guard())
@@ -373,14 +394,17 @@ impl<T: ?Sized> RwLock<T> {
     /// [`read_recursive`](RwLock::read_recursive).
     #[track_caller]
     #[inline]
-    pub fn try_read_recursive_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_recursive_for(&self, timeout: Duration) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.try_read_recursive_until(deadline(timeout))
     }
 
     /// Recursive shared access, giving up at `deadline`.
     #[track_caller]
     #[inline]
-    pub fn try_read_recursive_until(&self, deadline: Instant) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_recursive_until(
+        &self,
+        deadline: Instant,
+    ) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .timed_recursive_read_at(deadline, Location::caller())
             .then(|| self.read_guard())
@@ -403,7 +427,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_upgradable_read_for(
         &self,
         timeout: Duration,
-    ) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+    ) -> Option<UpgradableGuard<'_, T, RECURSIVE>> {
         self.try_upgradable_read_until(deadline(timeout))
     }
 
@@ -413,7 +437,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_upgradable_read_until(
         &self,
         deadline: Instant,
-    ) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+    ) -> Option<UpgradableGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .timed_upgradable_at(deadline, Location::caller())
             .then(|| self.upgradable_guard())
@@ -500,7 +524,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert!(!unsafe { l.raw() }.is_locked());
     /// ```
     #[inline]
-    pub unsafe fn raw(&self) -> &RawRwLock {
+    pub unsafe fn raw(&self) -> &RawRwLock<RECURSIVE> {
         self.raw_lock()
     }
 
@@ -575,7 +599,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// This thread must hold the lock shared, and no guard may exist for that hold.
     #[inline]
-    pub unsafe fn make_read_guard_unchecked(&self) -> RwLockReadGuard<'_, T> {
+    pub unsafe fn make_read_guard_unchecked(&self) -> ReadGuard<'_, T, RECURSIVE> {
         // SAFETY: forwarded contract.
         unsafe { self.inner.make_read_guard_unchecked() }
     }
@@ -599,7 +623,7 @@ impl<T: ?Sized> RwLock<T> {
     /// *w = 2;
     /// ```
     #[inline]
-    pub unsafe fn make_write_guard_unchecked(&self) -> RwLockWriteGuard<'_, T> {
+    pub unsafe fn make_write_guard_unchecked(&self) -> WriteGuard<'_, T, RECURSIVE> {
         // SAFETY: forwarded contract.
         unsafe { self.inner.make_write_guard_unchecked() }
     }
@@ -610,7 +634,7 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// This thread must hold the lock upgradable, and no guard may exist for that hold.
     #[inline]
-    pub unsafe fn make_upgradable_guard_unchecked(&self) -> RwLockUpgradableReadGuard<'_, T> {
+    pub unsafe fn make_upgradable_guard_unchecked(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
         // SAFETY: forwarded contract.
         unsafe { self.inner.make_upgradable_guard_unchecked() }
     }
@@ -631,30 +655,33 @@ impl<T: ?Sized> RwLock<T> {
 /// assert_eq!(*l.upgradable_read_arc(), 2);
 /// ```
 #[cfg(feature = "arc_lock")]
-impl<T: ?Sized> RwLock<T> {
+impl<T: ?Sized, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
     /// An `Arc` of the `lock_api` lock inside, sharing `self`'s count.
     #[inline]
-    fn arc(self: &Arc<Self>) -> Arc<lock_api::RwLock<RawRwLock, T>> {
-        let ptr = Arc::into_raw(Arc::clone(self)) as *const lock_api::RwLock<RawRwLock, T>;
+    fn arc(self: &Arc<Self>) -> Arc<lock_api::RwLock<RawRwLock<RECURSIVE>, T>> {
+        let ptr =
+            Arc::into_raw(Arc::clone(self)) as *const lock_api::RwLock<RawRwLock<RECURSIVE>, T>;
         // SAFETY: a pointer from `Arc::into_raw`, to an `RwLock`, which is
         // `repr(transparent)` over `lock_api::RwLock<RawRwLock, T>` (same size and alignment).
         unsafe { Arc::from_raw(ptr) }
     }
 
     #[inline]
-    fn arc_read_guard(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock, T> {
+    fn arc_read_guard(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T> {
         // SAFETY: called right after this thread took a shared lock.
         unsafe { self.arc().make_arc_read_guard_unchecked() }
     }
 
     #[inline]
-    fn arc_write_guard(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLock, T> {
+    fn arc_write_guard(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T> {
         // SAFETY: called right after this thread took the exclusive lock.
         unsafe { self.arc().make_arc_write_guard_unchecked() }
     }
 
     #[inline]
-    fn arc_upgradable_guard(self: &Arc<Self>) -> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
+    fn arc_upgradable_guard(
+        self: &Arc<Self>,
+    ) -> ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T> {
         // SAFETY: called right after this thread took the upgradable lock.
         unsafe { self.arc().make_upgradable_arc_guard_unchecked() }
     }
@@ -662,7 +689,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`read`](RwLock::read), owned.
     #[track_caller]
     #[inline]
-    pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock, T> {
+    pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T> {
         self.raw_lock().lock_shared_at(0, Location::caller());
         self.arc_read_guard()
     }
@@ -670,9 +697,9 @@ impl<T: ?Sized> RwLock<T> {
     /// [`try_read`](RwLock::try_read), owned.
     #[track_caller]
     #[inline]
-    pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<RawRwLock, T>> {
+    pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
-            .try_at(Access::Read, Location::caller(), |r| r.try_lock_shared())
+            .try_read_at(Location::caller())
             .then(|| self.arc_read_guard())
     }
 
@@ -682,7 +709,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read_arc_for(
         self: &Arc<Self>,
         timeout: Duration,
-    ) -> Option<ArcRwLockReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.try_read_arc_until(deadline(timeout))
     }
 
@@ -692,7 +719,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read_arc_until(
         self: &Arc<Self>,
         deadline: Instant,
-    ) -> Option<ArcRwLockReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .timed_read_at(deadline, Location::caller())
             .then(|| self.arc_read_guard())
@@ -701,15 +728,18 @@ impl<T: ?Sized> RwLock<T> {
     /// [`read_recursive`](RwLock::read_recursive), owned.
     #[track_caller]
     #[inline]
-    pub fn read_arc_recursive(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock, T> {
-        self.raw_lock().lock_shared_recursive_at(Location::caller());
+    pub fn read_arc_recursive(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T> {
+        self.raw_lock()
+            .lock_shared_recursive_at(0, Location::caller());
         self.arc_read_guard()
     }
 
     /// [`try_read_recursive`](RwLock::try_read_recursive), owned.
     #[track_caller]
     #[inline]
-    pub fn try_read_recursive_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<RawRwLock, T>> {
+    pub fn try_read_recursive_arc(
+        self: &Arc<Self>,
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .try_at(Access::RecursiveRead, Location::caller(), |r| {
                 r.try_lock_shared_recursive()
@@ -723,7 +753,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read_arc_recursive_for(
         self: &Arc<Self>,
         timeout: Duration,
-    ) -> Option<ArcRwLockReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.try_read_arc_recursive_until(deadline(timeout))
     }
 
@@ -733,7 +763,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read_arc_recursive_until(
         self: &Arc<Self>,
         deadline: Instant,
-    ) -> Option<ArcRwLockReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .timed_recursive_read_at(deadline, Location::caller())
             .then(|| self.arc_read_guard())
@@ -742,7 +772,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`write`](RwLock::write), owned.
     #[track_caller]
     #[inline]
-    pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLock, T> {
+    pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T> {
         self.raw_lock().lock_exclusive_at(0, Location::caller());
         self.arc_write_guard()
     }
@@ -750,7 +780,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`try_write`](RwLock::try_write), owned.
     #[track_caller]
     #[inline]
-    pub fn try_write_arc(self: &Arc<Self>) -> Option<ArcRwLockWriteGuard<RawRwLock, T>> {
+    pub fn try_write_arc(self: &Arc<Self>) -> Option<ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .try_at(Access::Write, Location::caller(), |r| {
                 r.try_lock_exclusive()
@@ -764,7 +794,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write_arc_for(
         self: &Arc<Self>,
         timeout: Duration,
-    ) -> Option<ArcRwLockWriteGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T>> {
         self.try_write_arc_until(deadline(timeout))
     }
 
@@ -774,7 +804,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write_arc_until(
         self: &Arc<Self>,
         deadline: Instant,
-    ) -> Option<ArcRwLockWriteGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .timed_write_at(deadline, Location::caller())
             .then(|| self.arc_write_guard())
@@ -783,7 +813,9 @@ impl<T: ?Sized> RwLock<T> {
     /// [`upgradable_read`](RwLock::upgradable_read), owned.
     #[track_caller]
     #[inline]
-    pub fn upgradable_read_arc(self: &Arc<Self>) -> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
+    pub fn upgradable_read_arc(
+        self: &Arc<Self>,
+    ) -> ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T> {
         self.raw_lock().lock_upgradable_at(Location::caller());
         self.arc_upgradable_guard()
     }
@@ -793,7 +825,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn try_upgradable_read_arc(
         self: &Arc<Self>,
-    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .try_at(Access::Read, Location::caller(), |r| {
                 r.try_lock_upgradable()
@@ -807,7 +839,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_upgradable_read_arc_for(
         self: &Arc<Self>,
         timeout: Duration,
-    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.try_upgradable_read_arc_until(deadline(timeout))
     }
 
@@ -817,7 +849,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_upgradable_read_arc_until(
         self: &Arc<Self>,
         deadline: Instant,
-    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock, T>> {
+    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T>> {
         self.raw_lock()
             .timed_upgradable_at(deadline, Location::caller())
             .then(|| self.arc_upgradable_guard())
@@ -838,7 +870,7 @@ impl<T> From<T> for RwLock<T> {
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+impl<T: ?Sized + fmt::Debug, const RECURSIVE: bool> fmt::Debug for RwLock<T, RECURSIVE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
     }

@@ -48,6 +48,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("condvar", 9),
     ("fair_mutex", 9),
     ("remutex", 9),
+    ("recursive_rwlock", 9),
     ("once", 9),
     // 10. facade
     ("", 10),
