@@ -24,11 +24,36 @@
 
 pub use lockdep_core::{
     assert_no_violations, graph_dot, graph_json, is_checking, might_alloc, mode, noreclaim_scope,
-    reclaim_scope, report, set_mode, take_violations, violations, Condvar, LockClass,
-    MappedMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mode, Mutex, MutexGuard,
-    RawMutex, RawRwLock, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+    reclaim_scope, report, set_mode, take_violations, violations, Condvar, LockClass, Mode,
     TrackingAllocator, Violation, ViolationKind, WaitTimeoutResult,
 };
+
+// The parking_lot 0.12 API (item by item: `tests/parking_lot_api.rs`).
+pub use lockdep_core::{
+    const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock, CheckedRawMutex, FairMutex,
+    FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, MappedReentrantMutexGuard,
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex, MutexGuard, Once, OnceState,
+    RawFairMutex, RawMutex, RawRwLock, RawThreadId, ReentrantMutex, ReentrantMutexGuard, RwLock,
+    RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+};
+
+// parking_lot 0.13's additions.
+pub use lockdep_core::{
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RawRwLockRecursive,
+    RecursiveRwLock, RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard,
+    RecursiveRwLockWriteGuard,
+};
+
+/// The owned guards of the `arc_lock` feature (`lock_api`'s, as parking_lot re-exports them).
+#[cfg(feature = "arc_lock")]
+pub use lock_api::{
+    ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+    ArcRwLockWriteGuard,
+};
+
+/// `lock_api` 0.4, which this crate's locks and guards are made of (parking_lot re-exports
+/// it too): `lock_api::RawMutex` for `INIT`, `lock_api::MutexGuard` for the guard API.
+pub use lock_api;
 
 /// Sizes of the checker's tables (classes, dependencies, chains, graph bytes), for benchmarks
 /// and tests. Not a stable API.

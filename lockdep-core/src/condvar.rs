@@ -145,15 +145,86 @@ impl Condvar {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn wait_while<T: ?Sized>(
+    pub fn wait_while<T, F>(&self, guard: &mut MutexGuard<'_, T>, condition: F)
+    where
+        T: ?Sized,
+        F: FnMut(&mut T) -> bool,
+    {
+        self.wait_while_raw(guard, condition, None, Location::caller());
+    }
+
+    /// Blocks while `condition` holds, giving up at `deadline`; the result says whether the
+    /// time ran out (with the condition still true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (m, cv) = (lockdep::Mutex::new(1), lockdep::Condvar::new());
+    /// let mut g = m.lock();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert!(cv.wait_while_until(&mut g, |n| *n > 0, deadline).timed_out());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn wait_while_until<T, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        condition: F,
+        deadline: Instant,
+    ) -> WaitTimeoutResult
+    where
+        T: ?Sized,
+        F: FnMut(&mut T) -> bool,
+    {
+        self.wait_while_raw(guard, condition, Some(deadline), Location::caller())
+    }
+
+    /// Blocks while `condition` holds, giving up after `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (m, cv) = (lockdep::Mutex::new(0), lockdep::Condvar::new());
+    /// let mut g = m.lock();
+    /// assert!(!cv.wait_while_for(&mut g, |n| *n > 0, Duration::from_secs(1)).timed_out());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn wait_while_for<T, F>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        condition: F,
+        timeout: Duration,
+    ) -> WaitTimeoutResult
+    where
+        T: ?Sized,
+        F: FnMut(&mut T) -> bool,
+    {
+        self.wait_while_raw(
+            guard,
+            condition,
+            Some(deadline(timeout)),
+            Location::caller(),
+        )
+    }
+
+    /// The loop of the `wait_while` family (parking_lot's): waits while `condition` holds,
+    /// until a wait times out at `deadline` (`None`: none).
+    #[inline]
+    fn wait_while_raw<T: ?Sized>(
         &self,
         guard: &mut MutexGuard<'_, T>,
         mut condition: impl FnMut(&mut T) -> bool,
-    ) {
-        let site = Location::caller();
-        while condition(&mut **guard) {
-            self.wait_raw(guard, None, site);
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> WaitTimeoutResult {
+        let mut timed_out = false;
+        while !timed_out && condition(&mut **guard) {
+            timed_out = self.wait_raw(guard, deadline, site);
         }
+        WaitTimeoutResult(timed_out)
     }
 
     /// Wakes one waiter; true if one was woken.

@@ -47,12 +47,17 @@
 mod access;
 mod class;
 mod condvar;
+mod fair_mutex;
 mod hook;
 mod kind;
 mod mode;
 mod mutex;
+mod once;
+mod raw_fair_mutex;
 mod raw_mutex;
 mod raw_rwlock;
+mod recursive_rwlock;
+mod remutex;
 mod rwlock;
 #[cfg(feature = "merge")]
 mod type_name;
@@ -65,14 +70,25 @@ mod order;
 
 pub use class::LockClass;
 pub use condvar::{Condvar, WaitTimeoutResult};
+pub use fair_mutex::{const_fair_mutex, FairMutex, FairMutexGuard, MappedFairMutexGuard};
 pub use hook::alloc::{might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator};
 pub use kind::ViolationKind;
 pub use mode::{is_checking, mode, set_mode, Mode};
-pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
-pub use raw_mutex::RawMutex;
-pub use raw_rwlock::RawRwLock;
+pub use mutex::{const_mutex, MappedMutexGuard, Mutex, MutexGuard};
+pub use once::{Once, OnceState};
+pub use raw_fair_mutex::RawFairMutex;
+pub use raw_mutex::{CheckedRawMutex, RawMutex};
+pub use raw_rwlock::{RawRwLock, RawRwLockRecursive};
+pub use recursive_rwlock::{
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RecursiveRwLock,
+    RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard, RecursiveRwLockWriteGuard,
+};
+pub use remutex::{
+    const_reentrant_mutex, MappedReentrantMutexGuard, RawThreadId, ReentrantMutex,
+    ReentrantMutexGuard,
+};
 pub use rwlock::{
-    MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
+    const_rwlock, MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
     RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use violation::Violation;

@@ -6,8 +6,14 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use crate::hook::lock_map::LockMap;
-use crate::raw_mutex::{deadline, RawMutex};
+use crate::raw_mutex::{deadline, CheckedRawMutex, RawMutex};
 use crate::LockClass;
+
+#[cfg(feature = "arc_lock")]
+use std::sync::Arc;
+
+#[cfg(feature = "arc_lock")]
+use lock_api::ArcMutexGuard;
 
 /// The guard of a locked [`Mutex`] (`lock_api`'s, so `map`, `try_map`, `unlocked`, `bump`
 /// and `unlock_fair` come with it); the lock is released, and leaves the held stack, on drop.
@@ -20,6 +26,9 @@ pub type MappedMutexGuard<'a, T> = lock_api::MappedMutexGuard<'a, RawMutex, T>;
 ///
 /// Its class is its creation site, or the [`LockClass`] given to [`with_class`](Mutex::with_class).
 ///
+/// `R` is the raw lock: [`RawMutex`], or [`RawFairMutex`](crate::RawFairMutex) for a
+/// [`FairMutex`](crate::FairMutex) (whose every unlock is fair); the methods are the same.
+///
 /// # Examples
 ///
 /// ```
@@ -31,8 +40,23 @@ pub type MappedMutexGuard<'a, T> = lock_api::MappedMutexGuard<'a, RawMutex, T>;
 /// assert_eq!(*COUNTER.lock(), 1);
 /// ```
 #[repr(transparent)]
-pub struct Mutex<T: ?Sized> {
-    inner: lock_api::Mutex<RawMutex, T>,
+pub struct Mutex<T: ?Sized, R = RawMutex> {
+    inner: lock_api::Mutex<R, T>,
+}
+
+/// A mutex whose class is its creation site: [`Mutex::new`], as a free function (parking_lot's
+/// `const_mutex`, from before `Mutex::new` was `const`).
+///
+/// # Examples
+///
+/// ```
+/// static M: lockdep::Mutex<u8> = lockdep::const_mutex(0);
+/// assert_eq!(*M.lock(), 0);
+/// ```
+#[track_caller]
+#[inline]
+pub const fn const_mutex<T>(value: T) -> Mutex<T> {
+    Mutex::new(value)
 }
 
 impl<T> Mutex<T> {
@@ -75,6 +99,50 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// A mutex over `raw` (`lock_api`'s `const_new`). A raw mutex made by
+    /// `<RawMutex as lock_api::RawMutex>::INIT` has no class: it gets the caller's source
+    /// location, as with [`new`](Mutex::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawMutex as _;
+    /// static M: lockdep::Mutex<u8> = lockdep::Mutex::const_new(lockdep::RawMutex::INIT, 1);
+    /// assert_eq!(*M.lock(), 1);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw_mutex: RawMutex, value: T) -> Self {
+        Mutex::with_raw(raw_mutex.or_site::<T>(Location::caller()), value)
+    }
+
+    /// The same as [`const_new`](Mutex::const_new) (`lock_api`'s `from_raw`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawMutex as _;
+    /// let m = lockdep::Mutex::from_raw(lockdep::RawMutex::INIT, 2);
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn from_raw(raw_mutex: RawMutex, value: T) -> Self {
+        Mutex::with_raw(raw_mutex.or_site::<T>(Location::caller()), value)
+    }
+}
+
+impl<T, R> Mutex<T, R> {
+    /// A mutex over `raw`, whose class is the one `raw` was made with.
+    #[inline]
+    pub(crate) const fn with_raw(raw: R, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::const_new(raw, value),
+        }
+    }
+}
+
+impl<T, R: CheckedRawMutex> Mutex<T, R> {
     /// Consumes the mutex, returning the data.
     ///
     /// # Examples
@@ -88,19 +156,29 @@ impl<T> Mutex<T> {
     }
 }
 
-impl<T: ?Sized> Mutex<T> {
+impl<T: ?Sized, R: CheckedRawMutex> Mutex<T, R> {
     #[inline]
     fn raw_mutex(&self) -> &RawMutex {
         // SAFETY: only used to lock through the checker and to query; the guard made after a
         // successful lock is the one thing that unlocks.
-        unsafe { self.inner.raw() }
+        unsafe { self.inner.raw() }.checked()
     }
 
     /// A guard for the lock this thread just took.
     #[inline]
-    fn guard(&self) -> MutexGuard<'_, T> {
+    fn guard(&self) -> lock_api::MutexGuard<'_, R, T> {
         // SAFETY: called right after this thread locked the raw mutex.
         unsafe { self.inner.make_guard_unchecked() }
+    }
+
+    /// An `Arc` of the `lock_api` mutex inside, sharing `self`'s count.
+    #[cfg(feature = "arc_lock")]
+    #[inline]
+    fn arc(self: &Arc<Self>) -> Arc<lock_api::Mutex<R, T>> {
+        let ptr = Arc::into_raw(Arc::clone(self)) as *const lock_api::Mutex<R, T>;
+        // SAFETY: a pointer from `Arc::into_raw`, to a `Mutex`, which is `repr(transparent)`
+        // over `lock_api::Mutex<R, T>` (same size and alignment, as `from_raw` requires).
+        unsafe { Arc::from_raw(ptr) }
     }
 
     /// Acquires the mutex, blocking until it is available. Validated before blocking: a
@@ -115,7 +193,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn lock(&self) -> MutexGuard<'_, T> {
+    pub fn lock(&self) -> lock_api::MutexGuard<'_, R, T> {
         self.raw_mutex().lock_at(0, Location::caller());
         self.guard()
     }
@@ -140,7 +218,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn lock_nested(&self, subclass: u32) -> MutexGuard<'_, T> {
+    pub fn lock_nested(&self, subclass: u32) -> lock_api::MutexGuard<'_, R, T> {
         self.raw_mutex().lock_at(subclass, Location::caller());
         self.guard()
     }
@@ -158,7 +236,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+    pub fn try_lock(&self) -> Option<lock_api::MutexGuard<'_, R, T>> {
         self.raw_mutex()
             .try_lock_at(Location::caller())
             .then(|| self.guard())
@@ -176,7 +254,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+    pub fn try_lock_for(&self, timeout: Duration) -> Option<lock_api::MutexGuard<'_, R, T>> {
         self.raw_mutex()
             .try_lock_until_at(deadline(timeout), Location::caller())
             .then(|| self.guard())
@@ -198,7 +276,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_lock_until(&self, deadline: Instant) -> Option<MutexGuard<'_, T>> {
+    pub fn try_lock_until(&self, deadline: Instant) -> Option<lock_api::MutexGuard<'_, R, T>> {
         self.raw_mutex()
             .try_lock_until_at(deadline, Location::caller())
             .then(|| self.guard())
@@ -323,14 +401,120 @@ impl<T: ?Sized> Mutex<T> {
         unsafe { self.inner.force_unlock() }
     }
 
+    /// Forcibly unlocks the mutex with a fair unlock (see [`force_unlock`](Mutex::force_unlock)).
+    ///
+    /// # Safety
+    ///
+    /// The mutex must be locked, by a guard that was forgotten on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockdep::Mutex::new(());
+    /// std::mem::forget(m.lock());
+    /// // SAFETY: locked by the guard forgotten just above, on this thread.
+    /// unsafe { m.force_unlock_fair() };
+    /// assert!(!m.is_locked());
+    /// ```
+    #[inline]
+    pub unsafe fn force_unlock_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_fair() }
+    }
+
     /// The raw lock, for `lock_api`-level code.
     ///
     /// # Safety
     ///
     /// It must not be unlocked unless this thread holds it through a guard it gave up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawMutex as _;
+    /// let m = lockdep::Mutex::new(());
+    /// // SAFETY: only queried.
+    /// assert!(!unsafe { m.raw() }.is_locked());
+    /// ```
     #[inline]
-    pub unsafe fn raw(&self) -> &RawMutex {
-        self.raw_mutex()
+    pub unsafe fn raw(&self) -> &R {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.raw() }
+    }
+
+    /// A guard for a lock this thread holds without one (e.g. taken through
+    /// [`raw`](Mutex::raw)).
+    ///
+    /// # Safety
+    ///
+    /// This thread must hold the lock, and no other guard may exist for that hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawMutex as _;
+    /// let m = lockdep::Mutex::new(4);
+    /// // SAFETY: locked here, on this thread, with no guard.
+    /// let g = unsafe {
+    ///     m.raw().lock();
+    ///     m.make_guard_unchecked()
+    /// };
+    /// assert_eq!(*g, 4);
+    /// ```
+    #[inline]
+    pub unsafe fn make_guard_unchecked(&self) -> lock_api::MutexGuard<'_, R, T> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_guard_unchecked() }
+    }
+
+    /// Like [`lock`](Mutex::lock), with a guard that owns an `Arc` of the mutex (feature
+    /// `arc_lock`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let m = Arc::new(lockdep::Mutex::new(1));
+    /// let g = m.lock_arc();
+    /// assert_eq!(*g, 1);
+    /// ```
+    #[cfg(feature = "arc_lock")]
+    #[track_caller]
+    #[inline]
+    pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<R, T> {
+        // `lock_api` makes no owned guard for a lock taken elsewhere (its
+        // `make_arc_guard_unchecked` is private for mutexes), so the dependencies are recorded
+        // here, with the caller's site, and `lock_api`'s acquisition after is the same chain
+        // (found in the chain cache).
+        self.might_lock();
+        self.arc().lock_arc()
+    }
+
+    /// Like [`try_lock`](Mutex::try_lock), with an owned guard (feature `arc_lock`).
+    #[cfg(feature = "arc_lock")]
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<R, T>> {
+        self.arc().try_lock_arc()
+    }
+
+    /// Like [`try_lock_for`](Mutex::try_lock_for), with an owned guard (feature `arc_lock`).
+    #[cfg(feature = "arc_lock")]
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_arc_for(self: &Arc<Self>, timeout: Duration) -> Option<ArcMutexGuard<R, T>> {
+        self.try_lock_arc_until(deadline(timeout))
+    }
+
+    /// Like [`try_lock_until`](Mutex::try_lock_until), with an owned guard (feature
+    /// `arc_lock`).
+    #[cfg(feature = "arc_lock")]
+    #[track_caller]
+    #[inline]
+    pub fn try_lock_arc_until(self: &Arc<Self>, deadline: Instant) -> Option<ArcMutexGuard<R, T>> {
+        // As in `lock_arc`.
+        self.might_lock();
+        self.arc().try_lock_arc_until(deadline)
     }
 }
 
@@ -348,7 +532,7 @@ impl<T> From<T> for Mutex<T> {
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+impl<T: ?Sized + fmt::Debug, R: CheckedRawMutex> fmt::Debug for Mutex<T, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
     }

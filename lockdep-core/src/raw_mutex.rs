@@ -6,11 +6,21 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{GuardNoSend, RawMutex as _, RawMutexTimed as _};
+use lock_api::{RawMutex as _, RawMutexTimed as _};
 
 use crate::access::Access;
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::{contended, LockMap};
+
+/// The guards' `Send`-ness. Not `Send` by default: a guard's release must happen on the
+/// thread whose held stack has it. With the `send_guard` feature (parking_lot's), guards are
+/// `Send`; a guard released on another thread leaves its hold on the thread that took it (see
+/// the README).
+#[cfg(not(feature = "send_guard"))]
+pub(crate) type GuardMarker = lock_api::GuardNoSend;
+/// See the other definition.
+#[cfg(feature = "send_guard")]
+pub(crate) type GuardMarker = lock_api::GuardSend;
 
 /// A raw mutex checked by lockdep: what [`Mutex`](crate::Mutex) is built on, for code that
 /// uses `lock_api::Mutex<lockdep::RawMutex, T>` directly.
@@ -42,6 +52,15 @@ impl RawMutex {
         RawMutex {
             lock: Checked::new(lockdep_raw::RawMutex::INIT, map),
         }
+    }
+
+    /// This raw mutex, of the class of `site` if it has none (one made by `INIT`, given to a
+    /// typed mutex's `const_new` or `from_raw`).
+    #[inline]
+    pub(crate) const fn or_site<T: ?Sized>(mut self, site: &'static Location<'static>) -> RawMutex {
+        // In place: a lock is not taken apart in a `const fn` (it has a destructor).
+        self.lock.map = self.lock.map.or_site::<T>(site);
+        self
     }
 
     /// A blocking acquisition as nesting subclass `subclass`, at `site`.
@@ -118,8 +137,7 @@ impl RawMutex {
 // unchanged; the checker's bookkeeping around them touches only this thread's held stack.
 unsafe impl lock_api::RawMutex for RawMutex {
     const INIT: RawMutex = RawMutex::with_map(LockMap::unkeyed());
-    /// Not `Send`: a guard's release must happen on the thread whose held stack has it.
-    type GuardMarker = GuardNoSend;
+    type GuardMarker = GuardMarker;
 
     #[track_caller]
     #[inline]
@@ -180,6 +198,36 @@ unsafe impl lock_api::RawMutexTimed for RawMutex {
         self.try_lock_until_at(deadline, Location::caller())
     }
 }
+
+/// A raw mutex of this crate: [`RawMutex`] or [`RawFairMutex`](crate::RawFairMutex), the
+/// second parameter of [`Mutex`](crate::Mutex). Sealed: the typed mutex reaches the checker
+/// through it.
+///
+/// # Examples
+///
+/// ```
+/// fn is_checked<R: lockdep::CheckedRawMutex>() {}
+/// is_checked::<lockdep::RawMutex>();
+/// is_checked::<lockdep::RawFairMutex>();
+/// ```
+pub trait CheckedRawMutex:
+    lock_api::RawMutexFair + lock_api::RawMutexTimed<Duration = Duration, Instant = Instant> + Sealed
+{
+    /// The checked raw mutex inside (for the checker; fair or not only matters on unlock).
+    #[doc(hidden)]
+    fn checked(&self) -> &RawMutex;
+}
+
+impl CheckedRawMutex for RawMutex {
+    #[inline(always)]
+    fn checked(&self) -> &RawMutex {
+        self
+    }
+}
+
+/// Seals [`CheckedRawMutex`]: only this crate's raw mutexes carry a lock map.
+pub trait Sealed {}
+impl Sealed for RawMutex {}
 
 /// `now + timeout`, saturating far in the future.
 #[inline]

@@ -17,12 +17,15 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{GuardNoSend, RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+use lock_api::{
+    RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _, RawRwLockTimed as _,
+    RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
+};
 
 use crate::access::Access;
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::LockMap;
-use crate::raw_mutex::deadline;
+use crate::raw_mutex::{deadline, GuardMarker};
 
 /// A raw reader-writer lock checked by lockdep: what [`RwLock`](crate::RwLock) is built on.
 ///
@@ -36,24 +39,43 @@ use crate::raw_mutex::deadline;
 /// *w += 1;
 /// assert_eq!(*lockdep::RwLockWriteGuard::downgrade(w), 2);
 /// ```
+///
+/// `RECURSIVE` (parking_lot 0.13's `RawRwLock<RECURSIVE>`): every shared acquisition is a
+/// recursive read (`lock_shared` is `lock_shared_recursive`), as [`RawRwLockRecursive`].
 #[cfg_attr(not(feature = "enabled"), repr(transparent))]
 #[derive(Debug)]
-pub struct RawRwLock {
+pub struct RawRwLock<const RECURSIVE: bool = false> {
     lock: Checked<lockdep_raw::RawRwLock>,
 }
 
-impl RawRwLock {
+/// A raw reader-writer lock whose every shared acquisition is a recursive read: what
+/// [`RecursiveRwLock`](crate::RecursiveRwLock) is built on (parking_lot 0.13's).
+pub type RawRwLockRecursive = RawRwLock<true>;
+
+impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// An unlocked lock of the class `map` names.
     #[inline]
-    pub(crate) const fn with_map(map: LockMap) -> RawRwLock {
+    pub(crate) const fn with_map(map: LockMap) -> Self {
         RawRwLock {
             lock: Checked::new(lockdep_raw::RawRwLock::INIT, map),
         }
     }
 
-    /// `read()` at `site`.
+    /// This raw lock, of the class of `site` if it has none (one made by `INIT`, given to a
+    /// typed lock's `const_new` or `from_raw`).
+    #[inline]
+    pub(crate) const fn or_site<T: ?Sized>(mut self, site: &'static Location<'static>) -> Self {
+        // In place: a lock is not taken apart in a `const fn` (it has a destructor).
+        self.lock.map = self.lock.map.or_site::<T>(site);
+        self
+    }
+
+    /// `read()` at `site` (a recursive read if `RECURSIVE`).
     #[inline]
     pub(crate) fn lock_shared_at(&self, subclass: u32, site: &'static Location<'static>) {
+        if RECURSIVE {
+            return self.lock_shared_recursive_at(subclass, site);
+        }
         self.lock.acquire(
             subclass,
             Access::Read,
@@ -68,9 +90,9 @@ impl RawRwLock {
 
     /// `read_recursive()` at `site`.
     #[inline]
-    pub(crate) fn lock_shared_recursive_at(&self, site: &'static Location<'static>) {
+    pub(crate) fn lock_shared_recursive_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.lock.acquire(
-            0,
+            subclass,
             Access::RecursiveRead,
             site,
             |r| r.try_lock_shared_recursive(),
@@ -134,6 +156,80 @@ impl RawRwLock {
         self.lock.acquire(0, access, site, fast, slow)
     }
 
+    /// `try_read()` at `site` (a recursive read if `RECURSIVE`).
+    #[inline]
+    pub(crate) fn try_read_at(&self, site: &'static Location<'static>) -> bool {
+        if RECURSIVE {
+            return self.try_at(Access::RecursiveRead, site, |r| {
+                r.try_lock_shared_recursive()
+            });
+        }
+        self.try_at(Access::Read, site, |r| r.try_lock_shared())
+    }
+
+    /// A timed `read()` at `site` (a recursive read if `RECURSIVE`).
+    #[inline]
+    pub(crate) fn timed_read_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        if RECURSIVE {
+            return self.timed_recursive_read_at(deadline, site);
+        }
+        self.timed_at(
+            Access::Read,
+            site,
+            |r| r.try_lock_shared(),
+            |r| r.try_lock_shared_until(deadline),
+        )
+    }
+
+    /// A timed `read_recursive()` at `site`.
+    #[inline]
+    pub(crate) fn timed_recursive_read_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::RecursiveRead,
+            site,
+            |r| r.try_lock_shared_recursive(),
+            |r| r.try_lock_shared_recursive_until(deadline),
+        )
+    }
+
+    /// A timed `write()` at `site`.
+    #[inline]
+    pub(crate) fn timed_write_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::Write,
+            site,
+            |r| r.try_lock_exclusive(),
+            |r| r.try_lock_exclusive_until(deadline),
+        )
+    }
+
+    /// A timed `upgradable_read()` at `site`.
+    #[inline]
+    pub(crate) fn timed_upgradable_at(
+        &self,
+        deadline: Instant,
+        site: &'static Location<'static>,
+    ) -> bool {
+        self.timed_at(
+            Access::Read,
+            site,
+            |r| r.try_lock_upgradable(),
+            |r| r.try_lock_upgradable_until(deadline),
+        )
+    }
+
     /// Records the dependencies of an acquisition as `access` without taking the lock.
     #[inline]
     pub(crate) fn might_lock_at(&self, access: Access, site: &'static Location<'static>) {
@@ -157,10 +253,9 @@ impl RawRwLock {
 // whose operations are forwarded unchanged; the checker's bookkeeping around them touches only
 // this thread's held stack. Each `unsafe` call below is made under the same contract as the
 // trait method making it (the caller holds the lock in the stated mode).
-unsafe impl lock_api::RawRwLock for RawRwLock {
-    const INIT: RawRwLock = RawRwLock::with_map(LockMap::unkeyed());
-    /// Not `Send`: a guard's release must happen on the thread whose held stack has it.
-    type GuardMarker = GuardNoSend;
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> {
+    const INIT: Self = Self::with_map(LockMap::unkeyed());
+    type GuardMarker = GuardMarker;
 
     #[track_caller]
     #[inline]
@@ -171,7 +266,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_shared(&self) -> bool {
-        self.try_at(Access::Read, Location::caller(), |r| r.try_lock_shared())
+        self.try_read_at(Location::caller())
     }
 
     #[inline]
@@ -212,7 +307,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockFair for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockFair for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn unlock_shared_fair(&self) {
         // SAFETY: the caller holds a shared lock.
@@ -228,11 +323,13 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
     #[track_caller]
     #[inline]
     unsafe fn bump_shared(&self) {
+        let access = match RECURSIVE {
+            true => Access::RecursiveRead,
+            false => Access::Read,
+        };
         // SAFETY: the caller holds a shared lock.
         self.lock
-            .bump(Access::Read, Location::caller(), |r| unsafe {
-                r.bump_shared()
-            });
+            .bump(access, Location::caller(), |r| unsafe { r.bump_shared() });
     }
 
     #[track_caller]
@@ -247,7 +344,7 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockDowngrade for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn downgrade(&self) {
         self.lock.change_access(Access::Read);
@@ -257,7 +354,7 @@ unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockTimed for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockTimed for RawRwLock<RECURSIVE> {
     type Duration = Duration;
     type Instant = Instant;
 
@@ -270,12 +367,7 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_shared_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::Read,
-            Location::caller(),
-            |r| r.try_lock_shared(),
-            |r| r.try_lock_shared_until(deadline),
-        )
+        self.timed_read_at(deadline, Location::caller())
     }
 
     #[track_caller]
@@ -287,21 +379,16 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_exclusive_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::Write,
-            Location::caller(),
-            |r| r.try_lock_exclusive(),
-            |r| r.try_lock_exclusive_until(deadline),
-        )
+        self.timed_write_at(deadline, Location::caller())
     }
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursive for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn lock_shared_recursive(&self) {
-        self.lock_shared_recursive_at(Location::caller());
+        self.lock_shared_recursive_at(0, Location::caller());
     }
 
     #[track_caller]
@@ -314,7 +401,7 @@ unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursiveTimed for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
@@ -324,17 +411,12 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_shared_recursive_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::RecursiveRead,
-            Location::caller(),
-            |r| r.try_lock_shared_recursive(),
-            |r| r.try_lock_shared_recursive_until(deadline),
-        )
+        self.timed_recursive_read_at(deadline, Location::caller())
     }
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgrade for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn lock_upgradable(&self) {
@@ -382,7 +464,7 @@ unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeFair for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn unlock_upgradable_fair(&self) {
         // SAFETY: the caller holds the upgradable lock.
@@ -401,7 +483,7 @@ unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeDowngrade for RawRwLock<RECURSIVE> {
     #[inline]
     unsafe fn downgrade_upgradable(&self) {
         // Held as a read already: nothing changes for the checker.
@@ -418,7 +500,7 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
 }
 
 // SAFETY: see the first `unsafe impl` above.
-unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
+unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeTimed for RawRwLock<RECURSIVE> {
     #[track_caller]
     #[inline]
     fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
@@ -428,12 +510,7 @@ unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
     #[track_caller]
     #[inline]
     fn try_lock_upgradable_until(&self, deadline: Instant) -> bool {
-        self.timed_at(
-            Access::Read,
-            Location::caller(),
-            |r| r.try_lock_upgradable(),
-            |r| r.try_lock_upgradable_until(deadline),
-        )
+        self.timed_upgradable_at(deadline, Location::caller())
     }
 
     #[track_caller]

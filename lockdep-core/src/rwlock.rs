@@ -11,7 +11,19 @@ use crate::access::Access;
 use crate::hook::lock_map::LockMap;
 use crate::raw_mutex::deadline;
 use crate::raw_rwlock::RawRwLock;
+
+/// The guards of an `RwLock<T, RECURSIVE>` (the public aliases are those of `RECURSIVE =
+/// false`).
+type ReadGuard<'a, T, const R: bool> = lock_api::RwLockReadGuard<'a, RawRwLock<R>, T>;
+type WriteGuard<'a, T, const R: bool> = lock_api::RwLockWriteGuard<'a, RawRwLock<R>, T>;
+type UpgradableGuard<'a, T, const R: bool> =
+    lock_api::RwLockUpgradableReadGuard<'a, RawRwLock<R>, T>;
 use crate::LockClass;
+
+#[cfg(feature = "arc_lock")]
+use lock_api::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard};
+#[cfg(feature = "arc_lock")]
+use std::sync::Arc;
 
 /// Shared guard of an [`RwLock`] (`lock_api`'s: `map`, `unlocked`, `bump` come with it).
 pub type RwLockReadGuard<'a, T> = lock_api::RwLockReadGuard<'a, RawRwLock, T>;
@@ -50,9 +62,27 @@ pub type MappedRwLockWriteGuard<'a, T> = lock_api::MappedRwLockWriteGuard<'a, Ra
 /// let b = config.read_recursive(); // recursive reads nest
 /// assert_eq!(*a, *b);
 /// ```
+///
+/// `RECURSIVE`: every `read` is a recursive read (the lock of a
+/// [`RecursiveRwLock`](crate::RecursiveRwLock), which dereferences to it).
 #[repr(transparent)]
-pub struct RwLock<T: ?Sized> {
-    inner: lock_api::RwLock<RawRwLock, T>,
+pub struct RwLock<T: ?Sized, const RECURSIVE: bool = false> {
+    inner: lock_api::RwLock<RawRwLock<RECURSIVE>, T>,
+}
+
+/// A reader-writer lock whose class is its creation site: [`RwLock::new`] as a free function
+/// (parking_lot's `const_rwlock`).
+///
+/// # Examples
+///
+/// ```
+/// static L: lockdep::RwLock<u8> = lockdep::const_rwlock(0);
+/// assert_eq!(*L.read(), 0);
+/// ```
+#[track_caller]
+#[inline]
+pub const fn const_rwlock<T>(value: T) -> RwLock<T> {
+    RwLock::new(value)
 }
 
 impl<T> RwLock<T> {
@@ -95,6 +125,51 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// A lock over `raw_rwlock` (`lock_api`'s `const_new`); one made by `INIT` gets the
+    /// caller's source location as its class.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawRwLock as _;
+    /// static L: lockdep::RwLock<u8> = lockdep::RwLock::const_new(lockdep::RawRwLock::INIT, 1);
+    /// assert_eq!(*L.read(), 1);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn const_new(raw_rwlock: RawRwLock, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+        }
+    }
+
+    /// The same as [`const_new`](RwLock::const_new) (`lock_api`'s `from_raw`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawRwLock as _;
+    /// let l = lockdep::RwLock::from_raw(lockdep::RawRwLock::INIT, 2);
+    /// assert_eq!(*l.read(), 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn from_raw(raw_rwlock: RawRwLock, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+        }
+    }
+}
+
+impl<T, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
+    /// A lock over `raw`, whose class is the one `raw` was made with.
+    #[inline]
+    pub(crate) const fn with_raw(raw: RawRwLock<RECURSIVE>, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(raw, value),
+        }
+    }
+
     /// Consumes the lock, returning the data.
     ///
     /// # Examples
@@ -108,28 +183,28 @@ impl<T> RwLock<T> {
     }
 }
 
-impl<T: ?Sized> RwLock<T> {
+impl<T: ?Sized, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
     #[inline]
-    fn raw_lock(&self) -> &RawRwLock {
+    fn raw_lock(&self) -> &RawRwLock<RECURSIVE> {
         // SAFETY: only used to lock through the checker and to query; the guards made after a
         // successful acquisition are what unlock.
         unsafe { self.inner.raw() }
     }
 
     #[inline]
-    fn read_guard(&self) -> RwLockReadGuard<'_, T> {
+    fn read_guard(&self) -> ReadGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took a shared lock.
         unsafe { self.inner.make_read_guard_unchecked() }
     }
 
     #[inline]
-    fn write_guard(&self) -> RwLockWriteGuard<'_, T> {
+    fn write_guard(&self) -> WriteGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took the exclusive lock.
         unsafe { self.inner.make_write_guard_unchecked() }
     }
 
     #[inline]
-    fn upgradable_guard(&self) -> RwLockUpgradableReadGuard<'_, T> {
+    fn upgradable_guard(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took the upgradable lock.
         unsafe { self.inner.make_upgradable_guard_unchecked() }
     }
@@ -145,7 +220,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+    pub fn read(&self) -> ReadGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_shared_at(0, Location::caller());
         self.read_guard()
     }
@@ -162,8 +237,9 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
-        self.raw_lock().lock_shared_recursive_at(Location::caller());
+    pub fn read_recursive(&self) -> ReadGuard<'_, T, RECURSIVE> {
+        self.raw_lock()
+            .lock_shared_recursive_at(0, Location::caller());
         self.read_guard()
     }
 
@@ -178,7 +254,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+    pub fn write(&self) -> WriteGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_exclusive_at(0, Location::caller());
         self.write_guard()
     }
@@ -187,7 +263,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`Mutex::lock_nested`](crate::Mutex::lock_nested)).
     #[track_caller]
     #[inline]
-    pub fn write_nested(&self, subclass: u32) -> RwLockWriteGuard<'_, T> {
+    pub fn write_nested(&self, subclass: u32) -> WriteGuard<'_, T, RECURSIVE> {
         self.raw_lock()
             .lock_exclusive_at(subclass, Location::caller());
         self.write_guard()
@@ -196,7 +272,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Shared access (non-recursive) as nesting subclass `subclass`.
     #[track_caller]
     #[inline]
-    pub fn read_nested(&self, subclass: u32) -> RwLockReadGuard<'_, T> {
+    pub fn read_nested(&self, subclass: u32) -> ReadGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_shared_at(subclass, Location::caller());
         self.read_guard()
     }
@@ -218,7 +294,7 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn upgradable_read(&self) -> RwLockUpgradableReadGuard<'_, T> {
+    pub fn upgradable_read(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
         self.raw_lock().lock_upgradable_at(Location::caller());
         self.upgradable_guard()
     }
@@ -236,16 +312,16 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read(&self) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
-            .try_at(Access::Read, Location::caller(), |r| r.try_lock_shared())
+            .try_read_at(Location::caller())
             .then(|| self.read_guard())
     }
 
     /// Recursive shared access without blocking.
     #[track_caller]
     #[inline]
-    pub fn try_read_recursive(&self) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_recursive(&self) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .try_at(Access::RecursiveRead, Location::caller(), |r| {
                 r.try_lock_shared_recursive()
@@ -256,7 +332,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Exclusive access without blocking; not validated, held afterwards.
     #[track_caller]
     #[inline]
-    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+    pub fn try_write(&self) -> Option<WriteGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .try_at(Access::Write, Location::caller(), |r| {
                 r.try_lock_exclusive()
@@ -267,7 +343,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Upgradable access without blocking.
     #[track_caller]
     #[inline]
-    pub fn try_upgradable_read(&self) -> Option<RwLockUpgradableReadGuard<'_, T>> {
+    pub fn try_upgradable_read(&self) -> Option<UpgradableGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
             .try_at(Access::Read, Location::caller(), |r| {
                 r.try_lock_upgradable()
@@ -278,22 +354,16 @@ impl<T: ?Sized> RwLock<T> {
     /// Shared access, giving up after `timeout`; validated like [`read`](RwLock::read).
     #[track_caller]
     #[inline]
-    pub fn try_read_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+    pub fn try_read_for(&self, timeout: Duration) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.try_read_until(deadline(timeout))
     }
 
     /// Shared access, giving up at `deadline`; validated like [`read`](RwLock::read).
     #[track_caller]
     #[inline]
-    pub fn try_read_until(&self, deadline: Instant) -> Option<RwLockReadGuard<'_, T>> {
-        use lock_api::RawRwLockTimed as _;
+    pub fn try_read_until(&self, deadline: Instant) -> Option<ReadGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
-            .timed_at(
-                Access::Read,
-                Location::caller(),
-                |r| r.try_lock_shared(),
-                |r| r.try_lock_shared_until(deadline),
-            )
+            .timed_read_at(deadline, Location::caller())
             .then(|| self.read_guard())
     }
 
@@ -308,23 +378,70 @@ impl<T: ?Sized> RwLock<T> {
     /// ```
     #[track_caller]
     #[inline]
-    pub fn try_write_for(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
+    pub fn try_write_for(&self, timeout: Duration) -> Option<WriteGuard<'_, T, RECURSIVE>> {
         self.try_write_until(deadline(timeout))
     }
 
     /// Exclusive access, giving up at `deadline`; validated like [`write`](RwLock::write).
     #[track_caller]
     #[inline]
-    pub fn try_write_until(&self, deadline: Instant) -> Option<RwLockWriteGuard<'_, T>> {
-        use lock_api::RawRwLockTimed as _;
+    pub fn try_write_until(&self, deadline: Instant) -> Option<WriteGuard<'_, T, RECURSIVE>> {
         self.raw_lock()
-            .timed_at(
-                Access::Write,
-                Location::caller(),
-                |r| r.try_lock_exclusive(),
-                |r| r.try_lock_exclusive_until(deadline),
-            )
+            .timed_write_at(deadline, Location::caller())
             .then(|| self.write_guard())
+    }
+
+    /// Recursive shared access, giving up after `timeout`; validated like
+    /// [`read_recursive`](RwLock::read_recursive).
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_for(&self, timeout: Duration) -> Option<ReadGuard<'_, T, RECURSIVE>> {
+        self.try_read_recursive_until(deadline(timeout))
+    }
+
+    /// Recursive shared access, giving up at `deadline`.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_until(
+        &self,
+        deadline: Instant,
+    ) -> Option<ReadGuard<'_, T, RECURSIVE>> {
+        self.raw_lock()
+            .timed_recursive_read_at(deadline, Location::caller())
+            .then(|| self.read_guard())
+    }
+
+    /// Upgradable access, giving up after `timeout`; validated like
+    /// [`upgradable_read`](RwLock::upgradable_read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = lockdep::RwLock::new(());
+    /// let up = l.try_upgradable_read_for(Duration::from_millis(1)).unwrap();
+    /// assert!(l.try_upgradable_read_for(Duration::from_millis(1)).is_none());
+    /// # drop(up);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_for(
+        &self,
+        timeout: Duration,
+    ) -> Option<UpgradableGuard<'_, T, RECURSIVE>> {
+        self.try_upgradable_read_until(deadline(timeout))
+    }
+
+    /// Upgradable access, giving up at `deadline`.
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_until(
+        &self,
+        deadline: Instant,
+    ) -> Option<UpgradableGuard<'_, T, RECURSIVE>> {
+        self.raw_lock()
+            .timed_upgradable_at(deadline, Location::caller())
+            .then(|| self.upgradable_guard())
     }
 
     /// Records the dependencies of `write()` now without taking the lock.
@@ -392,6 +509,352 @@ impl<T: ?Sized> RwLock<T> {
     pub fn data_ptr(&self) -> *mut T {
         self.inner.data_ptr()
     }
+
+    /// The raw lock, for `lock_api`-level code.
+    ///
+    /// # Safety
+    ///
+    /// It must not be unlocked unless this thread holds it through a guard it gave up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawRwLock as _;
+    /// let l = lockdep::RwLock::new(());
+    /// // SAFETY: only queried.
+    /// assert!(!unsafe { l.raw() }.is_locked());
+    /// ```
+    #[inline]
+    pub unsafe fn raw(&self) -> &RawRwLock<RECURSIVE> {
+        self.raw_lock()
+    }
+
+    /// Forcibly releases a shared hold (for a read guard given up with `mem::forget`); the
+    /// checker sees the release on this thread.
+    ///
+    /// # Safety
+    ///
+    /// This thread must hold the lock shared, through a read guard it forgot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockdep::RwLock::new(());
+    /// std::mem::forget(l.read());
+    /// // SAFETY: read-locked by the guard forgotten just above, on this thread.
+    /// unsafe { l.force_unlock_read() };
+    /// assert!(!l.is_locked());
+    /// ```
+    #[inline]
+    pub unsafe fn force_unlock_read(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_read() }
+    }
+
+    /// Forcibly releases the exclusive hold (for a write guard given up with `mem::forget`).
+    ///
+    /// # Safety
+    ///
+    /// This thread must hold the lock exclusively, through a write guard it forgot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockdep::RwLock::new(());
+    /// std::mem::forget(l.write());
+    /// // SAFETY: write-locked by the guard forgotten just above, on this thread.
+    /// unsafe { l.force_unlock_write() };
+    /// assert!(!l.is_locked());
+    /// ```
+    #[inline]
+    pub unsafe fn force_unlock_write(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_write() }
+    }
+
+    /// [`force_unlock_read`](RwLock::force_unlock_read) with a fair unlock.
+    ///
+    /// # Safety
+    ///
+    /// As for `force_unlock_read`.
+    #[inline]
+    pub unsafe fn force_unlock_read_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_read_fair() }
+    }
+
+    /// [`force_unlock_write`](RwLock::force_unlock_write) with a fair unlock.
+    ///
+    /// # Safety
+    ///
+    /// As for `force_unlock_write`.
+    #[inline]
+    pub unsafe fn force_unlock_write_fair(&self) {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.force_unlock_write_fair() }
+    }
+
+    /// A read guard for a shared hold this thread has without one.
+    ///
+    /// # Safety
+    ///
+    /// This thread must hold the lock shared, and no guard may exist for that hold.
+    #[inline]
+    pub unsafe fn make_read_guard_unchecked(&self) -> ReadGuard<'_, T, RECURSIVE> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_read_guard_unchecked() }
+    }
+
+    /// A write guard for an exclusive hold this thread has without one.
+    ///
+    /// # Safety
+    ///
+    /// This thread must hold the lock exclusively, and no guard may exist for that hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawRwLock as _;
+    /// let l = lockdep::RwLock::new(1);
+    /// // SAFETY: write-locked here, on this thread, with no guard.
+    /// let mut w = unsafe {
+    ///     l.raw().lock_exclusive();
+    ///     l.make_write_guard_unchecked()
+    /// };
+    /// *w = 2;
+    /// ```
+    #[inline]
+    pub unsafe fn make_write_guard_unchecked(&self) -> WriteGuard<'_, T, RECURSIVE> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_write_guard_unchecked() }
+    }
+
+    /// An upgradable guard for an upgradable hold this thread has without one.
+    ///
+    /// # Safety
+    ///
+    /// This thread must hold the lock upgradable, and no guard may exist for that hold.
+    #[inline]
+    pub unsafe fn make_upgradable_guard_unchecked(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
+        // SAFETY: forwarded contract.
+        unsafe { self.inner.make_upgradable_guard_unchecked() }
+    }
+}
+
+/// The owned guards (feature `arc_lock`): each method is its borrowed namesake without `_arc`,
+/// validated the same way, with a guard that owns an `Arc` of the lock.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// let l = Arc::new(lockdep::RwLock::new(1));
+/// let r = l.read_arc();
+/// assert_eq!(*r, 1);
+/// drop(r);
+/// *l.write_arc() += 1;
+/// assert_eq!(*l.upgradable_read_arc(), 2);
+/// ```
+#[cfg(feature = "arc_lock")]
+impl<T: ?Sized, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
+    /// An `Arc` of the `lock_api` lock inside, sharing `self`'s count.
+    #[inline]
+    fn arc(self: &Arc<Self>) -> Arc<lock_api::RwLock<RawRwLock<RECURSIVE>, T>> {
+        let ptr =
+            Arc::into_raw(Arc::clone(self)) as *const lock_api::RwLock<RawRwLock<RECURSIVE>, T>;
+        // SAFETY: a pointer from `Arc::into_raw`, to an `RwLock`, which is
+        // `repr(transparent)` over `lock_api::RwLock<RawRwLock, T>` (same size and alignment).
+        unsafe { Arc::from_raw(ptr) }
+    }
+
+    #[inline]
+    fn arc_read_guard(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T> {
+        // SAFETY: called right after this thread took a shared lock.
+        unsafe { self.arc().make_arc_read_guard_unchecked() }
+    }
+
+    #[inline]
+    fn arc_write_guard(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T> {
+        // SAFETY: called right after this thread took the exclusive lock.
+        unsafe { self.arc().make_arc_write_guard_unchecked() }
+    }
+
+    #[inline]
+    fn arc_upgradable_guard(
+        self: &Arc<Self>,
+    ) -> ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T> {
+        // SAFETY: called right after this thread took the upgradable lock.
+        unsafe { self.arc().make_upgradable_arc_guard_unchecked() }
+    }
+
+    /// [`read`](RwLock::read), owned.
+    #[track_caller]
+    #[inline]
+    pub fn read_arc(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T> {
+        self.raw_lock().lock_shared_at(0, Location::caller());
+        self.arc_read_guard()
+    }
+
+    /// [`try_read`](RwLock::try_read), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_arc(self: &Arc<Self>) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .try_read_at(Location::caller())
+            .then(|| self.arc_read_guard())
+    }
+
+    /// [`try_read_for`](RwLock::try_read_for), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_arc_for(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.try_read_arc_until(deadline(timeout))
+    }
+
+    /// [`try_read_until`](RwLock::try_read_until), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_arc_until(
+        self: &Arc<Self>,
+        deadline: Instant,
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .timed_read_at(deadline, Location::caller())
+            .then(|| self.arc_read_guard())
+    }
+
+    /// [`read_recursive`](RwLock::read_recursive), owned.
+    #[track_caller]
+    #[inline]
+    pub fn read_arc_recursive(self: &Arc<Self>) -> ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T> {
+        self.raw_lock()
+            .lock_shared_recursive_at(0, Location::caller());
+        self.arc_read_guard()
+    }
+
+    /// [`try_read_recursive`](RwLock::try_read_recursive), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_recursive_arc(
+        self: &Arc<Self>,
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .try_at(Access::RecursiveRead, Location::caller(), |r| {
+                r.try_lock_shared_recursive()
+            })
+            .then(|| self.arc_read_guard())
+    }
+
+    /// [`try_read_recursive_for`](RwLock::try_read_recursive_for), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_arc_recursive_for(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.try_read_arc_recursive_until(deadline(timeout))
+    }
+
+    /// [`try_read_recursive_until`](RwLock::try_read_recursive_until), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_read_arc_recursive_until(
+        self: &Arc<Self>,
+        deadline: Instant,
+    ) -> Option<ArcRwLockReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .timed_recursive_read_at(deadline, Location::caller())
+            .then(|| self.arc_read_guard())
+    }
+
+    /// [`write`](RwLock::write), owned.
+    #[track_caller]
+    #[inline]
+    pub fn write_arc(self: &Arc<Self>) -> ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T> {
+        self.raw_lock().lock_exclusive_at(0, Location::caller());
+        self.arc_write_guard()
+    }
+
+    /// [`try_write`](RwLock::try_write), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_write_arc(self: &Arc<Self>) -> Option<ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .try_at(Access::Write, Location::caller(), |r| {
+                r.try_lock_exclusive()
+            })
+            .then(|| self.arc_write_guard())
+    }
+
+    /// [`try_write_for`](RwLock::try_write_for), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_write_arc_for(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Option<ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T>> {
+        self.try_write_arc_until(deadline(timeout))
+    }
+
+    /// [`try_write_until`](RwLock::try_write_until), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_write_arc_until(
+        self: &Arc<Self>,
+        deadline: Instant,
+    ) -> Option<ArcRwLockWriteGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .timed_write_at(deadline, Location::caller())
+            .then(|| self.arc_write_guard())
+    }
+
+    /// [`upgradable_read`](RwLock::upgradable_read), owned.
+    #[track_caller]
+    #[inline]
+    pub fn upgradable_read_arc(
+        self: &Arc<Self>,
+    ) -> ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T> {
+        self.raw_lock().lock_upgradable_at(Location::caller());
+        self.arc_upgradable_guard()
+    }
+
+    /// [`try_upgradable_read`](RwLock::try_upgradable_read), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_arc(
+        self: &Arc<Self>,
+    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .try_at(Access::Read, Location::caller(), |r| {
+                r.try_lock_upgradable()
+            })
+            .then(|| self.arc_upgradable_guard())
+    }
+
+    /// [`try_upgradable_read_for`](RwLock::try_upgradable_read_for), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_arc_for(
+        self: &Arc<Self>,
+        timeout: Duration,
+    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.try_upgradable_read_arc_until(deadline(timeout))
+    }
+
+    /// [`try_upgradable_read_until`](RwLock::try_upgradable_read_until), owned.
+    #[track_caller]
+    #[inline]
+    pub fn try_upgradable_read_arc_until(
+        self: &Arc<Self>,
+        deadline: Instant,
+    ) -> Option<ArcRwLockUpgradableReadGuard<RawRwLock<RECURSIVE>, T>> {
+        self.raw_lock()
+            .timed_upgradable_at(deadline, Location::caller())
+            .then(|| self.arc_upgradable_guard())
+    }
 }
 
 impl<T: Default> Default for RwLock<T> {
@@ -408,7 +871,7 @@ impl<T> From<T> for RwLock<T> {
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
+impl<T: ?Sized + fmt::Debug, const RECURSIVE: bool> fmt::Debug for RwLock<T, RECURSIVE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.inner, f)
     }

@@ -42,12 +42,17 @@ const LAYERS: &[(&str, u32)] = &[
     ("hook::pool", 7),
     // 8. checked raw locks, the public violation
     ("raw_mutex", 8),
+    ("raw_fair_mutex", 8),
     ("raw_rwlock", 8),
     ("violation", 8),
     // 9. typed locks
     ("mutex", 9),
     ("rwlock", 9),
     ("condvar", 9),
+    ("fair_mutex", 9),
+    ("remutex", 9),
+    ("recursive_rwlock", 9),
+    ("once", 9),
     // 10. facade
     ("", 10),
     // module declarations only

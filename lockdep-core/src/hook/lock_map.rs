@@ -84,6 +84,27 @@ impl LockMap {
         }
     }
 
+    /// This map, or the class of all locks created at `site` for data of type `T` if it has
+    /// none (a raw lock made by `lock_api`'s `INIT`, then given a creation site by a typed
+    /// lock's `const_new`). A map's cached class id is not kept: it is looked up again.
+    #[inline]
+    #[cfg_attr(not(feature = "enabled"), allow(clippy::extra_unused_type_parameters))]
+    pub(crate) const fn or_site<T: ?Sized>(&self, site: &'static Location<'static>) -> Self {
+        #[cfg(feature = "enabled")]
+        return match self.key {
+            MapKey::Unkeyed => LockMap::at_site::<T>(site),
+            key => LockMap {
+                key,
+                class: AtomicU32::new(0),
+            },
+        };
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = site;
+            LockMap {}
+        }
+    }
+
     /// A blocking acquisition: validated before `lock` blocks, held after it succeeds (it
     /// returns false when it gave up, e.g. a timed lock).
     #[inline(always)]
@@ -247,6 +268,39 @@ impl LockMap {
         }
     }
 
+    /// A one-time initialization of `instance` (a `Once`), at `site`: `run` either runs the
+    /// initializer on this thread or waits for another thread's, so it is validated as a
+    /// blocking acquisition first; the class is held only while the initializer runs, through
+    /// [`Initializer::hold`].
+    #[inline]
+    pub(crate) fn initialization<'a, R>(
+        &'a self,
+        instance: usize,
+        site: &'static Location<'static>,
+        run: impl FnOnce(Initializer<'a>) -> R,
+    ) -> R {
+        #[cfg(feature = "enabled")]
+        {
+            let pending = match self.acquisition(instance, 0, Access::Write, site) {
+                Some(acq) => Pending::validated(acq),
+                None => Pending::UNTRACKED,
+            };
+            run(Initializer {
+                map: self,
+                instance,
+                pending,
+            })
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = site;
+            run(Initializer {
+                map: self,
+                instance,
+            })
+        }
+    }
+
     /// The hold of `instance` becomes `access` (a downgrade: weaker, so nothing to validate).
     #[inline]
     pub(crate) fn change_access(&self, instance: usize, access: Access) {
@@ -276,6 +330,33 @@ impl LockMap {
         }
         #[cfg(not(feature = "enabled"))]
         let _ = instance;
+    }
+}
+
+/// The initializer's side of [`LockMap::initialization`], validated already.
+#[must_use]
+pub(crate) struct Initializer<'a> {
+    map: &'a LockMap,
+    instance: usize,
+    #[cfg(feature = "enabled")]
+    pending: Pending,
+}
+
+impl Initializer<'_> {
+    /// Runs `init` with the class held (released after, also when `init` panics).
+    #[inline]
+    pub(crate) fn hold<R>(self, init: impl FnOnce() -> R) -> R {
+        /// Releases the hold when the initializer ends, returning or unwinding.
+        struct Release<'a>(&'a LockMap, usize);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.release(self.1);
+            }
+        }
+        #[cfg(feature = "enabled")]
+        let _ = self.pending.commit(Instance::lock(self.instance));
+        let _release = Release(self.map, self.instance);
+        init()
     }
 }
 

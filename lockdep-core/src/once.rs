@@ -1,0 +1,249 @@
+//! `Once`: parking_lot's one-time initialization, as a class of the graph.
+//!
+//! A thread that calls `call_once` on an incomplete `Once` either runs the initializer or
+//! waits for the thread that does: both are blocking acquisitions of the `Once`'s class
+//! (validated at the call), and the initializer runs with the class held. So an initializer
+//! that takes lock `L` records `Once → L`, a thread that waits for the initialization while
+//! holding `L` records `L → Once`, and the two together are the deadlock they are. A call on
+//! a completed `Once` never waits and records nothing.
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::hook::lock_map::{Initializer, LockMap};
+use crate::LockClass;
+
+/// The state of a [`Once`] (parking_lot's `OnceState`).
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::{Once, OnceState};
+/// let once = Once::new();
+/// assert_eq!(once.state(), OnceState::New);
+/// once.call_once(|| {});
+/// assert!(once.state().done());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnceState {
+    /// No initializer has run yet.
+    New,
+    /// An initializer panicked: `call_once` panics, `call_once_force` runs again.
+    Poisoned,
+    /// An initializer is running.
+    InProgress,
+    /// An initializer completed.
+    Done,
+}
+
+impl OnceState {
+    /// True if an initializer panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(lockdep::OnceState::Poisoned.poisoned());
+    /// ```
+    #[inline]
+    pub fn poisoned(self) -> bool {
+        self == OnceState::Poisoned
+    }
+
+    /// True if an initializer completed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(lockdep::OnceState::Done.done());
+    /// ```
+    #[inline]
+    pub fn done(self) -> bool {
+        self == OnceState::Done
+    }
+
+    const fn from_u8(state: u8) -> OnceState {
+        match state {
+            0 => OnceState::New,
+            1 => OnceState::Poisoned,
+            2 => OnceState::InProgress,
+            _ => OnceState::Done,
+        }
+    }
+}
+
+/// A one-time initialization with the API of `parking_lot::Once`, whose initialization
+/// order is validated by the checker (see the module docs): its class is its creation site,
+/// or a [`LockClass`].
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::Once;
+///
+/// static INIT: Once = Once::new();
+/// let mut runs = 0;
+/// INIT.call_once(|| runs += 1);
+/// INIT.call_once(|| runs += 1);
+/// assert_eq!(runs, 1);
+/// ```
+pub struct Once {
+    /// Exclusion and waiting: std's `Once`, which has parking_lot's semantics (poisoning
+    /// included).
+    once: std::sync::Once,
+    /// The [`OnceState`] for `state()`, which std does not tell: written only by the thread
+    /// running the initializer.
+    state: AtomicU8,
+    map: LockMap,
+}
+
+impl Once {
+    /// A new `Once` whose class is the caller's source location.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let once = lockdep::Once::new();
+    /// assert!(!once.state().done());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn new() -> Once {
+        Once::with_map(LockMap::at_site::<()>(Location::caller()))
+    }
+
+    /// A new `Once` of the named class `class`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{LockClass, Once};
+    /// static CONFIG: LockClass = LockClass::new("config init");
+    /// let once = Once::with_class(&CONFIG);
+    /// once.call_once(|| {});
+    /// ```
+    #[inline]
+    pub const fn with_class(class: &'static LockClass) -> Once {
+        Once::with_map(LockMap::with_class(class))
+    }
+
+    const fn with_map(map: LockMap) -> Once {
+        Once {
+            once: std::sync::Once::new(),
+            state: AtomicU8::new(OnceState::New as u8),
+            map,
+        }
+    }
+
+    /// The current state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let once = lockdep::Once::new();
+    /// once.call_once(|| {});
+    /// assert_eq!(once.state(), lockdep::OnceState::Done);
+    /// ```
+    #[inline]
+    pub fn state(&self) -> OnceState {
+        OnceState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// Runs `f` if no initializer has completed, else returns at once; when another thread is
+    /// running one, waits for it. Validated as a blocking acquisition of this `Once`'s class
+    /// unless complete; `f` runs with the class held.
+    ///
+    /// # Panics
+    ///
+    /// If an earlier initializer panicked (the `Once` is poisoned), and with `f`'s panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static INIT: lockdep::Once = lockdep::Once::new();
+    /// INIT.call_once(|| println!("once"));
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn call_once<F: FnOnce()>(&self, f: F) {
+        if self.once.is_completed() {
+            return;
+        }
+        self.call_slow(Location::caller(), |initializer| {
+            self.once.call_once(|| self.run(initializer, |_| f()))
+        });
+    }
+
+    /// Like [`call_once`](Once::call_once), but also runs on a poisoned `Once`; `f` is told the
+    /// state (`New` or `Poisoned`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let once = lockdep::Once::new();
+    /// let _ = std::panic::catch_unwind(|| once.call_once(|| panic!("init failed")));
+    /// assert!(once.state().poisoned());
+    /// once.call_once_force(|state| assert!(state.poisoned()));
+    /// assert!(once.state().done());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn call_once_force<F: FnOnce(OnceState)>(&self, f: F) {
+        if self.once.is_completed() {
+            return;
+        }
+        self.call_slow(Location::caller(), |initializer| {
+            self.once.call_once_force(|std_state| {
+                let state = match std_state.is_poisoned() {
+                    true => OnceState::Poisoned,
+                    false => OnceState::New,
+                };
+                self.run(initializer, |()| f(state))
+            })
+        });
+    }
+
+    /// The incomplete path: validated, then `call` (std's call, which runs the initializer
+    /// with the [`Initializer`] it is given, or waits).
+    #[cold]
+    fn call_slow<'a>(
+        &'a self,
+        site: &'static Location<'static>,
+        call: impl FnOnce(Initializer<'a>),
+    ) {
+        let instance = self as *const Once as usize;
+        self.map.initialization(instance, site, call);
+    }
+
+    /// Runs the initializer `f` with the class held, keeping `state` up to date.
+    fn run(&self, initializer: Initializer<'_>, f: impl FnOnce(())) {
+        /// Marks the `Once` poisoned if the initializer unwinds.
+        struct Poison<'a>(&'a AtomicU8);
+        impl Drop for Poison<'_> {
+            fn drop(&mut self) {
+                self.0.store(OnceState::Poisoned as u8, Ordering::Release);
+            }
+        }
+        self.state
+            .store(OnceState::InProgress as u8, Ordering::Release);
+        let poison = Poison(&self.state);
+        initializer.hold(|| f(()));
+        std::mem::forget(poison);
+        self.state.store(OnceState::Done as u8, Ordering::Release);
+    }
+}
+
+impl Default for Once {
+    #[track_caller]
+    fn default() -> Once {
+        Once::new()
+    }
+}
+
+impl fmt::Debug for Once {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Once")
+            .field("state", &self.state())
+            .finish()
+    }
+}

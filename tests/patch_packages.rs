@@ -1,0 +1,101 @@
+//! The `parking_lot` patch packages (`patches/parking_lot-0.12`, `patches/parking_lot-0.13`)
+//! are not workspace members, so this builds them here: one consumer crate, written against
+//! both parking_lot APIs (`tests/fixtures/patch_consumer.rs`), with the patches in their
+//! place, built once in its own target directory and run. And lockdep's own normal dependency
+//! graph holds no `parking_lot` (else a user's patch would replace lockdep's own locks).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// The consumer crate, in `target/patch-consumer` (its own workspace and target directory:
+/// the outer `cargo test` holds the lock of the workspace's).
+fn consumer_dir() -> PathBuf {
+    let dir = repo().join("target").join("patch-consumer");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let manifest = format!(
+        r#"[package]
+name = "patch-consumer"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+pl12 = {{ package = "parking_lot", path = "{repo}/patches/parking_lot-0.12", features = ["arc_lock"] }}
+pl13 = {{ package = "parking_lot", path = "{repo}/patches/parking_lot-0.13", features = ["arc_lock"] }}
+lockdep = {{ path = "{repo}" }}
+"#,
+        repo = repo().display()
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/patch_consumer.rs"),
+        dir.join("src/main.rs"),
+    )
+    .unwrap();
+    // The workspace's lock file: the same versions, and no registry access needed.
+    std::fs::copy(repo().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    dir
+}
+
+#[test]
+fn a_crate_written_for_parking_lot_builds_and_runs_on_the_patches() {
+    let dir = consumer_dir();
+    let out = cargo()
+        .args(["run", "--quiet", "--offline"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("LOCKDEP_MODE")
+        .env_remove("LOCKDEP_REPORT_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // GLOBAL, the raw mutex, the timed-out wait, the 0.13 mutex, two recursive reads, and
+    // the checker on (the patches turn on lockdep's `enabled`).
+    assert_eq!(stdout.trim(), "1 1 true 2 6 true");
+}
+
+#[test]
+fn lockdeps_normal_dependency_graph_holds_no_parking_lot() {
+    let out = cargo()
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "-p",
+            "lockdep",
+            "--prefix",
+            "none",
+        ])
+        .args(["--all-features", "--format", "{p}"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let tree = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(tree.contains("lock_api"), "{tree}");
+    let parking_lot: Vec<_> = tree
+        .lines()
+        .filter(|l| l.starts_with("parking_lot ") || l.starts_with("parking_lot v"))
+        .collect();
+    assert!(parking_lot.is_empty(), "{parking_lot:?}");
+}
