@@ -35,6 +35,8 @@ pub use lockdep_core::{
 #[doc(hidden)]
 pub use lockdep_core::{__stats, Stats};
 
+pub use lockdep_core::sync;
+
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
 pub mod mempool {
     pub use lockdep_mempool::*;

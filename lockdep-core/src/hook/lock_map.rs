@@ -264,6 +264,11 @@ impl LockMap {
 
 #[cfg(feature = "enabled")]
 impl LockMap {
+    /// True when the checker is on and this thread holds `instance` (its held stack has it).
+    pub(crate) fn holds(&self, instance: usize) -> bool {
+        self.is_checked() && validate::holds(Instance::lock(instance))
+    }
+
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
         !matches!(self.key, MapKey::Unkeyed) && crate::mode::is_checking()
@@ -318,7 +323,7 @@ impl LockMap {
     }
 
     /// The class's printed name.
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self.key {
             MapKey::Site(site) => registry::site_name(site),
             MapKey::Static(class) => class.name().to_owned(),
