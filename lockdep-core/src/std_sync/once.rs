@@ -181,7 +181,8 @@ impl Once {
         }
     }
 
-    /// Like [`wait`](Once::wait), but also returns when the `Once` is poisoned.
+    /// Like [`wait`](Once::wait), ignoring poisoning: waits until a closure runs to
+    /// completion (after a panic, one of [`call_once_force`](Once::call_once_force)).
     ///
     /// # Panics
     ///
@@ -190,10 +191,15 @@ impl Once {
     /// # Examples
     ///
     /// ```
-    /// let once = lockdep::sync::Once::new();
+    /// use lockdep::sync::Once;
+    ///
+    /// let once = Once::new();
     /// let _ = std::panic::catch_unwind(|| once.call_once(|| panic!("poisons once")));
-    /// once.wait_force(); // poisoned: returns at once
-    /// assert!(!once.is_completed());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| once.call_once_force(|state| assert!(state.is_poisoned())));
+    ///     once.wait_force(); // poisoned: waits for the recovery, does not panic
+    /// });
+    /// assert!(once.is_completed());
     /// ```
     #[track_caller]
     #[inline]
