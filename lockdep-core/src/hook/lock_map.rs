@@ -264,6 +264,23 @@ impl LockMap {
 
 #[cfg(feature = "enabled")]
 impl LockMap {
+    /// Validates an acquisition of `instance` as `access` at `site` that is not held after:
+    /// a wait for what this map stands for that does not take it (a complete one-time
+    /// initialization). It records the held locks' dependencies on the class, and so nothing
+    /// when this thread holds none, which is looked at first (one thread-local read, instead
+    /// of a chain-key lookup). Only `lockdep::sync`, built with the checker, uses it.
+    #[inline]
+    pub(crate) fn validate_only(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+    ) {
+        if crate::mode::is_checking() && validate::holds_any() {
+            self.acquire(instance, 0, access, site, || false);
+        }
+    }
+
     /// True when the checker is on and this thread holds `instance` (its held stack has it).
     pub(crate) fn holds(&self, instance: usize) -> bool {
         self.is_checked() && validate::holds(Instance::lock(instance))

@@ -43,7 +43,8 @@ impl InitClass {
     /// A call at `site` that may wait for the initialization of `instance` (or run it),
     /// before it does: validated as an acquisition of the class (not held). When `complete`,
     /// the call will not wait now, but it depends on the class all the same; that is the fast
-    /// path (with the chain validated before, thread-local work only).
+    /// path: with no lock held, one thread-local read; else thread-local work only once the
+    /// chain was validated.
     ///
     /// # Panics
     ///
@@ -51,7 +52,7 @@ impl InitClass {
     /// initialization, reported first), if the checker is on.
     #[inline]
     pub(crate) fn wait(&self, instance: usize, site: &'static Location<'static>, complete: bool) {
-        self.map.acquire(instance, 0, Access::Write, site, || false);
+        self.map.validate_only(instance, Access::Write, site);
         if !complete {
             self.not_recursive(instance, site);
         }
