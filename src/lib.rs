@@ -61,6 +61,8 @@ pub use lock_api;
 #[doc(hidden)]
 pub use lockdep_core::{__stats, Stats};
 
+pub use lockdep_core::sync;
+
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
 pub mod mempool {
     pub use lockdep_mempool::*;

@@ -108,3 +108,15 @@ fn locks_and_pools_still_work() {
         size_of::<(u64, std::sync::Arc<()>)>()
     );
 }
+
+#[test]
+fn sync_is_std_sync_itself() {
+    // Type ascriptions: each `lockdep::sync` item is std's own, not a look-alike.
+    let _: std::sync::Mutex<u8> = lockdep::sync::Mutex::new(0);
+    let _: std::sync::RwLock<u8> = lockdep::sync::RwLock::new(0);
+    let _: std::sync::Condvar = lockdep::sync::Condvar::new();
+    let _: std::sync::Once = lockdep::sync::Once::new();
+    let _: std::sync::OnceLock<u8> = lockdep::sync::OnceLock::new();
+    let _: std::sync::LazyLock<u8> = lockdep::sync::LazyLock::new(|| 0);
+    let _: std::sync::Arc<u8> = lockdep::sync::Arc::new(0);
+}

@@ -59,6 +59,8 @@ mod raw_rwlock;
 mod recursive_rwlock;
 mod remutex;
 mod rwlock;
+#[cfg(feature = "enabled")]
+mod std_sync;
 #[cfg(feature = "merge")]
 mod type_name;
 mod violation;
@@ -92,6 +94,47 @@ pub use rwlock::{
     RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
 pub use violation::Violation;
+
+/// A drop-in for `std::sync`: `use lockdep::sync::{Mutex, Condvar, OnceLock, …}` in place of
+/// `use std::sync::{…}`, with no other edit, and every lock is checked.
+///
+/// `Mutex`, `RwLock` and `Condvar` have std's names, signatures (`lock()` returns a
+/// [`LockResult`](std::sync::LockResult), `Condvar::wait` takes and returns the guard) and
+/// poisoning; each is checked as [`Mutex`], [`RwLock`] and [`Condvar`] are, its class being
+/// its creation site. `Once`, `OnceLock` and `LazyLock` are classes too: their initializer
+/// runs with the class held, and every call that may wait for an initialization is validated
+/// as an acquisition of it, so an initializer that takes a lock held elsewhere around an
+/// access to the same cell is reported as a circular dependency. Everything else stable in
+/// `std::sync` (`Arc`, `mpsc`, `atomic`, `Barrier`, `PoisonError`, `WaitTimeoutResult`, …)
+/// is std's own item.
+///
+/// Built without the `enabled` feature, this module is `std::sync` (`pub use std::sync::*`):
+/// std's own types, at no cost.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::sync::{Arc, Condvar, LazyLock, Mutex};
+/// use std::thread;
+///
+/// static GREETING: LazyLock<String> = LazyLock::new(|| "hello".to_owned());
+///
+/// let pair = Arc::new((Mutex::new(None), Condvar::new()));
+/// let pair2 = Arc::clone(&pair);
+/// thread::spawn(move || {
+///     *pair2.0.lock().unwrap() = Some(GREETING.len());
+///     pair2.1.notify_one();
+/// });
+/// let (lock, cvar) = &*pair;
+/// let len = cvar.wait_while(lock.lock().unwrap(), |len| len.is_none()).unwrap();
+/// assert_eq!(*len, Some(5));
+/// ```
+pub mod sync {
+    #[cfg(feature = "enabled")]
+    pub use crate::std_sync::*;
+    #[cfg(not(feature = "enabled"))]
+    pub use std::sync::*;
+}
 
 /// Hooks for crates that add their own kinds of classes (the mempool crate). Not a stable API.
 #[doc(hidden)]

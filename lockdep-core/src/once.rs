@@ -1,17 +1,17 @@
 //! `Once`: parking_lot's one-time initialization, as a class of the graph.
 //!
-//! A thread that calls `call_once` on an incomplete `Once` either runs the initializer or
-//! waits for the thread that does: both are blocking acquisitions of the `Once`'s class
-//! (validated at the call), and the initializer runs with the class held. So an initializer
-//! that takes lock `L` records `Once → L`, a thread that waits for the initialization while
-//! holding `L` records `L → Once`, and the two together are the deadlock they are. A call on
-//! a completed `Once` never waits and records nothing.
+//! A thread that calls `call_once` either runs the initializer, or waits for the thread
+//! that does, or (complete) returns: each is validated as a blocking acquisition of the
+//! `Once`'s class, the last too, since in another run that call could have come first and
+//! waited; the initializer runs with the class held. So an initializer that takes lock `L`
+//! records `Once → L`, a call made while holding `L` records `L → Once`, and the two
+//! together are the deadlock they are. The rule is `lockdep::sync`'s (`hook::init_class`).
 
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use crate::hook::lock_map::{Initializer, LockMap};
+use crate::hook::init_class::InitClass;
 use crate::LockClass;
 
 /// The state of a [`Once`] (parking_lot's `OnceState`).
@@ -94,7 +94,7 @@ pub struct Once {
     /// The [`OnceState`] for `state()`, which std does not tell: written only by the thread
     /// running the initializer.
     state: AtomicU8,
-    map: LockMap,
+    class: InitClass,
 }
 
 impl Once {
@@ -109,7 +109,7 @@ impl Once {
     #[track_caller]
     #[inline]
     pub const fn new() -> Once {
-        Once::with_map(LockMap::at_site::<()>(Location::caller()))
+        Once::with_init_class(InitClass::at_site::<()>(Location::caller()))
     }
 
     /// A new `Once` of the named class `class`.
@@ -124,15 +124,21 @@ impl Once {
     /// ```
     #[inline]
     pub const fn with_class(class: &'static LockClass) -> Once {
-        Once::with_map(LockMap::with_class(class))
+        Once::with_init_class(InitClass::with_class(class))
     }
 
-    const fn with_map(map: LockMap) -> Once {
+    const fn with_init_class(class: InitClass) -> Once {
         Once {
             once: std::sync::Once::new(),
             state: AtomicU8::new(OnceState::New as u8),
-            map,
+            class,
         }
+    }
+
+    /// The held-stack identity of this `Once`: its address.
+    #[inline]
+    fn instance(&self) -> usize {
+        self as *const Once as usize
     }
 
     /// The current state.
@@ -151,7 +157,7 @@ impl Once {
 
     /// Runs `f` if no initializer has completed, else returns at once; when another thread is
     /// running one, waits for it. Validated as a blocking acquisition of this `Once`'s class
-    /// unless complete; `f` runs with the class held.
+    /// (which records nothing when this thread holds no lock); `f` runs with the class held.
     ///
     /// # Panics
     ///
@@ -166,12 +172,10 @@ impl Once {
     #[track_caller]
     #[inline]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
-        if self.once.is_completed() {
-            return;
+        let site = Location::caller();
+        if self.waited(site) {
+            self.once.call_once(|| self.run(site, f));
         }
-        self.call_slow(Location::caller(), |initializer| {
-            self.once.call_once(|| self.run(initializer, |_| f()))
-        });
     }
 
     /// Like [`call_once`](Once::call_once), but also runs on a poisoned `Once`; `f` is told the
@@ -189,34 +193,29 @@ impl Once {
     #[track_caller]
     #[inline]
     pub fn call_once_force<F: FnOnce(OnceState)>(&self, f: F) {
-        if self.once.is_completed() {
-            return;
-        }
-        self.call_slow(Location::caller(), |initializer| {
+        let site = Location::caller();
+        if self.waited(site) {
             self.once.call_once_force(|std_state| {
                 let state = match std_state.is_poisoned() {
                     true => OnceState::Poisoned,
                     false => OnceState::New,
                 };
-                self.run(initializer, |()| f(state))
-            })
-        });
+                self.run(site, || f(state))
+            });
+        }
     }
 
-    /// The incomplete path: validated, then `call` (std's call, which runs the initializer
-    /// with the [`Initializer`] it is given, or waits).
-    #[cold]
-    fn call_slow<'a>(
-        &'a self,
-        site: &'static Location<'static>,
-        call: impl FnOnce(Initializer<'a>),
-    ) {
-        let instance = self as *const Once as usize;
-        self.map.initialization(instance, site, call);
+    /// Validates a call at `site` that may wait for the initialization; whether it is still
+    /// to be run (or waited for).
+    #[inline]
+    fn waited(&self, site: &'static Location<'static>) -> bool {
+        let complete = self.once.is_completed();
+        self.class.wait(self.instance(), site, complete);
+        !complete
     }
 
     /// Runs the initializer `f` with the class held, keeping `state` up to date.
-    fn run(&self, initializer: Initializer<'_>, f: impl FnOnce(())) {
+    fn run(&self, site: &'static Location<'static>, f: impl FnOnce()) {
         /// Marks the `Once` poisoned if the initializer unwinds.
         struct Poison<'a>(&'a AtomicU8);
         impl Drop for Poison<'_> {
@@ -227,7 +226,7 @@ impl Once {
         self.state
             .store(OnceState::InProgress as u8, Ordering::Release);
         let poison = Poison(&self.state);
-        initializer.hold(|| f(()));
+        self.class.run(self.instance(), site, true, f);
         std::mem::forget(poison);
         self.state.store(OnceState::Done as u8, Ordering::Release);
     }

@@ -2,16 +2,6 @@
 
 /// A type name without its module paths: `Vec<u8>` for `alloc::vec::Vec<u8>`. Reports name a
 /// creation-site class by the type of its data when the site alone does not tell it apart.
-///
-/// # Examples
-///
-/// ```
-/// # #[cfg(feature = "merge")]
-/// assert_eq!(
-///     lockdep_core::__merge::short_type("std::collections::hash::map::HashMap<u64, alloc::string::String>"),
-///     "HashMap<u64, String>"
-/// );
-/// ```
 pub fn short_type(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     let mut segment = String::new();

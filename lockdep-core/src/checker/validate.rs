@@ -182,6 +182,12 @@ pub(crate) fn change_access(instance: Instance, access: Access) {
     })
 }
 
+/// Whether this thread's held stack has any entry (stale ones too: the caller then takes the
+/// full path, which forgets them). Not `#[inline]`, see [`validate_blocking`].
+pub(crate) fn holds_any() -> bool {
+    with_thread(|t| t.depth() != 0)
+}
+
 /// Whether `instance` is on this thread's held stack.
 pub(crate) fn holds(instance: Instance) -> bool {
     with_thread(|t| {

@@ -268,39 +268,6 @@ impl LockMap {
         }
     }
 
-    /// A one-time initialization of `instance` (a `Once`), at `site`: `run` either runs the
-    /// initializer on this thread or waits for another thread's, so it is validated as a
-    /// blocking acquisition first; the class is held only while the initializer runs, through
-    /// [`Initializer::hold`].
-    #[inline]
-    pub(crate) fn initialization<'a, R>(
-        &'a self,
-        instance: usize,
-        site: &'static Location<'static>,
-        run: impl FnOnce(Initializer<'a>) -> R,
-    ) -> R {
-        #[cfg(feature = "enabled")]
-        {
-            let pending = match self.acquisition(instance, 0, Access::Write, site) {
-                Some(acq) => Pending::validated(acq),
-                None => Pending::UNTRACKED,
-            };
-            run(Initializer {
-                map: self,
-                instance,
-                pending,
-            })
-        }
-        #[cfg(not(feature = "enabled"))]
-        {
-            let _ = site;
-            run(Initializer {
-                map: self,
-                instance,
-            })
-        }
-    }
-
     /// The hold of `instance` becomes `access` (a downgrade: weaker, so nothing to validate).
     #[inline]
     pub(crate) fn change_access(&self, instance: usize, access: Access) {
@@ -333,35 +300,30 @@ impl LockMap {
     }
 }
 
-/// The initializer's side of [`LockMap::initialization`], validated already.
-#[must_use]
-pub(crate) struct Initializer<'a> {
-    map: &'a LockMap,
-    instance: usize,
-    #[cfg(feature = "enabled")]
-    pending: Pending,
-}
-
-impl Initializer<'_> {
-    /// Runs `init` with the class held (released after, also when `init` panics).
-    #[inline]
-    pub(crate) fn hold<R>(self, init: impl FnOnce() -> R) -> R {
-        /// Releases the hold when the initializer ends, returning or unwinding.
-        struct Release<'a>(&'a LockMap, usize);
-        impl Drop for Release<'_> {
-            fn drop(&mut self) {
-                self.0.release(self.1);
-            }
-        }
-        #[cfg(feature = "enabled")]
-        let _ = self.pending.commit(Instance::lock(self.instance));
-        let _release = Release(self.map, self.instance);
-        init()
-    }
-}
-
 #[cfg(feature = "enabled")]
 impl LockMap {
+    /// Validates an acquisition of `instance` as `access` at `site` that is not held after:
+    /// a wait for what this map stands for that does not take it (a complete one-time
+    /// initialization). It records the held locks' dependencies on the class, and so nothing
+    /// when this thread holds none, which is looked at first (one thread-local read, instead
+    /// of a chain-key lookup).
+    #[inline]
+    pub(crate) fn validate_only(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+    ) {
+        if crate::mode::is_checking() && validate::holds_any() {
+            self.acquire(instance, 0, access, site, || false);
+        }
+    }
+
+    /// True when the checker is on and this thread holds `instance` (its held stack has it).
+    pub(crate) fn holds(&self, instance: usize) -> bool {
+        self.is_checked() && validate::holds(Instance::lock(instance))
+    }
+
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
         !matches!(self.key, MapKey::Unkeyed) && crate::mode::is_checking()
@@ -418,7 +380,7 @@ impl LockMap {
     }
 
     /// The class's printed name.
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self.key {
             MapKey::Site(site, data_type) => registry::site_name_of(site, data_type()),
             MapKey::Static(class) => class.name().to_owned(),
