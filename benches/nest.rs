@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 #[cfg(feature = "enabled")]
 mod common;
 #[cfg(feature = "enabled")]
-use common::Workers;
+use common::{with_mode, Workers};
 
 static CLASS_A: lockdep::LockClass = lockdep::LockClass::new("bench-nest-A");
 static CLASS_B: lockdep::LockClass = lockdep::LockClass::new("bench-nest-B");
@@ -79,15 +79,6 @@ fn on_one_thread(mut op: impl FnMut()) -> impl FnMut(u64) -> Duration {
         }
         start.elapsed()
     }
-}
-
-#[cfg(feature = "enabled")]
-/// Runs `f` with the checker's mode set to `mode`, then back to collect.
-fn with_mode<R>(mode: lockdep::Mode, f: impl FnOnce() -> R) -> R {
-    lockdep::set_mode(mode);
-    let r = f();
-    lockdep::set_mode(lockdep::Mode::Collect);
-    r
 }
 
 #[cfg(feature = "enabled")]

@@ -13,6 +13,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+#[cfg(feature = "enabled")]
+mod common;
+#[cfg(feature = "enabled")]
+use common::with_mode;
+
 /// The loop, written once for every lock type: `$lock` is how a guard is taken.
 macro_rules! tight_loop {
     ($a:expr, $b:expr, $iters:expr, |$m:ident| $lock:expr) => {{
@@ -78,14 +83,6 @@ fn tracing_tight(iters: u64) -> Duration {
     let a = tracing_mutex::stdsync::tracing::Mutex::new(0u64);
     let b = tracing_mutex::stdsync::tracing::Mutex::new(0u64);
     tight_loop!(a, b, iters, |m| m.lock().unwrap())
-}
-
-#[cfg(feature = "enabled")]
-fn with_mode<R>(mode: lockdep::Mode, f: impl FnOnce() -> R) -> R {
-    lockdep::set_mode(mode);
-    let r = f();
-    lockdep::set_mode(lockdep::Mode::Collect);
-    r
 }
 
 /// Runs `tight(iters)` on 2 threads at once (each with its own locks, of the same classes

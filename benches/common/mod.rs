@@ -76,3 +76,11 @@ impl Drop for Workers {
         }
     }
 }
+
+/// Runs `f` with the checker's mode set to `mode`, then back to collect.
+pub fn with_mode<R>(mode: lockdep::Mode, f: impl FnOnce() -> R) -> R {
+    lockdep::set_mode(mode);
+    let r = f();
+    lockdep::set_mode(lockdep::Mode::Collect);
+    r
+}
