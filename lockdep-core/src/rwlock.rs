@@ -420,8 +420,11 @@ impl<T: ?Sized, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
     /// use std::time::Duration;
     /// let l = lockdep::RwLock::new(());
     /// let up = l.try_upgradable_read_for(Duration::from_millis(1)).unwrap();
-    /// assert!(l.try_upgradable_read_for(Duration::from_millis(1)).is_none());
-    /// # drop(up);
+    /// // Another thread gives up: upgradable reads exclude each other.
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert!(l.try_upgradable_read_for(Duration::from_millis(1)).is_none()));
+    /// });
+    /// drop(up);
     /// ```
     #[track_caller]
     #[inline]

@@ -98,7 +98,7 @@ impl Violation {
     }
 
     /// The violation as one JSON object: its kind, the classes it is about (`{"id","name",
-    /// "kind","site"}` each), the acquisitions involved (how each lock was held, as `write`,
+    /// "kind","site","type"}` each), the acquisitions involved (how each lock was held, as `write`,
     /// `read` or `recursive_read`, and where), the cycle with each dependency's site and
     /// backtrace, and the text report. Every field is described in `docs/json.md` in the
     /// repository.
@@ -111,7 +111,8 @@ impl Violation {
     ///
     /// static X: LockClass = LockClass::new("doc-json-X");
     /// let (x1, x2) = (RwLock::with_class((), &X), RwLock::with_class((), &X));
-    /// { let _a = x1.write(); let _b = x2.read(); } // recursive locking of class X
+    /// { let _a = x1.write(); let _b = x2.read(); } // two locks of class X, in one order...
+    /// { let _b = x2.write(); let _a = x1.read(); } // ...and in the other: a deadlock
     ///
     /// # #[cfg(feature = "enabled")] {
     /// let v = lockdep::take_violations()
@@ -119,7 +120,7 @@ impl Violation {
     ///     .find(|v| v.involves("doc-json-X"))
     ///     .expect("reported");
     /// let json = v.to_json();
-    /// assert!(json.starts_with("{\"kind\":\"recursive_lock\""));
+    /// assert!(json.starts_with("{\"kind\":\"circular_dependency\""));
     /// assert!(json.contains("\"name\":\"doc-json-X\",\"kind\":\"lock\""));
     /// assert!(json.contains("\"access\":\"read\""));
     /// # }
