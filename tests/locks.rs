@@ -651,6 +651,13 @@ fn the_same_lock_taken_again_is_reported_as_the_same_lock() {
         .to_string()
         .contains("this thread already holds this very lock"));
     assert!(!v.to_string().contains("missing lock nesting notation"));
+    // A mutex waits for itself; no reads are involved.
+    assert!(
+        v.to_string()
+            .contains("acquisition\n waits for the first, and"),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("reads"), "{v}");
 }
 
 #[test]
@@ -674,6 +681,10 @@ fn a_nested_acquisition_of_a_held_lock_is_reported_as_the_same_lock() {
         kinds("locks-same-nested-X"),
         vec![ViolationKind::SameLockTwice]
     );
+    // Two reads of one lock wait for each other only behind a queued writer: said so.
+    assert!(common::find("locks-same-nested-X")
+        .to_string()
+        .contains("waits for the first behind a writer queued between them"));
     // Two different locks of the class nested through a subclass stay fine.
     let (p, c) = (
         Mutex::with_class((), class("locks-same-nested-P")),

@@ -523,11 +523,16 @@ fn render_recursive(
         // Another lock of the class is ordered by instance (`instance_order`), never this.
         NodeKind::Lock => {
             table(out, &names, &rows)?;
-            out.write_str(
-                "\n *** DEADLOCK ***\n\n The same lock, not another lock of its class: the second acquisition\n \
-                 waits for the first (two reads: behind a writer queued between them), and no\n \
-                 nesting annotation can change that. Release it before taking it again, or take\n \
-                 it once.\n\n",
+            let waits = if holding.access.is_shared() && trying.access.is_shared() {
+                "waits for the first behind a writer queued between them"
+            } else {
+                "waits for the first"
+            };
+            write!(
+                out,
+                "\n *** DEADLOCK ***\n\n The same lock, not another lock of its class: the second \
+                 acquisition\n {waits}, and no nesting annotation can change that.\n \
+                 Release it before taking it again, or take it once.\n\n",
             )
         }
     }
