@@ -15,7 +15,7 @@ use lockdep_core::__merge::DependencyOrder;
 use serde_json::value::RawValue;
 
 use crate::input::{self, BadFile, ReportFile, Site};
-use lockdep_core::__merge::short_type;
+use lockdep_core::__merge::with_data_type;
 
 /// A class of the merged graph; its index is its merged id.
 pub struct Class {
@@ -259,13 +259,14 @@ impl Merged {
         let shared: Vec<usize> = (0..self.classes.len())
             .filter(|&i| {
                 let c = &self.classes[i];
-                c.data_type.is_some() && count[&(c.kind.as_str(), c.name.as_str())] > 1
+                count[&(c.kind.as_str(), c.name.as_str())] > 1
             })
             .collect();
         for i in shared {
             let c = &mut self.classes[i];
-            let t = short_type(c.data_type.as_deref().unwrap_or_default());
-            c.name = format!("{} <{t}>", c.name);
+            if let Some(data_type) = &c.data_type {
+                c.name = with_data_type(&c.name, data_type);
+            }
         }
     }
 

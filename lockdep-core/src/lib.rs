@@ -147,7 +147,7 @@ pub use hook::pool as __pool;
 #[doc(hidden)]
 pub mod __merge {
     pub use crate::order::{dep, DependencyOrder};
-    pub use crate::type_name::short_type;
+    pub use crate::type_name::with_data_type;
 }
 
 #[cfg(feature = "enabled")]

@@ -1,8 +1,14 @@
 //! Type names as people read them.
 
-/// A type name without its module paths: `Vec<u8>` for `alloc::vec::Vec<u8>`. Reports name a
-/// creation-site class by the type of its data when the site alone does not tell it apart.
-pub fn short_type(full: &str) -> String {
+/// `name` told apart by the type of its data, as reports and merged reports show a
+/// creation-site class whose site alone does not tell it apart: `src/h.rs:3:5 <Vec<u8>>` for
+/// `("src/h.rs:3:5", "alloc::vec::Vec<u8>")`.
+pub fn with_data_type(name: &str, data_type: &str) -> String {
+    format!("{name} <{}>", short_type(data_type))
+}
+
+/// A type name without its module paths: `Vec<u8>` for `alloc::vec::Vec<u8>`.
+fn short_type(full: &str) -> String {
     let mut out = String::with_capacity(full.len());
     let mut segment = String::new();
     for c in full.chars() {
@@ -24,7 +30,7 @@ fn last_segment(path: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::short_type;
+    use crate::type_name::{short_type, with_data_type};
 
     #[test]
     fn type_names_lose_their_module_paths() {
@@ -39,5 +45,13 @@ mod tests {
         );
         assert_eq!(short_type("()"), "()");
         assert_eq!(short_type("dyn core::any::Any + Send"), "dyn Any + Send");
+    }
+
+    #[test]
+    fn a_name_with_its_data_type() {
+        assert_eq!(
+            with_data_type("src/h.rs:3:5", "alloc::vec::Vec<u8>"),
+            "src/h.rs:3:5 <Vec<u8>>"
+        );
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
-use crate::type_name::short_type;
+use crate::type_name::with_data_type;
 use crate::LockClass;
 
 /// The kernel's `MAX_LOCKDEP_KEYS` analogue.
@@ -194,9 +194,7 @@ fn insert(
 pub(crate) fn display_name(id: ClassId) -> Cow<'static, str> {
     let info = info(id);
     match info.data_type {
-        Some(t) if info.name_shared.load(Relaxed) => {
-            Cow::Owned(format!("{} <{}>", info.name, short_type(t)))
-        }
+        Some(t) if info.name_shared.load(Relaxed) => Cow::Owned(with_data_type(info.name, t)),
         _ => Cow::Borrowed(info.name),
     }
 }
@@ -269,7 +267,7 @@ pub(crate) fn site_class(
 /// The name of the creation-site class of `site` and `data_type`.
 pub(crate) fn site_name_of(site: &'static Location<'static>, data_type: &str) -> String {
     if in_standard_library(site.file()) && !data_type.is_empty() {
-        format!("{} <{}>", site_name(site), short_type(data_type))
+        with_data_type(&site_name(site), data_type)
     } else {
         site_name(site)
     }
