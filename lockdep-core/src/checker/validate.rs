@@ -296,16 +296,6 @@ fn waits_for_own_class(h: &HeldLock, acq: &Acquisition) -> bool {
     h.class == acq.class && !(acq.access == Access::RecursiveRead && h.access.is_shared())
 }
 
-/// The nearest held lock of `acq`'s class that `acq` [waits for](waits_for_own_class), when
-/// it is another lock than `acq`'s: its index in `held`.
-fn nested_in_own_class(held: &[HeldLock], acq: &Acquisition) -> Option<usize> {
-    if registry::info(acq.class).kind != NodeKind::Lock {
-        return None;
-    }
-    let i = held.iter().rposition(|h| waits_for_own_class(h, acq))?;
-    (held[i].instance != acq.instance).then_some(i)
-}
-
 /// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`: every
 /// violation the acquisition shows. Each new dependency that closes a cycle is one (and is
 /// recorded all the same, so that later cycles through it are found too); so an acquisition
@@ -322,27 +312,33 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
     // check_deadlock: the class already held, unless a recursive read on a read hold, or
     // another lock of the class, which is ordered by instance instead.
     let mut found = Vec::new();
-    if let Some(i) = nested_in_own_class(held, acq) {
-        found.extend(check_instance_order(held, i, acq, &trying));
-    } else if let Some(h) = held.iter().rev().find(|h| waits_for_own_class(h, acq)) {
-        let kind = match registry::info(acq.class).kind {
-            NodeKind::Pool => ViolationKind::PoolRecursion,
-            NodeKind::Lock => ViolationKind::SameLockTwice,
-            NodeKind::Alloc => ViolationKind::RecursiveLock,
-        };
-        let detail = Detail::Recursive {
-            trying,
-            holding: LockDesc::from(h),
-        };
-        return vec![ViolationData::new(
-            kind,
-            detail,
-            held_descs(),
-            StackTrace::capture(),
-        )];
-    } else if held.iter().any(|h| h.class == acq.class) {
-        // Already holding the class for read: no new dependency (kernel: ret == 2).
-        return Vec::new();
+    let class_kind = registry::info(acq.class).kind;
+    match held.iter().rposition(|h| waits_for_own_class(h, acq)) {
+        Some(i) if class_kind == NodeKind::Lock && held[i].instance != acq.instance => {
+            found.extend(check_instance_order(held, i, acq, &trying));
+        }
+        Some(i) => {
+            let kind = match class_kind {
+                NodeKind::Pool => ViolationKind::PoolRecursion,
+                NodeKind::Lock => ViolationKind::SameLockTwice,
+                NodeKind::Alloc => ViolationKind::RecursiveLock,
+            };
+            let detail = Detail::Recursive {
+                trying,
+                holding: LockDesc::from(&held[i]),
+            };
+            return vec![ViolationData::new(
+                kind,
+                detail,
+                held_descs(),
+                StackTrace::capture(),
+            )];
+        }
+        None if held.iter().any(|h| h.class == acq.class) => {
+            // Already holding the class for read: no new dependency (kernel: ret == 2).
+            return Vec::new();
+        }
+        None => {}
     }
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
