@@ -23,10 +23,13 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 pub use lockdep_core::{
-    assert_no_violations, graph_dot, graph_json, is_checking, might_alloc, mode, noreclaim_scope,
-    reclaim_scope, report, set_mode, take_violations, violations, Condvar, LockClass, Mode,
-    TrackingAllocator, Violation, ViolationKind, WaitTimeoutResult,
+    assert_no_violations, graph_dot, graph_json, in_reclaim_scope, is_checking, might_alloc, mode,
+    noreclaim_scope, reclaim_scope, report, set_mode, take_violations, untracked_scope, violations,
+    Condvar, LockClass, Mode, TrackingAllocator, Violation, ViolationKind, WaitTimeoutResult,
 };
+
+// The class API for primitives of one's own (the kernel's `lockdep_map`).
+pub use lockdep_core::{Acquiring, ClassKind, Hold, LockdepMap};
 
 // The parking_lot 0.12 API (item by item: `tests/parking_lot_api.rs`).
 pub use lockdep_core::{

@@ -3,14 +3,20 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::hook::lock_map::contended;
+use crate::hook::lock_map::{untracked_scope, LockMap};
 use crate::raw_mutex::deadline;
-use crate::MutexGuard;
+use crate::{ClassKind, MutexGuard};
 
 /// A condition variable with the API of `parking_lot::Condvar`.
 ///
 /// While waiting, the mutex leaves the thread's held stack; it is validated and held again
 /// when re-acquired, as acquired at the `wait` call.
+///
+/// A condition variable is also an event class (its creation site's): a wait while holding
+/// another lock `L` records `L → wait`, and a notify records `wait → X` for every lock `X` the
+/// notifying thread holds or took since it last waited, so that a thread waiting while
+/// holding a lock its notifier needs is reported as a
+/// [`WaitDeadlock`](crate::ViolationKind::WaitDeadlock) (see the crate's docs/waits.md).
 ///
 /// # Examples
 ///
@@ -30,10 +36,21 @@ use crate::MutexGuard;
 /// }
 /// t.join().unwrap();
 /// ```
-#[derive(Default)]
-#[repr(transparent)]
+// Without the checker the map is zero-sized: then a `Condvar` is parking_lot's.
+#[cfg_attr(not(feature = "enabled"), repr(transparent))]
 pub struct Condvar {
     raw: lockdep_raw::RawCondvar,
+    /// The event class: every condition variable created at one site.
+    map: LockMap,
+}
+
+impl Default for Condvar {
+    /// A new condition variable, of the caller's class.
+    #[track_caller]
+    #[inline]
+    fn default() -> Condvar {
+        Condvar::new()
+    }
 }
 
 /// Whether a timed wait on a [`Condvar`] returned because its time ran out.
@@ -66,10 +83,12 @@ impl Condvar {
     /// static READY: lockdep::Condvar = lockdep::Condvar::new();
     /// assert!(!READY.notify_one());
     /// ```
+    #[track_caller]
     #[inline]
     pub const fn new() -> Condvar {
         Condvar {
             raw: lockdep_raw::RawCondvar::new(),
+            map: LockMap::untyped_at_site(ClassKind::Event, Location::caller()),
         }
     }
 
@@ -85,7 +104,7 @@ impl Condvar {
         // SAFETY: the raw mutex is used only to release and re-take the lock this guard holds
         // for the wait, on this thread; the guard stays valid throughout.
         let raw = unsafe { MutexGuard::mutex(guard).raw() };
-        raw.around_wait(site, |mutex| {
+        raw.around_wait(&self.map, site, |mutex| {
             // SAFETY: `mutex` is locked by this thread (through `guard`); `wait_until`
             // releases it while parked and re-takes it before returning.
             unsafe { self.raw.wait_until(mutex, deadline) }
@@ -228,16 +247,20 @@ impl Condvar {
     }
 
     /// Wakes one waiter; true if one was woken.
+    #[track_caller]
     #[inline]
     pub fn notify_one(&self) -> bool {
+        self.map.notify_event(Location::caller());
         // The parking table a wake-up may create is not the caller's allocation.
-        contended(|| self.raw.notify_one())
+        untracked_scope(|| self.raw.notify_one())
     }
 
     /// Wakes all waiters; returns how many.
+    #[track_caller]
     #[inline]
     pub fn notify_all(&self) -> usize {
-        contended(|| self.raw.notify_all())
+        self.map.notify_event(Location::caller());
+        untracked_scope(|| self.raw.notify_all())
     }
 }
 

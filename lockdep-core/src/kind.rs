@@ -27,6 +27,10 @@ pub enum ViolationKind {
     SameLockTwice,
     /// A cycle through the `ALLOC` node and a mempool: the mempool livelock.
     MempoolLivelock,
+    /// A cycle through an event (a `Condvar`, or any class marked with
+    /// [`LockMap::wait`](crate::LockMap::wait)): a thread waits for the event while holding a
+    /// lock that the event's notifier takes on its way to notifying it.
+    WaitDeadlock,
     /// A blocking allocation from a pool whose element this thread already holds.
     PoolRecursion,
     /// A thread exited while holding a lock (a leaked guard).
@@ -47,6 +51,7 @@ impl ViolationKind {
             ViolationKind::RecursiveLock => "recursive_lock",
             ViolationKind::SameLockTwice => "same_lock_twice",
             ViolationKind::MempoolLivelock => "mempool_livelock",
+            ViolationKind::WaitDeadlock => "wait_deadlock",
             ViolationKind::PoolRecursion => "pool_recursion",
             ViolationKind::LockHeldAtExit => "lock_held_at_exit",
             ViolationKind::PoolDroppedWithOutstanding => "pool_dropped_with_outstanding",

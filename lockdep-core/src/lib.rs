@@ -50,6 +50,7 @@ mod condvar;
 mod fair_mutex;
 mod hook;
 mod kind;
+mod lockdep_map;
 mod mode;
 mod mutex;
 mod once;
@@ -70,11 +71,16 @@ mod checker;
 #[cfg(feature = "merge")]
 mod order;
 
-pub use class::LockClass;
+pub use class::{ClassKind, LockClass};
 pub use condvar::{Condvar, WaitTimeoutResult};
 pub use fair_mutex::{const_fair_mutex, FairMutex, FairMutexGuard, MappedFairMutexGuard};
-pub use hook::alloc::{might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator};
+pub use hook::alloc::{
+    in_reclaim_scope, might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator,
+};
+pub use hook::hold::Hold;
+pub use hook::lock_map::untracked_scope;
 pub use kind::ViolationKind;
+pub use lockdep_map::{Acquiring, LockdepMap};
 pub use mode::{is_checking, mode, set_mode, Mode};
 pub use mutex::{const_mutex, MappedMutexGuard, Mutex, MutexGuard};
 pub use once::{Once, OnceState};
@@ -135,10 +141,6 @@ pub mod sync {
     #[cfg(not(feature = "enabled"))]
     pub use std::sync::*;
 }
-
-/// Hooks for crates that add their own kinds of classes (the mempool crate). Not a stable API.
-#[doc(hidden)]
-pub use hook::pool as __pool;
 
 /// The payload-free dependency order that judges the in-process graph, for `cargo-lockdep`,
 /// which merges the report files of many processes by the same rules. Not a stable API.

@@ -10,7 +10,7 @@ use lock_api::{RawMutex as _, RawMutexTimed as _};
 
 use crate::access::Access;
 use crate::hook::checked::Checked;
-use crate::hook::lock_map::{contended, LockMap};
+use crate::hook::lock_map::{untracked_scope, LockMap};
 
 /// The guards' `Send`-ness. Not `Send` by default: a guard's release must happen on the
 /// thread whose held stack has it. With the `send_guard` feature (parking_lot's), guards are
@@ -107,17 +107,20 @@ impl RawMutex {
         self.lock.might_acquire(Access::Write, site);
     }
 
-    /// Runs `wait`, which releases this (locked) mutex and takes it again, with the hold off
-    /// the held stack meanwhile; validated and held again after, as acquired at `site`.
+    /// Runs `wait`, which releases this (locked) mutex and takes it again, a wait for the
+    /// event of `event` at `site`: the hold is off the held stack meanwhile, the wait is
+    /// validated with what else is held, and the mutex is validated and held again after.
     #[inline]
     pub(crate) fn around_wait<R>(
         &self,
+        event: &LockMap,
         site: &'static Location<'static>,
         wait: impl FnOnce(&lockdep_raw::RawMutex) -> R,
     ) -> R {
         let lock = &self.lock;
-        lock.map
-            .around_wait(lock.instance(), site, || contended(|| wait(&lock.raw)))
+        lock.map.around_wait(lock.instance(), site, || {
+            event.wait_event(site, || untracked_scope(|| wait(&lock.raw)))
+        })
     }
 
     /// Panics unless this thread holds this mutex (when checking).

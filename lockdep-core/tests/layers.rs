@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("checker::inbox", 2),
     ("checker::instance_order", 2),
     ("checker::held", 2),
+    ("checker::notify_path", 2),
     ("checker::graph", 2),
     // 3. violation data
     ("checker::violation", 3),
@@ -35,12 +36,13 @@ const LAYERS: &[(&str, u32)] = &[
     ("checker::exit", 5),
     // 6. validation
     ("checker::validate", 6),
+    ("checker::event", 6),
     // 7. hooks for locks, pools and the allocator
     ("hook::alloc", 7),
     ("hook::checked", 7),
     ("hook::lock_map", 7),
     ("hook::init_class", 7),
-    ("hook::pool", 7),
+    ("hook::hold", 7),
     // 8. checked raw locks, the public violation
     ("raw_mutex", 8),
     ("raw_fair_mutex", 8),
@@ -50,6 +52,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("mutex", 9),
     ("rwlock", 9),
     ("condvar", 9),
+    ("lockdep_map", 9),
     ("fair_mutex", 9),
     ("remutex", 9),
     ("recursive_rwlock", 9),

@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::sync::Arc;
 
-use lockdep_core::__pool::PoolClass;
+use lockdep_core::{ClassKind, LockdepMap};
 
 use crate::shared::{AllocFn, FreeFn, Shared};
 use crate::{Mempool, PoolError};
@@ -197,7 +197,13 @@ impl<T> Builder<T> {
     /// assert!(Mempool::<u8>::builder(2, || None).build().is_err());
     /// ```
     pub fn build(self) -> Result<Mempool<T>, PoolError> {
-        let class = PoolClass::register(self.name.as_deref(), self.site, self.reclaim_path);
+        let class = match &self.name {
+            Some(name) => LockdepMap::named_at(name, ClassKind::Pool, self.site),
+            None => LockdepMap::at(ClassKind::Pool, self.site),
+        };
+        if self.reclaim_path {
+            class.needed_by_reclaim();
+        }
         let mut elements = Vec::with_capacity(self.min_nr);
         while elements.len() < self.min_nr {
             match (self.alloc)() {
@@ -215,7 +221,7 @@ impl<T> Builder<T> {
             }
         }
         let shared = Shared::new(elements, self.min_nr, self.alloc, self.free, class);
-        Ok(Mempool::with_shared(Arc::new(shared), self.site))
+        Ok(Mempool::with_shared(Arc::new(shared)))
     }
 }
 

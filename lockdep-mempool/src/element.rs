@@ -3,10 +3,9 @@
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::panic::Location;
 use std::sync::Arc;
 
-use lockdep_core::__pool::ElementHold;
+use lockdep_core::Hold;
 
 use crate::shared::Shared;
 
@@ -51,11 +50,11 @@ use crate::shared::Shared;
 pub struct Element<T> {
     value: ManuallyDrop<T>,
     pool: ManuallyDrop<Arc<Shared<T>>>,
-    hold: ElementHold,
+    hold: Hold,
 }
 
 impl<T> Element<T> {
-    pub(crate) fn new(value: T, pool: Arc<Shared<T>>, hold: ElementHold) -> Self {
+    pub(crate) fn new(value: T, pool: Arc<Shared<T>>, hold: Hold) -> Self {
         Element {
             value: ManuallyDrop::new(value),
             pool: ManuallyDrop::new(pool),
@@ -124,7 +123,7 @@ impl<T> Element<T> {
     #[track_caller]
     #[inline]
     pub fn adopt(&mut self) {
-        self.hold.adopt(&self.pool.class, Location::caller());
+        self.hold.adopt(&self.pool.class);
     }
 
     /// Takes the object out of the pool for good: it is not returned when dropped.

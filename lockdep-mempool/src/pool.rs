@@ -1,11 +1,10 @@
 //! The pool: a reserve of preallocated elements, refilled by returned elements.
 
 use std::fmt;
-use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lockdep_core::__pool::parking;
+use lockdep_core::{untracked_scope, Acquiring, Hold};
 
 use crate::shared::Shared;
 use crate::{Element, ResizeError};
@@ -31,13 +30,12 @@ const RETRY_ALLOCATOR_EVERY: Duration = Duration::from_millis(200);
 /// ```
 pub struct Mempool<T> {
     shared: Arc<Shared<T>>,
-    site: &'static Location<'static>,
 }
 
 impl<T> Mempool<T> {
-    /// The pool over `shared`, created at `site`.
-    pub(crate) fn with_shared(shared: Arc<Shared<T>>, site: &'static Location<'static>) -> Self {
-        Mempool { shared, site }
+    /// The pool over `shared`.
+    pub(crate) fn with_shared(shared: Arc<Shared<T>>) -> Self {
+        Mempool { shared }
     }
 
     /// An element: from the allocation function if it has memory, else from the reserve, else
@@ -57,13 +55,27 @@ impl<T> Mempool<T> {
     /// ```
     #[track_caller]
     pub fn alloc(&self) -> Element<T> {
-        let site = Location::caller();
-        self.shared.class.before_alloc(site);
-        loop {
-            if let Some(element) = self.wait_for_element(None, site) {
-                return element;
+        let acquiring = self.before_alloc();
+        let value = loop {
+            if let Some(value) = self.wait_for_value(None) {
+                break value;
             }
+        };
+        self.element(value, acquiring.acquired())
+    }
+
+    /// The start of a blocking allocation, at the caller's site: validated as an acquisition
+    /// of the pool (`held → pool`, pool recursion included) and, as the kernel's
+    /// `mempool_alloc()` starts with `might_alloc()`, as an allocation (`held → ALLOC`),
+    /// unless this thread is reclaiming, whose allocations do not recurse into reclaim.
+    #[track_caller]
+    #[inline]
+    fn before_alloc(&self) -> Acquiring<'_> {
+        let acquiring = self.shared.class.acquire();
+        if !lockdep_core::in_reclaim_scope() {
+            lockdep_core::might_alloc();
         }
+        acquiring
     }
 
     /// Like [`alloc`](Mempool::alloc), giving up after `timeout`.
@@ -78,17 +90,17 @@ impl<T> Mempool<T> {
     /// ```
     #[track_caller]
     pub fn alloc_timeout(&self, timeout: Duration) -> Option<Element<T>> {
-        let site = Location::caller();
-        self.shared.class.before_alloc(site);
-        match Instant::now().checked_add(timeout) {
-            Some(deadline) => self.wait_for_element(Some(deadline), site),
+        let acquiring = self.before_alloc();
+        let value = match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_for_value(Some(deadline))?,
             // Too far away to represent: as good as forever.
             None => loop {
-                if let Some(element) = self.wait_for_element(None, site) {
-                    return Some(element);
+                if let Some(value) = self.wait_for_value(None) {
+                    break value;
                 }
             },
-        }
+        };
+        Some(self.element(value, acquiring.acquired()))
     }
 
     /// An element if one is available now, from the allocation function or the reserve; never
@@ -110,7 +122,7 @@ impl<T> Mempool<T> {
     #[track_caller]
     pub fn try_alloc(&self) -> Option<Element<T>> {
         let value = self.take_now()?;
-        Some(self.element(value, true, Location::caller()))
+        Some(self.element(value, self.shared.class.try_acquired()))
     }
 
     /// The allocation function (which must not enter reclaim: the kernel's first attempt drops
@@ -120,15 +132,13 @@ impl<T> Mempool<T> {
             .or_else(|| self.shared.lock_reserve().elements.pop())
     }
 
-    /// Waits (until `deadline`, or for one retry period) for an element.
-    fn wait_for_element(
-        &self,
-        deadline: Option<Instant>,
-        site: &'static Location<'static>,
-    ) -> Option<Element<T>> {
+    /// Waits (until `deadline`, or for one retry period) for an element's value. The wait
+    /// for a returned element is a wait for the pool's event: its notifiers are the element
+    /// holders, whose way to the return the pool's class already stands for.
+    fn wait_for_value(&self, deadline: Option<Instant>) -> Option<T> {
         loop {
             if let Some(value) = self.take_now() {
-                return Some(self.element(value, false, site));
+                return Some(value);
             }
             let now = Instant::now();
             let retry_at = now + RETRY_ALLOCATOR_EVERY;
@@ -136,11 +146,12 @@ impl<T> Mempool<T> {
             let mut reserve = self.shared.lock_reserve();
             // Checked under the lock that returns take: no wake-up can be lost.
             if reserve.elements.is_empty() {
-                parking(|| self.shared.returned.wait_until(&mut reserve, wake_at));
+                self.shared.class.wait(|| {
+                    untracked_scope(|| self.shared.returned.wait_until(&mut reserve, wake_at))
+                });
             }
             if let Some(value) = reserve.elements.pop() {
-                drop(reserve);
-                return Some(self.element(value, false, site));
+                return Some(value);
             }
             drop(reserve);
             match deadline {
@@ -151,8 +162,7 @@ impl<T> Mempool<T> {
         }
     }
 
-    fn element(&self, value: T, trylock: bool, site: &'static Location<'static>) -> Element<T> {
-        let hold = self.shared.class.hold(trylock, site);
+    fn element(&self, value: T, hold: Hold) -> Element<T> {
         Element::new(value, Arc::clone(&self.shared), hold)
     }
 
@@ -202,7 +212,7 @@ impl<T> Mempool<T> {
         let keep = reserve.elements.len().min(new_min_nr);
         let extra = reserve.elements.split_off(keep);
         drop(reserve);
-        parking(|| self.shared.returned.notify_all());
+        untracked_scope(|| self.shared.returned.notify_all());
         extra.into_iter().for_each(|v| self.shared.free_object(v));
         Ok(())
     }
@@ -282,7 +292,7 @@ impl<T> Drop for Mempool<T> {
             .for_each(|v| self.shared.free_object(v));
         let outstanding = self.outstanding();
         if outstanding > 0 {
-            self.shared.class.report_outstanding(outstanding, self.site);
+            self.shared.class.report_outstanding(outstanding);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use lockdep_raw::{Condvar, Mutex, MutexGuard};
 
-use lockdep_core::__pool::{parking, PoolClass};
+use lockdep_core::{untracked_scope, LockdepMap};
 
 pub(crate) type AllocFn<T> = Box<dyn Fn() -> Option<T> + Send + Sync>;
 pub(crate) type FreeFn<T> = Box<dyn Fn(T) + Send + Sync>;
@@ -16,7 +16,7 @@ pub(crate) struct Shared<T> {
     pub(crate) returned: Condvar,
     pub(crate) alloc: AllocFn<T>,
     free: Option<FreeFn<T>>,
-    pub(crate) class: PoolClass,
+    pub(crate) class: LockdepMap,
 }
 
 /// The preallocated elements, and how many the pool keeps.
@@ -34,7 +34,7 @@ impl<T> Shared<T> {
         min_nr: usize,
         alloc: AllocFn<T>,
         free: Option<FreeFn<T>>,
-        class: PoolClass,
+        class: LockdepMap,
     ) -> Shared<T> {
         Shared {
             reserve: Mutex::new(Reserve {
@@ -62,7 +62,7 @@ impl<T> Shared<T> {
     pub(crate) fn lock_reserve(&self) -> MutexGuard<'_, Reserve<T>> {
         self.reserve
             .try_lock()
-            .unwrap_or_else(|| parking(|| self.reserve.lock()))
+            .unwrap_or_else(|| untracked_scope(|| self.reserve.lock()))
     }
 
     /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
@@ -72,7 +72,7 @@ impl<T> Shared<T> {
         if !reserve.closed && reserve.elements.len() < reserve.min_nr {
             reserve.elements.push(value);
             drop(reserve);
-            parking(|| self.returned.notify_one());
+            untracked_scope(|| self.returned.notify_one());
         } else {
             drop(reserve);
             self.free_object(value);

@@ -50,7 +50,7 @@ impl Drop for ThreadExitHook {
                 .collect();
             // Pool elements still held were moved elsewhere: that is normal, not a leak.
             t.clear();
-            t.pool_entries.set(0);
+            t.hold_entries.set(0);
             if let Some(inbox) = t.inbox.take() {
                 inbox.close();
             }

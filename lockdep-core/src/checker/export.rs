@@ -263,6 +263,7 @@ fn dot_node(out: &mut String, class: ClassId) {
         NodeKind::Lock => "box",
         NodeKind::Pool => "cylinder",
         NodeKind::Alloc => "diamond",
+        NodeKind::Event => "ellipse",
     };
     let mut label = String::new();
     json_str(&mut label, &registry::display_name(class));

@@ -9,6 +9,7 @@ use std::panic::Location;
 
 use super::chain_key;
 use super::inbox::Inbox;
+use super::notify_path::NotifyPath;
 use super::types::{Access, ClassId, Instance};
 
 /// The kernel's `MAX_LOCK_DEPTH` (48 there): real Rust programs hold every shard of a sharded
@@ -58,8 +59,9 @@ pub(crate) struct ThreadState {
     pub(crate) reentry: Cell<bool>,
     /// Depth of `noreclaim_scope`s.
     pub(crate) noreclaim: Cell<u32>,
-    /// Number of pool entries on the stack (only then are remote releases looked for).
-    pub(crate) pool_entries: Cell<u32>,
+    /// Number of entries on the stack made through a `Hold` (pool units, lockdep-map holds),
+    /// which another thread may end: only then are remote releases looked for.
+    pub(crate) hold_entries: Cell<u32>,
     /// This thread's inbox for elements dropped on other threads.
     pub(crate) inbox: Cell<Option<&'static Inbox>>,
     /// The generation of `inbox` this thread owns.
@@ -74,6 +76,9 @@ pub(crate) struct ThreadState {
     memo_prev: Cell<u64>,
     memo_acq: Cell<u64>,
     memo_key: Cell<u64>,
+    /// What this thread acquired since it last waited for an event: the way to its next
+    /// notify.
+    pub(crate) notify_path: NotifyPath,
 }
 
 thread_local! {
@@ -110,7 +115,7 @@ impl ThreadState {
             chain_cache: [const { Cell::new(0) }; CHAIN_CACHE_SIZE],
             reentry: Cell::new(false),
             noreclaim: Cell::new(0),
-            pool_entries: Cell::new(0),
+            hold_entries: Cell::new(0),
             inbox: Cell::new(None),
             inbox_generation: Cell::new(0),
             epoch: Cell::new(0),
@@ -118,6 +123,7 @@ impl ThreadState {
             memo_prev: Cell::new(0),
             memo_acq: Cell::new(u64::MAX),
             memo_key: Cell::new(0),
+            notify_path: NotifyPath::new(),
         }
     }
 
@@ -135,7 +141,7 @@ impl ThreadState {
     fn forget_stale(&self, epoch: u32) {
         self.epoch.set(epoch);
         self.depth.set(0);
-        self.pool_entries.set(0);
+        self.hold_entries.set(0);
     }
 
     /// Enters the checker; `None` if it is already running on this thread.
@@ -303,8 +309,8 @@ impl ThreadState {
         }
     }
 
-    /// Takes one more element of the pool `class` (pool holds collapse into one entry with a
-    /// count); false when `class` has no entry yet.
+    /// Takes one more unit of the counted class `class` (the units one thread holds collapse
+    /// into one entry with a count); false when `class` has no entry yet.
     pub(crate) fn add_pool_hold(&self, class: ClassId) -> bool {
         let Some(i) = self.find(Instance::class(class)) else {
             return false;
@@ -315,9 +321,10 @@ impl ThreadState {
         true
     }
 
-    /// Returns one element of the pool `class`: the entry goes when its count does.
-    pub(crate) fn release_pool_hold(&self, class: ClassId) {
-        let Some(i) = self.find(Instance::class(class)) else {
+    /// Ends one hold of `instance` made through a `Hold`: a unit of a counted class (the entry
+    /// goes when its count does) or a lock's own entry.
+    pub(crate) fn release_hold(&self, instance: Instance) {
+        let Some(i) = self.find(instance) else {
             return;
         };
         let mut held = self.stack[i + 1].get();
@@ -326,15 +333,15 @@ impl ThreadState {
             self.stack[i + 1].set(held);
         } else {
             self.remove(i);
-            self.pool_entries
-                .set(self.pool_entries.get().saturating_sub(1));
+            self.hold_entries
+                .set(self.hold_entries.get().saturating_sub(1));
         }
     }
 
     /// Empties the stack (thread exit).
     pub(crate) fn clear(&self) {
         self.depth.set(0);
-        self.pool_entries.set(0);
+        self.hold_entries.set(0);
     }
 
     #[inline(always)]

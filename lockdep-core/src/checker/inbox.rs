@@ -1,9 +1,9 @@
-//! Inboxes: releases of pool elements posted to the thread that holds them by the threads
-//! that dropped them.
+//! Inboxes: releases of holds (pool elements, any `Hold` of a lockdep map) posted to the
+//! thread that holds them by the threads that ended them.
 //!
-//! An element may be dropped on any thread, but only its holder's thread may touch its held
-//! stack. So a foreign drop posts the element's class to the holder's inbox, and the holder
-//! applies it before its next validation.
+//! A hold may end on any thread, but only its holder's thread may touch its held stack. So a
+//! foreign release posts the hold's instance to the holder's inbox, and the holder applies it
+//! before its next validation.
 //!
 //! Inboxes live for the rest of the process and are reused by later threads, so that an
 //! element refers to its thread's inbox by a plain `&'static` (no reference count to touch per
@@ -16,7 +16,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use super::types::{lock, ClassId};
+use super::types::{lock, Instance};
 
 /// Releases posted to one thread.
 pub(crate) struct Inbox {
@@ -27,7 +27,7 @@ pub(crate) struct Inbox {
 
 struct InboxState {
     generation: u64,
-    released: Vec<ClassId>,
+    released: Vec<Instance>,
 }
 
 /// Inboxes of exited threads, for reuse.
@@ -50,13 +50,13 @@ impl Inbox {
         (inbox, generation)
     }
 
-    /// Posts the release of one element of `class` to the owner of `generation`; dropped if
+    /// Posts the release of one hold of `instance` to the owner of `generation`; dropped if
     /// that thread has exited (its holds went with it). Allocates: the caller has entered the
     /// checker.
-    pub(crate) fn post(&self, generation: u64, class: ClassId) {
+    pub(crate) fn post(&self, generation: u64, instance: Instance) {
         let mut state = lock(&self.state);
         if state.generation == generation {
-            state.released.push(class);
+            state.released.push(instance);
             self.pending.store(true, Ordering::Release);
         }
     }
@@ -64,7 +64,7 @@ impl Inbox {
     /// The releases posted since the last call (none without touching the lock when nothing
     /// was posted).
     #[inline]
-    pub(crate) fn take(&self) -> Vec<ClassId> {
+    pub(crate) fn take(&self) -> Vec<Instance> {
         if self.pending.swap(false, Ordering::Acquire) {
             std::mem::take(&mut lock(&self.state).released)
         } else {

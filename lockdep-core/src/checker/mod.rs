@@ -2,12 +2,13 @@
 //!
 //! 1. plain types: [`types`], [`stack_trace`], [`chain_key`];
 //! 2. state: the class [`registry`], the validated [`chains`], [`inbox`]es, the per-thread
-//!    [`held`] stacks, the dependency [`graph`], the [`instance_order`] among the locks of
+//!    [`held`] stacks and [`notify_path`]s, the dependency [`graph`], the [`instance_order`] among the locks of
 //!    one class;
 //! 3. [`violation`] data;
 //! 4. the violation [`store`], the text [`report`], the JSON/DOT [`export`];
 //! 5. thread and process [`exit`];
-//! 6. [`validate`]: one acquisition against the held stack and the graph.
+//! 6. [`validate`]: one acquisition against the held stack and the graph; [`event`]: waits
+//!    for events and their notifiers.
 //!
 //! The hooks that locks, pools and the allocator call (`crate::hook`) sit above all of it.
 //! Internal lock order, outermost first (all `std::sync::Mutex`, never instrumented): class
@@ -18,12 +19,14 @@
 
 pub(crate) mod chain_key;
 pub(crate) mod chains;
+pub(crate) mod event;
 pub(crate) mod exit;
 pub(crate) mod export;
 pub(crate) mod graph;
 pub(crate) mod held;
 pub(crate) mod inbox;
 pub(crate) mod instance_order;
+pub(crate) mod notify_path;
 pub(crate) mod registry;
 pub(crate) mod report;
 pub(crate) mod stack_trace;

@@ -281,7 +281,7 @@ pub(crate) fn static_class(class: &'static LockClass) -> Option<ClassId> {
     }
     let id = register(
         ClassKey::Static(class as *const LockClass as usize),
-        NodeKind::Lock,
+        class.kind().into(),
         None,
         || class.name().to_owned(),
     )?;

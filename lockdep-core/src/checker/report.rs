@@ -53,6 +53,7 @@ pub(crate) fn headline(kind: ViolationKind) -> &'static str {
         ViolationKind::RecursiveLock => "possible recursive locking detected",
         ViolationKind::SameLockTwice => "this thread already holds this very lock",
         ViolationKind::MempoolLivelock => "possible mempool livelock detected",
+        ViolationKind::WaitDeadlock => "possible wait/notify deadlock detected",
         ViolationKind::PoolRecursion => "possible mempool recursion detected",
         ViolationKind::LockHeldAtExit => "lock held when thread exits!",
         ViolationKind::PoolDroppedWithOutstanding => "mempool dropped with elements outstanding!",
@@ -98,7 +99,7 @@ fn desc_at(d: &LockDesc, trace: &StackTrace) -> String {
     let how = match info.kind {
         NodeKind::Pool if d.count > 1 => format!(" x{} elements", d.count),
         NodeKind::Pool => " element".to_owned(),
-        NodeKind::Alloc => String::new(),
+        NodeKind::Alloc | NodeKind::Event => String::new(),
         NodeKind::Lock => match d.access {
             Access::Write => String::new(),
             Access::Read => " read".to_owned(),
@@ -122,6 +123,7 @@ fn op_named(class: ClassId, label: &str, access: Access) -> String {
     match registry::info(class).kind {
         NodeKind::Pool => format!("alloc({label})"),
         NodeKind::Alloc => "allocate memory (may wait for reclaim)".to_owned(),
+        NodeKind::Event => format!("wait({label})"),
         NodeKind::Lock if access.is_shared() => format!("rlock({label})"),
         NodeKind::Lock => format!("lock({label})"),
     }
@@ -207,7 +209,11 @@ fn render_cycle(
     ring: &[Link],
 ) -> fmt::Result {
     trying_and_holding(out, data, trying, holding)?;
-    out.write_str("which lock already depends on the new lock.\n\n\n")?;
+    if registry::info(holding.class).kind == NodeKind::Event {
+        out.write_str("and a waiter for the event may hold that lock.\n\n\n")?;
+    } else {
+        out.write_str("which lock already depends on the new lock.\n\n\n")?;
+    }
     out.write_str("the existing dependency chain (in reverse order) is:\n")?;
     // ring[0] is the new dependency; ring[i] (i ≥ 1) the i-th dependency of the existing path.
     for i in (0..ring.len()).rev() {
@@ -223,7 +229,14 @@ fn render_cycle(
             continue;
         }
         let trace = if i == 0 { &data.trace } else { &link.trace };
-        writeln!(out, "       acquired at {}", site_of(link.site, trace))?;
+        let how = if registry::info(link.to).kind == NodeKind::Event {
+            "waited for"
+        } else if registry::info(link.from).kind == NodeKind::Event {
+            "acquired on the way to notifying it"
+        } else {
+            "acquired"
+        };
+        writeln!(out, "       {how} at {}", site_of(link.site, trace))?;
         trace.render(out)?;
     }
     out.write_str("\nother info that might help us debug this:\n\n")?;
@@ -283,18 +296,42 @@ fn render_deadlock_scenario(
             Access::Write
         }
     };
+    // A thread "holding" an event is on its way to notifying it: its notify comes after
+    // what it wants next, and never happens.
+    let is_event = |i: usize| registry::info(classes[i]).kind == NodeKind::Event;
+    let held_op = |i: usize, access: Access| {
+        if is_event(i) {
+            format!("(on its way to notify({}))", label(i))
+        } else {
+            op_at(i, access)
+        }
+    };
     let names: Vec<String> = (0..threads).map(|t| format!("CPU{t}")).collect();
     let mut rows: Vec<(usize, String)> = Vec::new();
-    rows.push((0, op_at(first(0), holding.access)));
+    rows.push((0, held_op(first(0), holding.access)));
     for t in 1..threads {
-        rows.push((t, op_at(first(t), Access::Write)));
+        rows.push((t, held_op(first(t), Access::Write)));
     }
-    for t in (1..threads).rev() {
+    let mut want = |t: usize| {
         rows.push((t, op_at(second(t), wanted(t))));
+        if is_event(first(t)) {
+            rows.push((t, format!("notify({}) (never reached)", label(first(t)))));
+        }
+    };
+    for t in (1..threads).rev() {
+        want(t);
     }
-    rows.push((0, op_at(second(0), wanted(0))));
+    want(0);
     table(out, &names, &rows)?;
-    out.write_str("\n *** DEADLOCK ***\n\n")
+    out.write_str("\n *** DEADLOCK ***\n\n")?;
+    if (0..classes.len()).any(is_event) {
+        out.write_str(
+            " A thread must not wait for an event while holding a lock that the event's\n \
+             notifier takes on its way to the notify: release the lock before waiting (a\n \
+             condition variable releases only its own mutex), or notify without taking it.\n\n",
+        )?;
+    }
+    Ok(())
 }
 
 /// The kernel's `Chain exists of:` line for a cycle, closed back to its first class.
@@ -473,13 +510,22 @@ fn trying_and_holding(
     holding: &LockDesc,
 ) -> fmt::Result {
     let thread = &data.thread;
+    if registry::info(holding.class).kind == NodeKind::Event {
+        // A notify closed the cycle: the "held" event is the one being notified, and the
+        // "acquisition" is what the thread took on its way to it.
+        writeln!(out, "{thread} is notifying event:")?;
+        writeln!(out, "  {}\n", desc_at(holding, &data.trace))?;
+        writeln!(out, "after taking, since it last waited for an event:")?;
+        return writeln!(out, "  {}\n", desc(trying));
+    }
     let wants = match registry::info(trying.class).kind {
         NodeKind::Lock => "is trying to acquire lock",
         NodeKind::Pool => "is trying to allocate from mempool",
         NodeKind::Alloc => "is trying to allocate memory",
+        NodeKind::Event => "is trying to wait for event",
     };
     let has = match registry::info(holding.class).kind {
-        NodeKind::Lock => "but thread is already holding lock",
+        NodeKind::Lock | NodeKind::Event => "but thread is already holding lock",
         NodeKind::Pool => "but thread is already holding an element of mempool",
         NodeKind::Alloc => "but thread is already in memory reclaim",
     };
@@ -520,8 +566,9 @@ fn render_recursive(
             out.write_str("\n *** DEADLOCK ***\n\n")?;
             out.write_str(" Memory reclaim must not allocate memory that may enter reclaim:\n allocate inside noreclaim_scope() here.\n\n")
         }
-        // Another lock of the class is ordered by instance (`instance_order`), never this.
-        NodeKind::Lock => {
+        // Another lock of the class is ordered by instance (`instance_order`), never this;
+        // an event is never held.
+        NodeKind::Lock | NodeKind::Event => {
             table(out, &names, &rows)?;
             let waits = if holding.access.is_shared() && trying.access.is_shared() {
                 "waits for the first behind a writer queued between them"

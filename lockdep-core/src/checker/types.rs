@@ -20,6 +20,20 @@ pub(crate) enum NodeKind {
     Pool,
     /// The one `ALLOC` node: memory allocation and reclaim (the kernel's `fs_reclaim`).
     Alloc,
+    /// An event that threads wait for and others notify (a `Condvar`, a channel's space):
+    /// never held; `X → E` is a wait for it while holding `X`, `E → X` an acquisition of `X`
+    /// on a notifier's way to notifying it.
+    Event,
+}
+
+impl From<crate::ClassKind> for NodeKind {
+    fn from(kind: crate::ClassKind) -> NodeKind {
+        match kind {
+            crate::ClassKind::Lock => NodeKind::Lock,
+            crate::ClassKind::Pool => NodeKind::Pool,
+            crate::ClassKind::Event => NodeKind::Event,
+        }
+    }
 }
 
 impl NodeKind {
@@ -29,6 +43,7 @@ impl NodeKind {
             NodeKind::Lock => "lock",
             NodeKind::Pool => "pool",
             NodeKind::Alloc => "alloc",
+            NodeKind::Event => "event",
         }
     }
 }

@@ -200,22 +200,30 @@ pub(crate) fn holds(instance: Instance) -> bool {
 /// The chain key with `acq` on top is memoized for the push that follows.
 #[inline]
 pub(crate) fn validate(t: &ThreadState, acq: &Acquisition) {
-    t.sync_epoch();
-    if t.pool_entries.get() != 0 {
-        apply_remote_releases(t);
-    }
+    sync_held(t);
+    t.notify_path.note(acq.class, acq.access, acq.site);
     let key = t.next_key(acq.class, acq.access);
     if !t.chain_cached(key) {
         validate_slow(t, acq, key);
     }
 }
 
-/// Applies the releases of this thread's elements that other threads posted to its inbox.
+/// Brings the held stack up to date: forgotten if checking was off meanwhile, without the
+/// elements that other threads returned.
+#[inline(always)]
+pub(crate) fn sync_held(t: &ThreadState) {
+    t.sync_epoch();
+    if t.hold_entries.get() != 0 {
+        apply_remote_releases(t);
+    }
+}
+
+/// Applies the releases of this thread's holds that other threads posted to its inbox.
 #[cold]
 fn apply_remote_releases(t: &ThreadState) {
     if let Some(inbox) = t.inbox.get() {
-        for class in inbox.take() {
-            t.release_pool_hold(class);
+        for instance in inbox.take() {
+            t.release_hold(instance);
         }
     }
 }
@@ -321,7 +329,8 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
             let kind = match class_kind {
                 NodeKind::Pool => ViolationKind::PoolRecursion,
                 NodeKind::Lock => ViolationKind::SameLockTwice,
-                NodeKind::Alloc => ViolationKind::RecursiveLock,
+                // An event is never held: only `ALLOC` is left.
+                NodeKind::Alloc | NodeKind::Event => ViolationKind::RecursiveLock,
             };
             let detail = Detail::Recursive {
                 trying,
@@ -489,11 +498,14 @@ fn check_instance_order(
     ))
 }
 
-/// A cycle through `ALLOC` and a pool is the mempool livelock; any other is a deadlock.
+/// A cycle through `ALLOC` and a pool is the mempool livelock; one through an event, a
+/// wait that its notifier cannot reach; any other is a deadlock.
 fn cycle_kind(ring: &[Link]) -> ViolationKind {
     let kinds: Vec<NodeKind> = ring.iter().map(|l| registry::info(l.to).kind).collect();
     if kinds.contains(&NodeKind::Alloc) && kinds.contains(&NodeKind::Pool) {
         ViolationKind::MempoolLivelock
+    } else if kinds.contains(&NodeKind::Event) {
+        ViolationKind::WaitDeadlock
     } else {
         ViolationKind::CircularDependency
     }
@@ -539,15 +551,21 @@ pub(crate) fn add_dependency(from: ClassId, acq: Acquisition) {
         let Some(_in_checker) = t.enter() else {
             return;
         };
-        let from = HeldLock {
-            class: from,
-            access: Access::Write,
-            linked_below: true,
-            count: 1,
-            instance: Instance::class(from),
-            site: acq.site,
-            chain_key: 0,
-        };
-        store::record_all(check_chain(&[from], &acq));
+        store::record_all(check_dependency(from, &acq));
     });
+}
+
+/// The dependency `from → acq` on its own, as if `from` alone were held (exclusively):
+/// the violations it shows. The caller has entered the checker.
+pub(crate) fn check_dependency(from: ClassId, acq: &Acquisition) -> Vec<ViolationData> {
+    let from = HeldLock {
+        class: from,
+        access: Access::Write,
+        linked_below: true,
+        count: 1,
+        instance: Instance::class(from),
+        site: acq.site,
+        chain_key: 0,
+    };
+    check_chain(&[from], acq)
 }

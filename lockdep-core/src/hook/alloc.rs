@@ -96,6 +96,30 @@ pub(crate) fn in_reclaim(t: &ThreadState) -> bool {
     t.find(Instance::class(alloc_class())).is_some()
 }
 
+/// True when this thread runs as memory reclaim now (inside a [`reclaim_scope`], while
+/// checking). An allocator's own code asks it to skip [`might_alloc`] there: reclaim does not
+/// recurse into reclaim (the kernel's `PF_MEMALLOC`), as a mempool's `alloc()` does not.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::{in_reclaim_scope, reclaim_scope};
+///
+/// assert!(!in_reclaim_scope());
+/// # #[cfg(feature = "enabled")]
+/// assert!(reclaim_scope(in_reclaim_scope));
+/// ```
+pub fn in_reclaim_scope() -> bool {
+    #[cfg(feature = "enabled")]
+    return crate::mode::is_checking()
+        && with_thread(|t| {
+            t.sync_epoch();
+            in_reclaim(t)
+        });
+    #[cfg(not(feature = "enabled"))]
+    false
+}
+
 /// Runs `f` as memory reclaim (a shrinker, a writeback path, an eviction callback): locks
 /// taken and pool elements allocated inside get the dependency `ALLOC → …`, because an
 /// allocation anywhere may have to wait for this code.

@@ -6,7 +6,7 @@
 
 use std::panic::Location;
 
-use super::lock_map::{contended, LockMap};
+use super::lock_map::{untracked_scope, LockMap};
 use crate::access::Access;
 
 /// `raw`, checked through `map`. Without the `enabled` feature the map is zero-sized and
@@ -55,7 +55,7 @@ impl<R> Checked<R> {
     ) -> bool {
         self.map
             .acquire(self.instance(), subclass, access, site, || {
-                fast(&self.raw) || contended(|| slow(&self.raw))
+                fast(&self.raw) || untracked_scope(|| slow(&self.raw))
             })
     }
 
@@ -89,7 +89,7 @@ impl<R> Checked<R> {
         slow: impl FnOnce(&R) -> bool,
     ) -> bool {
         self.map.upgrade(self.instance(), site, || {
-            fast(&self.raw) || contended(|| slow(&self.raw))
+            fast(&self.raw) || untracked_scope(|| slow(&self.raw))
         })
     }
 
@@ -118,7 +118,7 @@ impl<R> Checked<R> {
         bump: impl FnOnce(&R),
     ) {
         self.map.release(self.instance());
-        contended(|| bump(&self.raw));
+        untracked_scope(|| bump(&self.raw));
         self.map.acquire(self.instance(), 0, access, site, || true);
     }
 

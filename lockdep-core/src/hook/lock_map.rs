@@ -7,15 +7,24 @@
 
 use std::panic::Location;
 
+#[cfg(feature = "enabled")]
+use super::hold::Hold;
 use crate::access::Access;
-use crate::LockClass;
+use crate::{ClassKind, LockClass};
 
 #[cfg(feature = "enabled")]
 use crate::checker::{
-    instance_order, registry, store,
+    event,
+    held::with_thread,
+    instance_order, registry,
+    stack_trace::StackTrace,
+    store,
     types::{ClassId, Instance, NodeKind},
     validate::{self, Acquisition, Pending},
+    violation::{Detail, LockDesc, ViolationData},
 };
+#[cfg(feature = "enabled")]
+use crate::ViolationKind;
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
     AtomicU32,
@@ -26,10 +35,14 @@ use std::sync::atomic::{
 #[cfg(feature = "enabled")]
 #[derive(Clone, Copy, Debug)]
 enum MapKey {
-    /// Every lock created at this site for data of this type (`core::any::type_name`).
-    Site(&'static Location<'static>, fn() -> &'static str),
+    /// Every lock (or other primitive of the kind) created at this site for data of this type
+    /// (`core::any::type_name`).
+    Site(&'static Location<'static>, fn() -> &'static str, ClassKind),
     /// A named class.
     Static(&'static LockClass),
+    /// A class named at run time, registered when the map was made (0 if the class table
+    /// was full: then not checked).
+    Registered(ClassId),
     /// No class: made by `lock_api`'s `INIT`, which knows no creation site. Not checked.
     Unkeyed,
 }
@@ -50,13 +63,61 @@ impl LockMap {
     // Without the checker there is no class, and `T` is not needed.
     #[cfg_attr(not(feature = "enabled"), allow(clippy::extra_unused_type_parameters))]
     pub(crate) const fn at_site<T: ?Sized>(site: &'static Location<'static>) -> Self {
+        LockMap::of_kind_at_site(ClassKind::Lock, site, core::any::type_name::<T>)
+    }
+
+    /// The class of all primitives of `kind` created at `site` for data of the type that
+    /// `data_type` names.
+    #[inline]
+    pub(crate) const fn of_kind_at_site(
+        kind: ClassKind,
+        site: &'static Location<'static>,
+        data_type: fn() -> &'static str,
+    ) -> Self {
         #[cfg(not(feature = "enabled"))]
-        let _ = site;
+        let _ = (kind, site, data_type);
         LockMap {
             #[cfg(feature = "enabled")]
-            key: MapKey::Site(site, core::any::type_name::<T>),
+            key: MapKey::Site(site, data_type, kind),
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
+        }
+    }
+
+    /// The class of all primitives of `kind` created at `site`, named by the site alone (a
+    /// condition variable or a `LockdepMap` guards no data of its own).
+    #[inline]
+    pub(crate) const fn untyped_at_site(kind: ClassKind, site: &'static Location<'static>) -> Self {
+        /// No data type: the class's name is the site's.
+        const fn untyped() -> &'static str {
+            ""
+        }
+        LockMap::of_kind_at_site(kind, site, untyped)
+    }
+
+    /// The class named `name`, of `kind`, registered now (classes are looked up by name and
+    /// kind: maps made with one name share their class).
+    pub(crate) fn named(name: &str, kind: ClassKind, site: &'static Location<'static>) -> Self {
+        #[cfg(feature = "enabled")]
+        {
+            let id = in_checker(|| {
+                registry::register(
+                    registry::ClassKey::Named(name.to_owned(), kind.into()),
+                    kind.into(),
+                    Some(site),
+                    || name.to_owned(),
+                )
+            });
+            let id = id.unwrap_or(0);
+            LockMap {
+                key: MapKey::Registered(id),
+                class: AtomicU32::new(id),
+            }
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (name, kind, site);
+            LockMap {}
         }
     }
 
@@ -231,6 +292,36 @@ impl LockMap {
         }
     }
 
+    /// Runs `wait`, a wait at `site` for the event this map stands for: validated first with
+    /// what this thread holds (`held → event`), after which what it acquired before is no
+    /// longer on its way to a notify (see `checker::event`).
+    #[inline]
+    pub(crate) fn wait_event<R>(
+        &self,
+        site: &'static Location<'static>,
+        wait: impl FnOnce() -> R,
+    ) -> R {
+        #[cfg(feature = "enabled")]
+        if let Some(class) = self.checked_class() {
+            with_thread(|t| event::wait(t, class, site));
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = site;
+        wait()
+    }
+
+    /// This thread notifies the event this map stands for, at `site`: the event depends on
+    /// what the thread acquired on its way here (see `checker::event`).
+    #[inline]
+    pub(crate) fn notify_event(&self, site: &'static Location<'static>) {
+        #[cfg(feature = "enabled")]
+        if let Some(class) = self.checked_class() {
+            with_thread(|t| event::notify(t, class, site));
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = site;
+    }
+
     /// A blocking (or timed) upgrade of this thread's shared hold of `instance` to exclusive:
     /// the upgrade waits for the other readers, so it is validated as an exclusive
     /// acquisition with the shared hold set aside, and held exclusively after. When `upgrade`
@@ -326,7 +417,7 @@ impl LockMap {
 
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
-        !matches!(self.key, MapKey::Unkeyed) && crate::mode::is_checking()
+        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0)) && crate::mode::is_checking()
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
@@ -369,11 +460,12 @@ impl LockMap {
     #[cold]
     fn register(&self) -> Option<ClassId> {
         let id = match self.key {
-            MapKey::Site(site, data_type) => {
-                in_checker(|| registry::site_class(site, NodeKind::Lock, data_type()))
+            MapKey::Site(site, data_type, kind) => {
+                in_checker(|| registry::site_class(site, kind.into(), data_type()))
             }
             MapKey::Static(class) => in_checker(|| registry::static_class(class)),
-            MapKey::Unkeyed => return None,
+            MapKey::Registered(0) | MapKey::Unkeyed => return None,
+            MapKey::Registered(id) => return Some(id),
         };
         self.class.store(id?, Release);
         id
@@ -382,9 +474,126 @@ impl LockMap {
     /// The class's printed name.
     pub(crate) fn name(&self) -> String {
         match self.key {
-            MapKey::Site(site, data_type) => registry::site_name_of(site, data_type()),
+            MapKey::Site(site, data_type, _) => registry::site_name_of(site, data_type()),
             MapKey::Static(class) => class.name().to_owned(),
+            MapKey::Registered(0) => "<no class>".to_owned(),
+            MapKey::Registered(id) => registry::info(id).name.to_owned(),
             MapKey::Unkeyed => "<no class>".to_owned(),
+        }
+    }
+
+    /// The class's id when checking is on (registering it on first use).
+    #[inline]
+    pub(crate) fn checked_class(&self) -> Option<ClassId> {
+        if crate::mode::is_checking() {
+            self.class(0)
+        } else {
+            None
+        }
+    }
+
+    /// An acquisition of this map's own class (a `LockdepMap`'s) as `access` at `site`, when
+    /// checking: the map's address is the instance of a lock.
+    #[inline]
+    pub(crate) fn own_acquisition(
+        &self,
+        access: Access,
+        trylock: bool,
+        site: &'static Location<'static>,
+    ) -> Option<Acquisition> {
+        let class = self.checked_class()?;
+        let instance = self.instance(class, self as *const LockMap as usize);
+        Some(Acquisition {
+            trylock,
+            ..Acquisition::blocking(class, access, site, instance)
+        })
+    }
+
+    /// Validates the blocking acquisition `acq` of this map's class (nothing held after).
+    #[inline]
+    pub(crate) fn validate_own(&self, acq: &Acquisition) {
+        with_thread(|t| {
+            if !t.reentry.get() {
+                validate::validate(t, acq);
+            }
+        });
+    }
+
+    /// The hold of `acq`, taken now: an event is never held.
+    #[inline]
+    pub(crate) fn begin_hold(&self, acq: &Acquisition) -> Hold {
+        match registry::info(acq.class).kind {
+            NodeKind::Event => Hold::untracked(),
+            kind => with_thread(|t| Hold::begin(t, acq, kind == NodeKind::Pool)),
+        }
+    }
+
+    /// A hold of this map's class taken by a try at `site` (receiving never blocks).
+    pub(crate) fn hold_at(&self, site: &'static Location<'static>) -> Hold {
+        match self.own_acquisition(Access::Write, true, site) {
+            Some(acq) => self.begin_hold(&acq),
+            None => Hold::untracked(),
+        }
+    }
+
+    /// `ALLOC → class`: memory reclaim may wait for this class (its units are freed by
+    /// reclaim), at the class's creation site (else `site`). Recorded whatever the mode, as the graph must know it if checking is turned
+    /// on later; not after a fault.
+    pub(crate) fn add_reclaim_dependency(&self, site: &'static Location<'static>) {
+        if crate::mode::faulted() {
+            return;
+        }
+        if let Some(class) = self.class(0) {
+            let site = registry::info(class).site.unwrap_or(site);
+            let alloc = registry::alloc_class();
+            let instance = self.instance(class, self as *const LockMap as usize);
+            validate::add_dependency(
+                alloc,
+                Acquisition::blocking(class, Access::Write, site, instance),
+            );
+        }
+    }
+
+    /// Reports this map's class dropped with `outstanding` holds still out (a pool's
+    /// elements), naming the class's creation site (else `site`).
+    pub(crate) fn report_outstanding(&self, outstanding: usize, site: &'static Location<'static>) {
+        let Some(pool) = self.checked_class() else {
+            return;
+        };
+        let site = registry::info(pool).site.unwrap_or(site);
+        with_thread(|t| {
+            let Some(_in_checker) = t.enter() else {
+                return;
+            };
+            let held = t.snapshot().iter().map(LockDesc::from).collect();
+            store::record(ViolationData::new(
+                ViolationKind::PoolDroppedWithOutstanding,
+                Detail::PoolOutstanding {
+                    pool,
+                    outstanding,
+                    site,
+                },
+                held,
+                StackTrace::default(),
+            ));
+        });
+    }
+
+    /// The class's registered name (registering it now), or `<no class>`.
+    pub(crate) fn class_name(&self) -> &'static str {
+        match self.class(0) {
+            Some(id) => registry::info(id).name,
+            None => "<no class>",
+        }
+    }
+
+    /// What `instance` (an address) is as a held entry: the lock itself, or for a counted
+    /// class or an event, the class (their holds are per class).
+    #[inline]
+    pub(crate) fn instance(&self, class: ClassId, addr: usize) -> Instance {
+        match registry::info(class).kind {
+            NodeKind::Lock => Instance::lock(addr),
+            _ => Instance::class(class),
         }
     }
 }
@@ -394,7 +603,7 @@ impl LockMap {
 /// is already running on this thread.
 #[cfg(feature = "enabled")]
 fn in_checker(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
-    crate::checker::held::with_thread(|t| {
+    with_thread(|t| {
         let _in_checker = t.enter()?;
         let id = register();
         if id.is_none() {
@@ -404,18 +613,29 @@ fn in_checker(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
     })
 }
 
-/// Runs a raw lock's contended path (it parks) as the checker's own work: the first park of
-/// a thread allocates parking_lot_core's thread data and may grow its table, and under a
-/// `TrackingAllocator` that would otherwise be charged to the locks this thread holds.
-#[inline]
-pub(crate) fn contended<R>(park: impl FnOnce() -> R) -> R {
+/// Runs `f` as a primitive's own bookkeeping, which the checker does not look at: the waits
+/// and wake-ups inside a primitive built on `parking_lot_core` or `lockdep_raw` (the first
+/// park of a thread allocates parking_lot_core's thread data and may grow its table, and
+/// under a [`TrackingAllocator`](crate::TrackingAllocator) that would otherwise be charged to
+/// the locks this thread holds). Nothing inside is validated or recorded: locks, allocations,
+/// waits. The kernel's `lockdep_off()`/`lockdep_on()` around one call.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::untracked_scope;
+///
+/// let raw = lockdep_raw::Condvar::new();
+/// untracked_scope(|| raw.notify_all()); // a primitive's internal wake-up
+/// ```
+pub fn untracked_scope<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(feature = "enabled")]
     {
-        crate::checker::held::with_thread(|t| {
+        with_thread(|t| {
             let _in_checker = t.enter();
-            park()
+            f()
         })
     }
     #[cfg(not(feature = "enabled"))]
-    park()
+    f()
 }

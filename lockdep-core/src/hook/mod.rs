@@ -4,6 +4,6 @@
 
 pub(crate) mod alloc;
 pub(crate) mod checked;
+pub(crate) mod hold;
 pub(crate) mod init_class;
 pub(crate) mod lock_map;
-pub mod pool;

@@ -31,9 +31,17 @@ use super::poison;
 /// let started = cvar.wait_while(lock.lock().unwrap(), |started| !*started).unwrap();
 /// assert!(*started);
 /// ```
-#[derive(Default)]
 pub struct Condvar {
     inner: crate::Condvar,
+}
+
+impl Default for Condvar {
+    /// A new condition variable, of the caller's class.
+    #[track_caller]
+    #[inline]
+    fn default() -> Condvar {
+        Condvar::new()
+    }
 }
 
 impl Condvar {
@@ -45,6 +53,7 @@ impl Condvar {
     /// static READY: lockdep::sync::Condvar = lockdep::sync::Condvar::new();
     /// READY.notify_all();
     /// ```
+    #[track_caller]
     #[inline]
     pub const fn new() -> Condvar {
         Condvar {
@@ -227,6 +236,7 @@ impl Condvar {
     /// ```
     /// lockdep::sync::Condvar::new().notify_one(); // no waiter: nothing happens
     /// ```
+    #[track_caller]
     #[inline]
     pub fn notify_one(&self) {
         self.inner.notify_one();
@@ -239,6 +249,7 @@ impl Condvar {
     /// ```
     /// lockdep::sync::Condvar::new().notify_all();
     /// ```
+    #[track_caller]
     #[inline]
     pub fn notify_all(&self) {
         self.inner.notify_all();
