@@ -17,7 +17,7 @@ use super::chains;
 use super::held::{HeldLock, ThreadState};
 use super::store;
 use super::types::{Access, ClassId, Instance};
-use super::validate::{check_chain, sync_held, validate, Acquisition};
+use super::validate::{check_chain, sync_held, validate_unnoted, Acquisition};
 use super::violation::LockDesc;
 
 /// This thread waits for `event` at `site` with its held stack as it is (a condition
@@ -28,11 +28,21 @@ pub(crate) fn wait(t: &ThreadState, event: ClassId, site: &'static Location<'sta
     if t.reentry.get() {
         return;
     }
-    validate(
+    might_wait(t, event, site);
+    t.notify_path.restart();
+}
+
+/// This thread may wait for `event` at `site` (a send on a channel that may be full):
+/// `held → event`, validated now. Not on the way to a notify: an event is not taken.
+#[inline]
+pub(crate) fn might_wait(t: &ThreadState, event: ClassId, site: &'static Location<'static>) {
+    if t.reentry.get() {
+        return;
+    }
+    validate_unnoted(
         t,
         &Acquisition::blocking(event, Access::Write, site, Instance::class(event)),
     );
-    t.notify_path.restart();
 }
 
 /// This thread notifies `event` at `site`: `event → X` for every blocking acquisition on its

@@ -520,13 +520,13 @@ fn trying_and_holding(
     }
     let wants = match registry::info(trying.class).kind {
         NodeKind::Lock => "is trying to acquire lock",
-        NodeKind::Pool => "is trying to allocate from mempool",
+        NodeKind::Pool => "is trying to allocate from pool",
         NodeKind::Alloc => "is trying to allocate memory",
         NodeKind::Event => "is trying to wait for event",
     };
     let has = match registry::info(holding.class).kind {
         NodeKind::Lock | NodeKind::Event => "but thread is already holding lock",
-        NodeKind::Pool => "but thread is already holding an element of mempool",
+        NodeKind::Pool => "but thread is already holding an element of pool",
         NodeKind::Alloc => "but thread is already in memory reclaim",
     };
     writeln!(out, "{thread} {wants}:")?;

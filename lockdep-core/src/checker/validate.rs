@@ -200,8 +200,15 @@ pub(crate) fn holds(instance: Instance) -> bool {
 /// The chain key with `acq` on top is memoized for the push that follows.
 #[inline]
 pub(crate) fn validate(t: &ThreadState, acq: &Acquisition) {
-    sync_held(t);
     t.notify_path.note(acq.class, acq.access, acq.site);
+    validate_unnoted(t, acq);
+}
+
+/// [`validate`] without noting the acquisition on the thread's way to its next notify: for a
+/// wait for an event, which is not something a notifier takes.
+#[inline(always)]
+pub(crate) fn validate_unnoted(t: &ThreadState, acq: &Acquisition) {
+    sync_held(t);
     let key = t.next_key(acq.class, acq.access);
     if !t.chain_cached(key) {
         validate_slow(t, acq, key);

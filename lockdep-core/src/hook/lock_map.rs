@@ -509,11 +509,17 @@ impl LockMap {
         })
     }
 
-    /// Validates the blocking acquisition `acq` of this map's class (nothing held after).
+    /// Validates the blocking acquisition `acq` of this map's class (nothing held after); of
+    /// an event, a wait that may happen.
     #[inline]
     pub(crate) fn validate_own(&self, acq: &Acquisition) {
         with_thread(|t| {
-            if !t.reentry.get() {
+            if t.reentry.get() {
+                return;
+            }
+            if registry::info(acq.class).kind == NodeKind::Event {
+                event::might_wait(t, acq.class, acq.site);
+            } else {
                 validate::validate(t, acq);
             }
         });
