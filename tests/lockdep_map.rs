@@ -66,11 +66,15 @@ fn a_channel_between_threads_holding_nothing_is_not_reported() {
 fn a_permit_holder_that_takes_what_the_waiter_holds_is_reported() {
     setup();
     let found = semaphore::permit_holder_waits_for_the_reloader("lm-sem-config");
-    assert_eq!(kinds(&found), [ViolationKind::CircularDependency], "{found:?}");
+    assert_eq!(
+        kinds(&found),
+        [ViolationKind::CircularDependency],
+        "{found:?}"
+    );
 }
 
 #[test]
-fn permits_taken_in_one_order_are_not_reported() {
+fn permits_are_ordered_with_locks_whether_blocking_or_tried() {
     setup();
     let config = Mutex::with_class((), class("lm-sem-ordered"));
     let sem = semaphore::Semaphore::new(1);
@@ -78,11 +82,24 @@ fn permits_taken_in_one_order_are_not_reported() {
         let _config = config.lock();
         let _permit = sem.acquire(); // always config, then a permit
     }
-    let _tried = {
+    {
         let _permit = sem.acquire();
-        config.try_lock().map(drop) // a try under a permit cannot wait
-    };
+        assert!(config.try_lock().is_some()); // a try under a permit cannot wait
+    }
+    {
+        let _config = config.lock();
+        let _permit = sem.try_acquire().expect("a free permit"); // a try records nothing
+    }
     assert!(reports("lm-sem-ordered").is_empty());
+    {
+        // A tried permit is held all the same: config under it is the inverted order.
+        let _permit = sem.try_acquire().expect("a free permit");
+        let _config = config.lock();
+    }
+    assert_eq!(
+        kinds(&reports("lm-sem-ordered")),
+        [ViolationKind::CircularDependency]
+    );
 }
 
 #[test]
@@ -145,7 +162,10 @@ fn a_shared_hold_of_ones_own_lock_is_a_read() {
         let _m = m.lock();
         rw.might_acquire(); // a blocking acquisition may come: m → rw
     }
-    assert_eq!(kinds(&reports("lm-rw")), [ViolationKind::CircularDependency]);
+    assert_eq!(
+        kinds(&reports("lm-rw")),
+        [ViolationKind::CircularDependency]
+    );
 }
 
 #[test]
