@@ -65,8 +65,13 @@ use crate::{ClassKind, LockClass};
 /// }
 ///
 /// let sem = Semaphore::new(2);
-/// let (a, b) = (sem.acquire(), sem.acquire());
-/// drop((a, b));
+/// let permit = sem.acquire();
+/// std::thread::scope(|s| {
+///     s.spawn(|| drop(sem.acquire())); // another thread's permit
+/// });
+/// drop(permit);
+/// // (A second `acquire()` while holding `permit` would be reported as pool recursion: with
+/// // every permit held so, all holders wait for each other.)
 /// ```
 #[derive(Debug)]
 pub struct LockdepMap {
