@@ -331,3 +331,32 @@ fn waiting_holding_only_the_condvars_own_mutex_is_not_reported() {
     // waiting (it is released for the wait).
     assert_eq!(reports("w-own-M"), 0);
 }
+
+#[test]
+fn a_mempool_wait_ends_the_notify_path_as_a_condvar_wait_does() {
+    use lockdep::mempool::Mempool;
+    setup();
+    for (pool_empty, name, expected) in [(true, "w-pool-waits", 0), (false, "w-pool-free", 1)] {
+        let l = Arc::new(Mutex::with_class((), class(name)));
+        let m = Arc::new(Mutex::with_class(false, class(&format!("{name}-M"))));
+        let cv = Arc::new(Condvar::new());
+        // Memory for the reserve's one element only: later elements come back from holders.
+        let memory = std::sync::atomic::AtomicBool::new(true);
+        let pool = Arc::new(Mempool::named(format!("{name}-pool"), 1, move || {
+            memory
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+                .then_some(0u32)
+        }));
+        let (l2, m2, cv2) = (l.clone(), m.clone(), cv.clone());
+        on_thread(move || wait_holding(&l2, &m2, &cv2));
+        let out = pool_empty.then(|| pool.try_alloc().unwrap()); // held here throughout
+        on_thread(move || {
+            drop(l.lock());
+            // With the pool empty this waits (and times out): a wait for the pool's event.
+            drop(pool.alloc_timeout(Duration::from_millis(5)));
+            cv.notify_one();
+        });
+        drop(out);
+        assert_eq!(wait_deadlocks(name), expected, "{}", lockdep::report());
+    }
+}
