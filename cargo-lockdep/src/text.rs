@@ -160,6 +160,30 @@ fn op(merged: &Merged, class: u32, shared: bool) -> String {
     }
 }
 
+/// What a thread of a scenario table holds: [`op`], but a thread "holding" an event is on its
+/// way to notifying it (an event is never held).
+fn held_op(merged: &Merged, class: u32, shared: bool) -> String {
+    if is_event(merged, class) {
+        format!(
+            "(on its way to notify({}))",
+            merged.classes[class as usize].name
+        )
+    } else {
+        op(merged, class, shared)
+    }
+}
+
+/// The row after what a thread "holding" `class` wants next, if `class` is an event: the
+/// notify it was on its way to, which never comes.
+fn never_reached(merged: &Merged, class: u32) -> Option<String> {
+    is_event(merged, class).then(|| {
+        format!(
+            "notify({}) (never reached)",
+            merged.classes[class as usize].name
+        )
+    })
+}
+
 /// The text report of a cycle the merge found.
 pub fn cycle_report(merged: &Merged, cycle: &Cycle) -> String {
     let mut out = String::new();
@@ -271,23 +295,12 @@ fn scenario(out: &mut String, merged: &Merged, edges: &[&Edge]) {
     let wanted_shared = |e: &Edge| e.deps & (dep::EN | dep::SN) == 0;
     let mut rows: Vec<(usize, String)> = Vec::new();
     for (t, e) in edges.iter().enumerate() {
-        let held = if is_event(merged, e.from) {
-            format!(
-                "(on its way to notify({}))",
-                merged.classes[e.from as usize].name
-            )
-        } else {
-            op(merged, e.from, held_shared(e))
-        };
-        rows.push((t, held));
+        rows.push((t, held_op(merged, e.from, held_shared(e))));
     }
     let mut want = |t: usize| {
         let e = edges[t];
         rows.push((t, op(merged, e.to, wanted_shared(e))));
-        if is_event(merged, e.from) {
-            let event = &merged.classes[e.from as usize].name;
-            rows.push((t, format!("notify({event}) (never reached)")));
-        }
+        rows.extend(never_reached(merged, e.from).map(|row| (t, row)));
     };
     for t in (1..edges.len()).rev() {
         want(t);
@@ -307,7 +320,8 @@ fn scenario(out: &mut String, merged: &Merged, edges: &[&Edge]) {
 
 /// The livelock table, read from the pool that memory reclaim waits for: the cycle is
 /// `P → l1 → … → lb → ALLOC → r1 → … → P`. taskA takes the last element and then `l1`;
-/// taskB holds `lb` and allocates; taskC, memory reclaim, takes `r1 …` and waits on the pool.
+/// taskB holds `lb` (or, an event, is on its way to notifying it) and allocates; taskC, memory
+/// reclaim, takes `r1 …` and waits on the pool.
 fn livelock_scenario(out: &mut String, merged: &Merged, classes: &[u32]) {
     let kind = |c: u32| merged.classes[c as usize].kind.as_str();
     let n = classes.len();
@@ -327,14 +341,18 @@ fn livelock_scenario(out: &mut String, merged: &Merged, classes: &[u32]) {
         0,
         format!("{} (takes the last element)", op(merged, p, false)),
     )];
+    // taskB may be on its way to notifying an event that taskA waits for.
+    let mut on_its_way = None;
     if let (Some(&first), Some(&last)) = (holder.first(), holder.last()) {
-        rows.push((1, op(merged, last, false)));
+        rows.push((1, held_op(merged, last, false)));
         rows.push((0, format!("{} (waits for taskB)", op(merged, first, false))));
+        on_its_way = never_reached(merged, last);
     }
     rows.push((
         1,
         "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
     ));
+    rows.extend(on_its_way.map(|row| (1, row)));
     for &r in reclaim {
         rows.push((2, op(merged, r, false)));
     }

@@ -281,4 +281,25 @@ fn a_cycle_through_alloc_a_pool_and_an_event_is_still_a_mempool_livelock() {
         .contains("WARNING: possible mempool livelock detected"));
     assert!(!out.stdout.contains("wait/notify"));
     assert_eq!(doc["violations"][0]["kind"], "mempool_livelock");
+    // taskB does not hold the event: it allocates on its way to notifying it.
+    let table: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("taskA"))
+        .map(str::trim)
+        .filter(|l| l.ends_with(';'))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            "alloc(pool:bio) (takes the last element);",
+            "(on its way to notify(event:done));",
+            "wait(event:done) (waits for taskB);",
+            "allocate memory (stalls: reclaim needs pool elements);",
+            "notify(event:done) (never reached);",
+            "alloc(pool:bio) (waits for taskA: livelock);",
+        ],
+        "{}",
+        out.stdout
+    );
 }
