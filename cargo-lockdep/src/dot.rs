@@ -20,6 +20,8 @@ pub fn document(merged: &Merged) -> String {
         let shape = match c.kind.as_str() {
             "pool" => "cylinder",
             "alloc" => "diamond",
+            // An event is never held: drawn apart from the locks, as the in-process export.
+            "event" => "ellipse",
             _ => "box",
         };
         let style = if on_cycle[id] {

@@ -59,7 +59,7 @@ pub fn document(merged: &Merged) -> String {
         out.push_str("</ul></section>");
     }
     if merged.violation_count() == 0 {
-        out.push_str("<section class=\"ok\"><h2>No violation</h2><p>No possible deadlock or mempool livelock across the merged processes.</p></section>");
+        out.push_str("<section class=\"ok\"><h2>No violation</h2><p>No possible deadlock, wait/notify deadlock or mempool livelock across the merged processes.</p></section>");
     }
     let mut number = 0;
     for cycle in &merged.cycles {
@@ -68,9 +68,15 @@ pub fn document(merged: &Merged) -> String {
             .classes(merged)
             .map(|c| merged.classes[c as usize].name.as_str())
             .collect();
+        // An event is never held: its arrows read differently.
+        let events = if cycle.kind == "wait_deadlock" {
+            "; into an event: waited for while holding; out of an event: acquired on the way to notifying it"
+        } else {
+            ""
+        };
         let _ = write!(
             out,
-            "<section class=\"bad\"><h2>#{number} <span class=\"kind\">{}</span>: {} → {}</h2><div class=\"figure\">{}<p class=\"caption\">each arrow: held → acquired, labelled with where and by which test; dashed: the dependency that closed the cycle</p></div><pre>{}</pre></section>",
+            "<section class=\"bad\"><h2>#{number} <span class=\"kind\">{}</span>: {} → {}</h2><div class=\"figure\">{}<p class=\"caption\">each arrow: held → acquired, labelled with where and by which test{events}; dashed: the dependency that closed the cycle</p></div><pre>{}</pre></section>",
             escape(text::headline(cycle.kind)),
             escape(&names.join(" → ")),
             escape(names[0]),
@@ -102,7 +108,25 @@ fn overview(out: &mut String, merged: &Merged) {
     );
     match svg::overview(merged) {
         Some(picture) => {
-            out.push_str("<p class=\"legend\"><span><i class=\"swatch\" style=\"background:#e3ecfb\"></i>lock</span><span><i class=\"swatch\" style=\"background:#fff1c2\"></i>pool</span><span><i class=\"swatch\" style=\"background:#ffd9d6\"></i>ALLOC (memory)</span><span style=\"color:#c62828\">red: on a reported cycle</span><span>columns: topological order, left to right; dashed: a dependency going back, which closed a cycle</span></p>");
+            out.push_str("<p class=\"legend\">");
+            for (kind, what) in [
+                ("lock", "lock"),
+                ("pool", "pool"),
+                ("alloc", "ALLOC (memory)"),
+                ("event", "event (waited for, notified)"),
+            ] {
+                let round = if kind == "event" {
+                    ";border-radius:6px"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    out,
+                    "<span><i class=\"swatch\" style=\"background:{}{round}\"></i>{what}</span>",
+                    svg::fill(kind)
+                );
+            }
+            out.push_str("<span style=\"color:#c62828\">red: on a reported cycle</span><span>columns: topological order, left to right; dashed: a dependency going back, which closed a cycle</span></p>");
             let _ = write!(out, "<div class=\"figure\">{picture}</div>");
         }
         None => {

@@ -27,7 +27,8 @@ usage: cargo lockdep check [OUTPUTS] DIR_OR_FILE... [OUTPUTS]
        cargo lockdep nextest [OUTPUTS] [--] [cargo nextest run args...]
 
 Merges lockdep's report files (lockdep-*.json, as written with LOCKDEP_REPORT_DIR) into one
-dependency graph and reports every possible deadlock or mempool livelock across processes.
+dependency graph and reports every possible deadlock (wait/notify deadlocks included) or
+mempool livelock across processes.
 `test` and `nextest` run the test suite with a fresh report directory under
 <target>/lockdep/<time>/, then merge it.
 

@@ -20,7 +20,7 @@ use lockdep_core::__merge::with_data_type;
 /// A class of the merged graph; its index is its merged id.
 pub struct Class {
     pub name: String,
-    /// `lock`, `pool` or `alloc`.
+    /// `lock`, `pool`, `alloc` or `event`.
     pub kind: String,
     /// The type of a creation-site lock class's data (`core::any::type_name`).
     pub data_type: Option<String>,
@@ -50,7 +50,7 @@ pub struct Edge {
 
 /// A cycle the merge found.
 pub struct Cycle {
-    /// `circular_dependency`, or `mempool_livelock` through `ALLOC` and a pool.
+    /// As [`cycle_kind`] judges it.
     pub kind: &'static str,
     /// The dependencies (indices into [`Merged::edges`]): the closing one first, then the
     /// path it closes, from its acquired class back to its held class.
@@ -278,14 +278,8 @@ impl Merged {
             path.windows(2)
                 .filter_map(|pair| self.edge_index.get(&(pair[0], pair[1])).copied()),
         );
-        let has = |kind: &str| path.iter().any(|&c| self.classes[c as usize].kind == kind);
-        let kind = if has("alloc") && has("pool") {
-            "mempool_livelock"
-        } else {
-            "circular_dependency"
-        };
         self.cycles.push(Cycle {
-            kind,
+            kind: cycle_kind(path.iter().map(|&c| self.classes[c as usize].kind.as_str())),
             ring,
             in_process: Vec::new(),
         });
@@ -359,6 +353,29 @@ impl Merged {
             }
         }
         on
+    }
+}
+
+/// The violation kind of a cycle through classes of `kinds`, as the checker's `cycle_kind`
+/// judges one in-process: through `ALLOC` and a pool, `mempool_livelock` (which wins: the
+/// livelock is the report with the remedy); else through an event, `wait_deadlock`; else
+/// `circular_dependency`.
+pub fn cycle_kind<'a>(kinds: impl Iterator<Item = &'a str>) -> &'static str {
+    let (mut alloc, mut pool, mut event) = (false, false, false);
+    for kind in kinds {
+        match kind {
+            "alloc" => alloc = true,
+            "pool" => pool = true,
+            "event" => event = true,
+            _ => {}
+        }
+    }
+    if alloc && pool {
+        "mempool_livelock"
+    } else if event {
+        "wait_deadlock"
+    } else {
+        "circular_dependency"
     }
 }
 

@@ -43,13 +43,20 @@ fn shorten(s: &str, max: usize) -> String {
     format!("…{tail}")
 }
 
-/// The fill of a class's box, by kind.
-fn fill(kind: &str) -> &'static str {
+/// The fill of a class's box, by kind (the HTML legend shows the same colours).
+pub fn fill(kind: &str) -> &'static str {
     match kind {
         "pool" => "#fff1c2",
         "alloc" => "#ffd9d6",
+        "event" => "#dcf2e0",
         _ => "#e3ecfb",
     }
+}
+
+/// Whether a class of `kind` is drawn as an ellipse (an event: never held, waited for and
+/// notified) rather than a box.
+fn is_ellipse(kind: &str) -> bool {
+    kind == "event"
 }
 
 const DEFS: &str = r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker><marker id="arrow-red" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##;
@@ -69,15 +76,25 @@ fn node(
     let half = (label.chars().count() as f64 * CHAR_WIDTH + 20.0) / 2.0;
     let stroke = if hot { "#c62828" } else { "#667" };
     let width = if hot { 2.0 } else { 1.0 };
-    let rx = if c.kind == "lock" { 4 } else { 13 };
+    let shape = if is_ellipse(&c.kind) {
+        format!(
+            r#"<ellipse cx="{x:.1}" cy="{y:.1}" rx="{half:.1}" ry="{:.1}""#,
+            NODE_HEIGHT / 2.0
+        )
+    } else {
+        let rx = if c.kind == "lock" { 4 } else { 13 };
+        format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{NODE_HEIGHT}" rx="{rx}""#,
+            x - half,
+            y - NODE_HEIGHT / 2.0,
+            2.0 * half
+        )
+    };
     let _ = write!(
         out,
-        r#"<g><title>{} ({})</title><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{NODE_HEIGHT}" rx="{rx}" fill="{}" stroke="{stroke}" stroke-width="{width}"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" class="n">{}</text></g>"#,
+        r#"<g><title>{} ({})</title>{shape} fill="{}" stroke="{stroke}" stroke-width="{width}"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" class="n">{}</text></g>"#,
         escape(&c.name),
         escape(&c.kind),
-        x - half,
-        y - NODE_HEIGHT / 2.0,
-        2.0 * half,
         fill(&c.kind),
         y + 4.5,
         escape(&label)
@@ -85,10 +102,15 @@ fn node(
     half
 }
 
-/// The point where the segment from the centre of a box (half width `hw`) towards `(dx, dy)`
-/// leaves the box.
-fn box_exit(hw: f64, dx: f64, dy: f64) -> f64 {
+/// The point where the segment from the centre of a box or ellipse (half width `hw`) towards
+/// `(dx, dy)` leaves it (with a small gap), as a fraction of the segment.
+fn exit(hw: f64, ellipse: bool, dx: f64, dy: f64) -> f64 {
     let hh = NODE_HEIGHT / 2.0 + 3.0;
+    if ellipse {
+        let (a, b) = (hw + 3.0, hh);
+        let r = ((dx / a).powi(2) + (dy / b).powi(2)).sqrt();
+        return if r > 1e-9 { 1.0 / r } else { f64::INFINITY };
+    }
     let tx = if dx.abs() > 1e-9 {
         (hw + 3.0) / dx.abs()
     } else {
@@ -195,9 +217,10 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
         let bulge = bow(len);
         let (qx, qy) = (mx + nx * bulge, my + ny * bulge);
         // Start and end on the boxes' edges, along the curve's tangents.
-        let s = box_exit(halves[a], qx - x1, qy - y1);
+        let ellipse = |i: usize| is_ellipse(&merged.classes[classes[i] as usize].kind);
+        let s = exit(halves[a], ellipse(a), qx - x1, qy - y1);
         let (sx, sy) = (x1 + (qx - x1) * s, y1 + (qy - y1) * s);
-        let e = box_exit(halves[b], qx - x2, qy - y2);
+        let e = exit(halves[b], ellipse(b), qx - x2, qy - y2);
         let (ex, ey) = (x2 + (qx - x2) * e, y2 + (qy - y2) * e);
         let _ = write!(
             out,

@@ -19,6 +19,7 @@ const RULE_WIDTH: usize = 54;
 pub fn headline(kind: &str) -> &'static str {
     match kind {
         "mempool_livelock" => "possible mempool livelock detected",
+        "wait_deadlock" => "possible wait/notify deadlock detected",
         _ => "possible circular locking dependency detected",
     }
 }
@@ -141,16 +142,46 @@ fn render_backtrace(out: &mut String, edge: &Edge) {
     }
 }
 
-/// `lock(X)`, `rlock(X)` (taken shared), `alloc(P)` or an allocation, as in lockdep's
-/// scenario tables.
+/// Whether `class` is an event (never held: waited for and notified).
+fn is_event(merged: &Merged, class: u32) -> bool {
+    merged.classes[class as usize].kind == "event"
+}
+
+/// `lock(X)`, `rlock(X)` (taken shared), `alloc(P)`, an allocation or `wait(E)`, as in
+/// lockdep's scenario tables.
 fn op(merged: &Merged, class: u32, shared: bool) -> String {
     let c = &merged.classes[class as usize];
     match c.kind.as_str() {
         "pool" => format!("alloc({})", c.name),
         "alloc" => "allocate memory (may wait for reclaim)".to_owned(),
+        "event" => format!("wait({})", c.name),
         _ if shared => format!("rlock({})", c.name),
         _ => format!("lock({})", c.name),
     }
+}
+
+/// What a thread of a scenario table holds: [`op`], but a thread "holding" an event is on its
+/// way to notifying it (an event is never held).
+fn held_op(merged: &Merged, class: u32, shared: bool) -> String {
+    if is_event(merged, class) {
+        format!(
+            "(on its way to notify({}))",
+            merged.classes[class as usize].name
+        )
+    } else {
+        op(merged, class, shared)
+    }
+}
+
+/// The row after what a thread "holding" `class` wants next, if `class` is an event: the
+/// notify it was on its way to, which never comes.
+fn never_reached(merged: &Merged, class: u32) -> Option<String> {
+    is_event(merged, class).then(|| {
+        format!(
+            "notify({}) (never reached)",
+            merged.classes[class as usize].name
+        )
+    })
 }
 
 /// The text report of a cycle the merge found.
@@ -175,13 +206,27 @@ pub fn cycle_report(merged: &Merged, cycle: &Cycle) -> String {
         name(closing.to),
         site_text(closing)
     );
-    out.push_str("which lock already depends on the new lock.\n\n\n");
+    // A notify closed the cycle: its event is not held, a waiter for it may hold the lock.
+    if is_event(merged, closing.from) {
+        out.push_str("and a waiter for the event may hold that lock.\n\n\n");
+    } else {
+        out.push_str("which lock already depends on the new lock.\n\n\n");
+    }
     out.push_str("the existing dependency chain (in reverse order) is:\n");
     for (i, edge) in edges.iter().enumerate().rev() {
         let _ = writeln!(out, "\n-> #{i} ({}):", name(edge.to));
+        // Worded as the in-process report's links; an event is not held, so it is named
+        // as the one notified.
+        let (how, from) = if is_event(merged, edge.to) {
+            ("waited for", " while holding")
+        } else if is_event(merged, edge.from) {
+            ("acquired on the way to notifying it", ", the event")
+        } else {
+            ("acquired", " while holding")
+        };
         let _ = writeln!(
             out,
-            "       acquired at {} while holding ({}) [{}]",
+            "       {how} at {}{from} ({}) [{}]",
             site_text(edge),
             name(edge.from),
             dep::names(edge.deps).join(",")
@@ -240,6 +285,9 @@ fn table(out: &mut String, titles: &[String], rows: &[(usize, String)]) {
 
 /// The CPU table: thread 0 holds the closing dependency's held class and wants its acquired
 /// class; thread `t ≥ 1` holds the class of dependency `t`'s start and wants its end.
+///
+/// A thread "holding" an event is on its way to notifying it: its notify comes after what it
+/// wants next, and is never reached (as in the in-process report).
 fn scenario(out: &mut String, merged: &Merged, edges: &[&Edge]) {
     out.push_str(" Possible unsafe locking scenario:\n\n");
     // Held shared only if the dependency was only ever seen from a shared hold.
@@ -247,20 +295,33 @@ fn scenario(out: &mut String, merged: &Merged, edges: &[&Edge]) {
     let wanted_shared = |e: &Edge| e.deps & (dep::EN | dep::SN) == 0;
     let mut rows: Vec<(usize, String)> = Vec::new();
     for (t, e) in edges.iter().enumerate() {
-        rows.push((t, op(merged, e.from, held_shared(e))));
+        rows.push((t, held_op(merged, e.from, held_shared(e))));
     }
-    for (t, e) in edges.iter().enumerate().skip(1).rev() {
+    let mut want = |t: usize| {
+        let e = edges[t];
         rows.push((t, op(merged, e.to, wanted_shared(e))));
+        rows.extend(never_reached(merged, e.from).map(|row| (t, row)));
+    };
+    for t in (1..edges.len()).rev() {
+        want(t);
     }
-    rows.push((0, op(merged, edges[0].to, wanted_shared(edges[0]))));
+    want(0);
     let titles: Vec<String> = (0..edges.len()).map(|t| format!("CPU{t}")).collect();
     table(out, &titles, &rows);
     out.push_str("\n *** DEADLOCK ***\n");
+    if edges.iter().any(|e| is_event(merged, e.to)) {
+        out.push_str(
+            "\n A thread must not wait for an event while holding a lock that the event's\n \
+             notifier takes on its way to the notify: release the lock before waiting (a\n \
+             condition variable releases only its own mutex), or notify without taking it.\n",
+        );
+    }
 }
 
 /// The livelock table, read from the pool that memory reclaim waits for: the cycle is
 /// `P → l1 → … → lb → ALLOC → r1 → … → P`. taskA takes the last element and then `l1`;
-/// taskB holds `lb` and allocates; taskC, memory reclaim, takes `r1 …` and waits on the pool.
+/// taskB holds `lb` (or, an event, is on its way to notifying it) and allocates; taskC, memory
+/// reclaim, takes `r1 …` and waits on the pool.
 fn livelock_scenario(out: &mut String, merged: &Merged, classes: &[u32]) {
     let kind = |c: u32| merged.classes[c as usize].kind.as_str();
     let n = classes.len();
@@ -280,14 +341,18 @@ fn livelock_scenario(out: &mut String, merged: &Merged, classes: &[u32]) {
         0,
         format!("{} (takes the last element)", op(merged, p, false)),
     )];
+    // taskB may be on its way to notifying an event that taskA waits for.
+    let mut on_its_way = None;
     if let (Some(&first), Some(&last)) = (holder.first(), holder.last()) {
-        rows.push((1, op(merged, last, false)));
+        rows.push((1, held_op(merged, last, false)));
         rows.push((0, format!("{} (waits for taskB)", op(merged, first, false))));
+        on_its_way = never_reached(merged, last);
     }
     rows.push((
         1,
         "allocate memory (stalls: reclaim needs pool elements)".to_owned(),
     ));
+    rows.extend(on_its_way.map(|row| (1, row)));
     for &r in reclaim {
         rows.push((2, op(merged, r, false)));
     }
@@ -342,10 +407,11 @@ pub fn summary(merged: &Merged) -> String {
         n => {
             let _ = write!(
                 line,
-                "{n} violation(s): {} circular dependency, {} mempool livelock found across \
-                 processes, {} recorded in-process",
+                "{n} violation(s): {} circular dependency, {} mempool livelock, {} wait deadlock \
+                 found across processes, {} recorded in-process",
                 count("circular_dependency"),
                 count("mempool_livelock"),
+                count("wait_deadlock"),
                 merged.recorded.len()
             );
         }

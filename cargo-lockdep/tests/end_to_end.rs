@@ -1,8 +1,9 @@
 //! `cargo lockdep test` and `cargo lockdep nextest` on a real test suite
 //! (`tests/fixtures/abba-suite`, its own workspace, depending on lockdep by path), whose
-//! possible deadlocks only a merge of its test processes shows.
+//! possible deadlocks (a wait/notify deadlock among them) only a merge of its test processes
+//! shows.
 //!
-//! Both tests build the suite into one target directory, `<target>/lockdep-fixtures`, kept
+//! The tests build the suite into one target directory, `<target>/lockdep-fixtures`, kept
 //! between runs: only the first run of a machine compiles lockdep and its dependencies.
 
 mod common;
@@ -74,6 +75,71 @@ fn cargo_lockdep_test_finds_the_abba_across_two_test_binaries() {
         .find_map(|l| l.strip_prefix("cargo-lockdep: report files go to "))
         .unwrap();
     assert!(dir.contains("lockdep-fixtures/lockdep/"), "{dir}");
+}
+
+#[test]
+fn cargo_lockdep_test_finds_a_wait_in_one_binary_and_its_notifier_in_another() {
+    let json = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wait-notify-merged.json");
+    let json_arg = json.to_str().unwrap();
+    let out = cargo_lockdep_in_suite(&[
+        "test", "--json", json_arg, "--", "--test", "wait", "--test", "notify",
+    ]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out
+        .stdout
+        .contains("test waits_for_the_flush_holding_the_journal ... ok"));
+    assert!(out
+        .stdout
+        .contains("test flusher_takes_the_journal_on_its_way_to_the_notify ... ok"));
+    // The journal's wait and its flusher, once; the queue's producer and consumer, never.
+    assert!(
+        out.stdout.contains(
+            "1 violation(s): 0 circular dependency, 0 mempool livelock, 1 wait deadlock found \
+             across processes, 0 recorded in-process"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("WARNING: possible wait/notify deadlock detected"));
+    assert!(
+        out.stdout.contains("waited for at tests/wait.rs:"),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("acquired on the way to notifying it at tests/notify.rs:"));
+    assert!(out.stdout.contains("wait(src/lib.rs:"), "{}", out.stdout);
+    assert!(out.stdout.contains("lock(journal)"));
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let violations = doc["violations"].as_array().unwrap();
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0]["kind"], "wait_deadlock");
+    let classes: Vec<(&str, &str)> = violations[0]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap(), c["name"].as_str().unwrap()))
+        .collect();
+    assert!(classes.contains(&("lock", "journal")), "{classes:?}");
+    assert!(
+        classes
+            .iter()
+            .any(|&(kind, name)| kind == "event" && name.starts_with("src/lib.rs:")),
+        "{classes:?}"
+    );
+    // The queue's condition variables are events of the graph too, on no cycle.
+    let events = doc["graph"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "event")
+        .count();
+    assert_eq!(events, 3);
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One process's report file: its classes by name (`ALLOC` is `alloc`, names starting with
-/// `pool:` are pools; `name|type` a creation-site class of data of that type), its
-/// dependencies, its recorded violations.
+/// `pool:` are pools, `event:` events; `name|type` a creation-site class of data of that
+/// type), its dependencies, its recorded violations.
 pub struct Report {
     pub test: Option<String>,
     pub pid: u32,
@@ -97,6 +97,8 @@ fn class_json(id: usize, name: &str) -> String {
         "alloc"
     } else if name.starts_with("pool:") {
         "pool"
+    } else if name.starts_with("event:") {
+        "event"
     } else {
         "lock"
     };
