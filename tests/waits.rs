@@ -360,3 +360,43 @@ fn a_mempool_wait_ends_the_notify_path_as_a_condvar_wait_does() {
         assert_eq!(wait_deadlocks(name), expected, "{}", lockdep::report());
     }
 }
+
+#[test]
+fn an_element_holder_waiting_for_a_notifier_that_allocates_is_a_livelock() {
+    use lockdep::mempool::Mempool;
+    setup();
+    // The pool is on the reclaim path: ALLOC → pool.
+    let pool = Arc::new(Mempool::named("w-ev-pool", 1, || Some(0u32)));
+    let m = Arc::new(Mutex::with_class(false, class("w-ev-M")));
+    let x = Arc::new(Mutex::with_class((), class("w-ev-X")));
+    let cv = Arc::new(Condvar::new());
+    let (p, m2, cv2) = (pool.clone(), m.clone(), cv.clone());
+    on_thread(move || {
+        let _element = p.alloc();
+        let mut g = m2.lock();
+        cv2.wait_for(&mut g, Duration::from_millis(1)); // pool → wait
+    });
+    on_thread(move || {
+        {
+            let _x = x.lock();
+            lockdep::might_alloc(); // on the way to the notify: wait → ALLOC
+        }
+        cv.notify_one();
+    });
+    let found: Vec<_> = lockdep::violations()
+        .into_iter()
+        .filter(|v| v.involves("w-ev-pool"))
+        .collect();
+    // pool → wait → ALLOC → pool, and (X newly on a cycle) pool → wait → X → ALLOC → pool.
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found
+        .iter()
+        .all(|v| v.kind() == ViolationKind::MempoolLivelock));
+    let text = found[0].to_string();
+    assert!(text.contains("(on its way to notify("), "{text}");
+    assert!(text.contains("event notified after allocating"), "{text}");
+    assert!(
+        text.contains("must not wait for an event whose notifier allocates"),
+        "{text}"
+    );
+}

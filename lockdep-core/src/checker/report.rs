@@ -386,7 +386,16 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
     )];
     match (holder_chain.first(), holder_chain.last()) {
         (Some(&l1), Some(&lb)) => {
-            rows.push((1, op(lb, Access::Write)));
+            // taskB "holding" an event is on its way to notifying it.
+            let lb_event = registry::info(lb).kind == NodeKind::Event;
+            rows.push((
+                1,
+                if lb_event {
+                    format!("(on its way to notify({}))", name(lb))
+                } else {
+                    op(lb, Access::Write)
+                },
+            ));
             let how = if l1 == lb {
                 "(waits for taskB)"
             } else {
@@ -394,6 +403,9 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
             };
             rows.push((0, format!("{} {how}", op(l1, Access::Write))));
             rows.push((1, stall.to_owned()));
+            if lb_event {
+                rows.push((1, format!("notify({}) (never reached)", name(lb))));
+            }
         }
         // The element holder allocates itself (taskB has no part).
         _ => rows.push((0, stall.to_owned())),
@@ -417,21 +429,32 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
     out.write_char('\n')?;
     match (holder_chain.first(), holder_chain.last()) {
         (Some(&l1), Some(&lb)) => {
+            let is_event = |c: ClassId| registry::info(c).kind == NodeKind::Event;
             if let Some(l) = link(pool, l1) {
+                let what = if is_event(l1) {
+                    "event waited for"
+                } else {
+                    "lock taken"
+                };
                 writeln!(
                     out,
-                    " lock taken while holding an element: {} at: {}",
+                    " {what} while holding an element: {} at: {}",
                     name(l1),
                     site_of(l.site, &l.trace)
                 )?;
             }
-            writeln!(out, " lock held while allocating: {}", name(lb))?;
+            if is_event(lb) {
+                writeln!(out, " event notified after allocating: {}", name(lb))?;
+            } else {
+                writeln!(out, " lock held while allocating: {}", name(lb))?;
+            }
             if let Some(l) = link(lb, alloc) {
-                writeln!(
-                    out,
-                    " allocation under that lock at: {}",
-                    site_of(l.site, &l.trace)
-                )?;
+                let under = if is_event(lb) {
+                    "on the way to the notify"
+                } else {
+                    "under that lock"
+                };
+                writeln!(out, " allocation {under} at: {}", site_of(l.site, &l.trace))?;
             }
         }
         _ => {
@@ -458,6 +481,15 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
         out.write_str(
             "\n An element holder must not allocate memory that may wait for reclaim:\n \
              allocate inside noreclaim_scope() (the kernel's GFP_NOIO), or return the element first.\n\n",
+        )?;
+    } else if holder_chain
+        .last()
+        .is_some_and(|&lb| registry::info(lb).kind == NodeKind::Event)
+    {
+        out.write_str(
+            "\n An element holder must not wait for an event whose notifier allocates memory on\n \
+             its way to the notify: return the element before waiting, or allocate there inside\n \
+             noreclaim_scope().\n\n",
         )?;
     } else {
         out.write_str(
