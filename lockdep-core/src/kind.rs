@@ -28,7 +28,7 @@ pub enum ViolationKind {
     /// A cycle through the `ALLOC` node and a mempool: the mempool livelock.
     MempoolLivelock,
     /// A cycle through an event (a `Condvar`, or any class marked with
-    /// [`LockMap::wait`](crate::LockMap::wait)): a thread waits for the event while holding a
+    /// [`LockdepMap::wait`](crate::LockdepMap::wait)): a thread waits for the event while holding a
     /// lock that the event's notifier takes on its way to notifying it.
     WaitDeadlock,
     /// A blocking allocation from a pool whose element this thread already holds.

@@ -174,7 +174,7 @@ unsafe impl lock_api::RawMutexFair for RawMutex {
         self.lock.release(|r| unsafe { r.unlock_fair() });
     }
 
-    /// For the checker a bump is an unlock and a lock (see [`Checked::bump`]).
+    /// For the checker a bump is an unlock and a lock (a re-lock, validated as one).
     #[track_caller]
     #[inline]
     unsafe fn bump(&self) {
