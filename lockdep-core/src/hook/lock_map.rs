@@ -19,7 +19,7 @@ use crate::checker::{
     instance_order, registry,
     stack_trace::StackTrace,
     store,
-    types::{ClassId, Instance, NodeKind},
+    types::{ClassId, Instance},
     validate::{self, Acquisition, Pending},
     violation::{Detail, LockDesc, ViolationData},
 };
@@ -42,7 +42,7 @@ enum MapKey {
     Static(&'static LockClass),
     /// A class named at run time, registered when the map was made (0 if the class table
     /// was full: then not checked).
-    Registered(ClassId),
+    Registered(ClassId, ClassKind),
     /// No class: made by `lock_api`'s `INIT`, which knows no creation site. Not checked.
     Unkeyed,
 }
@@ -110,7 +110,7 @@ impl LockMap {
             });
             let id = id.unwrap_or(0);
             LockMap {
-                key: MapKey::Registered(id),
+                key: MapKey::Registered(id, kind),
                 class: AtomicU32::new(id),
             }
         }
@@ -417,7 +417,7 @@ impl LockMap {
 
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
-        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0)) && crate::mode::is_checking()
+        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0, _)) && crate::mode::is_checking()
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
@@ -464,8 +464,8 @@ impl LockMap {
                 in_checker(|| registry::site_class(site, kind.into(), data_type()))
             }
             MapKey::Static(class) => in_checker(|| registry::static_class(class)),
-            MapKey::Registered(0) | MapKey::Unkeyed => return None,
-            MapKey::Registered(id) => return Some(id),
+            MapKey::Registered(0, _) | MapKey::Unkeyed => return None,
+            MapKey::Registered(id, _) => return Some(id),
         };
         self.class.store(id?, Release);
         id
@@ -476,8 +476,8 @@ impl LockMap {
         match self.key {
             MapKey::Site(site, data_type, _) => registry::site_name_of(site, data_type()),
             MapKey::Static(class) => class.name().to_owned(),
-            MapKey::Registered(0) => "<no class>".to_owned(),
-            MapKey::Registered(id) => registry::info(id).name.to_owned(),
+            MapKey::Registered(0, _) => "<no class>".to_owned(),
+            MapKey::Registered(id, _) => registry::info(id).name.to_owned(),
             MapKey::Unkeyed => "<no class>".to_owned(),
         }
     }
@@ -517,7 +517,7 @@ impl LockMap {
             if t.reentry.get() {
                 return;
             }
-            if registry::info(acq.class).kind == NodeKind::Event {
+            if self.kind() == ClassKind::Event {
                 event::might_wait(t, acq.class, acq.site);
             } else {
                 validate::validate(t, acq);
@@ -528,9 +528,9 @@ impl LockMap {
     /// The hold of `acq`, taken now: an event is never held.
     #[inline]
     pub(crate) fn begin_hold(&self, acq: &Acquisition) -> Hold {
-        match registry::info(acq.class).kind {
-            NodeKind::Event => Hold::untracked(),
-            kind => with_thread(|t| Hold::begin(t, acq, kind == NodeKind::Pool)),
+        match self.kind() {
+            ClassKind::Event => Hold::untracked(),
+            kind => with_thread(|t| Hold::begin(t, acq, kind == ClassKind::Pool)),
         }
     }
 
@@ -597,9 +597,19 @@ impl LockMap {
     /// class or an event, the class (their holds are per class).
     #[inline]
     pub(crate) fn instance(&self, class: ClassId, addr: usize) -> Instance {
-        match registry::info(class).kind {
-            NodeKind::Lock => Instance::lock(addr),
+        match self.kind() {
+            ClassKind::Lock => Instance::lock(addr),
             _ => Instance::class(class),
+        }
+    }
+
+    /// What the class stands for, from the key (no registry lookup: the kind is part of it).
+    #[inline]
+    fn kind(&self) -> ClassKind {
+        match self.key {
+            MapKey::Site(_, _, kind) | MapKey::Registered(_, kind) => kind,
+            MapKey::Static(class) => class.kind(),
+            MapKey::Unkeyed => ClassKind::Lock,
         }
     }
 }
