@@ -147,7 +147,7 @@ impl<T> Mempool<T> {
             // Checked under the lock that returns take: no wake-up can be lost.
             if reserve.elements.is_empty() {
                 self.shared.class.wait(|| {
-                    untracked_scope(|| self.shared.returned.wait_until(&mut reserve, wake_at))
+                    untracked_scope(|| self.shared.returned.wait_until(reserve.raw(), wake_at))
                 });
             }
             if let Some(value) = reserve.elements.pop() {

@@ -2,6 +2,9 @@
 //! functions, and the pool's class. An element keeps it alive, so that it can be returned
 //! after the pool is gone.
 
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use lockdep_raw::{Condvar, Mutex, MutexGuard};
 
 use lockdep_core::{untracked_scope, LockdepMap};
@@ -12,6 +15,12 @@ pub(crate) type FreeFn<T> = Box<dyn Fn(T) + Send + Sync>;
 /// What the pool and its outstanding elements share.
 pub(crate) struct Shared<T> {
     reserve: Mutex<Reserve<T>>,
+    /// The reserve keeps no more elements (it is full, or closed), as of its last unlock:
+    /// a returned element is then freed without taking the lock, as the kernel's
+    /// `mempool_free` reads `curr_nr` first. Stored with `Release` at every unlock of the
+    /// reserve and read with `Acquire`, so a thread returning an element that came out of the
+    /// reserve sees the reserve as that take left it, or as a later unlock did.
+    full: AtomicBool,
     /// Signalled when an element goes back into the reserve.
     pub(crate) returned: Condvar,
     pub(crate) alloc: AllocFn<T>,
@@ -42,6 +51,7 @@ impl<T> Shared<T> {
                 min_nr,
                 closed: false,
             }),
+            full: AtomicBool::new(false),
             returned: Condvar::new(),
             alloc,
             free,
@@ -59,15 +69,24 @@ impl<T> Shared<T> {
     }
 
     /// The reserve, locked; a contended lock parks as the checker's own work.
-    pub(crate) fn lock_reserve(&self) -> MutexGuard<'_, Reserve<T>> {
-        self.reserve
+    pub(crate) fn lock_reserve(&self) -> ReserveGuard<'_, T> {
+        let guard = self
+            .reserve
             .try_lock()
-            .unwrap_or_else(|| untracked_scope(|| self.reserve.lock()))
+            .unwrap_or_else(|| untracked_scope(|| self.reserve.lock()));
+        ReserveGuard {
+            guard,
+            full: &self.full,
+        }
     }
 
     /// An element came back: refill the reserve up to `min_nr`, else free it (the kernel's
-    /// `mempool_free`).
+    /// `mempool_free`). A full reserve is seen without its lock.
     pub(crate) fn give_back(&self, value: T) {
+        if self.full.load(Ordering::Acquire) {
+            self.free_object(value);
+            return;
+        }
         let mut reserve = self.lock_reserve();
         if !reserve.closed && reserve.elements.len() < reserve.min_nr {
             reserve.elements.push(value);
@@ -77,5 +96,45 @@ impl<T> Shared<T> {
             drop(reserve);
             self.free_object(value);
         }
+    }
+}
+
+/// The locked reserve. Every unlock records whether the reserve is full (`Shared::full`), so
+/// that no change to it can leave that stale.
+pub(crate) struct ReserveGuard<'a, T> {
+    guard: MutexGuard<'a, Reserve<T>>,
+    full: &'a AtomicBool,
+}
+
+impl<'a, T> ReserveGuard<'a, T> {
+    /// The raw guard, for a wait on the pool's condition variable (which unlocks and locks
+    /// it again: whoever changes the reserve meanwhile records its state at their unlock).
+    pub(crate) fn raw(&mut self) -> &mut MutexGuard<'a, Reserve<T>> {
+        &mut self.guard
+    }
+}
+
+impl<T> Deref for ReserveGuard<'_, T> {
+    type Target = Reserve<T>;
+    #[inline]
+    fn deref(&self) -> &Reserve<T> {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for ReserveGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Reserve<T> {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for ReserveGuard<'_, T> {
+    /// Runs before the lock is released (the guard field is dropped after this body).
+    #[inline]
+    fn drop(&mut self) {
+        let r = &*self.guard;
+        self.full
+            .store(r.closed || r.elements.len() >= r.min_nr, Ordering::Release);
     }
 }

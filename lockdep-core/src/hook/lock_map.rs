@@ -417,7 +417,8 @@ impl LockMap {
 
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
-        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0, _)) && crate::mode::is_checking()
+        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0, _))
+            && crate::mode::is_checking()
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
