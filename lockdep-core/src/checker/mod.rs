@@ -1,6 +1,6 @@
 //! The checker proper (built with the `enabled` feature), in layers that only look down:
 //!
-//! 1. plain types: [`types`], [`stack_trace`], [`chain_key`];
+//! 1. plain types: [`types`], [`stack_trace`] (walked by [`unwind`]), [`chain_key`];
 //! 2. state: the class [`registry`], the validated [`chains`], [`inbox`]es, the per-thread
 //!    [`held`] stacks, the dependency [`graph`], the [`instance_order`] among the locks of
 //!    one class;
@@ -29,5 +29,6 @@ pub(crate) mod report;
 pub(crate) mod stack_trace;
 pub(crate) mod store;
 pub(crate) mod types;
+pub(crate) mod unwind;
 pub(crate) mod validate;
 pub(crate) mod violation;

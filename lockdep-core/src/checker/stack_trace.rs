@@ -6,6 +6,8 @@ use std::ffi::c_void;
 use std::fmt;
 use std::sync::Arc;
 
+use super::unwind;
+
 /// Frames kept per trace: the checker's own frames, an allocator's and the standard library's
 /// come first and can be twenty or more, and the user's caller's caller must still be there.
 const MAX_FRAMES: usize = 64;
@@ -18,12 +20,18 @@ pub(crate) struct StackTrace(Option<Arc<[usize]>>);
 
 impl StackTrace {
     /// Captures the current stack (instruction pointers only).
+    ///
+    /// Walked by [`unwind::trace`], which remembers each return address's unwind rule, or by
+    /// the system unwinder when that walker does not take a frame: the same frames either way.
     pub(crate) fn capture() -> StackTrace {
         let mut ips = Vec::with_capacity(MAX_FRAMES);
-        backtrace::trace(|frame| {
-            ips.push(frame.ip() as usize);
-            ips.len() < MAX_FRAMES
-        });
+        if !unwind::trace(&mut ips, MAX_FRAMES) {
+            ips.clear();
+            backtrace::trace(|frame| {
+                ips.push(frame.ip() as usize);
+                ips.len() < MAX_FRAMES
+            });
+        }
         StackTrace(Some(ips.into()))
     }
 
