@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("checker::types", 1),
     ("checker::stack_trace", 1),
     ("checker::unwind", 1),
+    ("checker::fast_hash", 1),
     ("checker::chain_key", 1),
     // 2. state
     ("checker::registry", 2),

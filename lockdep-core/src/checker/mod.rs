@@ -1,6 +1,7 @@
 //! The checker proper (built with the `enabled` feature), in layers that only look down:
 //!
-//! 1. plain types: [`types`], [`stack_trace`] (walked by [`unwind`]), [`chain_key`];
+//! 1. plain types: [`types`], [`stack_trace`] (walked by [`unwind`]), [`chain_key`], the
+//!    tables' [`fast_hash`];
 //! 2. state: the class [`registry`], the validated [`chains`], [`inbox`]es, the per-thread
 //!    [`held`] stacks, the dependency [`graph`], the [`instance_order`] among the locks of
 //!    one class;
@@ -20,6 +21,7 @@ pub(crate) mod chain_key;
 pub(crate) mod chains;
 pub(crate) mod exit;
 pub(crate) mod export;
+pub(crate) mod fast_hash;
 pub(crate) mod graph;
 pub(crate) mod held;
 pub(crate) mod inbox;

@@ -41,6 +41,7 @@ mod x86_64_linux {
     };
     use once_cell::sync::Lazy;
 
+    use crate::checker::fast_hash::FastHash;
     use crate::checker::types::lock;
 
     type Slice = EndianSlice<'static, NativeEndian>;
@@ -85,7 +86,7 @@ mod x86_64_linux {
         /// changes, an address may now belong to another object, and everything is forgotten.
         unloads: u64,
         objects: Vec<Object>,
-        rules: HashMap<usize, Rule>,
+        rules: HashMap<usize, Rule, FastHash>,
         ctx: Box<UnwindContext<usize>>,
     }
 
@@ -97,7 +98,7 @@ mod x86_64_linux {
         Mutex::new(Cache {
             unloads: u64::MAX,
             objects: Vec::new(),
-            rules: HashMap::new(),
+            rules: HashMap::default(),
             ctx: Box::new(UnwindContext::new()),
         })
     });
