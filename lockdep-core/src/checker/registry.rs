@@ -18,6 +18,9 @@ use std::sync::atomic::{
 };
 use std::sync::Mutex;
 
+use dashmap::DashMap;
+
+use super::fast_hash::FastHash;
 use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
 use crate::type_name::with_data_type;
@@ -250,7 +253,21 @@ pub(crate) fn site_class(
     kind: NodeKind,
     data_type: &'static str,
 ) -> Option<ClassId> {
-    register(
+    // Every lock looks its class up on first use, and programs make locks at run time by the
+    // million (a cache's shards, a placeholder per pending entry): first by the addresses of
+    // the site and type name, without the registry's lock or hashing the strings. Another
+    // `Location` or `type_name` copy of the same site or type only misses here, and the
+    // registry, keyed by their contents, finds the class all the same.
+    let by_address = (
+        site as *const Location<'static> as usize,
+        data_type.as_ptr() as usize,
+        data_type.len(),
+        kind,
+    );
+    if let Some(id) = SITE_CLASSES.get(&by_address) {
+        return Some(*id);
+    }
+    let id = register(
         ClassKey::Site {
             file: site.file(),
             line: site.line(),
@@ -261,8 +278,16 @@ pub(crate) fn site_class(
         kind,
         Some(site),
         || site_name_of(site, data_type),
-    )
+    )?;
+    SITE_CLASSES.insert(by_address, id);
+    Some(id)
 }
+
+/// Creation-site classes by the addresses of their `Location` and type name (see
+/// [`site_class`]).
+static SITE_CLASSES: once_cell::sync::Lazy<
+    DashMap<(usize, usize, usize, NodeKind), ClassId, FastHash>,
+> = once_cell::sync::Lazy::new(Default::default);
 
 /// The name of the creation-site class of `site` and `data_type`.
 pub(crate) fn site_name_of(site: &'static Location<'static>, data_type: &str) -> String {
