@@ -349,7 +349,27 @@ pub(crate) fn alloc_class() -> ClassId {
 
 #[cfg(test)]
 mod tests {
-    use super::short_file;
+    use super::*;
+
+    #[test]
+    fn a_site_class_is_found_by_address_and_by_contents() {
+        let site = Location::caller();
+        let t = "registry::tests::T";
+        let a = site_class(site, NodeKind::Lock, t).unwrap();
+        assert_eq!(site_class(site, NodeKind::Lock, t), Some(a));
+        // Another copy of the type's name misses the cache of addresses, not the class.
+        let copy: &'static str = Box::leak(t.to_owned().into_boxed_str());
+        assert_ne!(copy.as_ptr(), t.as_ptr());
+        assert_eq!(site_class(site, NodeKind::Lock, copy), Some(a));
+        let other = site_class(site, NodeKind::Lock, "registry::tests::U").unwrap();
+        let pool = site_class(site, NodeKind::Pool, "").unwrap();
+        assert!(other != a && pool != a && pool != other);
+        assert_eq!(
+            info(other).name,
+            info(a).name,
+            "one site: one name, two classes"
+        );
+    }
 
     #[test]
     fn registry_and_git_paths_are_shortened_to_the_crate() {
