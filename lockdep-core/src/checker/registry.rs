@@ -283,11 +283,14 @@ pub(crate) fn site_class(
     Some(id)
 }
 
+/// A creation site and type name by address: the `Location`'s, the name's and its length,
+/// and the kind of class.
+type SiteAddress = (usize, usize, usize, NodeKind);
+
 /// Creation-site classes by the addresses of their `Location` and type name (see
 /// [`site_class`]).
-static SITE_CLASSES: once_cell::sync::Lazy<
-    DashMap<(usize, usize, usize, NodeKind), ClassId, FastHash>,
-> = once_cell::sync::Lazy::new(Default::default);
+static SITE_CLASSES: once_cell::sync::Lazy<DashMap<SiteAddress, ClassId, FastHash>> =
+    once_cell::sync::Lazy::new(Default::default);
 
 /// The name of the creation-site class of `site` and `data_type`.
 pub(crate) fn site_name_of(site: &'static Location<'static>, data_type: &str) -> String {

@@ -233,8 +233,10 @@ mod symbols {
     use crate::checker::fast_hash::FastHash;
     use crate::checker::types::lock;
 
-    static RESOLVED: Lazy<Mutex<HashMap<usize, Arc<[Frame]>, FastHash>>> =
-        Lazy::new(Default::default);
+    /// The frames of each address resolved, by address.
+    type Resolved = HashMap<usize, Arc<[Frame]>, FastHash>;
+
+    static RESOLVED: Lazy<Mutex<Resolved>> = Lazy::new(Default::default);
 
     /// The frames of the code at `addr`: the function, and the functions inlined into it at
     /// that point, innermost first (a frame without a name is named by `ip`, the address as
