@@ -18,24 +18,28 @@ fn leaked_guard_is_reported_once_at_thread_exit() {
     lockdep::set_mode(Mode::Collect);
     let m: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::with_class(Vec::new(), &LEAKY)));
     for _ in 0..2 {
-        std::thread::spawn(move || {
-            // Twice: the second thread finds the lock... held by the first forever, so it
-            // uses try_lock; only the first leaks.
-            if let Some(g) = m.try_lock() {
-                std::mem::forget(g);
-            }
-        })
-        .join()
-        .unwrap();
+        std::thread::Builder::new()
+            .name("faults-leaker".into())
+            .spawn(move || {
+                // Twice: the second thread finds the lock... held by the first forever, so
+                // it uses try_lock; only the first leaks.
+                if let Some(g) = m.try_lock() {
+                    std::mem::forget(g);
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
     assert_eq!(kinds("faults-leaky"), vec![ViolationKind::LockHeldAtExit]);
     let v = lockdep::violations()
         .into_iter()
         .find(|v| v.involves("faults-leaky"))
         .unwrap();
-    assert!(v
-        .to_string()
-        .contains("WARNING: lock held when thread exits!"));
+    let text = v.to_string();
+    assert!(text.contains("WARNING: lock held when thread exits!"));
+    // Named by the exiting thread's name and number, as the kernel's `comm/pid`.
+    assert!(text.contains("faults-leaker/"), "{text}");
     // The rest keeps working.
     let other = Mutex::with_class(vec![1u8], &AFTER_LEAK);
     other.lock().push(2);

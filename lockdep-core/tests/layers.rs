@@ -17,6 +17,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("type_name", 1),
     ("checker::types", 1),
     ("checker::stack_trace", 1),
+    ("checker::unwind", 1),
+    ("checker::fast_hash", 1),
     ("checker::chain_key", 1),
     // 2. state
     ("checker::registry", 2),

@@ -14,17 +14,23 @@ use super::registry;
 use super::report;
 use super::stack_trace::StackTrace;
 use super::store;
-use super::types::{current_thread_name, NodeKind};
+use super::types::{thread_name, tid, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 use crate::ViolationKind;
 
-/// Runs when a thread that has held something exits.
+/// Runs when a thread that has held something exits. Keeps the thread's handle and number,
+/// not its printed name: threads are started by the hundred thousand in some test suites, and
+/// the name is needed only for a leak.
 struct ThreadExitHook {
-    thread: String,
+    thread: std::thread::Thread,
+    tid: u64,
 }
 
 thread_local! {
-    static EXIT_HOOK: ThreadExitHook = ThreadExitHook { thread: current_thread_name() };
+    static EXIT_HOOK: ThreadExitHook = ThreadExitHook {
+        thread: std::thread::current(),
+        tid: tid(),
+    };
 }
 
 /// Registers this thread's exit hook (once per thread), and the process's exit report: the
@@ -56,7 +62,7 @@ impl Drop for ThreadExitHook {
             }
             if !leaked.is_empty() && crate::mode::is_checking() {
                 store::record(ViolationData::on_thread(
-                    std::mem::take(&mut self.thread),
+                    thread_name(&self.thread, self.tid),
                     ViolationKind::LockHeldAtExit,
                     Detail::HeldAtExit,
                     leaked,
@@ -213,11 +219,10 @@ fn write_atomically(
     // Hidden, and not `*.json`: a merger globbing `lockdep-*.json` never reads it.
     let tmp = dir.join(format!(".{name}.tmp"));
     std::fs::create_dir_all(dir).map_err(|e| (dir.to_owned(), e))?;
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()
-    })();
+    // Not synced to disk: the rename alone makes readers see the whole file or none, and a
+    // report need not outlive a crash of the machine. A sync cost 12 ms a process here, and
+    // a suite of many test binaries writes a file per process.
+    let written = (|| std::fs::File::create(&tmp)?.write_all(contents))();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err((tmp, e));

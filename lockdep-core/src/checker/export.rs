@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::panic::Location;
 use std::sync::Arc;
 
+use super::fast_hash::FastHash;
 use super::graph::{self, dep};
 use super::registry;
 use super::report::{headline, source_site_of, Report};
@@ -200,8 +201,16 @@ fn write_graph(out: &mut String) {
     let classes: Vec<ClassId> = (1..=registry::count()).collect();
     out.push_str("{\"classes\":");
     json_list(out, &classes, |out, &c| class_json(out, c));
-    // Many dependencies share the trace of one acquisition: each is resolved once.
-    let mut resolved: HashMap<usize, String> = HashMap::new();
+    // Many dependencies share a trace (one acquisition's, or captures of one call path):
+    // each distinct trace is written once.
+    let mut backtraces: HashMap<&[usize], String, FastHash> = HashMap::default();
+    for (.., trace) in &edges {
+        backtraces.entry(trace.ips()).or_insert_with(|| {
+            let mut frames = String::new();
+            frames_json(&mut frames, trace);
+            frames
+        });
+    }
     out.push_str(",\"edges\":");
     json_list(out, &edges, |out, (from, to, deps, site, trace)| {
         let _ = write!(out, "{{\"from\":{from},\"to\":{to},\"deps\":");
@@ -209,11 +218,7 @@ fn write_graph(out: &mut String) {
         out.push_str(",\"site\":");
         acquisition_site_json(out, site, trace);
         out.push_str(",\"backtrace\":");
-        out.push_str(resolved.entry(trace.id()).or_insert_with(|| {
-            let mut frames = String::new();
-            frames_json(&mut frames, trace);
-            frames
-        }));
+        out.push_str(&backtraces[trace.ips()]);
         out.push('}');
     });
     out.push('}');

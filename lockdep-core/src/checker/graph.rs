@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use once_cell::sync::Lazy;
 
+use super::fast_hash::FastHash;
 use super::stack_trace::StackTrace;
 use super::types::{lock as lock_internal, Access, ClassId};
 use crate::order::DependencyOrder;
@@ -80,7 +81,7 @@ pub(crate) fn lock() -> MutexGuard<'static, Graph> {
 /// The graph. Lives behind one global lock, taken only on the slow path.
 #[derive(Default)]
 pub(crate) struct Graph {
-    edges: HashMap<(ClassId, ClassId), Edge>,
+    edges: HashMap<(ClassId, ClassId), Edge, FastHash>,
     /// Which classes reach which, and the cycles.
     order: DependencyOrder,
 }

@@ -1,6 +1,7 @@
 //! The checker proper (built with the `enabled` feature), in layers that only look down:
 //!
-//! 1. plain types: [`types`], [`stack_trace`], [`chain_key`];
+//! 1. plain types: [`types`], [`stack_trace`] (walked by [`unwind`]), [`chain_key`], the
+//!    tables' [`fast_hash`];
 //! 2. state: the class [`registry`], the validated [`chains`], [`inbox`]es, the per-thread
 //!    [`held`] stacks and [`notify_path`]s, the dependency [`graph`], the [`instance_order`] among the locks of
 //!    one class;
@@ -22,6 +23,7 @@ pub(crate) mod chains;
 pub(crate) mod event;
 pub(crate) mod exit;
 pub(crate) mod export;
+pub(crate) mod fast_hash;
 pub(crate) mod graph;
 pub(crate) mod held;
 pub(crate) mod inbox;
@@ -32,5 +34,6 @@ pub(crate) mod report;
 pub(crate) mod stack_trace;
 pub(crate) mod store;
 pub(crate) mod types;
+pub(crate) mod unwind;
 pub(crate) mod validate;
 pub(crate) mod violation;

@@ -18,6 +18,9 @@ use std::sync::atomic::{
 };
 use std::sync::Mutex;
 
+use dashmap::DashMap;
+
+use super::fast_hash::FastHash;
 use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
 use crate::type_name::with_data_type;
@@ -250,7 +253,21 @@ pub(crate) fn site_class(
     kind: NodeKind,
     data_type: &'static str,
 ) -> Option<ClassId> {
-    register(
+    // Every lock looks its class up on first use, and programs make locks at run time by the
+    // million (a cache's shards, a placeholder per pending entry): first by the addresses of
+    // the site and type name, without the registry's lock or hashing the strings. Another
+    // `Location` or `type_name` copy of the same site or type only misses here, and the
+    // registry, keyed by their contents, finds the class all the same.
+    let by_address = (
+        site as *const Location<'static> as usize,
+        data_type.as_ptr() as usize,
+        data_type.len(),
+        kind,
+    );
+    if let Some(id) = SITE_CLASSES.get(&by_address) {
+        return Some(*id);
+    }
+    let id = register(
         ClassKey::Site {
             file: site.file(),
             line: site.line(),
@@ -261,8 +278,19 @@ pub(crate) fn site_class(
         kind,
         Some(site),
         || site_name_of(site, data_type),
-    )
+    )?;
+    SITE_CLASSES.insert(by_address, id);
+    Some(id)
 }
+
+/// A creation site and type name by address: the `Location`'s, the name's and its length,
+/// and the kind of class.
+type SiteAddress = (usize, usize, usize, NodeKind);
+
+/// Creation-site classes by the addresses of their `Location` and type name (see
+/// [`site_class`]).
+static SITE_CLASSES: once_cell::sync::Lazy<DashMap<SiteAddress, ClassId, FastHash>> =
+    once_cell::sync::Lazy::new(Default::default);
 
 /// The name of the creation-site class of `site` and `data_type`.
 pub(crate) fn site_name_of(site: &'static Location<'static>, data_type: &str) -> String {
@@ -324,7 +352,27 @@ pub(crate) fn alloc_class() -> ClassId {
 
 #[cfg(test)]
 mod tests {
-    use super::short_file;
+    use super::*;
+
+    #[test]
+    fn a_site_class_is_found_by_address_and_by_contents() {
+        let site = Location::caller();
+        let t = "registry::tests::T";
+        let a = site_class(site, NodeKind::Lock, t).unwrap();
+        assert_eq!(site_class(site, NodeKind::Lock, t), Some(a));
+        // Another copy of the type's name misses the cache of addresses, not the class.
+        let copy: &'static str = Box::leak(t.to_owned().into_boxed_str());
+        assert_ne!(copy.as_ptr(), t.as_ptr());
+        assert_eq!(site_class(site, NodeKind::Lock, copy), Some(a));
+        let other = site_class(site, NodeKind::Lock, "registry::tests::U").unwrap();
+        let pool = site_class(site, NodeKind::Pool, "").unwrap();
+        assert!(other != a && pool != a && pool != other);
+        assert_eq!(
+            info(other).name,
+            info(a).name,
+            "one site: one name, two classes"
+        );
+    }
 
     #[test]
     fn registry_and_git_paths_are_shortened_to_the_crate() {

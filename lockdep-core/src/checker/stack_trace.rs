@@ -2,9 +2,10 @@
 //! only) and resolved to symbols only when a report is printed.
 
 use std::borrow::Cow;
-use std::ffi::c_void;
 use std::fmt;
 use std::sync::Arc;
+
+use super::unwind;
 
 /// Frames kept per trace: the checker's own frames, an allocator's and the standard library's
 /// come first and can be twenty or more, and the user's caller's caller must still be there.
@@ -18,12 +19,18 @@ pub(crate) struct StackTrace(Option<Arc<[usize]>>);
 
 impl StackTrace {
     /// Captures the current stack (instruction pointers only).
+    ///
+    /// Walked by [`unwind::trace`], which remembers each return address's unwind rule, or by
+    /// the system unwinder when that walker does not take a frame: the same frames either way.
     pub(crate) fn capture() -> StackTrace {
         let mut ips = Vec::with_capacity(MAX_FRAMES);
-        backtrace::trace(|frame| {
-            ips.push(frame.ip() as usize);
-            ips.len() < MAX_FRAMES
-        });
+        if !unwind::trace(&mut ips, MAX_FRAMES) {
+            ips.clear();
+            backtrace::trace(|frame| {
+                ips.push(frame.ip() as usize);
+                ips.len() < MAX_FRAMES
+            });
+        }
         StackTrace(Some(ips.into()))
     }
 
@@ -43,18 +50,17 @@ impl StackTrace {
         found
     }
 
-    /// Identifies the captured stack: traces cloned from one capture (every dependency
-    /// recorded at one acquisition) share it, so their frames need resolving only once.
-    /// 0 for the empty trace.
-    pub(crate) fn id(&self) -> usize {
-        self.0.as_ref().map_or(0, |ips| ips.as_ptr() as usize)
-    }
-
     /// Bytes of heap this trace holds (for the memory benchmark).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.0
             .as_ref()
             .map_or(0, |ips| ips.len() * std::mem::size_of::<usize>() + 16)
+    }
+
+    /// The captured return addresses, innermost first (none for the empty trace): equal for
+    /// two captures of one call path.
+    pub(crate) fn ips(&self) -> &[usize] {
+        self.0.as_deref().unwrap_or(&[])
     }
 
     /// Resolved frames, with the checker's own frames and the runtime's start-up frames cut.
@@ -66,21 +72,7 @@ impl StackTrace {
         for (i, &ip) in ips.iter().enumerate() {
             // A return address points after the call; step back into it.
             let addr = if i == 0 { ip } else { ip.saturating_sub(1) };
-            backtrace::resolve(addr as *mut c_void, |symbol| {
-                let name = symbol
-                    .name()
-                    .map(|n| format!("{n:#}"))
-                    .unwrap_or_else(|| format!("{ip:#x}"));
-                let location = match (symbol.filename(), symbol.lineno()) {
-                    (Some(file), Some(line)) => Some(SourceSite {
-                        file: Cow::Owned(short_path(file)),
-                        line,
-                        column: symbol.colno(),
-                    }),
-                    _ => None,
-                };
-                frames.push(Frame { name, location });
-            });
+            frames.extend(symbols::resolved(addr, ip).iter().cloned());
         }
         let start = user_start(&frames);
         let mut frames: Vec<Frame> = frames.split_off(start.min(frames.len()));
@@ -123,6 +115,7 @@ impl StackTrace {
 }
 
 /// One resolved frame.
+#[derive(Clone)]
 pub(crate) struct Frame {
     pub(crate) name: String,
     pub(crate) location: Option<SourceSite>,
@@ -223,4 +216,54 @@ fn is_thread_local_destructor(name: &str) -> bool {
         || name.contains("_tlv_exit")
         || (name.contains("thread_local")
             && (name.contains("destructors") || name.contains("destroy") || name.contains("guard")))
+}
+
+/// Symbols of the addresses resolved so far, kept for the process: the traces of a report
+/// file (every dependency's) go through the same few code paths, and resolving an address
+/// (the debug information's line tables and inlined calls) is the slow part of writing one.
+mod symbols {
+    use std::borrow::Cow;
+    use std::collections::HashMap;
+    use std::ffi::c_void;
+    use std::sync::{Arc, Mutex};
+
+    use once_cell::sync::Lazy;
+
+    use super::{short_path, Frame, SourceSite};
+    use crate::checker::fast_hash::FastHash;
+    use crate::checker::types::lock;
+
+    /// The frames of each address resolved, by address.
+    type Resolved = HashMap<usize, Arc<[Frame]>, FastHash>;
+
+    static RESOLVED: Lazy<Mutex<Resolved>> = Lazy::new(Default::default);
+
+    /// The frames of the code at `addr`: the function, and the functions inlined into it at
+    /// that point, innermost first (a frame without a name is named by `ip`, the address as
+    /// captured).
+    pub(super) fn resolved(addr: usize, ip: usize) -> Arc<[Frame]> {
+        if let Some(frames) = lock(&RESOLVED).get(&addr) {
+            return frames.clone();
+        }
+        // Resolved without the table's lock held: it takes `backtrace`'s own, and long.
+        let mut frames = Vec::new();
+        backtrace::resolve(addr as *mut c_void, |symbol| {
+            let name = symbol
+                .name()
+                .map(|n| format!("{n:#}"))
+                .unwrap_or_else(|| format!("{ip:#x}"));
+            let location = match (symbol.filename(), symbol.lineno()) {
+                (Some(file), Some(line)) => Some(SourceSite {
+                    file: Cow::Owned(short_path(file)),
+                    line,
+                    column: symbol.colno(),
+                }),
+                _ => None,
+            };
+            frames.push(Frame { name, location });
+        });
+        let frames: Arc<[Frame]> = frames.into();
+        lock(&RESOLVED).insert(addr, frames.clone());
+        frames
+    }
 }

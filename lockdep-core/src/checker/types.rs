@@ -91,11 +91,12 @@ pub(crate) fn tid() -> u64 {
 
 /// `name/tid` of the current thread, as the kernel prints `comm/pid`.
 pub(crate) fn current_thread_name() -> String {
-    let name = std::thread::current()
-        .name()
-        .map(str::to_owned)
-        .unwrap_or_else(|| "<unnamed>".to_owned());
-    format!("{name}/{}", tid())
+    thread_name(&std::thread::current(), tid())
+}
+
+/// `name/tid` of `thread`, numbered `tid`.
+pub(crate) fn thread_name(thread: &std::thread::Thread, tid: u64) -> String {
+    format!("{}/{tid}", thread.name().unwrap_or("<unnamed>"))
 }
 
 /// Locks one of the checker's internal mutexes. A panic while one is held (a bug of the
