@@ -8,57 +8,19 @@
 //! Built without the `enabled` feature it measures the compiled-out newtypes against
 //! parking_lot (group `tight_featoff_1t`).
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+
+#[macro_use]
+mod loops;
+#[cfg(feature = "enabled")]
+use loops::two_threads;
 
 #[cfg(feature = "enabled")]
 mod common;
 #[cfg(feature = "enabled")]
 use common::with_mode;
-
-/// The loop, written once for every lock type: `$lock` is how a guard is taken.
-macro_rules! tight_loop {
-    ($a:expr, $b:expr, $iters:expr, |$m:ident| $lock:expr) => {{
-        let (a, b) = ($a, $b);
-        let start = Instant::now();
-        for _ in 0..$iters {
-            let mut ga = {
-                let $m = &a;
-                $lock
-            };
-            let mut gb = {
-                let $m = &b;
-                $lock
-            };
-            *gb += 1;
-            *ga += 1;
-            drop(gb);
-            drop(ga);
-        }
-        black_box((&a, &b));
-        start.elapsed()
-    }};
-}
-
-/// One lock and unlock per iteration.
-macro_rules! single_loop {
-    ($a:expr, $iters:expr, |$m:ident| $lock:expr) => {{
-        let a = $a;
-        let start = Instant::now();
-        for _ in 0..$iters {
-            let mut ga = {
-                let $m = &a;
-                $lock
-            };
-            *ga += 1;
-            drop(ga);
-        }
-        black_box(&a);
-        start.elapsed()
-    }};
-}
 
 fn parking_lot_pair() -> (parking_lot::Mutex<u64>, parking_lot::Mutex<u64>) {
     (parking_lot::Mutex::new(0), parking_lot::Mutex::new(0))
@@ -83,22 +45,6 @@ fn tracing_tight(iters: u64) -> Duration {
     let a = tracing_mutex::stdsync::tracing::Mutex::new(0u64);
     let b = tracing_mutex::stdsync::tracing::Mutex::new(0u64);
     tight_loop!(a, b, iters, |m| m.lock().unwrap())
-}
-
-/// Runs `tight(iters)` on 2 threads at once (each with its own locks, of the same classes
-/// for lockdep: both call the same creation sites); the slower thread's time, each timed
-/// inside its loop so that starting the threads is not counted.
-#[cfg(feature = "enabled")]
-fn two_threads(tight: fn(u64) -> Duration, iters: u64) -> Duration {
-    let start = std::sync::Barrier::new(2);
-    std::thread::scope(|s| {
-        let run = || {
-            start.wait();
-            tight(iters)
-        };
-        let other = s.spawn(run);
-        run().max(other.join().unwrap())
-    })
 }
 
 #[cfg(feature = "enabled")]
