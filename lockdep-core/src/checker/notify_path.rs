@@ -19,11 +19,16 @@ pub(crate) const SLOTS: usize = 32;
 const CLASS_BITS: u32 = 30;
 const CLASS_MASK: u64 = (1 << CLASS_BITS) - 1;
 
-/// The classes acquired since the last wait, with the site of each one's latest acquisition.
-pub(crate) struct NotifyPath {
+/// One slot: the class word and where the class was taken (one cache line holds four).
+struct Slot {
     /// `generation << 32 | access << 30 | class`; a slot of another generation is empty.
-    slots: [Cell<u64>; SLOTS],
-    sites: [Cell<&'static Location<'static>>; SLOTS],
+    word: Cell<u64>,
+    site: Cell<&'static Location<'static>>,
+}
+
+/// The classes acquired since the last wait, with the site of an acquisition of each.
+pub(crate) struct NotifyPath {
+    slots: [Slot; SLOTS],
     /// Bumped by every wait; starts at 1 so that the zeroed slots are empty.
     generation: Cell<u32>,
 }
@@ -31,21 +36,29 @@ pub(crate) struct NotifyPath {
 impl NotifyPath {
     pub(crate) const fn new() -> Self {
         NotifyPath {
-            slots: [const { Cell::new(0) }; SLOTS],
-            sites: [const { Cell::new(Location::caller()) }; SLOTS],
+            slots: [const {
+                Slot {
+                    word: Cell::new(0),
+                    site: Cell::new(Location::caller()),
+                }
+            }; SLOTS],
             generation: Cell::new(1),
         }
     }
 
-    /// Notes a blocking acquisition of `class` as `access` at `site`.
+    /// Notes a blocking acquisition of `class` as `access` at `site`. A class already noted
+    /// the same way since the last wait is left as it is (its first site kept): a loop that
+    /// takes the same locks costs a load and a compare, no store.
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
-        let slot = class as usize % SLOTS;
+        let slot = &self.slots[class as usize % SLOTS];
         let word = (self.generation.get() as u64) << 32
             | (access as u64) << CLASS_BITS
             | (class as u64 & CLASS_MASK);
-        self.slots[slot].set(word);
-        self.sites[slot].set(site);
+        if slot.word.get() != word {
+            slot.word.set(word);
+            slot.site.set(site);
+        }
     }
 
     /// Forgets the path: the thread waits now, and what it took before the wait is not on its
@@ -63,21 +76,18 @@ impl NotifyPath {
         &self,
     ) -> impl Iterator<Item = (ClassId, Access, &'static Location<'static>)> + '_ {
         let generation = self.generation.get() as u64;
-        self.slots
-            .iter()
-            .zip(&self.sites)
-            .filter_map(move |(slot, site)| {
-                let word = slot.get();
-                if word >> 32 != generation {
-                    return None;
-                }
-                let access = match (word >> CLASS_BITS) & 3 {
-                    0 => Access::Write,
-                    1 => Access::Read,
-                    _ => Access::RecursiveRead,
-                };
-                Some(((word & CLASS_MASK) as ClassId, access, site.get()))
-            })
+        self.slots.iter().filter_map(move |slot| {
+            let word = slot.word.get();
+            if word >> 32 != generation {
+                return None;
+            }
+            let access = match (word >> CLASS_BITS) & 3 {
+                0 => Access::Write,
+                1 => Access::Read,
+                _ => Access::RecursiveRead,
+            };
+            Some(((word & CLASS_MASK) as ClassId, access, slot.site.get()))
+        })
     }
 }
 
