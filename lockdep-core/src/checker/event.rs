@@ -60,7 +60,7 @@ pub(crate) fn notify(t: &ThreadState, event: ClassId, site: &'static Location<'s
         let h = t.get(i);
         // A try-acquisition cannot keep the notifier from the notify.
         if h.linked_below {
-            depend(t, base, event, site, h.class, h.access, h.site);
+            depend(t, base, event, site, h.class, h.access, h.site());
         }
     }
     for (class, access, taken_at) in t.notify_path.entries() {
@@ -109,7 +109,7 @@ fn depend_slow(
             linked_below: true,
             count: 1,
             instance: Instance::class(event),
-            site,
+            site: Some(site),
             chain_key: key,
         };
         let acq = Acquisition::blocking(class, access, taken_at, Instance::class(class));

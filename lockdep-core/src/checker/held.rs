@@ -32,22 +32,38 @@ pub(crate) struct HeldLock {
     /// Number of elements of one pool held (pool entries collapse into one).
     pub(crate) count: u16,
     pub(crate) instance: Instance,
-    pub(crate) site: &'static Location<'static>,
+    /// Where it was acquired: `None` only in an empty slot (so that the whole thread state is
+    /// zeros at thread start: see [`ThreadState`]).
+    pub(crate) site: Option<&'static Location<'static>>,
     /// Chain key of the stack up to and including this entry.
     pub(crate) chain_key: u64,
 }
 
+impl HeldLock {
+    /// Where it was acquired.
+    #[inline]
+    pub(crate) fn site(&self) -> &'static Location<'static> {
+        // Every pushed entry has its site; an empty slot is never read as an entry.
+        self.site.unwrap_or(Location::caller())
+    }
+}
+
+/// An empty slot: all zeros.
 const EMPTY: HeldLock = HeldLock {
     class: 0,
     access: Access::Write,
-    linked_below: true,
+    linked_below: false,
     count: 0,
     instance: Instance::NONE,
-    site: Location::caller(),
+    site: None,
     chain_key: 0,
 };
 
 /// All per-thread state of the checker.
+///
+/// Its initial value is all zeros, so that the thread-local lands in `.tbss`: a new thread
+/// then maps its 22 KiB lazily instead of copying an initialization image (a test suite may
+/// start threads by the hundred thousand).
 pub(crate) struct ThreadState {
     depth: Cell<usize>,
     /// Entry `i` of the stack is in slot `i + 1`; slot 0 is a sentinel whose chain key is the
@@ -121,7 +137,8 @@ impl ThreadState {
             epoch: Cell::new(0),
             exit_hook: Cell::new(false),
             memo_prev: Cell::new(0),
-            memo_acq: Cell::new(u64::MAX),
+            // 0 is no acquisition's word (class 0 is no class): the memo is empty.
+            memo_acq: Cell::new(0),
             memo_key: Cell::new(0),
             notify_path: NotifyPath::new(),
         }
@@ -369,7 +386,9 @@ mod tests {
         HeldLock {
             class,
             access,
+            linked_below: true,
             instance: Instance::lock(class as usize * 64),
+            site: Some(Location::caller()),
             ..EMPTY
         }
     }

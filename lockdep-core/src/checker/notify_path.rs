@@ -2,7 +2,7 @@
 //! an event, so that its next notify can depend on them (see `checker::event`).
 //!
 //! A direct-mapped set of [`SLOTS`] entries indexed by class, each tagged with the thread's
-//! wait generation: noting an acquisition is two stores, and a wait forgets the whole set by
+//! wait generation: noting an acquisition is at most two stores, and a wait forgets the whole set by
 //! bumping the generation. Two classes that share a slot keep only the later one: the set may
 //! forget an acquisition, never invent one, so a collision can only hide a report.
 
@@ -21,15 +21,17 @@ const CLASS_MASK: u64 = (1 << CLASS_BITS) - 1;
 
 /// One slot: the class word and where the class was taken (one cache line holds four).
 struct Slot {
-    /// `generation << 32 | access << 30 | class`; a slot of another generation is empty.
+    /// `(generation + 1) << 32 | access << 30 | class`; a slot of another generation is empty.
     word: Cell<u64>,
-    site: Cell<&'static Location<'static>>,
+    /// `None` only while the slot has never been written.
+    site: Cell<Option<&'static Location<'static>>>,
 }
 
 /// The classes acquired since the last wait, with the site of an acquisition of each.
 pub(crate) struct NotifyPath {
     slots: [Slot; SLOTS],
-    /// Bumped by every wait; starts at 1 so that the zeroed slots are empty.
+    /// Bumped by every wait. A slot word carries `generation + 1`, so that the zeroed slots
+    /// (the initial state is all zeros: see `ThreadState`) are empty.
     generation: Cell<u32>,
 }
 
@@ -39,10 +41,10 @@ impl NotifyPath {
             slots: [const {
                 Slot {
                     word: Cell::new(0),
-                    site: Cell::new(Location::caller()),
+                    site: Cell::new(None),
                 }
             }; SLOTS],
-            generation: Cell::new(1),
+            generation: Cell::new(0),
         }
     }
 
@@ -52,12 +54,12 @@ impl NotifyPath {
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
         let slot = &self.slots[class as usize % SLOTS];
-        let word = (self.generation.get() as u64) << 32
+        let word = (self.generation.get() as u64 + 1) << 32
             | (access as u64) << CLASS_BITS
             | (class as u64 & CLASS_MASK);
         if slot.word.get() != word {
             slot.word.set(word);
-            slot.site.set(site);
+            slot.site.set(Some(site));
         }
     }
 
@@ -66,16 +68,15 @@ impl NotifyPath {
     #[inline]
     pub(crate) fn restart(&self) {
         // Past 2^32 waits a stale slot could look current again: it would only be a class this
-        // thread did take, long ago. Skipping 0 keeps zeroed slots empty.
-        let next = self.generation.get().wrapping_add(1).max(1);
-        self.generation.set(next);
+        // thread did take, long ago.
+        self.generation.set(self.generation.get().wrapping_add(1));
     }
 
     /// The classes on the path, with how and where each was last acquired.
     pub(crate) fn entries(
         &self,
     ) -> impl Iterator<Item = (ClassId, Access, &'static Location<'static>)> + '_ {
-        let generation = self.generation.get() as u64;
+        let generation = self.generation.get() as u64 + 1;
         self.slots.iter().filter_map(move |slot| {
             let word = slot.word.get();
             if word >> 32 != generation {
@@ -86,7 +87,8 @@ impl NotifyPath {
                 1 => Access::Read,
                 _ => Access::RecursiveRead,
             };
-            Some(((word & CLASS_MASK) as ClassId, access, slot.site.get()))
+            let site = slot.site.get().unwrap_or(Location::caller());
+            Some(((word & CLASS_MASK) as ClassId, access, site))
         })
     }
 }

@@ -244,7 +244,7 @@ pub(crate) fn commit(t: &ThreadState, acq: &Acquisition) -> bool {
         linked_below: !acq.trylock,
         count: 1,
         instance: acq.instance,
-        site: acq.site,
+        site: Some(acq.site),
         chain_key: 0,
     });
     if !pushed {
@@ -571,7 +571,7 @@ pub(crate) fn check_dependency(from: ClassId, acq: &Acquisition) -> Vec<Violatio
         linked_below: true,
         count: 1,
         instance: Instance::class(from),
-        site: acq.site,
+        site: Some(acq.site),
         chain_key: 0,
     };
     check_chain(&[from], acq)

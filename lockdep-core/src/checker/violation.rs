@@ -25,7 +25,7 @@ impl From<&HeldLock> for LockDesc {
             class: h.class,
             access: h.access,
             count: h.count,
-            site: h.site,
+            site: h.site(),
         }
     }
 }
