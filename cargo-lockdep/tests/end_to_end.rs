@@ -133,12 +133,7 @@ fn cargo_lockdep_test_finds_a_wait_in_one_binary_and_its_notifier_in_another() {
         "{classes:?}"
     );
     // The queue's condition variables are events of the graph too, on no cycle.
-    let events = doc["graph"]["classes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["kind"] == "event")
-        .count();
+    let events = common::classes_of_kind(&doc, "event");
     assert_eq!(events, 3);
 }
 

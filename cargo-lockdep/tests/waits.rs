@@ -182,12 +182,7 @@ fn a_producer_consumer_queue_split_over_processes_is_not_reported() {
         out.stdout
     );
     assert_eq!(doc["violations"].as_array().unwrap().len(), 0);
-    let events = doc["graph"]["classes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["kind"] == "event")
-        .count();
+    let events = common::classes_of_kind(&doc, "event");
     assert_eq!(events, 2);
 
     // The control: a producer that takes the consumer's state on its way to the notify.

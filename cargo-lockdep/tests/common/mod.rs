@@ -144,3 +144,14 @@ where
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// How many classes of `kind` ("lock", "pool", "alloc", "event") the merged graph of a
+/// `--json` document has.
+pub fn classes_of_kind(doc: &serde_json::Value, kind: &str) -> usize {
+    doc["graph"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == kind)
+        .count()
+}
