@@ -14,10 +14,10 @@ use std::panic::Location;
 
 use super::chain_key;
 use super::chains;
-use super::held::{HeldLock, ThreadState};
+use super::held::ThreadState;
 use super::store;
 use super::types::{Access, ClassId, Instance};
-use super::validate::{check_chain, sync_held, validate_unnoted, Acquisition};
+use super::validate::{check_dependency, sync_held, validate_unnoted, Acquisition};
 use super::violation::LockDesc;
 
 /// This thread waits for `event` at `site` with its held stack as it is (a condition
@@ -33,12 +33,10 @@ pub(crate) fn wait(t: &ThreadState, event: ClassId, site: &'static Location<'sta
 }
 
 /// This thread may wait for `event` at `site` (a send on a channel that may be full):
-/// `held → event`, validated now. Not on the way to a notify: an event is not taken.
+/// `held → event`, validated now. Not on the way to a notify: an event is not taken. The
+/// caller has checked that the checker is not running on this thread.
 #[inline]
 pub(crate) fn might_wait(t: &ThreadState, event: ClassId, site: &'static Location<'static>) {
-    if t.reentry.get() {
-        return;
-    }
     validate_unnoted(
         t,
         &Acquisition::blocking(event, Access::Write, site, Instance::class(event)),
@@ -103,17 +101,9 @@ fn depend_slow(
         return;
     };
     if !chains::is_validated(key) {
-        let notifier = HeldLock {
-            class: event,
-            access: Access::Write,
-            linked_below: true,
-            count: 1,
-            instance: Instance::class(event),
-            site: Some(site),
-            chain_key: key,
-        };
+        // The notifier as if it held the event since `site`, acquiring `class`.
         let acq = Acquisition::blocking(class, access, taken_at, Instance::class(class));
-        let mut found = check_chain(&[notifier], &acq);
+        let mut found = check_dependency(event, site, &acq);
         if !found.is_empty() {
             // The report shows what the notifier really holds, not the event.
             let held: Vec<LockDesc> = t.snapshot().iter().map(LockDesc::from).collect();

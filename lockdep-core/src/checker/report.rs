@@ -129,6 +129,22 @@ fn op_named(class: ClassId, label: &str, access: Access) -> String {
     }
 }
 
+/// Whether `class` is an event (never held: a thread "holding" it is on its way to
+/// notifying it).
+fn is_event(class: ClassId) -> bool {
+    registry::info(class).kind == NodeKind::Event
+}
+
+/// The scenario-table rows of a notifier of the event `label`: where it stands while it takes
+/// what it wants next, and the notify it never reaches.
+fn on_way_to_notify(label: &str) -> String {
+    format!("(on its way to notify({label}))")
+}
+
+fn notify_never_reached(label: &str) -> String {
+    format!("notify({label}) (never reached)")
+}
+
 const RULE_WIDTH: usize = 54;
 
 fn header(out: &mut fmt::Formatter<'_>, data: &ViolationData) -> fmt::Result {
@@ -209,7 +225,7 @@ fn render_cycle(
     ring: &[Link],
 ) -> fmt::Result {
     trying_and_holding(out, data, trying, holding)?;
-    if registry::info(holding.class).kind == NodeKind::Event {
+    if is_event(holding.class) {
         out.write_str("and a waiter for the event may hold that lock.\n\n\n")?;
     } else {
         out.write_str("which lock already depends on the new lock.\n\n\n")?;
@@ -229,9 +245,9 @@ fn render_cycle(
             continue;
         }
         let trace = if i == 0 { &data.trace } else { &link.trace };
-        let how = if registry::info(link.to).kind == NodeKind::Event {
+        let how = if is_event(link.to) {
             "waited for"
-        } else if registry::info(link.from).kind == NodeKind::Event {
+        } else if is_event(link.from) {
             "acquired on the way to notifying it"
         } else {
             "acquired"
@@ -298,10 +314,10 @@ fn render_deadlock_scenario(
     };
     // A thread "holding" an event is on its way to notifying it: its notify comes after
     // what it wants next, and never happens.
-    let is_event = |i: usize| registry::info(classes[i]).kind == NodeKind::Event;
+    let event_at = |i: usize| is_event(classes[i]);
     let held_op = |i: usize, access: Access| {
-        if is_event(i) {
-            format!("(on its way to notify({}))", label(i))
+        if event_at(i) {
+            on_way_to_notify(&label(i))
         } else {
             op_at(i, access)
         }
@@ -314,8 +330,8 @@ fn render_deadlock_scenario(
     }
     let mut want = |t: usize| {
         rows.push((t, op_at(second(t), wanted(t))));
-        if is_event(first(t)) {
-            rows.push((t, format!("notify({}) (never reached)", label(first(t)))));
+        if event_at(first(t)) {
+            rows.push((t, notify_never_reached(&label(first(t)))));
         }
     };
     for t in (1..threads).rev() {
@@ -324,7 +340,7 @@ fn render_deadlock_scenario(
     want(0);
     table(out, &names, &rows)?;
     out.write_str("\n *** DEADLOCK ***\n\n")?;
-    if (0..classes.len()).any(is_event) {
+    if classes.iter().any(|&c| is_event(c)) {
         out.write_str(
             " A thread must not wait for an event while holding a lock that the event's\n \
              notifier takes on its way to the notify: release the lock before waiting (a\n \
@@ -387,11 +403,11 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
     match (holder_chain.first(), holder_chain.last()) {
         (Some(&l1), Some(&lb)) => {
             // taskB "holding" an event is on its way to notifying it.
-            let lb_event = registry::info(lb).kind == NodeKind::Event;
+            let lb_event = is_event(lb);
             rows.push((
                 1,
                 if lb_event {
-                    format!("(on its way to notify({}))", name(lb))
+                    on_way_to_notify(&name(lb))
                 } else {
                     op(lb, Access::Write)
                 },
@@ -404,7 +420,7 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
             rows.push((0, format!("{} {how}", op(l1, Access::Write))));
             rows.push((1, stall.to_owned()));
             if lb_event {
-                rows.push((1, format!("notify({}) (never reached)", name(lb))));
+                rows.push((1, notify_never_reached(&name(lb))));
             }
         }
         // The element holder allocates itself (taskB has no part).
@@ -429,7 +445,6 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
     out.write_char('\n')?;
     match (holder_chain.first(), holder_chain.last()) {
         (Some(&l1), Some(&lb)) => {
-            let is_event = |c: ClassId| registry::info(c).kind == NodeKind::Event;
             if let Some(l) = link(pool, l1) {
                 let what = if is_event(l1) {
                     "event waited for"
@@ -482,10 +497,7 @@ fn render_livelock_scenario(out: &mut fmt::Formatter<'_>, ring: &[Link]) -> fmt:
             "\n An element holder must not allocate memory that may wait for reclaim:\n \
              allocate inside noreclaim_scope() (the kernel's GFP_NOIO), or return the element first.\n\n",
         )?;
-    } else if holder_chain
-        .last()
-        .is_some_and(|&lb| registry::info(lb).kind == NodeKind::Event)
-    {
+    } else if holder_chain.last().is_some_and(|&lb| is_event(lb)) {
         out.write_str(
             "\n An element holder must not wait for an event whose notifier allocates memory on\n \
              its way to the notify: return the element before waiting, or allocate there inside\n \
@@ -542,7 +554,7 @@ fn trying_and_holding(
     holding: &LockDesc,
 ) -> fmt::Result {
     let thread = &data.thread;
-    if registry::info(holding.class).kind == NodeKind::Event {
+    if is_event(holding.class) {
         // A notify closed the cycle: the "held" event is the one being notified, and the
         // "acquisition" is what the thread took on its way to it.
         writeln!(out, "{thread} is notifying event:")?;

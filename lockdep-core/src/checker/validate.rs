@@ -558,20 +558,24 @@ pub(crate) fn add_dependency(from: ClassId, acq: Acquisition) {
         let Some(_in_checker) = t.enter() else {
             return;
         };
-        store::record_all(check_dependency(from, &acq));
+        store::record_all(check_dependency(from, acq.site, &acq));
     });
 }
 
-/// The dependency `from → acq` on its own, as if `from` alone were held (exclusively):
-/// the violations it shows. The caller has entered the checker.
-pub(crate) fn check_dependency(from: ClassId, acq: &Acquisition) -> Vec<ViolationData> {
+/// The dependency `from → acq` on its own, as if `from` alone were held (exclusively, since
+/// `from_site`): the violations it shows. The caller has entered the checker.
+pub(crate) fn check_dependency(
+    from: ClassId,
+    from_site: &'static Location<'static>,
+    acq: &Acquisition,
+) -> Vec<ViolationData> {
     let from = HeldLock {
         class: from,
         access: Access::Write,
         linked_below: true,
         count: 1,
         instance: Instance::class(from),
-        site: Some(acq.site),
+        site: Some(from_site),
         chain_key: 0,
     };
     check_chain(&[from], acq)

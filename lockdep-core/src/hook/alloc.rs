@@ -90,12 +90,6 @@ fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
     );
 }
 
-/// True when this thread is inside a [`reclaim_scope`].
-#[cfg(feature = "enabled")]
-pub(crate) fn in_reclaim(t: &ThreadState) -> bool {
-    t.find(Instance::class(alloc_class())).is_some()
-}
-
 /// True when this thread runs as memory reclaim now (inside a [`reclaim_scope`], while
 /// checking). An allocator's own code asks it to skip [`might_alloc`] there: reclaim does not
 /// recurse into reclaim (the kernel's `PF_MEMALLOC`), as a mempool's `alloc()` does not.
@@ -111,11 +105,7 @@ pub(crate) fn in_reclaim(t: &ThreadState) -> bool {
 /// ```
 pub fn in_reclaim_scope() -> bool {
     #[cfg(feature = "enabled")]
-    return crate::mode::is_checking()
-        && with_thread(|t| {
-            t.sync_epoch();
-            in_reclaim(t)
-        });
+    return crate::mode::is_checking() && validate::holds(Instance::class(alloc_class()));
     #[cfg(not(feature = "enabled"))]
     false
 }

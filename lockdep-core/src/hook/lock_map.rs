@@ -503,7 +503,7 @@ impl LockMap {
         site: &'static Location<'static>,
     ) -> Option<Acquisition> {
         let class = self.checked_class()?;
-        let instance = self.instance(class, self as *const LockMap as usize);
+        let instance = self.own_instance(class);
         Some(Acquisition {
             trylock,
             ..Acquisition::blocking(class, access, site, instance)
@@ -544,8 +544,8 @@ impl LockMap {
     }
 
     /// `ALLOC → class`: memory reclaim may wait for this class (its units are freed by
-    /// reclaim), at the class's creation site (else `site`). Recorded whatever the mode, as the graph must know it if checking is turned
-    /// on later; not after a fault.
+    /// reclaim), at the class's creation site (else `site`). Recorded whatever the mode, as
+    /// the graph must know it if checking is turned on later; not after a fault.
     pub(crate) fn add_reclaim_dependency(&self, site: &'static Location<'static>) {
         if crate::mode::faulted() {
             return;
@@ -553,7 +553,7 @@ impl LockMap {
         if let Some(class) = self.class(0) {
             let site = registry::info(class).site.unwrap_or(site);
             let alloc = registry::alloc_class();
-            let instance = self.instance(class, self as *const LockMap as usize);
+            let instance = self.own_instance(class);
             validate::add_dependency(
                 alloc,
                 Acquisition::blocking(class, Access::Write, site, instance),
@@ -594,12 +594,13 @@ impl LockMap {
         }
     }
 
-    /// What `instance` (an address) is as a held entry: the lock itself, or for a counted
-    /// class or an event, the class (their holds are per class).
+    /// What this map (a `LockdepMap`'s, of class `class`) is as a held entry: for a lock, the
+    /// map's own address; for a counted class or an event, the class (their holds are per
+    /// class).
     #[inline]
-    pub(crate) fn instance(&self, class: ClassId, addr: usize) -> Instance {
+    fn own_instance(&self, class: ClassId) -> Instance {
         match self.kind() {
-            ClassKind::Lock => Instance::lock(addr),
+            ClassKind::Lock => Instance::lock(self as *const LockMap as usize),
             _ => Instance::class(class),
         }
     }
@@ -645,6 +646,7 @@ fn in_checker(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
 /// let raw = lockdep_raw::Condvar::new();
 /// untracked_scope(|| raw.notify_all()); // a primitive's internal wake-up
 /// ```
+#[inline]
 pub fn untracked_scope<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(feature = "enabled")]
     {
