@@ -69,16 +69,21 @@ impl StackTrace {
             return Vec::new();
         };
         let mut frames = Vec::new();
-        for (i, &ip) in ips.iter().enumerate() {
+        // Resolved in order up to the runtime's start-up frames, which are cut: what lies
+        // below them (the thread's start in the C library) is never shown, and resolving it
+        // can mean loading and decompressing the C library's separate debug file.
+        'resolve: for (i, &ip) in ips.iter().enumerate() {
             // A return address points after the call; step back into it.
             let addr = if i == 0 { ip } else { ip.saturating_sub(1) };
-            frames.extend(symbols::resolved(addr, ip).iter().cloned());
+            for frame in symbols::resolved(addr, ip).iter() {
+                if is_runtime_start(&frame.name) {
+                    break 'resolve;
+                }
+                frames.push(frame.clone());
+            }
         }
         let start = user_start(&frames);
         let mut frames: Vec<Frame> = frames.split_off(start.min(frames.len()));
-        if let Some(end) = frames.iter().position(|f| is_runtime_start(&f.name)) {
-            frames.truncate(end);
-        }
         // The standard library's frames below the program's own (thread start, closure shims).
         while frames.len() > 1 && frames.last().is_some_and(|f| is_std(&f.name)) {
             frames.pop();
