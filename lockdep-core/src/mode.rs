@@ -113,7 +113,10 @@ pub fn is_checking() -> bool {
 #[cfg(feature = "enabled")]
 mod state {
     use super::Mode;
-    use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
+    use std::sync::atomic::{
+        AtomicU32, AtomicU8,
+        Ordering::{Acquire, Relaxed, Release},
+    };
 
     // One byte holds the whole state so that the fast path is one relaxed load:
     // 1..=3 checking (Collect, Warn, Panic), 0 off, FAULTED bit set after a bookkeeping fault
@@ -157,16 +160,31 @@ mod state {
         s == UNINIT && init_from_env()
     }
 
+    std::thread_local! {
+        /// Whether this thread is reading the environment for the mode. Needs no destructor,
+        /// so it is there in any thread-local destructor too.
+        static INITIALIZING_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
     #[cold]
     fn init_from_env() -> bool {
-        // Reading the environment allocates, and a TrackingAllocator asks `checking()` again:
-        // while INITIALIZING every such call sees "not checking" instead of recursing.
         if STATE
             .compare_exchange(UNINIT, INITIALIZING, Relaxed, Relaxed)
             .is_err()
         {
+            // Reading the environment allocates, and a TrackingAllocator asks `checking()`
+            // again: the reading thread sees "not checking" instead of recursing. Every other
+            // thread waits for the mode, a few microseconds: seeing "off" meanwhile, a test
+            // starting beside another would go unchecked until its first lock after.
+            if INITIALIZING_HERE.with(|here| here.get()) {
+                return false;
+            }
+            while STATE.load(Acquire) == INITIALIZING {
+                std::thread::yield_now();
+            }
             return checking_now();
         }
+        INITIALIZING_HERE.with(|here| here.set(true));
         let mode = match std::env::var("LOCKDEP_MODE") {
             Ok(v) => Mode::parse(&v).unwrap_or_else(|| {
                 eprintln!("lockdep: unknown LOCKDEP_MODE={v:?} (expected panic, warn, collect or off); using warn");
@@ -178,7 +196,8 @@ mod state {
             }
             Err(std::env::VarError::NotPresent) => Mode::Warn,
         };
-        let _ = STATE.compare_exchange(INITIALIZING, encode(mode), Relaxed, Relaxed);
+        INITIALIZING_HERE.with(|here| here.set(false));
+        let _ = STATE.compare_exchange(INITIALIZING, encode(mode), Release, Relaxed);
         checking_now()
     }
 
