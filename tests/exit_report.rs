@@ -130,8 +130,76 @@ fn report_dir_gets_one_json_file_per_process() {
     );
     assert!(json.contains("\"graph\":{\"classes\":["), "{json}");
     assert!(json.contains("\"name\":\"exit-A\""), "{json}");
-    assert!(json.starts_with("{\"version\":1,"), "{json}");
+    assert!(json.starts_with("{\"version\":2,"), "{json}");
     assert!(json.contains(&format!(",\"pid\":{pid},")), "{json}");
+    // Resolved by the process, by default.
+    assert!(json.contains("\"image\":null"), "{json}");
+    assert!(
+        json.contains("\"backtrace\":[{\"function\":\"exit_report::child_abba\""),
+        "{json}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn report_symbols_merge_leaves_the_graphs_traces_as_addresses_in_the_binary() {
+    let dir = report_dir("exit-symbols-merge");
+    let (pid, out) = run(
+        "child_abba",
+        &[
+            ("LOCKDEP_MODE", "collect"),
+            ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
+            ("LOCKDEP_REPORT_SYMBOLS", "merge"),
+        ],
+    );
+    assert!(out.status.success());
+    let json = std::fs::read_to_string(report_file(&dir, pid)).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let image = format!(
+        "\"image\":{{\"path\":\"{}\",\"size\":{},",
+        exe.display(),
+        std::fs::metadata(&exe).unwrap().len()
+    );
+    assert!(json.contains(&image), "{image} in {json}");
+    let (graph, violations) = json.split_once("\"violations\":").unwrap();
+    // Both edges: their addresses, no frames; their sites are known without resolving.
+    assert_eq!(graph.matches("\"addresses\":[").count(), 2, "{graph}");
+    assert!(!graph.contains("\"backtrace\""), "{graph}");
+    for (i, _) in graph.match_indices("\"addresses\":[") {
+        let first = graph.as_bytes()[i + "\"addresses\":[".len()];
+        assert!(first.is_ascii_digit(), "{graph}");
+    }
+    assert!(
+        graph.contains("\"site\":{\"file\":\"tests/exit_report.rs\""),
+        "{graph}"
+    );
+    // A violation's traces are resolved all the same: its report was printed already.
+    assert!(
+        violations.contains("\"backtrace\":[{\"function\":\"exit_report::child_abba\""),
+        "{violations}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unknown_report_symbols_value_is_a_warning_and_resolves_in_the_process() {
+    let dir = report_dir("exit-symbols-unknown");
+    let (pid, out) = run(
+        "child_abba",
+        &[
+            ("LOCKDEP_MODE", "collect"),
+            ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
+            ("LOCKDEP_REPORT_SYMBOLS", "later"),
+        ],
+    );
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("LOCKDEP_REPORT_SYMBOLS=\"later\" is neither"),
+        "{}",
+        stderr(&out)
+    );
+    let json = std::fs::read_to_string(report_file(&dir, pid)).unwrap();
+    assert!(json.contains("\"image\":null"), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -433,11 +433,12 @@ fn the_report_file_says_who_wrote_it_and_holds_graph_and_violations() {
             "test",
             "pid",
             "time",
+            "image",
             "graph",
             "violations"
         ]
     );
-    assert_eq!(report.get("version").num(), 1);
+    assert_eq!(report.get("version").num(), 2);
     assert_eq!(
         Path::new(report.get("binary").str()),
         std::env::current_exe().unwrap()
@@ -479,6 +480,25 @@ fn the_report_file_says_who_wrote_it_and_holds_graph_and_violations() {
     for c in v.get("classes").arr() {
         assert!(graph.get("classes").arr().contains(c), "{c:?}");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_report_file_left_to_the_merge_names_its_image_and_gives_addresses() {
+    let dir = report_dir("symbols-merge");
+    let (pid, _) = run("child_abba", &dir, &[("LOCKDEP_REPORT_SYMBOLS", "merge")]);
+    let report = report_of(&dir, pid);
+    assert_shapes(&report);
+    let image = report.get("image");
+    assert_eq!(image.keys(), ["path", "size", "modified"]);
+    assert_eq!(
+        Path::new(image.get("path").str()),
+        std::env::current_exe().unwrap()
+    );
+    let ab = edge(report.get("graph"), "json-child-A", "json-child-B");
+    assert_eq!(ab.keys(), ["from", "to", "deps", "site", "addresses"]);
+    assert!(!ab.get("addresses").arr().is_empty(), "{ab:?}");
+    assert_eq!(ab.get("site").get("file").str(), file!());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

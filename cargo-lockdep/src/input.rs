@@ -10,8 +10,8 @@ use lockdep_core::__merge::dep;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-/// The report file schema this merger reads.
-pub const REPORT_VERSION: u64 = 1;
+/// The report file schemas this merger reads: version 2 added `image` and edges' `addresses`.
+pub const REPORT_VERSIONS: std::ops::RangeInclusive<u64> = 1..=2;
 
 /// A report file, borrowed from its text.
 #[derive(Deserialize)]
@@ -24,6 +24,10 @@ pub struct ReportFile<'a> {
     pub pid: u64,
     #[serde(default)]
     pub time: Option<u64>,
+    /// The binary whose addresses the edges' `addresses` are, when the process left its traces
+    /// for the merge to resolve.
+    #[serde(default)]
+    pub image: Option<Image>,
     #[serde(borrow)]
     pub graph: Graph<'a>,
     #[serde(borrow)]
@@ -65,8 +69,21 @@ pub struct Edge<'a> {
     pub deps: u8,
     #[serde(borrow)]
     pub site: Option<Site<'a>>,
-    #[serde(borrow)]
-    pub backtrace: &'a RawValue,
+    /// The frames, as the process resolved them; or none, and instead:
+    #[serde(borrow, default)]
+    pub backtrace: Option<&'a RawValue>,
+    /// the addresses to resolve in the file's `image`, a JSON array (parsed only if shown).
+    #[serde(borrow, default)]
+    pub addresses: Option<&'a RawValue>,
+}
+
+/// A test binary as a file: the one a process ran when its size and modification time (seconds
+/// since the UNIX epoch) are still these.
+#[derive(Deserialize, Clone, Debug)]
+pub struct Image {
+    pub path: String,
+    pub size: u64,
+    pub modified: u64,
 }
 
 /// `["EN","SR"]` as dependency-type bits, without allocating.
@@ -121,12 +138,19 @@ impl fmt::Display for Site<'_> {
 }
 
 /// One frame of a backtrace.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, Clone)]
 pub struct Frame<'a> {
     #[serde(borrow)]
     pub function: Cow<'a, str>,
     #[serde(borrow)]
     pub site: Option<Site<'a>>,
+}
+
+impl Frame<'_> {
+    /// The frame's file, if its site is known.
+    pub fn file(&self) -> Option<&str> {
+        self.site.as_ref().map(|s| &*s.file)
+    }
 }
 
 /// The fields of a recorded violation the merger reads (the rest is passed on as is).
@@ -163,7 +187,9 @@ impl fmt::Display for BadFile {
             BadFile::Corrupt(e) => write!(f, "not a lockdep report file: {e}"),
             BadFile::Version(v) => write!(
                 f,
-                "report file version {v}, this cargo-lockdep reads version {REPORT_VERSION}"
+                "report file version {v}, this cargo-lockdep reads versions {} to {}",
+                REPORT_VERSIONS.start(),
+                REPORT_VERSIONS.end()
             ),
         }
     }
@@ -181,10 +207,12 @@ pub fn parse(text: &str) -> Result<ReportFile<'_>, BadFile> {
         version: Option<u64>,
     }
     match serde_json::from_str::<ReportFile<'_>>(text) {
-        Ok(file) if file.version == REPORT_VERSION => Ok(file),
+        Ok(file) if REPORT_VERSIONS.contains(&file.version) => Ok(file),
         Ok(file) => Err(BadFile::Version(file.version)),
         Err(e) => match serde_json::from_str::<Version>(text) {
-            Ok(Version { version: Some(v) }) if v != REPORT_VERSION => Err(BadFile::Version(v)),
+            Ok(Version { version: Some(v) }) if !REPORT_VERSIONS.contains(&v) => {
+                Err(BadFile::Version(v))
+            }
             _ => Err(BadFile::Corrupt(e)),
         },
     }

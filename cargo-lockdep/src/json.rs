@@ -1,14 +1,15 @@
 //! `--json`: the merged graph, the processes and every violation as one JSON document (the
 //! schema is `docs/merge.md`). Serialized straight from the merge, backtraces as the processes
-//! wrote them: no document tree is built, so a graph of a million dependencies costs its text.
+//! wrote them (or resolved from their addresses): no document tree is built, so a graph of a
+//! million dependencies costs its text.
 
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::input::Site;
-use crate::merge::{Edge, Merged};
+use crate::input::{Frame, Site};
+use crate::merge::{Edge, Merged, Trace};
 use crate::text;
 use lockdep_core::__merge::dep;
 
@@ -60,9 +61,17 @@ struct EdgeOut<'a> {
     from: u32,
     to: u32,
     deps: Vec<&'static str>,
-    site: Option<&'a Site<'static>>,
-    backtrace: &'a RawValue,
+    site: Option<Site<'a>>,
+    backtrace: Backtrace<'a>,
     processes: &'a [u32],
+}
+
+/// A dependency's frames: as its process wrote them, or resolved from its addresses here.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Backtrace<'a> {
+    AsWritten(&'a RawValue),
+    Resolved(Vec<Frame<'a>>),
 }
 
 #[derive(Serialize)]
@@ -95,8 +104,11 @@ fn edge(edge: &Edge) -> EdgeOut<'_> {
         from: edge.from,
         to: edge.to,
         deps: dep::names(edge.deps),
-        site: edge.site.as_ref(),
-        backtrace: &edge.backtrace,
+        site: edge.site(),
+        backtrace: match &edge.trace {
+            Trace::Frames(raw) => Backtrace::AsWritten(raw),
+            Trace::Addresses { .. } => Backtrace::Resolved(edge.frames()),
+        },
         processes: &edge.processes,
     }
 }

@@ -14,6 +14,7 @@ mod json;
 mod merge;
 mod run;
 mod svg;
+mod symbols;
 mod text;
 
 use std::path::PathBuf;

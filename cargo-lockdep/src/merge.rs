@@ -10,12 +10,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use lockdep_core::__merge::DependencyOrder;
 use serde_json::value::RawValue;
 
-use crate::input::{self, BadFile, ReportFile, Site};
-use lockdep_core::__merge::with_data_type;
+use crate::input::{self, BadFile, Frame, Image, ReportFile, Site};
+use crate::symbols;
+use lockdep_core::__merge::{is_user, with_data_type};
 
 /// A class of the merged graph; its index is its merged id.
 pub struct Class {
@@ -42,10 +44,58 @@ pub struct Edge {
     pub from: u32,
     pub to: u32,
     pub deps: u8,
-    pub site: Option<Site<'static>>,
-    pub backtrace: Box<RawValue>,
+    /// Where it was acquired; `None` for an allocation whose trace has no frame of the user's
+    /// code, or whose trace is still to be resolved (see [`Edge::site`]).
+    site: Option<Site<'static>>,
+    pub trace: Trace,
     /// Indices into [`Merged::processes`], in merge order, each once.
     pub processes: Vec<u32>,
+}
+
+/// A dependency's stack trace, as its first process wrote it.
+pub enum Trace {
+    /// Resolved by the process: the JSON array of frames.
+    Frames(Box<RawValue>),
+    /// Addresses in the process's binary, resolved when a report shows them (none when the
+    /// file named no binary).
+    Addresses {
+        image: Option<Arc<Image>>,
+        addresses: Option<Box<RawValue>>,
+    },
+}
+
+impl Edge {
+    /// The frames of the dependency's trace, innermost first, as reports show them.
+    pub fn frames(&self) -> Vec<Frame<'_>> {
+        match &self.trace {
+            Trace::Frames(raw) => serde_json::from_str(raw.get()).unwrap_or_default(),
+            Trace::Addresses {
+                image: Some(image),
+                addresses: Some(addresses),
+            } => symbols::resolve(
+                image,
+                &serde_json::from_str::<Vec<u64>>(addresses.get()).unwrap_or_default(),
+            ),
+            Trace::Addresses { .. } => Vec::new(),
+        }
+    }
+
+    /// Where the dependency's acquisition was made: its site, or for an allocation seen by
+    /// `TrackingAllocator`, the first frame of the user's code in its trace (`None` when it
+    /// has none).
+    pub fn site(&self) -> Option<Site<'_>> {
+        if let Some(site) = &self.site {
+            return Some(site.clone());
+        }
+        match &self.trace {
+            Trace::Frames(_) => None,
+            Trace::Addresses { .. } => self
+                .frames()
+                .into_iter()
+                .find(|f| is_user(&f.function, f.file()))
+                .and_then(|f| f.site),
+        }
+    }
 }
 
 /// A cycle the merge found.
@@ -159,6 +209,7 @@ impl Merged {
             pid: file.pid,
             time: file.time,
         });
+        let image = file.image.map(Arc::new);
         let max_id = file.graph.classes.iter().map(|c| c.id).max().unwrap_or(0);
         let mut local = vec![u32::MAX; max_id as usize + 1];
         for class in file.graph.classes {
@@ -189,7 +240,13 @@ impl Merged {
                         to,
                         deps: bits,
                         site: edge.site.map(Site::into_owned),
-                        backtrace: edge.backtrace.to_owned(),
+                        trace: match (edge.backtrace, edge.addresses) {
+                            (Some(frames), _) => Trace::Frames(frames.to_owned()),
+                            (None, addresses) => Trace::Addresses {
+                                image: image.clone(),
+                                addresses: addresses.map(RawValue::to_owned),
+                            },
+                        },
                         processes: vec![process],
                     });
                     self.edge_index.insert((from, to), index);

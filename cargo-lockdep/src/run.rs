@@ -5,8 +5,11 @@
 //! panic, so that the run goes on and every test's dependencies reach the graph), and the
 //! process-level exit codes for violations and faults off (`LOCKDEP_EXIT_CODE=0`,
 //! `LOCKDEP_FAULT_EXIT_CODE=0`: both are in the report files, and the merge decides), so that
-//! a failed test run means failed tests. lockdep's crates and the locks under them are built
-//! optimised even in the dev and test profiles: the checker's slow path is in them.
+//! a failed test run means failed tests. The processes write their stack traces as addresses
+//! in their test binary (`LOCKDEP_REPORT_SYMBOLS=merge`, unless it is set): the merge, where
+//! the binaries are, resolves the few that reports show. lockdep's crates and the locks under
+//! them are built optimised even in the dev and test profiles: the checker's slow path is in
+//! them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -162,6 +165,10 @@ pub fn run_tests(nextest: bool, args: &[String]) -> Result<TestRun, String> {
         .env("LOCKDEP_MODE", "collect")
         .env("LOCKDEP_EXIT_CODE", "0")
         .env("LOCKDEP_FAULT_EXIT_CODE", "0");
+    // The binaries are here for the merge: the processes leave their traces to it.
+    if std::env::var_os("LOCKDEP_REPORT_SYMBOLS").is_none() {
+        command.env("LOCKDEP_REPORT_SYMBOLS", "merge");
+    }
     eprintln!("cargo-lockdep: report files go to {}", dir.display());
     let status = command
         .status()

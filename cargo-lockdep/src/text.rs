@@ -48,11 +48,6 @@ fn binary_names(binary: Option<&str>) -> (String, String) {
     (file, target)
 }
 
-/// The frames of a dependency's backtrace, innermost first.
-fn frames(edge: &Edge) -> Vec<Frame<'_>> {
-    serde_json::from_str(edge.backtrace.get()).unwrap_or_default()
-}
-
 /// The frame of the test function's closure that the test harness calls
 /// (`path::test::{{closure}}` under `FnOnce::call_once`), if the frames have one.
 fn harness_closure(frames: &[Frame<'_>]) -> Option<usize> {
@@ -73,7 +68,7 @@ fn own_frames(frames: &[Frame<'_>]) -> usize {
 /// harness names it (its path without the crate). For processes that ran several tests
 /// (`cargo test`), whose report file cannot name one.
 pub fn test_of(edge: &Edge) -> Option<String> {
-    let frames = frames(edge);
+    let frames = edge.frames();
     let function = frames[harness_closure(&frames)?].function.as_ref();
     let path = function.trim_end_matches("::{{closure}}");
     Some(
@@ -114,14 +109,14 @@ pub fn processes_line(merged: &Merged, processes: &[u32], edge: Option<&Edge>) -
 
 /// The site of a dependency, or why there is none.
 pub fn site_text(edge: &Edge) -> String {
-    edge.site.as_ref().map_or_else(
+    edge.site().map_or_else(
         || "(an allocation through TrackingAllocator)".to_owned(),
         |s| s.to_string(),
     )
 }
 
 fn render_backtrace(out: &mut String, edge: &Edge) {
-    let frames = frames(edge);
+    let frames = edge.frames();
     let own = own_frames(&frames);
     for f in frames.iter().take(own.min(FRAMES_SHOWN)) {
         match &f.site {

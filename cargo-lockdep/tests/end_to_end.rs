@@ -17,6 +17,11 @@ fn suite() -> PathBuf {
 
 /// `cargo-lockdep lockdep ARGS`, run in the suite as cargo would run it.
 fn cargo_lockdep_in_suite(args: &[&str]) -> common::Output {
+    cargo_lockdep_in_suite_with(args, &[])
+}
+
+/// [`cargo_lockdep_in_suite`] with these environment variables set.
+fn cargo_lockdep_in_suite_with(args: &[&str], env: &[(&str, &str)]) -> common::Output {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -31,11 +36,13 @@ fn cargo_lockdep_in_suite(args: &[&str]) -> common::Output {
     for var in [
         "LOCKDEP_REPORT_DIR",
         "LOCKDEP_MODE",
+        "LOCKDEP_REPORT_SYMBOLS",
         "RUSTFLAGS",
         "NEXTEST_TEST_NAME",
     ] {
         command.env_remove(var);
     }
+    command.envs(env.iter().copied());
     let out = command.output().unwrap();
     common::Output {
         code: out.status.code().unwrap(),
@@ -54,9 +61,13 @@ fn cargo_lockdep_test_finds_the_abba_across_two_test_binaries() {
     assert!(out
         .stdout
         .contains("WARNING: possible circular locking dependency detected"));
-    assert!(out
-        .stdout
-        .contains("recorded by test a_takes_index_then_log (test binary a: a-"));
+    assert!(
+        out.stdout
+            .contains("recorded by test a_takes_index_then_log (test binary a: a-"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     assert!(out
         .stdout
         .contains("recorded by test b_takes_log_then_index (test binary b: b-"));
@@ -164,4 +175,131 @@ fn cargo_lockdep_nextest_finds_the_abba_between_two_tests_of_one_binary() {
         out.stdout
     );
     assert!(out.stdout.contains("1 violation(s): 1 circular dependency"));
+}
+
+/// The directory `cargo lockdep test` said it wrote the report files into.
+fn report_dir(out: &common::Output) -> PathBuf {
+    PathBuf::from(
+        out.stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("cargo-lockdep: report files go to "))
+            .unwrap(),
+    )
+}
+
+/// The reports with what differs between two runs of the same tests (process ids) masked.
+fn without_pids(stdout: &str) -> String {
+    let mut out = String::new();
+    let mut rest = stdout;
+    while let Some(i) = rest.find("pid ") {
+        out.push_str(&rest[..i + 4]);
+        rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('N');
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn traces_resolved_by_the_merge_read_as_those_the_processes_resolve() {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let (merge_json, process_json) = (
+        tmp.join("symbols-merge.json"),
+        tmp.join("symbols-process.json"),
+    );
+    let args = |json: &Path| -> Vec<String> {
+        let json = json.to_str().unwrap();
+        [
+            "test", "--json", json, "--", "--test", "a", "--test", "b", "--test", "cache",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let (merge_args, process_args) = (args(&merge_json), args(&process_json));
+    let merge = cargo_lockdep_in_suite(&merge_args.iter().map(String::as_str).collect::<Vec<_>>());
+    let process = cargo_lockdep_in_suite_with(
+        &process_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("LOCKDEP_REPORT_SYMBOLS", "process")],
+    );
+    assert_eq!(merge.code, 1, "{}\n{}", merge.stdout, merge.stderr);
+    assert_eq!(process.code, 1, "{}\n{}", process.stdout, process.stderr);
+    // The processes of `cargo lockdep test` leave their traces to the merge...
+    let file = |out: &common::Output| {
+        let dir = report_dir(out);
+        let path = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        std::fs::read_to_string(path).unwrap()
+    };
+    assert!(file(&merge).contains("\"addresses\":["));
+    assert!(!file(&merge).contains("\"backtrace\":[{"));
+    assert!(file(&process).contains("\"backtrace\":[{"));
+    assert!(file(&process).contains("\"image\":null"));
+    // ...which resolves them to the same frames, so the same report.
+    let reports = |out: &common::Output| {
+        let text = without_pids(&out.stdout);
+        text[text.find("WARNING").unwrap()..].to_owned()
+    };
+    assert_eq!(reports(&merge), reports(&process));
+    assert!(
+        reports(&merge).contains("a::a_takes_index_then_log"),
+        "the frames name the test's function:\n{}",
+        merge.stdout
+    );
+    // An allocation's site is found in its trace, by the merge as by the process.
+    let alloc_edge = |json: &Path| {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        let name = |id: &serde_json::Value| {
+            doc["graph"]["classes"][id.as_u64().unwrap() as usize]["name"].clone()
+        };
+        let edge = doc["graph"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| name(&e["from"]) == "cache" && name(&e["to"]) == "ALLOC")
+            .cloned()
+            .unwrap_or_else(|| panic!("no (cache) -> ALLOC in {doc}"));
+        (edge["site"].clone(), edge["backtrace"][0].clone())
+    };
+    let (site, frame) = alloc_edge(&merge_json);
+    assert_eq!((site.clone(), frame.clone()), alloc_edge(&process_json));
+    assert_eq!(site["file"], "tests/cache.rs", "{site}");
+    assert!(frame["function"].is_string(), "{frame}");
+}
+
+#[test]
+fn a_rebuilt_binary_leaves_its_traces_unresolved_and_says_so() {
+    let out = cargo_lockdep_in_suite(&["test", "--test", "a", "--test", "b"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    // The files as a later build of the binaries would find them: another size.
+    let copy = common::fresh_dir("rebuilt-binary-reports");
+    for entry in std::fs::read_dir(report_dir(&out)).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let changed = text.replacen("\"size\":", "\"size\":1", 1);
+        assert_ne!(changed, text);
+        std::fs::write(copy.join(path.file_name().unwrap()), changed).unwrap();
+    }
+    let check = common::cargo_lockdep(["check", copy.to_str().unwrap()]);
+    // The cycle is found all the same, from the classes and sites.
+    assert_eq!(check.code, 1, "{}\n{}", check.stdout, check.stderr);
+    assert!(check
+        .stdout
+        .contains("WARNING: possible circular locking dependency detected"));
+    assert!(check.stdout.contains("at tests/a.rs:"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains("(stack trace not resolved: ")
+            && check.stdout.contains("was rebuilt since the tests ran"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stderr.contains("the stack traces of ") && check.stderr.contains("are not resolved"),
+        "{}",
+        check.stderr
+    );
 }

@@ -69,6 +69,8 @@ mod violation;
 #[cfg(feature = "enabled")]
 mod checker;
 #[cfg(feature = "merge")]
+mod frames;
+#[cfg(feature = "merge")]
 mod order;
 
 pub use class::{ClassKind, LockClass};
@@ -148,6 +150,7 @@ pub mod sync {
 #[cfg(feature = "merge")]
 #[doc(hidden)]
 pub mod __merge {
+    pub use crate::frames::{is_runtime_start, is_user, keep_shown, short_path};
     pub use crate::order::{dep, DependencyOrder};
     pub use crate::type_name::with_data_type;
 }

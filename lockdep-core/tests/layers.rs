@@ -13,11 +13,13 @@ const LAYERS: &[(&str, u32)] = &[
     ("class", 1),
     ("kind", 1),
     ("mode", 1),
+    ("frames", 1),
     ("order", 1),
     ("type_name", 1),
     ("checker::types", 1),
     ("checker::stack_trace", 1),
     ("checker::unwind", 1),
+    ("checker::image", 1),
     ("checker::fast_hash", 1),
     ("checker::chain_key", 1),
     // 2. state

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::export;
+use super::export::{self, Symbols};
 use super::held::{with_thread, ThreadState};
+use super::image::Image;
 use super::registry;
 use super::report;
 use super::stack_trace::StackTrace;
@@ -196,7 +197,9 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
         pid,
         time: now.as_secs(),
     };
-    let json = export::report_json(&writer, pending);
+    let image = symbols_at_merge().then(Image::of_process).flatten();
+    let symbols = image.as_ref().map_or(Symbols::Resolved, Symbols::Addresses);
+    let json = export::report_json(&writer, symbols, pending);
     // The nanoseconds keep a name unique when a later run reuses the pid.
     let name = format!("lockdep-{pid}-{}.json", now.as_nanos());
     if let Err((path, e)) = write_atomically(dir, &name, json.as_bytes()) {
@@ -204,6 +207,25 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
             "lockdep: cannot write the report to LOCKDEP_REPORT_DIR ({}): {e}",
             path.display()
         );
+    }
+}
+
+/// Whether `LOCKDEP_REPORT_SYMBOLS` says `merge`: the report file's traces are written as
+/// addresses in the test binary, for `cargo lockdep` to resolve after the run, which is only
+/// possible where the binary is (`cargo lockdep test` and `nextest` set it). `process`, the
+/// default, resolves them here: a file that can be merged on another machine. Resolving costs
+/// a process tens of milliseconds, reading the binary's debug information.
+fn symbols_at_merge() -> bool {
+    match std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() {
+        Ok("merge") => true,
+        Ok("process") | Err(_) => false,
+        Ok(other) => {
+            eprintln!(
+                "lockdep: LOCKDEP_REPORT_SYMBOLS={other:?} is neither `process` nor `merge`: \
+                 resolving the report file's stack traces in the process"
+            );
+            false
+        }
     }
 }
 

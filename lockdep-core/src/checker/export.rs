@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use super::fast_hash::FastHash;
 use super::graph::{self, dep};
+use super::image::Image;
 use super::registry;
 use super::report::{headline, source_site_of, Report};
 use super::stack_trace::{SourceSite, StackTrace};
-use super::types::{ClassId, NodeKind};
+use super::types::{ClassId, NodeKind, ALLOCATOR_SITE};
 use super::violation::{Detail, LockDesc, ViolationData};
 
 /// A JSON string literal.
@@ -177,15 +178,26 @@ fn write_violation(out: &mut String, data: &ViolationData) {
     out.push('}');
 }
 
+/// How a document writes its dependencies' stack traces.
+#[derive(Clone, Copy)]
+pub(crate) enum Symbols<'a> {
+    /// Resolved in this process: `"backtrace"`, the frames.
+    Resolved,
+    /// As addresses in the executable's file (`"addresses"`), for `cargo lockdep` to resolve
+    /// after the run; an allocation's site, which only its resolved trace tells, is left
+    /// `null` for the same reason.
+    Addresses(&'a Image),
+}
+
 /// The whole dependency graph as JSON: `{"classes":[…],"edges":[…]}` (the schema is
 /// `docs/json.md`). Resolves every dependency's stack trace: slow, for reports, not loops.
 pub(crate) fn graph_json() -> String {
     let mut out = String::new();
-    write_graph(&mut out);
+    write_graph(&mut out, Symbols::Resolved);
     out
 }
 
-fn write_graph(out: &mut String) {
+fn write_graph(out: &mut String, symbols: Symbols<'_>) {
     // ALLOC is always a node of the graph, even before anything allocated under a lock.
     registry::alloc_class();
     // Copied out (a trace is shared, not copied), so that resolving symbols, which is slow,
@@ -203,25 +215,50 @@ fn write_graph(out: &mut String) {
     json_list(out, &classes, |out, &c| class_json(out, c));
     // Many dependencies share a trace (one acquisition's, or captures of one call path):
     // each distinct trace is written once.
-    let mut backtraces: HashMap<&[usize], String, FastHash> = HashMap::default();
+    let mut traces: HashMap<&[usize], String, FastHash> = HashMap::default();
     for (.., trace) in &edges {
-        backtraces.entry(trace.ips()).or_insert_with(|| {
-            let mut frames = String::new();
-            frames_json(&mut frames, trace);
-            frames
-        });
+        traces
+            .entry(trace.ips())
+            .or_insert_with(|| trace_json(trace, symbols));
     }
     out.push_str(",\"edges\":");
     json_list(out, &edges, |out, (from, to, deps, site, trace)| {
         let _ = write!(out, "{{\"from\":{from},\"to\":{to},\"deps\":");
         json_list(out, &dep::names(*deps), |out, n| json_str(out, n));
         out.push_str(",\"site\":");
-        acquisition_site_json(out, site, trace);
-        out.push_str(",\"backtrace\":");
-        out.push_str(&backtraces[trace.ips()]);
+        match symbols {
+            Symbols::Resolved => acquisition_site_json(out, site, trace),
+            Symbols::Addresses(_) if **site == *ALLOCATOR_SITE => out.push_str("null"),
+            Symbols::Addresses(_) => site_json(out, Some(&registry::source_site(site))),
+        }
+        out.push(',');
+        out.push_str(&traces[trace.ips()]);
         out.push('}');
     });
     out.push('}');
+}
+
+/// A dependency's trace as its edge carries it: `"backtrace":[frames]` or `"addresses":[…]`
+/// (the frames of other objects than the executable, which reports never show, left out).
+fn trace_json(trace: &StackTrace, symbols: Symbols<'_>) -> String {
+    let mut out = String::new();
+    match symbols {
+        Symbols::Resolved => {
+            out.push_str("\"backtrace\":");
+            frames_json(&mut out, trace);
+        }
+        Symbols::Addresses(image) => {
+            out.push_str("\"addresses\":");
+            let addresses: Vec<u64> = trace
+                .lookup_addresses()
+                .filter_map(|a| image.file_address(a))
+                .collect();
+            json_list(&mut out, &addresses, |out, a| {
+                let _ = write!(out, "{a}");
+            });
+        }
+    }
+    out
 }
 
 /// What a report file says about the process that wrote it.
@@ -234,21 +271,38 @@ pub(crate) struct Writer {
 }
 
 /// Version of the report file's schema, raised on any incompatible change.
-pub(crate) const REPORT_VERSION: u32 = 1;
+pub(crate) const REPORT_VERSION: u32 = 2;
 
-/// The report file of a process: who wrote it, its graph, its `violations` (the schema is
-/// `docs/json.md`).
-pub(crate) fn report_json(writer: &Writer, violations: &[Arc<ViolationData>]) -> String {
+/// The report file of a process: who wrote it, the `image` its traces' addresses are in (with
+/// [`Symbols::Addresses`]), its graph, its `violations` (the schema is `docs/json.md`).
+pub(crate) fn report_json(
+    writer: &Writer,
+    symbols: Symbols<'_>,
+    violations: &[Arc<ViolationData>],
+) -> String {
     let mut out = format!("{{\"version\":{REPORT_VERSION},\"binary\":");
     json_opt_str(&mut out, writer.binary.as_deref());
     out.push_str(",\"test\":");
     json_opt_str(&mut out, writer.test.as_deref());
     let _ = write!(
         out,
-        ",\"pid\":{},\"time\":{},\"graph\":",
+        ",\"pid\":{},\"time\":{},\"image\":",
         writer.pid, writer.time
     );
-    write_graph(&mut out);
+    match symbols {
+        Symbols::Resolved => out.push_str("null"),
+        Symbols::Addresses(image) => {
+            out.push_str("{\"path\":");
+            json_str(&mut out, &image.path);
+            let _ = write!(
+                out,
+                ",\"size\":{},\"modified\":{}}}",
+                image.size, image.modified
+            );
+        }
+    }
+    out.push_str(",\"graph\":");
+    write_graph(&mut out, symbols);
     out.push_str(",\"violations\":");
     json_list(&mut out, violations, |out, v| write_violation(out, v));
     out.push_str("}\n");

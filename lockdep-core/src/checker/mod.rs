@@ -26,6 +26,7 @@ pub(crate) mod export;
 pub(crate) mod fast_hash;
 pub(crate) mod graph;
 pub(crate) mod held;
+pub(crate) mod image;
 pub(crate) mod inbox;
 pub(crate) mod instance_order;
 pub(crate) mod notify_path;

@@ -23,6 +23,7 @@ use dashmap::DashMap;
 use super::fast_hash::FastHash;
 use super::stack_trace::SourceSite;
 use super::types::{lock, ClassId, NodeKind};
+use crate::frames;
 use crate::type_name::with_data_type;
 use crate::LockClass;
 
@@ -223,26 +224,10 @@ pub(crate) fn site_name(site: &'static Location<'static>) -> String {
 /// `site` as reports show it, its file shortened.
 pub(crate) fn source_site(site: &'static Location<'static>) -> SourceSite {
     SourceSite {
-        file: Cow::Borrowed(short_file(site.file())),
+        file: Cow::Borrowed(frames::short_file(site.file())),
         line: site.line(),
         column: Some(site.column()),
     }
-}
-
-/// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`
-/// (not `~/.cargo/registry/src/index.crates.io-…/name-1.2.3/src/file.rs`), a git dependency as
-/// `repo-hash/rev/src/file.rs`; the workspace's own relative paths as they are.
-pub(crate) fn short_file(file: &str) -> &str {
-    if let Some(i) = file.find("/registry/src/") {
-        let index_and_rest = &file[i + "/registry/src/".len()..];
-        if let Some(j) = index_and_rest.find('/') {
-            return &index_and_rest[j + 1..];
-        }
-    }
-    if let Some(i) = file.find("/git/checkouts/") {
-        return &file[i + "/git/checkouts/".len()..];
-    }
-    file
 }
 
 /// The class of all locks of `kind` created at `site`, protecting data of type `data_type`
@@ -371,23 +356,6 @@ mod tests {
             info(other).name,
             info(a).name,
             "one site: one name, two classes"
-        );
-    }
-
-    #[test]
-    fn registry_and_git_paths_are_shortened_to_the_crate() {
-        assert_eq!(
-            short_file("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/crossbeam-utils-0.8.23/src/cache_padded.rs"),
-            "crossbeam-utils-0.8.23/src/cache_padded.rs"
-        );
-        assert_eq!(
-            short_file("/home/u/.cargo/git/checkouts/salsa-1a2b3c/4d5e6f7/src/lib.rs"),
-            "salsa-1a2b3c/4d5e6f7/src/lib.rs"
-        );
-        assert_eq!(short_file("src/main.rs"), "src/main.rs");
-        assert_eq!(
-            short_file("/abs/project/src/lib.rs"),
-            "/abs/project/src/lib.rs"
         );
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::unwind;
+use crate::frames;
 
 /// Frames kept per trace: the checker's own frames, an allocator's and the standard library's
 /// come first and can be twenty or more, and the user's caller's caller must still be there.
@@ -65,30 +66,29 @@ impl StackTrace {
 
     /// Resolved frames, with the checker's own frames and the runtime's start-up frames cut.
     pub(crate) fn frames(&self) -> Vec<Frame> {
-        let Some(ips) = &self.0 else {
-            return Vec::new();
-        };
         let mut frames = Vec::new();
         // Resolved in order up to the runtime's start-up frames, which are cut: what lies
         // below them (the thread's start in the C library) is never shown, and resolving it
         // can mean loading and decompressing the C library's separate debug file.
-        'resolve: for (i, &ip) in ips.iter().enumerate() {
-            // A return address points after the call; step back into it.
-            let addr = if i == 0 { ip } else { ip.saturating_sub(1) };
-            for frame in symbols::resolved(addr, ip).iter() {
-                if is_runtime_start(&frame.name) {
+        'resolve: for addr in self.lookup_addresses() {
+            for frame in symbols::resolved(addr).iter() {
+                if frames::is_runtime_start(&frame.name) {
                     break 'resolve;
                 }
                 frames.push(frame.clone());
             }
         }
-        let start = user_start(&frames);
-        let mut frames: Vec<Frame> = frames.split_off(start.min(frames.len()));
-        // The standard library's frames below the program's own (thread start, closure shims).
-        while frames.len() > 1 && frames.last().is_some_and(|f| is_std(&f.name)) {
-            frames.pop();
-        }
+        frames::keep_shown(&mut frames, |f| (&f.name, f.file()));
         frames
+    }
+
+    /// The addresses to resolve, innermost first: a return address points after its call, so
+    /// every frame but the innermost is looked up one byte back, inside the call.
+    pub(crate) fn lookup_addresses(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ips()
+            .iter()
+            .enumerate()
+            .map(|(i, &ip)| if i == 0 { ip } else { ip.saturating_sub(1) })
     }
 
     /// Where the first frame of the user's code is (outside the checker, the standard
@@ -96,7 +96,7 @@ impl StackTrace {
     pub(crate) fn user_site(&self) -> Option<SourceSite> {
         self.frames()
             .into_iter()
-            .find(|f| is_user(&f.name))
+            .find(|f| frames::is_user(&f.name, f.file()))
             .and_then(|f| f.location)
     }
 
@@ -126,6 +126,12 @@ pub(crate) struct Frame {
     pub(crate) location: Option<SourceSite>,
 }
 
+impl Frame {
+    fn file(&self) -> Option<&str> {
+        self.location.as_ref().map(|l| &*l.file)
+    }
+}
+
 /// A position in the source as reports show it: `file:line:column` (`file:line` when the
 /// debug information has no column). Paths are shortened for people: workspace files
 /// relative, registry crates as `name-1.2.3/src/file.rs`.
@@ -143,73 +149,6 @@ impl fmt::Display for SourceSite {
             Some(column) => write!(f, ":{column}"),
             None => Ok(()),
         }
-    }
-}
-
-/// Where the printed trace starts: at the first frame of the user's code, with the standard
-/// library's frames right above it (e.g. `Vec::push` growing into the allocator); the
-/// checker's frames and those it runs through (thread-locals, closures, the allocator shim,
-/// `lock_api`) above that are cut. Without a user frame, after the checker's last frame.
-fn user_start(frames: &[Frame]) -> usize {
-    match frames.iter().position(|f| is_user(&f.name)) {
-        Some(mut start) => {
-            while start > 0 && is_std(&frames[start - 1].name) {
-                start -= 1;
-            }
-            start
-        }
-        None => frames
-            .iter()
-            .rposition(|f| is_checker_frame(&f.name))
-            .map_or(0, |i| i + 1),
-    }
-}
-
-/// A frame of the checker itself or of what it is built on.
-fn is_checker_frame(name: &str) -> bool {
-    let name = name.trim_start_matches('<');
-    [
-        "backtrace::",
-        "lockdep_core::",
-        "lockdep_mempool::",
-        "lockdep_raw::",
-        "lock_api::",
-        "parking_lot_core::",
-        "__rustc::",
-    ]
-    .iter()
-    .any(|p| name.starts_with(p))
-}
-
-/// A frame of the program under test.
-fn is_user(name: &str) -> bool {
-    !is_checker_frame(name) && !is_std(name) && !name.starts_with("0x")
-}
-
-fn is_runtime_start(name: &str) -> bool {
-    name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start")
-}
-
-fn is_std(name: &str) -> bool {
-    [
-        "core::", "std::", "<core::", "<std::", "alloc::", "<alloc::",
-    ]
-    .iter()
-    .any(|p| name.starts_with(p))
-}
-
-/// Paths relative to the working directory, and the standard library's without its
-/// `/rustc/<hash>/` prefix.
-fn short_path(path: &std::path::Path) -> String {
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Ok(rel) = path.strip_prefix(&cwd) {
-            return rel.display().to_string();
-        }
-    }
-    let s = path.display().to_string();
-    match s.find("/library/") {
-        Some(i) if s.starts_with("/rustc/") => s[i + 1..].to_owned(),
-        _ => s,
     }
 }
 
@@ -234,9 +173,10 @@ mod symbols {
 
     use once_cell::sync::Lazy;
 
-    use super::{short_path, Frame, SourceSite};
+    use super::{Frame, SourceSite};
     use crate::checker::fast_hash::FastHash;
     use crate::checker::types::lock;
+    use crate::frames;
 
     /// The frames of each address resolved, by address.
     type Resolved = HashMap<usize, Arc<[Frame]>, FastHash>;
@@ -244,9 +184,8 @@ mod symbols {
     static RESOLVED: Lazy<Mutex<Resolved>> = Lazy::new(Default::default);
 
     /// The frames of the code at `addr`: the function, and the functions inlined into it at
-    /// that point, innermost first (a frame without a name is named by `ip`, the address as
-    /// captured).
-    pub(super) fn resolved(addr: usize, ip: usize) -> Arc<[Frame]> {
+    /// that point, innermost first (a frame without a name is named by its address).
+    pub(super) fn resolved(addr: usize) -> Arc<[Frame]> {
         if let Some(frames) = lock(&RESOLVED).get(&addr) {
             return frames.clone();
         }
@@ -256,10 +195,13 @@ mod symbols {
             let name = symbol
                 .name()
                 .map(|n| format!("{n:#}"))
-                .unwrap_or_else(|| format!("{ip:#x}"));
+                .unwrap_or_else(|| format!("{addr:#x}"));
             let location = match (symbol.filename(), symbol.lineno()) {
                 (Some(file), Some(line)) => Some(SourceSite {
-                    file: Cow::Owned(short_path(file)),
+                    file: Cow::Owned(frames::short_path(
+                        file,
+                        std::env::current_dir().ok().as_deref(),
+                    )),
                     line,
                     column: symbol.colno(),
                 }),

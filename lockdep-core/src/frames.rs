@@ -1,0 +1,233 @@
+//! Which frames of a resolved stack trace a report shows, and how it writes their files: one
+//! rule for the checker, which resolves its traces in the process, and for `cargo lockdep`,
+//! which resolves the addresses that report files carry (`LOCKDEP_REPORT_SYMBOLS=merge`).
+//!
+//! Frames are innermost first and named by their demangled function, without its hash.
+
+use std::path::Path;
+
+/// Keeps the frames a report shows of `frames`, each told by `of` as its function's name and
+/// its file: from the first frame of the user's code (with the standard library's frames right
+/// above it, e.g. `Vec::push` growing into the allocator), down to the runtime's start-up
+/// frames, less the standard library's frames at the bottom (thread start, closure shims).
+/// The checker's frames and those it runs through (thread-locals, closures, the allocator
+/// shim, `lock_api`) above the user's are cut; without a user frame, the trace starts after
+/// the checker's last frame.
+pub fn keep_shown<T>(frames: &mut Vec<T>, of: impl Fn(&T) -> (&str, Option<&str>)) {
+    let std = |f: &T| {
+        let (name, file) = of(f);
+        is_std(name, file)
+    };
+    if let Some(end) = frames.iter().position(|f| is_runtime_start(of(f).0)) {
+        frames.truncate(end);
+    }
+    let start = match frames.iter().position(|f| {
+        let (name, file) = of(f);
+        is_user(name, file)
+    }) {
+        Some(mut start) => {
+            while start > 0 && std(&frames[start - 1]) {
+                start -= 1;
+            }
+            start
+        }
+        None => frames
+            .iter()
+            .rposition(|f| is_checker_frame(of(f).0))
+            .map_or(0, |i| i + 1),
+    };
+    frames.drain(..start);
+    // By name only: the harness's shims below a test's closure (`<fn() as FnOnce>::call_once`)
+    // stay, and with them the closure's caller, by which a merge names the test.
+    while frames.len() > 1 && frames.last().is_some_and(|f| is_std(of(f).0, None)) {
+        frames.pop();
+    }
+}
+
+/// A frame of the runtime's start-up code, where a thread's own frames end: below it are the
+/// C library's thread start and `main`.
+pub fn is_runtime_start(name: &str) -> bool {
+    name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start")
+}
+
+/// A frame of the program under test, by its function's name and file (as [`short_path`]
+/// writes it): not the checker's, not the standard library's, and resolved (an unresolved
+/// frame is named by its address, `0x…`).
+pub fn is_user(name: &str, file: Option<&str>) -> bool {
+    !is_checker_frame(name) && !is_std(name, file) && !name.starts_with("0x")
+}
+
+/// A frame of the checker itself or of what it is built on.
+fn is_checker_frame(name: &str) -> bool {
+    let name = name.trim_start_matches('<');
+    [
+        "backtrace::",
+        "lockdep_core::",
+        "lockdep_mempool::",
+        "lockdep_raw::",
+        "lock_api::",
+        "parking_lot_core::",
+        "__rustc::",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+}
+
+/// A frame of the standard library: by its path, or by its file for the functions whose name
+/// does not start with one (`<T as alloc::slice::hack::ConvertVec>::to_vec`, `<[T]>::sort`).
+fn is_std(name: &str, file: Option<&str>) -> bool {
+    [
+        "core::", "std::", "<core::", "<std::", "alloc::", "<alloc::",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
+        || file.is_some_and(|file| {
+            ["library/core/", "library/std/", "library/alloc/"]
+                .iter()
+                .any(|p| file.starts_with(p))
+        })
+}
+
+/// A source path as a person reads it: relative to `cwd` when under it, the standard
+/// library's without its `/rustc/<hash>/` prefix, and a dependency's as [`short_file`] has it.
+pub fn short_path(path: &Path, cwd: Option<&Path>) -> String {
+    if let Some(rel) = cwd.and_then(|cwd| path.strip_prefix(cwd).ok()) {
+        return rel.display().to_string();
+    }
+    let s = path.display().to_string();
+    match s.find("/library/") {
+        Some(i) if s.starts_with("/rustc/") => s[i + 1..].to_owned(),
+        _ => short_file(&s).to_owned(),
+    }
+}
+
+/// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`
+/// (not `~/.cargo/registry/src/index.crates.io-…/name-1.2.3/src/file.rs`), a git dependency as
+/// `repo-hash/rev/src/file.rs`; the workspace's own relative paths as they are.
+pub(crate) fn short_file(file: &str) -> &str {
+    if let Some(i) = file.find("/registry/src/") {
+        let index_and_rest = &file[i + "/registry/src/".len()..];
+        if let Some(j) = index_and_rest.find('/') {
+            return &index_and_rest[j + 1..];
+        }
+    }
+    if let Some(i) = file.find("/git/checkouts/") {
+        return &file[i + "/git/checkouts/".len()..];
+    }
+    file
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::frames::{is_user, keep_shown, short_file, short_path};
+    use std::path::Path;
+
+    fn shown(names: &[&'static str]) -> Vec<&'static str> {
+        let mut frames = names.to_vec();
+        keep_shown(&mut frames, |f| (f, None));
+        frames
+    }
+
+    #[test]
+    fn a_trace_starts_at_the_users_code_and_ends_at_the_runtime() {
+        assert_eq!(
+            shown(&[
+                "lockdep_core::checker::validate::validate",
+                "<lock_api::mutex::Mutex<R,T>>::lock",
+                "alloc::raw_vec::RawVec::grow",
+                "app::db::insert",
+                "app::main",
+                "std::rt::lang_start::{{closure}}",
+                "__libc_start_main",
+            ]),
+            [
+                "alloc::raw_vec::RawVec::grow",
+                "app::db::insert",
+                "app::main"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_standard_librarys_frames_below_the_users_are_cut() {
+        assert_eq!(
+            shown(&[
+                "app::worker",
+                "std::thread::Builder::spawn::{{closure}}",
+                "core::ops::function::FnOnce::call_once",
+            ]),
+            ["app::worker"]
+        );
+    }
+
+    #[test]
+    fn without_a_user_frame_a_trace_starts_after_the_checker() {
+        assert_eq!(
+            shown(&["lockdep_core::a", "0x1234", "std::x", "std::y"]),
+            ["0x1234"]
+        );
+        assert!(!is_user("0x55d0c0ffee", None));
+    }
+
+    #[test]
+    fn a_standard_library_function_is_known_by_its_file_too() {
+        let name = "<T as alloc::slice::hack::ConvertVec>::to_vec";
+        assert!(is_user(name, None));
+        assert!(!is_user(name, Some("library/alloc/src/slice.rs")));
+        // A program's impl of a standard trait is the program's.
+        assert!(is_user(
+            "<app::Row as core::fmt::Debug>::fmt",
+            Some("src/row.rs")
+        ));
+        let mut frames = vec![
+            ("lockdep_core::checker::x", None),
+            (name, Some("library/alloc/src/slice.rs")),
+            ("app::fill", Some("src/lib.rs")),
+        ];
+        keep_shown(&mut frames, |&(name, file)| (name, file));
+        assert_eq!(frames[0].0, name);
+        assert_eq!(frames[1].0, "app::fill");
+    }
+
+    #[test]
+    fn paths_are_shortened_for_people() {
+        let cwd = Path::new("/home/me/app");
+        assert_eq!(
+            short_path(Path::new("/home/me/app/src/db.rs"), Some(cwd)),
+            "src/db.rs"
+        );
+        assert_eq!(
+            short_path(
+                Path::new("/rustc/0123abcd/library/std/src/thread/mod.rs"),
+                Some(cwd)
+            ),
+            "library/std/src/thread/mod.rs"
+        );
+        assert_eq!(
+            short_path(
+                Path::new(
+                    "/root/.cargo/registry/src/index.crates.io-1949cf8c/salsa-0.28.5/src/a.rs"
+                ),
+                None
+            ),
+            "salsa-0.28.5/src/a.rs"
+        );
+    }
+
+    #[test]
+    fn registry_and_git_paths_are_shortened_to_the_crate() {
+        assert_eq!(
+            short_file("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/crossbeam-utils-0.8.23/src/cache_padded.rs"),
+            "crossbeam-utils-0.8.23/src/cache_padded.rs"
+        );
+        assert_eq!(
+            short_file("/home/u/.cargo/git/checkouts/salsa-1a2b3c/4d5e6f7/src/lib.rs"),
+            "salsa-1a2b3c/4d5e6f7/src/lib.rs"
+        );
+        assert_eq!(short_file("src/main.rs"), "src/main.rs");
+        assert_eq!(
+            short_file("/abs/project/src/lib.rs"),
+            "/abs/project/src/lib.rs"
+        );
+    }
+}
