@@ -191,6 +191,11 @@ pub(crate) fn holds_any() -> bool {
 /// Whether `instance` is on this thread's held stack.
 pub(crate) fn holds(instance: Instance) -> bool {
     with_thread(|t| {
+        // An empty stack stays empty when stale entries are forgotten: the common answer,
+        // for a pool's every allocation (`in_reclaim_scope`), without the epoch's load.
+        if t.depth() == 0 {
+            return false;
+        }
         t.sync_epoch();
         t.find(instance).is_some()
     })
