@@ -141,19 +141,26 @@ fn report_dir_gets_one_json_file_per_process() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn report_symbols_merge_leaves_the_graphs_traces_as_addresses_in_the_binary() {
-    let dir = report_dir("exit-symbols-merge");
+/// `child_abba`'s report file written with `LOCKDEP_REPORT_SYMBOLS=symbols`, and its stderr.
+fn report_with_symbols(symbols: &str) -> (String, String) {
+    let dir = report_dir(&format!("exit-symbols-{symbols}"));
     let (pid, out) = run(
         "child_abba",
         &[
             ("LOCKDEP_MODE", "collect"),
             ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
-            ("LOCKDEP_REPORT_SYMBOLS", "merge"),
+            ("LOCKDEP_REPORT_SYMBOLS", symbols),
         ],
     );
     assert!(out.status.success());
     let json = std::fs::read_to_string(report_file(&dir, pid)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    (json, stderr(&out))
+}
+
+#[test]
+fn report_symbols_merge_leaves_the_graphs_traces_as_addresses_in_the_binary() {
+    let (json, _) = report_with_symbols("merge");
     let exe = std::env::current_exe().unwrap();
     let image = format!(
         "\"image\":{{\"path\":\"{}\",\"size\":{},",
@@ -178,29 +185,16 @@ fn report_symbols_merge_leaves_the_graphs_traces_as_addresses_in_the_binary() {
         violations.contains("\"backtrace\":[{\"function\":\"exit_report::child_abba\""),
         "{violations}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn an_unknown_report_symbols_value_is_a_warning_and_resolves_in_the_process() {
-    let dir = report_dir("exit-symbols-unknown");
-    let (pid, out) = run(
-        "child_abba",
-        &[
-            ("LOCKDEP_MODE", "collect"),
-            ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
-            ("LOCKDEP_REPORT_SYMBOLS", "later"),
-        ],
-    );
-    assert!(out.status.success());
+    let (json, stderr) = report_with_symbols("later");
     assert!(
-        stderr(&out).contains("LOCKDEP_REPORT_SYMBOLS=\"later\" is neither"),
-        "{}",
-        stderr(&out)
+        stderr.contains("LOCKDEP_REPORT_SYMBOLS=\"later\" is neither"),
+        "{stderr}"
     );
-    let json = std::fs::read_to_string(report_file(&dir, pid)).unwrap();
     assert!(json.contains("\"image\":null"), "{json}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
