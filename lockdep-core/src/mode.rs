@@ -157,7 +157,8 @@ mod state {
         if s.wrapping_sub(COLLECT) < 3 {
             return true;
         }
-        s == UNINIT && init_from_env()
+        // UNINIT, or INITIALIZING by another thread (whose mode this one waits for).
+        s >= INITIALIZING && init_from_env()
     }
 
     std::thread_local! {
