@@ -1,6 +1,9 @@
 //! The raw fair mutex: the checked [`RawMutex`] whose every unlock is a fair unlock (the lock
 //! is handed to the next waiter, parking_lot's `RawFairMutex`). For the checker it is the
 //! same lock: fairness changes who gets the lock next, never which orders can deadlock.
+//!
+//! Its methods are inlined only without debug assertions: in a test build they run out of
+//! line, as this crate was compiled (see `LockMap::acquisition` for why).
 
 use std::time::{Duration, Instant};
 
@@ -24,13 +27,13 @@ pub struct RawFairMutex(RawMutex);
 
 impl RawFairMutex {
     /// `raw`, unlocking fairly.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn from_raw(raw: RawMutex) -> RawFairMutex {
         RawFairMutex(raw)
     }
 
     /// The checked raw mutex inside.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn into_raw(self) -> RawMutex {
         // SAFETY: `RawFairMutex` is a `repr(transparent)` newtype of `RawMutex`; the value is
         // moved whole, not taken apart (which a `const fn` cannot do: it has a destructor).
@@ -41,7 +44,7 @@ impl RawFairMutex {
 impl Sealed for RawFairMutex {}
 
 impl CheckedRawMutex for RawFairMutex {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn checked(&self) -> &RawMutex {
         &self.0
     }
@@ -54,24 +57,24 @@ unsafe impl lock_api::RawMutex for RawFairMutex {
     type GuardMarker = <RawMutex as lock_api::RawMutex>::GuardMarker;
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock(&self) {
         self.0.lock();
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock(&self) -> bool {
         self.0.try_lock()
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock(&self) {
         // SAFETY: the caller holds the lock (this trait method's contract).
         unsafe { self.0.unlock_fair() }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked(&self) -> bool {
         self.0.is_locked()
     }
@@ -79,14 +82,14 @@ unsafe impl lock_api::RawMutex for RawFairMutex {
 
 // SAFETY: forwarded to the checked `RawMutex`.
 unsafe impl lock_api::RawMutexFair for RawFairMutex {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_fair(&self) {
         // SAFETY: the caller holds the lock.
         unsafe { self.0.unlock_fair() }
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump(&self) {
         // SAFETY: the caller holds the lock.
         unsafe { self.0.bump() }
@@ -99,13 +102,13 @@ unsafe impl lock_api::RawMutexTimed for RawFairMutex {
     type Instant = Instant;
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_for(&self, timeout: Duration) -> bool {
         self.0.try_lock_for(timeout)
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_until(&self, deadline: Instant) -> bool {
         self.0.try_lock_until(deadline)
     }

@@ -2,6 +2,9 @@
 //! It implements `lock_api`'s raw traits, so `lock_api` supplies the guard API (map,
 //! mapped guards, unlocked, bump); [`Mutex`](crate::Mutex) adds creation-site classes and
 //! acquisition sites on top.
+//!
+//! Its methods are inlined only without debug assertions: in a test build they run out of
+//! line, as this crate was compiled (see `LockMap::acquisition` for why).
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -47,7 +50,7 @@ pub struct RawMutex {
 
 impl RawMutex {
     /// An unlocked raw mutex of the class `map` names.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn with_map(map: LockMap) -> RawMutex {
         RawMutex {
             lock: Checked::new(lockdep_raw::RawMutex::INIT, map),
@@ -56,7 +59,7 @@ impl RawMutex {
 
     /// This raw mutex, of the class of `site` if it has none (one made by `INIT`, given to a
     /// typed mutex's `const_new` or `from_raw`).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn or_site<T: ?Sized>(mut self, site: &'static Location<'static>) -> RawMutex {
         // In place: a lock is not taken apart in a `const fn` (it has a destructor).
         self.lock.map = self.lock.map.or_site::<T>(site);
@@ -64,7 +67,7 @@ impl RawMutex {
     }
 
     /// A blocking acquisition as nesting subclass `subclass`, at `site`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn lock_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.lock.acquire(
             subclass,
@@ -79,14 +82,14 @@ impl RawMutex {
     }
 
     /// A try-acquisition at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn try_lock_at(&self, site: &'static Location<'static>) -> bool {
         self.lock.try_acquire(Access::Write, site, |r| r.try_lock())
     }
 
     /// A timed acquisition at `site`: validated like a blocking one (a timed wait in a
     /// deadlock is a stall).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn try_lock_until_at(
         &self,
         deadline: Instant,
@@ -102,7 +105,7 @@ impl RawMutex {
     }
 
     /// Records the dependencies of `lock()` at `site` without taking the lock.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn might_lock_at(&self, site: &'static Location<'static>) {
         self.lock.might_acquire(Access::Write, site);
     }
@@ -110,7 +113,7 @@ impl RawMutex {
     /// Runs `wait`, which releases this (locked) mutex and takes it again, a wait for the
     /// event of `event` at `site`: the hold is off the held stack meanwhile, the wait is
     /// validated with what else is held, and the mutex is validated and held again after.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn around_wait<R>(
         &self,
         event: &LockMap,
@@ -143,24 +146,24 @@ unsafe impl lock_api::RawMutex for RawMutex {
     type GuardMarker = GuardMarker;
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock(&self) {
         self.lock_at(0, Location::caller());
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock(&self) -> bool {
         self.try_lock_at(Location::caller())
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock(&self) {
         // SAFETY: the caller holds the lock (this trait method's contract).
         self.lock.release(|r| unsafe { r.unlock() });
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked(&self) -> bool {
         self.lock.raw.is_locked()
     }
@@ -168,7 +171,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
 // SAFETY: as for `RawMutex`: forwarded to `lockdep_raw::RawMutex`.
 unsafe impl lock_api::RawMutexFair for RawMutex {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_fair(&self) {
         // SAFETY: the caller holds the lock.
         self.lock.release(|r| unsafe { r.unlock_fair() });
@@ -176,7 +179,7 @@ unsafe impl lock_api::RawMutexFair for RawMutex {
 
     /// For the checker a bump is an unlock and a lock (a re-lock, validated as one).
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump(&self) {
         // SAFETY: the caller holds the lock.
         self.lock
@@ -190,13 +193,13 @@ unsafe impl lock_api::RawMutexTimed for RawMutex {
     type Instant = Instant;
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_for(&self, timeout: Duration) -> bool {
         self.try_lock_until_at(deadline(timeout), Location::caller())
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_until(&self, deadline: Instant) -> bool {
         self.try_lock_until_at(deadline, Location::caller())
     }
@@ -222,7 +225,7 @@ pub trait CheckedRawMutex:
 }
 
 impl CheckedRawMutex for RawMutex {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn checked(&self) -> &RawMutex {
         self
     }

@@ -13,6 +13,9 @@
 //!   reported as recursive locking, which they are.
 //! - `upgrade`: an exclusive acquisition with the read hold set aside, as it waits for the
 //!   other readers; `downgrade` turns the hold into a read.
+//!
+//! Its methods are inlined only without debug assertions: in a test build they run out of
+//! line, as this crate was compiled (see `LockMap::acquisition` for why).
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -54,7 +57,7 @@ pub type RawRwLockRecursive = RawRwLock<true>;
 
 impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// An unlocked lock of the class `map` names.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn with_map(map: LockMap) -> Self {
         RawRwLock {
             lock: Checked::new(lockdep_raw::RawRwLock::INIT, map),
@@ -63,7 +66,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
 
     /// This raw lock, of the class of `site` if it has none (one made by `INIT`, given to a
     /// typed lock's `const_new` or `from_raw`).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn or_site<T: ?Sized>(mut self, site: &'static Location<'static>) -> Self {
         // In place: a lock is not taken apart in a `const fn` (it has a destructor).
         self.lock.map = self.lock.map.or_site::<T>(site);
@@ -71,7 +74,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// `read()` at `site` (a recursive read if `RECURSIVE`).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_shared_at(&self, subclass: u32, site: &'static Location<'static>) {
         if RECURSIVE {
             return self.lock_shared_recursive_at(subclass, site);
@@ -89,7 +92,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// `read_recursive()` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_shared_recursive_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.lock.acquire(
             subclass,
@@ -104,7 +107,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// `write()` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_exclusive_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.lock.acquire(
             subclass,
@@ -119,7 +122,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// `upgradable_read()` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_upgradable_at(&self, site: &'static Location<'static>) {
         self.lock.acquire(
             0,
@@ -134,7 +137,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// A try-acquisition as `access` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn try_at(
         &self,
         access: Access,
@@ -145,7 +148,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// A timed acquisition as `access` at `site`, validated like a blocking one.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn timed_at(
         &self,
         access: Access,
@@ -157,7 +160,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// `try_read()` at `site` (a recursive read if `RECURSIVE`).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn try_read_at(&self, site: &'static Location<'static>) -> bool {
         if RECURSIVE {
             return self.try_at(Access::RecursiveRead, site, |r| {
@@ -168,7 +171,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// A timed `read()` at `site` (a recursive read if `RECURSIVE`).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn timed_read_at(
         &self,
         deadline: Instant,
@@ -186,7 +189,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// A timed `read_recursive()` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn timed_recursive_read_at(
         &self,
         deadline: Instant,
@@ -201,7 +204,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// A timed `write()` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn timed_write_at(
         &self,
         deadline: Instant,
@@ -216,7 +219,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// A timed `upgradable_read()` at `site`.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn timed_upgradable_at(
         &self,
         deadline: Instant,
@@ -231,7 +234,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     }
 
     /// Records the dependencies of an acquisition as `access` without taking the lock.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn might_lock_at(&self, access: Access, site: &'static Location<'static>) {
         self.lock.might_acquire(access, site);
     }
@@ -258,49 +261,49 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> 
     type GuardMarker = GuardMarker;
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared(&self) {
         self.lock_shared_at(0, Location::caller());
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared(&self) -> bool {
         self.try_read_at(Location::caller())
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_shared(&self) {
         // SAFETY: the caller holds a shared lock.
         self.lock.release(|r| unsafe { r.unlock_shared() });
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_exclusive(&self) {
         self.lock_exclusive_at(0, Location::caller());
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_exclusive(&self) -> bool {
         self.try_at(Access::Write, Location::caller(), |r| {
             r.try_lock_exclusive()
         })
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_exclusive(&self) {
         // SAFETY: the caller holds the exclusive lock.
         self.lock.release(|r| unsafe { r.unlock_exclusive() });
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked(&self) -> bool {
         self.lock.raw.is_locked()
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked_exclusive(&self) -> bool {
         self.lock.raw.is_locked_exclusive()
     }
@@ -308,20 +311,20 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> 
 
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockFair for RawRwLock<RECURSIVE> {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_shared_fair(&self) {
         // SAFETY: the caller holds a shared lock.
         self.lock.release(|r| unsafe { r.unlock_shared_fair() });
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_exclusive_fair(&self) {
         // SAFETY: the caller holds the exclusive lock.
         self.lock.release(|r| unsafe { r.unlock_exclusive_fair() });
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump_shared(&self) {
         let access = match RECURSIVE {
             true => Access::RecursiveRead,
@@ -333,7 +336,7 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockFair for RawRwLock<RECURSI
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump_exclusive(&self) {
         // SAFETY: the caller holds the exclusive lock.
         self.lock
@@ -345,7 +348,7 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockFair for RawRwLock<RECURSI
 
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockDowngrade for RawRwLock<RECURSIVE> {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn downgrade(&self) {
         self.lock.change_access(Access::Read);
         // SAFETY: the caller holds the exclusive lock.
@@ -359,25 +362,25 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockTimed for RawRwLock<RECURS
     type Instant = Instant;
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_for(&self, timeout: Duration) -> bool {
         self.try_lock_shared_until(deadline(timeout))
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_until(&self, deadline: Instant) -> bool {
         self.timed_read_at(deadline, Location::caller())
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
         self.try_lock_exclusive_until(deadline(timeout))
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_exclusive_until(&self, deadline: Instant) -> bool {
         self.timed_write_at(deadline, Location::caller())
     }
@@ -386,13 +389,13 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockTimed for RawRwLock<RECURS
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursive for RawRwLock<RECURSIVE> {
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared_recursive(&self) {
         self.lock_shared_recursive_at(0, Location::caller());
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive(&self) -> bool {
         self.try_at(Access::RecursiveRead, Location::caller(), |r| {
             r.try_lock_shared_recursive()
@@ -403,13 +406,13 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursive for RawRwLock<RE
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursiveTimed for RawRwLock<RECURSIVE> {
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
         self.try_lock_shared_recursive_until(deadline(timeout))
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_until(&self, deadline: Instant) -> bool {
         self.timed_recursive_read_at(deadline, Location::caller())
     }
@@ -418,27 +421,27 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockRecursiveTimed for RawRwLo
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgrade for RawRwLock<RECURSIVE> {
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_upgradable(&self) {
         self.lock_upgradable_at(Location::caller());
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable(&self) -> bool {
         self.try_at(Access::Read, Location::caller(), |r| {
             r.try_lock_upgradable()
         })
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_upgradable(&self) {
         // SAFETY: the caller holds the upgradable lock.
         self.lock.release(|r| unsafe { r.unlock_upgradable() });
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn upgrade(&self) {
         self.lock.upgrade(
             Location::caller(),
@@ -452,7 +455,7 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgrade for RawRwLock<RECU
         );
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn try_upgrade(&self) -> bool {
         // SAFETY: the caller holds the upgradable lock.
         let upgraded = unsafe { self.lock.raw.try_upgrade() };
@@ -465,14 +468,14 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgrade for RawRwLock<RECU
 
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeFair for RawRwLock<RECURSIVE> {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_upgradable_fair(&self) {
         // SAFETY: the caller holds the upgradable lock.
         self.lock.release(|r| unsafe { r.unlock_upgradable_fair() });
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump_upgradable(&self) {
         // SAFETY: the caller holds the upgradable lock.
         self.lock
@@ -484,14 +487,14 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeFair for RawRwLock<
 
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeDowngrade for RawRwLock<RECURSIVE> {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn downgrade_upgradable(&self) {
         // Held as a read already: nothing changes for the checker.
         // SAFETY: the caller holds the upgradable lock.
         unsafe { self.lock.raw.downgrade_upgradable() }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn downgrade_to_upgradable(&self) {
         self.lock.change_access(Access::Read);
         // SAFETY: the caller holds the exclusive lock.
@@ -502,26 +505,26 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeDowngrade for RawRw
 // SAFETY: see the first `unsafe impl` above.
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLockUpgradeTimed for RawRwLock<RECURSIVE> {
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
         self.try_lock_upgradable_until(deadline(timeout))
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_until(&self, deadline: Instant) -> bool {
         self.timed_upgradable_at(deadline, Location::caller())
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
         // SAFETY: the caller holds the upgradable lock.
         unsafe { self.try_upgrade_until(deadline(timeout)) }
     }
 
     #[track_caller]
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn try_upgrade_until(&self, deadline: Instant) -> bool {
         self.lock.upgrade(
             Location::caller(),

@@ -1,4 +1,9 @@
 //! [`RawMutex`]: a one-byte mutex on the parking lot.
+//!
+//! The lock operations are inlined only without debug assertions. A test build has them on,
+//! and its crates are usually unoptimised: inlined, the fast paths would be compiled into the
+//! caller at its level (its atomics as calls); out of line they run as this crate was
+//! compiled, which `cargo lockdep` and lockdep's profile advice optimise.
 
 use crate::sync::{self, AtomicU8, Ordering::*, SpinWait};
 use core::fmt;
@@ -77,7 +82,7 @@ impl RawMutex {
     }
 
     /// The parking key: the mutex's address, unique while it lives.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn key(&self) -> usize {
         self as *const Self as usize
     }
@@ -196,7 +201,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
     type GuardMarker = lock_api::GuardNoSend;
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock(&self) {
         if self
             .state
@@ -207,7 +212,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock(&self) -> bool {
         let mut state = self.state.load(Relaxed);
         loop {
@@ -224,7 +229,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock(&self) {
         if self
             .state
@@ -235,7 +240,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked(&self) -> bool {
         self.state.load(Relaxed) & LOCKED != 0
     }
@@ -243,7 +248,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
 // SAFETY: as for `RawMutex`; a fair unlock hands ownership to exactly one woken waiter.
 unsafe impl lock_api::RawMutexFair for RawMutex {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_fair(&self) {
         if self
             .state
@@ -254,7 +259,7 @@ unsafe impl lock_api::RawMutexFair for RawMutex {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump(&self) {
         if self.state.load(Relaxed) & PARKED != 0 {
             self.bump_slow();
@@ -267,12 +272,12 @@ unsafe impl lock_api::RawMutexTimed for RawMutex {
     type Duration = Duration;
     type Instant = Instant;
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_for(&self, timeout: Duration) -> bool {
         lock_api::RawMutex::try_lock(self) || self.lock_slow(Instant::now().checked_add(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_until(&self, timeout: Instant) -> bool {
         lock_api::RawMutex::try_lock(self) || self.lock_slow(Some(timeout))
     }

@@ -1,4 +1,9 @@
 //! [`RawRwLock`]: a one-word reader-writer lock on the parking lot.
+//!
+//! The lock operations are inlined only without debug assertions. A test build has them on,
+//! and its crates are usually unoptimised: inlined, the fast paths would be compiled into the
+//! caller at its level (its atomics as calls); out of line they run as this crate was
+//! compiled, which `cargo lockdep` and lockdep's profile advice optimise.
 
 use crate::sync::{self, AtomicUsize, Ordering::*, SpinWait};
 use core::cell::Cell;
@@ -69,7 +74,7 @@ enum Request {
 impl Request {
     /// Whether `state` admits the request now (for `Exclusive`: admits taking `WRITER`,
     /// after which the writer waits for the readers).
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn admits(self, state: usize) -> bool {
         match self {
             Request::Shared => state & WRITER == 0,
@@ -78,7 +83,7 @@ impl Request {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn grant(self) -> usize {
         match self {
             Request::Shared | Request::SharedRecursive => ONE_READER,
@@ -180,20 +185,20 @@ impl RawRwLock {
 
     /// Main parking key: readers, upgradable readers and writers waiting for `WRITER` or
     /// `UPGRADABLE` to clear.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn key(&self) -> usize {
         self as *const Self as usize
     }
 
     /// Writer parking key: the `WRITER` holder waiting for the readers to drain. Inside this
     /// lock's own word, so no other lock uses it.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn writer_key(&self) -> usize {
         self.key() + 1
     }
 
     /// One CAS attempt at a shared lock; false on refusal or contention.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_shared_fast(&self, request: Request) -> bool {
         let state = self.state.load(Relaxed);
         if !request.admits(state) {
@@ -209,7 +214,7 @@ impl RawRwLock {
     }
 
     /// Try-lock for shared and upgradable requests: retries on contention, fails on refusal.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_acquire(&self, request: Request) -> bool {
         let mut state = self.state.load(Relaxed);
         loop {
@@ -430,7 +435,7 @@ impl RawRwLock {
         unsafe { sync::unpark_one(self.writer_key(), callback) };
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn unlock_upgradable_inner(&self, force_fair: bool) {
         let mut state = self.state.load(Relaxed);
         while state & PARKED == 0 {
@@ -495,19 +500,19 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     type GuardMarker = lock_api::GuardNoSend;
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared(&self) {
         if !self.try_shared_fast(Request::Shared) {
             self.acquire_slow(Request::Shared, None);
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared(&self) -> bool {
         self.try_acquire(Request::Shared)
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_shared(&self) {
         let old = self.state.fetch_sub(ONE_READER, Release);
         debug_assert!(old & READERS != 0, "unlock_shared without a reader");
@@ -516,7 +521,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_exclusive(&self) {
         if self
             .state
@@ -527,7 +532,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_exclusive(&self) -> bool {
         let mut state = self.state.load(Relaxed);
         loop {
@@ -544,7 +549,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_exclusive(&self) {
         if self
             .state
@@ -555,12 +560,12 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked(&self) -> bool {
         self.state.load(Relaxed) & (WRITER | UPGRADABLE | READERS) != 0
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn is_locked_exclusive(&self) -> bool {
         self.state.load(Relaxed) & (WRITER | READERS) == WRITER
     }
@@ -569,13 +574,13 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 // SAFETY: fair unlocks release the same ownership as the plain ones; a hand-off adds to the
 // state exactly the compatible set of grants the woken threads asked for.
 unsafe impl lock_api::RawRwLockFair for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_shared_fair(&self) {
         // SAFETY: forwarded; see the type's docs on why a reader has nothing to hand over.
         unsafe { lock_api::RawRwLock::unlock_shared(self) }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_exclusive_fair(&self) {
         if self
             .state
@@ -586,7 +591,7 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump_shared(&self) {
         // Only useful when we are the last reader and a writer waits for us.
         if self.state.load(Relaxed) & (READERS | WRITER) == ONE_READER | WRITER {
@@ -594,7 +599,7 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump_exclusive(&self) {
         if self.state.load(Relaxed) & PARKED != 0 {
             self.bump_exclusive_slow();
@@ -604,7 +609,7 @@ unsafe impl lock_api::RawRwLockFair for RawRwLock {
 
 // SAFETY: `WRITER -> ONE_READER` in one atomic step keeps the holder's access.
 unsafe impl lock_api::RawRwLockDowngrade for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn downgrade(&self) {
         let old = self.state.fetch_add(ONE_READER - WRITER, Release);
         if old & PARKED != 0 {
@@ -618,24 +623,24 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
     type Duration = Duration;
     type Instant = Instant;
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_for(&self, timeout: Duration) -> bool {
         self.try_shared_fast(Request::Shared)
             || self.acquire_slow(Request::Shared, Instant::now().checked_add(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_until(&self, timeout: Instant) -> bool {
         self.try_shared_fast(Request::Shared) || self.acquire_slow(Request::Shared, Some(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_exclusive_for(&self, timeout: Duration) -> bool {
         lock_api::RawRwLock::try_lock_exclusive(self)
             || self.lock_exclusive_slow(Instant::now().checked_add(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_exclusive_until(&self, timeout: Instant) -> bool {
         lock_api::RawRwLock::try_lock_exclusive(self) || self.lock_exclusive_slow(Some(timeout))
     }
@@ -643,14 +648,14 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
 
 // SAFETY: a recursive read is only admitted alongside other readers or without a writer.
 unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared_recursive(&self) {
         if !self.try_shared_fast(Request::SharedRecursive) {
             self.acquire_slow(Request::SharedRecursive, None);
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive(&self) -> bool {
         self.try_acquire(Request::SharedRecursive)
     }
@@ -658,7 +663,7 @@ unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
 
 // SAFETY: as for `RawRwLockRecursive` and `RawRwLockTimed`.
 unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
         self.try_shared_fast(Request::SharedRecursive)
             || self.acquire_slow(
@@ -667,7 +672,7 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
             )
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
         self.try_shared_fast(Request::SharedRecursive)
             || self.acquire_slow(Request::SharedRecursive, Some(timeout))
@@ -677,29 +682,29 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
 // SAFETY: `UPGRADABLE` is held by one thread at a time; `upgrade` trades it for `WRITER` in
 // one atomic step and then waits for the other readers like any writer.
 unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn lock_upgradable(&self) {
         if !self.try_shared_fast(Request::Upgradable) {
             self.acquire_slow(Request::Upgradable, None);
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable(&self) -> bool {
         self.try_acquire(Request::Upgradable)
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_upgradable(&self) {
         self.unlock_upgradable_inner(false);
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn upgrade(&self) {
         self.upgrade_until(None);
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn try_upgrade(&self) -> bool {
         let trade = WRITER.wrapping_sub(UPGRADABLE | ONE_READER);
         let mut state = self.state.load(Relaxed);
@@ -722,12 +727,12 @@ unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
 
 // SAFETY: as for `RawRwLockUpgrade` and `RawRwLockFair`.
 unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_upgradable_fair(&self) {
         self.unlock_upgradable_inner(true);
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn bump_upgradable(&self) {
         if self.state.load(Relaxed) & PARKED != 0 {
             self.bump_upgradable_slow();
@@ -737,7 +742,7 @@ unsafe impl lock_api::RawRwLockUpgradeFair for RawRwLock {
 
 // SAFETY: each downgrade is one atomic step that keeps the holder's (reduced) access.
 unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn downgrade_upgradable(&self) {
         let old = self.state.fetch_sub(UPGRADABLE, Release);
         if old & PARKED != 0 {
@@ -745,7 +750,7 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn downgrade_to_upgradable(&self) {
         let old = self
             .state
@@ -758,24 +763,24 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
 
 // SAFETY: a timed-out upgrade gives `WRITER` back for `UPGRADABLE` and our read.
 unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
         self.try_shared_fast(Request::Upgradable)
             || self.acquire_slow(Request::Upgradable, Instant::now().checked_add(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
         self.try_shared_fast(Request::Upgradable)
             || self.acquire_slow(Request::Upgradable, Some(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn try_upgrade_for(&self, timeout: Duration) -> bool {
         self.upgrade_until(Instant::now().checked_add(timeout))
     }
 
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn try_upgrade_until(&self, timeout: Instant) -> bool {
         self.upgrade_until(Some(timeout))
     }

@@ -52,7 +52,8 @@ impl Acquisition {
 /// attributed to the lock being waited for.
 ///
 /// It carries this thread's state, so that [`commit`](Pending::commit), inlined into the lock
-/// call, does not look the thread-local up again; the chain key computed while validating is
+/// call (out of line in a test build, as `LockMap::acquisition` says why), does not look the
+/// thread-local up again; the chain key computed while validating is
 /// memoized in the thread's state. Not `Send` (a raw pointer to this thread's state), so it is
 /// committed on the thread that prepared it.
 #[must_use]
@@ -76,7 +77,7 @@ impl Pending {
     };
 
     /// Validates the blocking acquisition `acq` now, before blocking.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn validated(acq: Acquisition) -> Pending {
         Pending {
             thread: validate_blocking(acq.class, acq.access, acq.site, acq.instance),
@@ -88,7 +89,7 @@ impl Pending {
     }
 
     /// A try-acquisition that succeeded: never validated, but held from now on.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn tried(acq: Acquisition) -> Pending {
         Pending {
             thread: thread_unless_reentered(),
@@ -102,7 +103,7 @@ impl Pending {
     /// Puts the acquisition on the held stack as `instance` (the acquisition's: passed again
     /// rather than kept, so that the lock call keeps less live across the raw lock); false
     /// when it is not tracked.
-    #[inline]
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn commit(self, instance: Instance) -> bool {
         if self.thread.is_null() {
             return false;

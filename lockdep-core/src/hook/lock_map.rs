@@ -252,7 +252,8 @@ impl LockMap {
     /// The lock at `instance` was released: it leaves this thread's held stack (from any
     /// position). Not looked at while checking is off: the stack is forgotten when checking
     /// resumes (`ThreadState::sync_epoch`), so a release missed now leaves nothing stale.
-    #[inline]
+    /// Out of line in a test build, see [`acquisition`](LockMap::acquisition).
+    #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         if crate::mode::is_checking() {
@@ -422,7 +423,14 @@ impl LockMap {
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
-    #[inline]
+    ///
+    /// Inlined only where debug assertions are off. A test build has them on: there the
+    /// caller's crate, which instantiates the generic lock paths, is usually unoptimised,
+    /// and everything `#[inline]` is compiled into it at its level (five times parking_lot's
+    /// cost for a nest of two locks, measured); called out of line, this runs as this crate
+    /// was compiled, optimised under `cargo lockdep` and the README's profile advice. The
+    /// same holds for [`release`](LockMap::release) and [`Pending`]'s steps.
+    #[cfg_attr(not(debug_assertions), inline)]
     fn acquisition(
         &self,
         instance: usize,
