@@ -2,6 +2,7 @@
 //! reading it waits for the mode: seeing "not checking" meanwhile, a test starting beside
 //! another would lose its first locks (no other test in this binary: the mode must be unread
 //! when the test starts).
+#![cfg(feature = "enabled")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
