@@ -89,7 +89,7 @@ fn is_std(name: &str, file: Option<&str>) -> bool {
 }
 
 /// A source path as a person reads it: relative to `cwd` when under it, the standard
-/// library's without its `/rustc/<hash>/` prefix, and a dependency's as [`short_file`] has it.
+/// library's without its `/rustc/<hash>/` prefix, and a dependency's as `short_file` has it.
 pub fn short_path(path: &Path, cwd: Option<&Path>) -> String {
     if let Some(rel) = cwd.and_then(|cwd| path.strip_prefix(cwd).ok()) {
         return rel.display().to_string();
