@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("checker::types", 1),
     ("checker::stack_trace", 1),
     ("checker::unwind", 1),
+    ("checker::loaded", 1),
     ("checker::image", 1),
     ("checker::fast_hash", 1),
     ("checker::chain_key", 1),

@@ -29,7 +29,7 @@ impl Image {
             .duration_since(std::time::UNIX_EPOCH)
             .ok()?
             .as_secs();
-        let (bias, text) = loaded::main_program()?;
+        let (bias, text) = main_program()?;
         Some(Image {
             path: path.display().to_string(),
             size: meta.len(),
@@ -49,55 +49,20 @@ impl Image {
     }
 }
 
+/// The main program's load bias and executable segments: the loader lists it first.
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-mod loaded {
-    use std::ffi::{c_int, c_void};
-
-    /// The main program's load bias and executable segments: the loader lists it first.
-    pub(super) fn main_program() -> Option<(usize, Vec<(usize, usize)>)> {
-        unsafe extern "C" fn first(
-            info: *mut libc::dl_phdr_info,
-            _size: usize,
-            data: *mut c_void,
-        ) -> c_int {
-            // SAFETY: the loader passes a valid `info`, and `data` is the option below.
-            let (info, out) = unsafe {
-                (
-                    &*info,
-                    &mut *data.cast::<Option<(usize, Vec<(usize, usize)>)>>(),
-                )
-            };
-            let phdrs: &[libc::Elf64_Phdr] = if info.dlpi_phdr.is_null() {
-                &[]
-            } else {
-                // SAFETY: the loader's `dlpi_phdr` points at `dlpi_phnum` program headers.
-                unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize) }
-            };
-            let bias = info.dlpi_addr as usize;
-            let text = phdrs
-                .iter()
-                .filter(|p| p.p_type == libc::PT_LOAD && p.p_flags & libc::PF_X != 0)
-                .map(|p| {
-                    let start = bias + p.p_vaddr as usize;
-                    (start, start + p.p_memsz as usize)
-                })
-                .collect();
-            *out = Some((bias, text));
-            1
-        }
-        let mut out: Option<(usize, Vec<(usize, usize)>)> = None;
-        // SAFETY: `first` matches the callback's signature and writes only through `data`,
-        // which points at `out` for the duration of the call.
-        unsafe { libc::dl_iterate_phdr(Some(first), (&mut out as *mut Option<_>).cast()) };
-        out.filter(|(_, text)| !text.is_empty())
-    }
+fn main_program() -> Option<(usize, Vec<(usize, usize)>)> {
+    let mut program = None;
+    super::loaded::each(|object| {
+        program = Some((object.bias, object.text()));
+        false
+    });
+    program.filter(|(_, text)| !text.is_empty())
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
-mod loaded {
-    pub(super) fn main_program() -> Option<(usize, Vec<(usize, usize)>)> {
-        None
-    }
+fn main_program() -> Option<(usize, Vec<(usize, usize)>)> {
+    None
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub(crate) mod held;
 pub(crate) mod image;
 pub(crate) mod inbox;
 pub(crate) mod instance_order;
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub(crate) mod loaded;
 pub(crate) mod notify_path;
 pub(crate) mod registry;
 pub(crate) mod report;

@@ -32,7 +32,6 @@ pub(crate) fn trace(_ips: &mut Vec<usize>, _max: usize) -> bool {
 mod x86_64_linux {
     use std::arch::asm;
     use std::collections::HashMap;
-    use std::ffi::{c_int, c_void};
     use std::sync::Mutex;
 
     use gimli::{
@@ -42,6 +41,7 @@ mod x86_64_linux {
     use once_cell::sync::Lazy;
 
     use crate::checker::fast_hash::FastHash;
+    use crate::checker::loaded::{self, LoadedObject};
     use crate::checker::types::lock;
 
     type Slice = EndianSlice<'static, NativeEndian>;
@@ -267,70 +267,34 @@ mod x86_64_linux {
         }
     }
 
-    /// The loader's count of unloaded objects (`dlpi_subs`), read from its first object.
+    /// The loader's count of unloaded objects, read from its first object.
     fn loader_unloads() -> u64 {
-        unsafe extern "C" fn first(
-            info: *mut libc::dl_phdr_info,
-            size: usize,
-            data: *mut c_void,
-        ) -> c_int {
-            let complete =
-                std::mem::offset_of!(libc::dl_phdr_info, dlpi_subs) + std::mem::size_of::<u64>();
-            if size >= complete {
-                // SAFETY: the loader passes a valid `info` of `size` bytes, which cover
-                // `dlpi_subs`, and `data` is the `u64` below.
-                unsafe { *data.cast::<u64>() = (*info).dlpi_subs };
-            }
-            1
-        }
-        let mut subs = 0u64;
-        // SAFETY: `first` matches the callback's signature and writes only through `data`,
-        // which points at `subs` for the duration of the call.
-        unsafe { libc::dl_iterate_phdr(Some(first), (&mut subs as *mut u64).cast()) };
-        subs
+        let mut unloads = 0;
+        loaded::each(|object| {
+            unloads = object.unloads();
+            false
+        });
+        unloads
     }
 
     /// Every loaded object with CFI.
     fn loaded_objects() -> Vec<Object> {
-        unsafe extern "C" fn each(
-            info: *mut libc::dl_phdr_info,
-            _size: usize,
-            data: *mut c_void,
-        ) -> c_int {
-            // SAFETY: the loader passes a valid `info`, and `data` is the vector below.
-            let (info, objects) = unsafe { (&*info, &mut *data.cast::<Vec<Object>>()) };
-            if let Some(object) = object_of(info) {
-                objects.push(object);
-            }
-            0
-        }
-        let mut objects: Vec<Object> = Vec::new();
-        // SAFETY: `each` matches the callback's signature and uses `data` only as the vector,
-        // which outlives the call.
-        unsafe { libc::dl_iterate_phdr(Some(each), (&mut objects as *mut Vec<Object>).cast()) };
+        let mut objects = Vec::new();
+        loaded::each(|object| {
+            objects.extend(object_of(object));
+            true
+        });
         objects
     }
 
     /// An object's executable segments and CFI, from its program headers.
-    fn object_of(info: &libc::dl_phdr_info) -> Option<Object> {
-        let phdrs: &[libc::Elf64_Phdr] = if info.dlpi_phdr.is_null() {
-            &[]
-        } else {
-            // SAFETY: the loader's `dlpi_phdr` points at `dlpi_phnum` program headers.
-            unsafe { std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize) }
-        };
-        let base = info.dlpi_addr as usize;
-        let segment = |p: &libc::Elf64_Phdr| {
-            let start = base + p.p_vaddr as usize;
-            (start, start + p.p_memsz as usize)
-        };
-        let loads = || phdrs.iter().filter(|p| p.p_type == libc::PT_LOAD);
-        let text: Vec<(usize, usize)> = loads()
-            .filter(|p| p.p_flags & libc::PF_X != 0)
-            .map(segment)
-            .collect();
-        let hdr_segment = phdrs.iter().find(|p| p.p_type == libc::PT_GNU_EH_FRAME)?;
-        let (hdr_start, hdr_end) = segment(hdr_segment);
+    fn object_of(object: &LoadedObject<'_>) -> Option<Object> {
+        let text = object.text();
+        let hdr_segment = object
+            .phdrs
+            .iter()
+            .find(|p| p.p_type == libc::PT_GNU_EH_FRAME)?;
+        let (hdr_start, hdr_end) = object.segment(hdr_segment);
         // SAFETY: the `PT_GNU_EH_FRAME` segment is mapped for as long as the object is loaded.
         let hdr_bytes =
             unsafe { std::slice::from_raw_parts(hdr_start as *const u8, hdr_end - hdr_start) };
@@ -344,8 +308,9 @@ mod x86_64_linux {
         };
         // `.eh_frame` has no length in the header: it runs to the end of its segment at most,
         // and its entries carry their own lengths.
-        let (_, eh_frame_end) = loads()
-            .map(segment)
+        let (_, eh_frame_end) = object
+            .loads()
+            .map(|p| object.segment(p))
             .find(|&(start, end)| (start..end).contains(&eh_frame_start))?;
         // SAFETY: the part of a loaded segment from `.eh_frame` to the segment's end is mapped
         // for as long as the object is loaded.
