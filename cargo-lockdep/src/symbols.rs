@@ -1,6 +1,6 @@
 //! Stack traces that processes wrote as addresses in their test binary
 //! (`LOCKDEP_REPORT_SYMBOLS=merge`, as `cargo lockdep test` and `nextest` run them), resolved
-//! here by the rules the processes resolve by ([`keep_shown`], [`short_path`]): each binary's
+//! here by the rules the processes resolve by ([`shown`], [`short_path`]): each binary's
 //! debug information is read once, and only for the traces a report shows, so that a test
 //! process does not spend tens of milliseconds at its exit resolving traces no one reads.
 
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use addr2line::Loader;
-use lockdep_core::__merge::{is_runtime_start, keep_shown, short_path};
+use lockdep_core::__merge::{short_path, shown};
 
 use crate::input::{Frame, Image, Site};
 
@@ -47,21 +47,17 @@ pub fn resolve(image: &Image, addresses: &[u64]) -> Vec<Frame<'static>> {
             }
         };
         let cwd = std::env::current_dir().ok();
-        let mut frames = Vec::new();
-        'resolve: for &address in addresses {
-            let at = binary
-                .resolved
-                .entry(address)
-                .or_insert_with(|| frames_at(loader, address, cwd.as_deref()));
-            for frame in at.iter() {
-                if is_runtime_start(&frame.function) {
-                    break 'resolve;
-                }
-                frames.push(frame.clone());
-            }
-        }
-        keep_shown(&mut frames, |f| (&f.function, f.file()));
-        frames
+        shown(
+            addresses,
+            |&address| {
+                binary
+                    .resolved
+                    .entry(address)
+                    .or_insert_with(|| frames_at(loader, address, cwd.as_deref()))
+                    .clone()
+            },
+            |f| (&f.function, f.file()),
+        )
     })
 }
 

@@ -6,21 +6,41 @@
 
 use std::path::Path;
 
-/// Keeps the frames a report shows of `frames`, each told by `of` as its function's name and
-/// its file: from the first frame of the user's code (with the standard library's frames right
-/// above it, e.g. `Vec::push` growing into the allocator), down to the runtime's start-up
-/// frames, less the standard library's frames at the bottom (thread start, closure shims).
-/// The checker's frames and those it runs through (thread-locals, closures, the allocator
-/// shim, `lock_api`) above the user's are cut; without a user frame, the trace starts after
-/// the checker's last frame.
-pub fn keep_shown<T>(frames: &mut Vec<T>, of: impl Fn(&T) -> (&str, Option<&str>)) {
+/// The frames a report shows of a trace: the frames of each of its `addresses` in turn, as
+/// `frames_at` resolves them (innermost first), up to the runtime's start-up frames, and of
+/// those the ones [`keep_shown`] keeps; `of` tells a frame's function name and file. An
+/// address after the runtime's start is never resolved: what lies there (the thread's start
+/// in the C library) is never shown, and resolving it can mean loading and decompressing the
+/// C library's separate debug file.
+pub fn shown<A, T: Clone, F: std::ops::Deref<Target = [T]>>(
+    addresses: impl IntoIterator<Item = A>,
+    mut frames_at: impl FnMut(A) -> F,
+    of: impl Fn(&T) -> (&str, Option<&str>),
+) -> Vec<T> {
+    let mut frames = Vec::new();
+    'resolve: for address in addresses {
+        for frame in frames_at(address).iter() {
+            if is_runtime_start(of(frame).0) {
+                break 'resolve;
+            }
+            frames.push(frame.clone());
+        }
+    }
+    keep_shown(&mut frames, of);
+    frames
+}
+
+/// Keeps the frames a report shows of `frames`, a thread's own (the runtime's start-up frames
+/// cut): from the first frame of the user's code (with the standard library's frames right
+/// above it, e.g. `Vec::push` growing into the allocator), less the standard library's frames
+/// at the bottom (thread start, closure shims). The checker's frames and those it runs through
+/// (thread-locals, closures, the allocator shim, `lock_api`) above the user's are cut; without
+/// a user frame, the trace starts after the checker's last frame.
+fn keep_shown<T>(frames: &mut Vec<T>, of: impl Fn(&T) -> (&str, Option<&str>)) {
     let std = |f: &T| {
         let (name, file) = of(f);
         is_std(name, file)
     };
-    if let Some(end) = frames.iter().position(|f| is_runtime_start(of(f).0)) {
-        frames.truncate(end);
-    }
     let start = match frames.iter().position(|f| {
         let (name, file) = of(f);
         is_user(name, file)
@@ -46,7 +66,7 @@ pub fn keep_shown<T>(frames: &mut Vec<T>, of: impl Fn(&T) -> (&str, Option<&str>
 
 /// A frame of the runtime's start-up code, where a thread's own frames end: below it are the
 /// C library's thread start and `main`.
-pub fn is_runtime_start(name: &str) -> bool {
+fn is_runtime_start(name: &str) -> bool {
     name.contains("__rust_begin_short_backtrace") || name.starts_with("std::rt::lang_start")
 }
 
@@ -119,19 +139,18 @@ pub(crate) fn short_file(file: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use crate::frames::{is_user, keep_shown, short_file, short_path};
+    use crate::frames::{is_user, short_file, short_path, shown};
     use std::path::Path;
 
-    fn shown(names: &[&'static str]) -> Vec<&'static str> {
-        let mut frames = names.to_vec();
-        keep_shown(&mut frames, |f| (f, None));
-        frames
+    /// The frames shown of a trace whose every address is one frame, named so.
+    fn shown_of(names: &[&'static str]) -> Vec<&'static str> {
+        shown(names.iter(), |name| vec![*name], |f| (*f, None))
     }
 
     #[test]
     fn a_trace_starts_at_the_users_code_and_ends_at_the_runtime() {
         assert_eq!(
-            shown(&[
+            shown_of(&[
                 "lockdep_core::checker::validate::validate",
                 "<lock_api::mutex::Mutex<R,T>>::lock",
                 "alloc::raw_vec::RawVec::grow",
@@ -151,7 +170,7 @@ mod tests {
     #[test]
     fn the_standard_librarys_frames_below_the_users_are_cut() {
         assert_eq!(
-            shown(&[
+            shown_of(&[
                 "app::worker",
                 "std::thread::Builder::spawn::{{closure}}",
                 "core::ops::function::FnOnce::call_once",
@@ -163,7 +182,7 @@ mod tests {
     #[test]
     fn without_a_user_frame_a_trace_starts_after_the_checker() {
         assert_eq!(
-            shown(&["lockdep_core::a", "0x1234", "std::x", "std::y"]),
+            shown_of(&["lockdep_core::a", "0x1234", "std::x", "std::y"]),
             ["0x1234"]
         );
         assert!(!is_user("0x55d0c0ffee", None));
@@ -179,12 +198,16 @@ mod tests {
             "<app::Row as core::fmt::Debug>::fmt",
             Some("src/row.rs")
         ));
-        let mut frames = vec![
+        let trace = [
             ("lockdep_core::checker::x", None),
             (name, Some("library/alloc/src/slice.rs")),
             ("app::fill", Some("src/lib.rs")),
         ];
-        keep_shown(&mut frames, |&(name, file)| (name, file));
+        let frames = shown(
+            trace.iter(),
+            |frame| vec![*frame],
+            |&(name, file)| (name, file),
+        );
         assert_eq!(frames[0].0, name);
         assert_eq!(frames[1].0, "app::fill");
     }

@@ -150,7 +150,7 @@ pub mod sync {
 #[cfg(feature = "merge")]
 #[doc(hidden)]
 pub mod __merge {
-    pub use crate::frames::{is_runtime_start, is_user, keep_shown, short_path};
+    pub use crate::frames::{is_user, short_path, shown};
     pub use crate::order::{dep, DependencyOrder};
     pub use crate::type_name::with_data_type;
 }

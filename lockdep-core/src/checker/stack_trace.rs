@@ -66,20 +66,9 @@ impl StackTrace {
 
     /// Resolved frames, with the checker's own frames and the runtime's start-up frames cut.
     pub(crate) fn frames(&self) -> Vec<Frame> {
-        let mut frames = Vec::new();
-        // Resolved in order up to the runtime's start-up frames, which are cut: what lies
-        // below them (the thread's start in the C library) is never shown, and resolving it
-        // can mean loading and decompressing the C library's separate debug file.
-        'resolve: for addr in self.lookup_addresses() {
-            for frame in symbols::resolved(addr).iter() {
-                if frames::is_runtime_start(&frame.name) {
-                    break 'resolve;
-                }
-                frames.push(frame.clone());
-            }
-        }
-        frames::keep_shown(&mut frames, |f| (&f.name, f.file()));
-        frames
+        frames::shown(self.lookup_addresses(), symbols::resolved, |f| {
+            (&f.name, f.file())
+        })
     }
 
     /// The addresses to resolve, innermost first: a return address points after its call, so
