@@ -10,9 +10,9 @@ use super::fast_hash::FastHash;
 use super::graph::{self, dep};
 use super::image::Image;
 use super::registry;
-use super::report::{headline, source_site_of, Report};
+use super::report::{headline, own_site, source_site_of, Report};
 use super::stack_trace::{SourceSite, StackTrace};
-use super::types::{ClassId, NodeKind, ALLOCATOR_SITE};
+use super::types::{ClassId, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 
 /// A JSON string literal.
@@ -228,8 +228,7 @@ fn write_graph(out: &mut String, symbols: Symbols<'_>) {
         out.push_str(",\"site\":");
         match symbols {
             Symbols::Resolved => acquisition_site_json(out, site, trace),
-            Symbols::Addresses(_) if **site == *ALLOCATOR_SITE => out.push_str("null"),
-            Symbols::Addresses(_) => site_json(out, Some(&registry::source_site(site))),
+            Symbols::Addresses(_) => site_json(out, own_site(site).as_ref()),
         }
         out.push(',');
         out.push_str(&traces[trace.ips()]);

@@ -73,11 +73,13 @@ pub(crate) fn source_site_of(
     site: &'static std::panic::Location<'static>,
     trace: &StackTrace,
 ) -> Option<SourceSite> {
-    if *site == *ALLOCATOR_SITE {
-        trace.user_site()
-    } else {
-        Some(registry::source_site(site))
-    }
+    own_site(site).or_else(|| trace.user_site())
+}
+
+/// `site` as reports show it, unless it is the allocator's (an allocation seen by
+/// `TrackingAllocator`, whose site only its trace tells).
+pub(crate) fn own_site(site: &'static std::panic::Location<'static>) -> Option<SourceSite> {
+    (*site != *ALLOCATOR_SITE).then(|| registry::source_site(site))
 }
 
 /// [`source_site_of`] as text.
