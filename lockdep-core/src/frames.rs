@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// The frames a report shows of a trace: the frames of each of its `addresses` in turn, as
 /// `frames_at` resolves them (innermost first), up to the runtime's start-up frames, and of
-/// those the ones [`keep_shown`] keeps; `of` tells a frame's function name and file. An
+/// those the ones `keep_shown` keeps; `of` tells a frame's function name and file. An
 /// address after the runtime's start is never resolved: what lies there (the thread's start
 /// in the C library) is never shown, and resolving it can mean loading and decompressing the
 /// C library's separate debug file.
