@@ -4,6 +4,7 @@
 //! any point of a thread's life, including thread start-up, TLS teardown and from inside the
 //! global allocator, and access compiles to a plain TLS offset.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::Location;
 
@@ -13,9 +14,15 @@ use super::notify_path::NotifyPath;
 use super::types::{Access, ClassId, Instance};
 
 /// The kernel's `MAX_LOCK_DEPTH` (48 there): real Rust programs hold every shard of a sharded
-/// map at once (salsa makes 4 × cores shards and locks them all), so 512. The stack is a
-/// thread-local array of 32-byte entries: 16 KiB per thread.
+/// map at once (salsa makes 4 × cores shards and locks them all), so 512.
 pub(crate) const MAX_LOCK_DEPTH: usize = 512;
+/// Entries kept in the thread-local itself (the kernel's whole depth); the deeper ones are in
+/// a block allocated the first time the thread holds more. The C library sets up a new
+/// thread's thread-locals in pages of its stack mapping that are often fresh: 16 KiB of stack
+/// there cost a suite that starts 200,000 threads 450,000 more page faults (measured).
+const INLINE_DEPTH: usize = 48;
+/// Slots in the block of a thread that goes deeper than [`INLINE_DEPTH`].
+const DEEP_SLOTS: usize = MAX_LOCK_DEPTH - INLINE_DEPTH;
 /// Entries of the thread-local cache of validated chain keys (direct-mapped).
 const CHAIN_CACHE_SIZE: usize = 256;
 
@@ -59,16 +66,75 @@ const EMPTY: HeldLock = HeldLock {
     chain_key: 0,
 };
 
+/// A slot of the held stack: an entry's fields in cells of their own, read and written one
+/// by one. A `HeldSlot` is copied whole, and a whole-entry load right after the narrow
+/// stores that wrote it waits for them to reach the cache (a store-forwarding stall: 4 to
+/// 10 ns on a pool element's path, measured); most operations need one field anyway.
+struct HeldSlot {
+    class: Cell<ClassId>,
+    access: Cell<Access>,
+    linked_below: Cell<bool>,
+    count: Cell<u16>,
+    instance: Cell<Instance>,
+    site: Cell<Option<&'static Location<'static>>>,
+    chain_key: Cell<u64>,
+}
+
+impl HeldSlot {
+    /// An empty slot, all zeros: see [`ThreadState`].
+    const fn empty() -> HeldSlot {
+        HeldSlot {
+            class: Cell::new(EMPTY.class),
+            access: Cell::new(EMPTY.access),
+            linked_below: Cell::new(EMPTY.linked_below),
+            count: Cell::new(EMPTY.count),
+            instance: Cell::new(EMPTY.instance),
+            site: Cell::new(EMPTY.site),
+            chain_key: Cell::new(EMPTY.chain_key),
+        }
+    }
+
+    #[inline(always)]
+    fn get(&self) -> HeldLock {
+        HeldLock {
+            class: self.class.get(),
+            access: self.access.get(),
+            linked_below: self.linked_below.get(),
+            count: self.count.get(),
+            instance: self.instance.get(),
+            site: self.site.get(),
+            chain_key: self.chain_key.get(),
+        }
+    }
+
+    #[inline(always)]
+    fn set(&self, held: HeldLock) {
+        self.class.set(held.class);
+        self.access.set(held.access);
+        self.linked_below.set(held.linked_below);
+        self.count.set(held.count);
+        self.instance.set(held.instance);
+        self.site.set(held.site);
+        self.chain_key.set(held.chain_key);
+    }
+}
+
 /// All per-thread state of the checker.
 ///
-/// Its initial value is all zeros, so that the thread-local lands in `.tbss`: a new thread
-/// then maps its 22 KiB lazily instead of copying an initialization image (a test suite may
-/// start threads by the hundred thousand).
+/// Its initial value is all zeros, so that the thread-local lands in `.tbss` (no
+/// initialization image to copy), and it is kept to about 4 KiB: a test suite may start
+/// threads by the hundred thousand.
 pub(crate) struct ThreadState {
     depth: Cell<usize>,
     /// Entry `i` of the stack is in slot `i + 1`; slot 0 is a sentinel whose chain key is the
-    /// empty stack's (0), so that the top's key is read without a branch.
-    stack: [Cell<HeldLock>; MAX_LOCK_DEPTH + 1],
+    /// empty stack's (0), so that the top's key is read without a branch. Slots past
+    /// `INLINE_DEPTH` are in `deep`.
+    stack: [HeldSlot; INLINE_DEPTH + 1],
+    /// Slots `INLINE_DEPTH + 1 ..= MAX_LOCK_DEPTH`, from the system allocator (this state is
+    /// used inside the global allocator), or null until the thread first holds more than
+    /// `INLINE_DEPTH` entries. Freed by [`clear`](ThreadState::clear) at thread exit: the
+    /// thread-local has no destructor.
+    deep: Cell<*mut HeldSlot>,
     chain_cache: [Cell<u64>; CHAIN_CACHE_SIZE],
     /// Set while the checker itself runs on this thread: its own allocations and locks are not
     /// checked (re-entry through `TrackingAllocator`).
@@ -127,7 +193,8 @@ impl ThreadState {
     const fn new() -> Self {
         ThreadState {
             depth: Cell::new(0),
-            stack: [const { Cell::new(EMPTY) }; MAX_LOCK_DEPTH + 1],
+            stack: [const { HeldSlot::empty() }; INLINE_DEPTH + 1],
+            deep: Cell::new(std::ptr::null_mut()),
             chain_cache: [const { Cell::new(0) }; CHAIN_CACHE_SIZE],
             reentry: Cell::new(false),
             noreclaim: Cell::new(0),
@@ -176,23 +243,48 @@ impl ThreadState {
         self.depth.get()
     }
 
+    /// Slot `s` (entry `s - 1`, or the sentinel), which must be at most the depth.
+    #[inline(always)]
+    fn slot(&self, s: usize) -> &HeldSlot {
+        if s <= INLINE_DEPTH {
+            &self.stack[s]
+        } else {
+            self.deep_slot(s)
+        }
+    }
+
+    /// Slot `s` past `INLINE_DEPTH`, which a push has made.
+    #[cold]
+    #[inline(never)]
+    fn deep_slot(&self, s: usize) -> &HeldSlot {
+        let block = self.deep.get();
+        assert!(
+            !block.is_null() && (INLINE_DEPTH + 1..=MAX_LOCK_DEPTH).contains(&s),
+            "held-lock slot {s} read beyond the stack"
+        );
+        // SAFETY: `block` holds `DEEP_SLOTS` initialised slots (allocated zeroed: empty
+        // entries), and `s - INLINE_DEPTH - 1 < DEEP_SLOTS` by the assertion.
+        unsafe { &*block.add(s - INLINE_DEPTH - 1) }
+    }
+
+    fn deep_layout() -> Layout {
+        Layout::new::<[HeldSlot; DEEP_SLOTS]>()
+    }
+
     /// Chain key of the whole stack.
     #[inline(always)]
     pub(crate) fn top_key(&self) -> u64 {
-        self.stack[self.depth.get()].get().chain_key
+        self.slot(self.depth.get()).chain_key.get()
     }
 
     #[inline(always)]
     pub(crate) fn get(&self, idx: usize) -> HeldLock {
-        self.stack[idx + 1].get()
+        self.slot(idx + 1).get()
     }
 
     /// A copy of the stack, bottom first.
     pub(crate) fn snapshot(&self) -> Vec<HeldLock> {
-        self.stack[1..=self.depth.get()]
-            .iter()
-            .map(Cell::get)
-            .collect()
+        (1..=self.depth.get()).map(|s| self.slot(s).get()).collect()
     }
 
     /// The chain key of the stack with `class` acquired as `access` on top, memoized for the
@@ -243,13 +335,45 @@ impl ThreadState {
 
     /// Pushes an entry (its chain key computed here); false when the stack is full.
     #[inline]
-    pub(crate) fn push(&self, mut held: HeldLock) -> bool {
+    pub(crate) fn push(&self, held: HeldLock) -> bool {
+        self.push_inline(held) || self.push_deep(held)
+    }
+
+    /// [`push`](ThreadState::push) while the stack is within `INLINE_DEPTH`; false (and
+    /// nothing done) past it. The fast path: it gives nothing in memory to a call.
+    #[inline(always)]
+    pub(crate) fn push_inline(&self, mut held: HeldLock) -> bool {
         let d = self.depth.get();
-        if d >= MAX_LOCK_DEPTH {
+        if d >= INLINE_DEPTH {
             return false;
         }
         held.chain_key = self.next_key_expected(held.class, held.access);
         self.stack[d + 1].set(held);
+        self.depth.set(d + 1);
+        true
+    }
+
+    /// [`push`](ThreadState::push) past `INLINE_DEPTH`, allocating the deep block on the
+    /// first such push; false past `MAX_LOCK_DEPTH`, or when the block cannot be allocated
+    /// (as full: the overflow is reported).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn push_deep(&self, mut held: HeldLock) -> bool {
+        let d = self.depth.get();
+        if d >= MAX_LOCK_DEPTH {
+            return false;
+        }
+        if self.deep.get().is_null() {
+            // SAFETY: the layout's size is not zero. The system allocator does not call back
+            // into the checker.
+            let block = unsafe { System.alloc_zeroed(Self::deep_layout()) };
+            if block.is_null() {
+                return false;
+            }
+            self.deep.set(block.cast());
+        }
+        held.chain_key = self.next_key_expected(held.class, held.access);
+        self.deep_slot(d + 1).set(held);
         self.depth.set(d + 1);
         true
     }
@@ -262,7 +386,7 @@ impl ThreadState {
         if d == 0 {
             return;
         }
-        if self.stack[d].get().instance == instance {
+        if self.slot(d).instance.get() == instance {
             self.depth.set(d - 1);
         } else {
             self.release_below_top(instance);
@@ -283,7 +407,7 @@ impl ThreadState {
     pub(crate) fn find(&self, instance: Instance) -> Option<usize> {
         (0..self.depth.get())
             .rev()
-            .find(|&i| self.stack[i + 1].get().instance == instance)
+            .find(|&i| self.slot(i + 1).instance.get() == instance)
     }
 
     /// Removes entry `idx`; entries above move down and get their chain keys recomputed, as
@@ -296,10 +420,10 @@ impl ThreadState {
             self.depth.set(idx);
             return;
         }
-        let removed = self.stack[idx + 1].get().class;
+        let removed = self.slot(idx + 1).class.get();
         self.depth.set(idx);
         for i in idx + 1..d {
-            let mut held = self.stack[i + 1].get();
+            let mut held = self.get(i);
             // An entry of the same class above the removed one was a recursive acquisition,
             // which recorded no dependency: later validations must not stop at it once the
             // lower entry, which told them so, is gone.
@@ -332,9 +456,8 @@ impl ThreadState {
         let Some(i) = self.find(Instance::class(class)) else {
             return false;
         };
-        let mut held = self.stack[i + 1].get();
-        held.count = held.count.saturating_add(1);
-        self.stack[i + 1].set(held);
+        let count = &self.slot(i + 1).count;
+        count.set(count.get().saturating_add(1));
         true
     }
 
@@ -344,10 +467,9 @@ impl ThreadState {
         let Some(i) = self.find(instance) else {
             return;
         };
-        let mut held = self.stack[i + 1].get();
-        if held.count > 1 {
-            held.count -= 1;
-            self.stack[i + 1].set(held);
+        let count = &self.slot(i + 1).count;
+        if count.get() > 1 {
+            count.set(count.get() - 1);
         } else {
             self.remove(i);
             self.hold_entries
@@ -355,10 +477,18 @@ impl ThreadState {
         }
     }
 
-    /// Empties the stack (thread exit).
+    /// Empties the stack and frees its deep block (thread exit). A thread that goes deep
+    /// again afterwards (a later thread-local destructor holding that many locks) gets a new
+    /// block, which is never freed.
     pub(crate) fn clear(&self) {
         self.depth.set(0);
         self.hold_entries.set(0);
+        let block = self.deep.replace(std::ptr::null_mut());
+        if !block.is_null() {
+            // SAFETY: `block` came from `System.alloc_zeroed` with this layout, and no slot
+            // of it is referenced any more (the depth is 0).
+            unsafe { System.dealloc(block.cast(), Self::deep_layout()) };
+        }
     }
 
     #[inline(always)]
@@ -399,7 +529,9 @@ mod tests {
         for e in entries {
             assert!(t.push(*e));
         }
-        t.snapshot().iter().map(|h| h.chain_key).collect()
+        let keys = keys(&t);
+        t.clear();
+        keys
     }
 
     fn keys(t: &ThreadState) -> Vec<u64> {
@@ -489,6 +621,39 @@ mod tests {
         assert_eq!(t.depth(), MAX_LOCK_DEPTH);
         t.clear();
         assert_eq!((t.depth(), t.top_key()), (0, 0));
+    }
+
+    #[test]
+    fn a_thread_state_fits_in_a_few_pages() {
+        // Every new thread sets it up: see `INLINE_DEPTH`.
+        let size = std::mem::size_of::<ThreadState>();
+        assert!(size <= 4608, "{size} bytes");
+    }
+
+    #[test]
+    fn entries_past_the_inline_depth_behave_as_the_others() {
+        let entries: Vec<HeldLock> = (1..=INLINE_DEPTH as ClassId + 3)
+            .map(|class| entry(class, Access::Write))
+            .collect();
+        let t = ThreadState::new();
+        for round in 0..2 {
+            for e in &entries {
+                assert!(t.push(*e));
+            }
+            assert_eq!(keys(&t), fresh_keys(&entries), "round {round}");
+            // An out-of-order release below the boundary moves deep entries down into the
+            // inline slots, re-keyed.
+            t.release(entries[INLINE_DEPTH - 2].instance);
+            let mut rest = entries.clone();
+            rest.remove(INLINE_DEPTH - 2);
+            assert_eq!(keys(&t), fresh_keys(&rest), "round {round}");
+            assert_eq!(t.get(INLINE_DEPTH).class, rest[INLINE_DEPTH].class);
+            t.release(rest[INLINE_DEPTH + 1].instance); // the top, in a deep slot
+            assert_eq!(t.depth(), INLINE_DEPTH + 1);
+            // Freed, and made again by the next round's deep push.
+            t.clear();
+            assert!(t.deep.get().is_null());
+        }
     }
 
     #[test]
