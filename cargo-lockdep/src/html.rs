@@ -4,7 +4,11 @@
 
 use std::fmt::Write as _;
 
+use lockdep_report::{NodeKind, ViolationKind};
+
 use crate::merge::Merged;
+use crate::report::Rendered;
+use crate::resolve::Shown;
 use crate::svg::{self, escape};
 use crate::text;
 
@@ -34,8 +38,8 @@ th{background:#f0f2f5}
 .swatch{display:inline-block;width:12px;height:12px;border:1px solid #667;border-radius:2px;vertical-align:-1px;margin-right:4px}
 ";
 
-/// The page.
-pub fn document(merged: &Merged) -> String {
+/// The page; `reports` are the merge's reports, cycles first.
+pub(crate) fn document(merged: &Merged, shown: &Shown, reports: &[Rendered]) -> String {
     let mut out = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>lockdep: merged report</title><style>",
     );
@@ -62,14 +66,14 @@ pub fn document(merged: &Merged) -> String {
         out.push_str("<section class=\"ok\"><h2>No violation</h2><p>No possible deadlock, wait/notify deadlock or mempool livelock across the merged processes.</p></section>");
     }
     let mut number = 0;
-    for cycle in &merged.cycles {
+    for (cycle, report) in merged.cycles.iter().zip(reports) {
         number += 1;
         let names: Vec<&str> = cycle
             .classes(merged)
             .map(|c| merged.classes[c as usize].name.as_str())
             .collect();
         // An event is never held: its arrows read differently.
-        let events = if cycle.kind == "wait_deadlock" {
+        let events = if cycle.kind == ViolationKind::WaitDeadlock {
             "; into an event: waited for while holding; out of an event: acquired on the way to notifying it"
         } else {
             ""
@@ -77,20 +81,23 @@ pub fn document(merged: &Merged) -> String {
         let _ = write!(
             out,
             "<section class=\"bad\"><h2>#{number} <span class=\"kind\">{}</span>: {} → {}</h2><div class=\"figure\">{}<p class=\"caption\">each arrow: held → acquired, labelled with where and by which test{events}; dashed: the dependency that closed the cycle</p></div><pre>{}</pre></section>",
-            escape(text::headline(cycle.kind)),
+            escape(cycle.kind.headline()),
             escape(&names.join(" → ")),
             escape(names[0]),
-            svg::cycle(merged, cycle),
-            escape(&text::cycle_report(merged, cycle))
+            report
+                .model
+                .as_ref()
+                .map_or_else(String::new, |model| svg::cycle(merged, shown, cycle, model)),
+            escape(&report.text)
         );
     }
-    for r in &merged.recorded {
+    for (r, report) in merged.recorded.iter().zip(&reports[merged.cycles.len()..]) {
         number += 1;
         let _ = write!(
             out,
             "<section class=\"bad\"><h2>#{number} <span class=\"kind\">{}</span> (recorded in-process)</h2><pre>{}</pre></section>",
-            escape(&r.violation.headline),
-            escape(&text::recorded_report(merged, r))
+            escape(r.violation.kind.headline()),
+            escape(&report.text)
         );
     }
     overview(&mut out, merged);
@@ -110,12 +117,12 @@ fn overview(out: &mut String, merged: &Merged) {
         Some(picture) => {
             out.push_str("<p class=\"legend\">");
             for (kind, what) in [
-                ("lock", "lock"),
-                ("pool", "pool"),
-                ("alloc", "ALLOC (memory)"),
-                ("event", "event (waited for, notified)"),
+                (NodeKind::Lock, "lock"),
+                (NodeKind::Pool, "pool"),
+                (NodeKind::Alloc, "ALLOC (memory)"),
+                (NodeKind::Event, "event (waited for, notified)"),
             ] {
-                let round = if kind == "event" {
+                let round = if kind == NodeKind::Event {
                     ";border-radius:6px"
                 } else {
                     ""
@@ -147,7 +154,7 @@ fn overview(out: &mut String, merged: &Merged) {
                         out,
                         "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                         escape(&c.name),
-                        escape(&c.kind),
+                        c.kind,
                         degree[id].0,
                         degree[id].1
                     );

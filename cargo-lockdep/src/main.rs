@@ -6,21 +6,33 @@
 //! Exit status: 0 clean; 1 a violation (or a failed test run); 2 bad input (a file skipped,
 //! no report file, a bad command line). A violation wins over bad input: both are printed, the
 //! status is 1.
+//!
+//! A merge is a pipeline, each stage a module with a typed input and output: [`read`] (the
+//! files and their text, a batch at a time) → [`parse`] (report files, checked) → [`merge`]
+//! (one graph, judged by the checker's rules) → [`resolve`] (the stack traces reports show)
+//! → [`report`] (lockdep's report model, rendered as the checker renders its own) → the
+//! outputs: [`text`], [`json`], [`dot`], [`html`] (with [`svg`] pictures). [`run`] runs a
+//! test suite to make the files.
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![forbid(unsafe_code)]
 
 mod dot;
 mod html;
-mod input;
 mod json;
 mod merge;
+mod parse;
+mod read;
+mod report;
+mod resolve;
 mod run;
 mod svg;
-mod symbols;
 mod text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use merge::Merged;
+use resolve::Shown;
 
 const USAGE: &str = "\
 usage: cargo lockdep check [OUTPUTS] DIR_OR_FILE... [OUTPUTS]
@@ -41,10 +53,12 @@ OUTPUTS (for test and nextest: before cargo's arguments):
 
 Exit status: 0 clean, 1 violation found or tests failed, 2 bad input (1 wins over 2).";
 
-/// Exit statuses.
-pub const CLEAN: u8 = 0;
-pub const VIOLATION: u8 = 1;
-pub const BAD_INPUT: u8 = 2;
+/// Exit status: nothing found.
+const CLEAN: u8 = 0;
+/// Exit status: a violation, or a failed test run.
+const VIOLATION: u8 = 1;
+/// Exit status: bad input or usage.
+const BAD_INPUT: u8 = 2;
 
 /// Where to write the optional outputs.
 #[derive(Default)]
@@ -141,7 +155,7 @@ fn outputs(args: Vec<String>, anywhere: bool) -> Result<(Outputs, Vec<String>), 
 
 /// Merges the report files under `paths`, prints the reports and writes the outputs.
 fn check(paths: &[PathBuf], outputs: &Outputs) -> Result<u8, String> {
-    let files = input::find(paths)?;
+    let files = read::find(paths)?;
     if files.is_empty() {
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(format!(
@@ -150,24 +164,31 @@ fn check(paths: &[PathBuf], outputs: &Outputs) -> Result<u8, String> {
             names.join(", ")
         ));
     }
-    let merged = Merged::of_files(&files);
+    let mut merged = Merged::default();
+    for batch in read::batches(&files) {
+        let parsed = parse::all(&batch);
+        merged.add(batch.iter().map(|r| r.path.clone()).zip(parsed).collect());
+    }
+    let merged = merged.finish();
     for (path, why) in &merged.bad {
         eprintln!("cargo-lockdep: skipped {}: {why}", path.display());
     }
+    let shown = Shown::of(&merged);
+    let reports = report::all(&merged, &shown);
     if !outputs.quiet {
-        for report in text::reports(&merged) {
-            println!("{report}");
+        for report in &reports {
+            println!("{}", report.text);
         }
     }
     println!("{}", text::summary(&merged));
-    let write = |path: &Option<PathBuf>, render: &dyn Fn(&Merged) -> String| match path {
-        Some(path) => std::fs::write(path, render(&merged))
+    let write = |path: &Option<PathBuf>, render: &dyn Fn() -> String| match path {
+        Some(path) => std::fs::write(path, render())
             .map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => Ok(()),
     };
-    write(&outputs.json, &json::document)?;
-    write(&outputs.dot, &dot::document)?;
-    write(&outputs.html, &html::document)?;
+    write(&outputs.json, &|| json::document(&merged, &shown, &reports))?;
+    write(&outputs.dot, &|| dot::document(&merged))?;
+    write(&outputs.html, &|| html::document(&merged, &shown, &reports))?;
     Ok(if merged.violation_count() > 0 {
         VIOLATION
     } else if !merged.bad.is_empty() {

@@ -1,223 +1,171 @@
-//! The merge: one graph from many processes' report files, judged by the in-process rules.
+//! Stage 3 of the pipeline: one graph from many processes' parsed report files, judged by the
+//! in-process rules.
 //!
-//! Classes are the same class in two processes when their `name` and `kind` are; a dependency
-//! is the union of its dependency types over every process that recorded it. Every new
-//! dependency (or new type of a known one) goes through lockdep's own [`DependencyOrder`], in
-//! a fixed order (files sorted by path, edges in file order), so a cycle across processes is
-//! found exactly as the checker would have found it had one process taken every lock:
-//! strong paths only, reported when its classes *become* cyclic, the closing dependency kept.
-//! Violations the processes recorded themselves are kept too, once per kind and classes.
+//! Classes are the same class in two processes when their `name`, `kind` and data type are; a
+//! dependency is the union of its dependency types over every process that recorded it. Every
+//! new dependency (or new type of a known one) goes through lockdep's own
+//! [`DependencyOrder`], in a fixed order (files sorted by path, edges in file order), so a
+//! cycle across processes is found exactly as the checker would have found it had one process
+//! taken every lock: strong paths only, reported when its classes *become* cyclic, the
+//! closing dependency kept. Violations the processes recorded themselves are kept too, once
+//! per kind and classes. Stack traces are kept as the processes wrote them: resolving them is
+//! the next stage's, for the few that reports show.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lockdep_core::__merge::DependencyOrder;
+use lockdep_report::{cycle_kind, with_data_type, DependencyOrder, NodeKind, Site, ViolationKind};
 use serde_json::value::RawValue;
 
-use crate::input::{self, BadFile, Frame, Image, ReportFile, Site};
-use crate::symbols;
-use lockdep_core::__merge::{is_user, with_data_type};
+use crate::parse::{self, BadFile, Image, Parsed, ReportFile};
 
 /// A class of the merged graph; its index is its merged id.
-pub struct Class {
-    pub name: String,
-    /// `lock`, `pool`, `alloc` or `event`.
-    pub kind: String,
+pub(crate) struct Class {
+    pub(crate) name: String,
+    pub(crate) kind: NodeKind,
     /// The type of a creation-site lock class's data (`core::any::type_name`).
-    pub data_type: Option<String>,
-    pub site: Option<Site<'static>>,
+    pub(crate) data_type: Option<String>,
+    pub(crate) site: Option<Site>,
 }
 
 /// A process that wrote a report file.
-pub struct Process {
-    pub path: PathBuf,
-    pub binary: Option<String>,
-    pub test: Option<String>,
-    pub pid: u64,
-    pub time: Option<u64>,
+pub(crate) struct Process {
+    pub(crate) path: PathBuf,
+    pub(crate) binary: Option<String>,
+    pub(crate) test: Option<String>,
+    pub(crate) pid: u64,
+    pub(crate) time: Option<u64>,
+    /// The binary its traces' addresses are in, when it left them for the merge to resolve.
+    pub(crate) image: Option<Arc<Image>>,
 }
 
 /// A dependency of the merged graph, with where it was first seen (in merge order) and every
 /// process that recorded it.
-pub struct Edge {
-    pub from: u32,
-    pub to: u32,
-    pub deps: u8,
-    /// Where it was acquired; `None` for an allocation whose trace has no frame of the user's
-    /// code, or whose trace is still to be resolved (see [`Edge::site`]).
-    site: Option<Site<'static>>,
-    pub trace: Trace,
+pub(crate) struct Edge {
+    pub(crate) from: u32,
+    pub(crate) to: u32,
+    pub(crate) deps: u8,
+    /// Where it was acquired, as its first process wrote it: `None` for an allocation whose
+    /// site only its (resolved) trace tells.
+    pub(crate) site: Option<Site>,
+    pub(crate) trace: Trace,
     /// Indices into [`Merged::processes`], in merge order, each once.
-    pub processes: Vec<u32>,
+    pub(crate) processes: Vec<u32>,
 }
 
 /// A dependency's stack trace, as its first process wrote it.
-pub enum Trace {
+pub(crate) enum Trace {
     /// Resolved by the process: the JSON array of frames.
     Frames(Box<RawValue>),
-    /// Addresses in the process's binary, resolved when a report shows them (none when the
-    /// file named no binary).
+    /// Addresses in the process's binary (none when the file named no binary), to be
+    /// resolved when a report shows them.
     Addresses {
         image: Option<Arc<Image>>,
         addresses: Option<Box<RawValue>>,
     },
 }
 
-impl Edge {
-    /// The frames of the dependency's trace, innermost first, as reports show them.
-    pub fn frames(&self) -> Vec<Frame<'_>> {
-        match &self.trace {
-            Trace::Frames(raw) => serde_json::from_str(raw.get()).unwrap_or_default(),
-            Trace::Addresses {
-                image: Some(image),
-                addresses: Some(addresses),
-            } => symbols::resolve(
-                image,
-                &serde_json::from_str::<Vec<u64>>(addresses.get()).unwrap_or_default(),
-            ),
-            Trace::Addresses { .. } => Vec::new(),
-        }
-    }
-
-    /// Where the dependency's acquisition was made: its site, or for an allocation seen by
-    /// `TrackingAllocator`, the first frame of the user's code in its trace (`None` when it
-    /// has none).
-    pub fn site(&self) -> Option<Site<'_>> {
-        if let Some(site) = &self.site {
-            return Some(site.clone());
-        }
-        match &self.trace {
-            Trace::Frames(_) => None,
-            Trace::Addresses { .. } => self
-                .frames()
-                .into_iter()
-                .find(|f| is_user(&f.function, f.file()))
-                .and_then(|f| f.site),
-        }
-    }
-}
-
 /// A cycle the merge found.
-pub struct Cycle {
+pub(crate) struct Cycle {
     /// As [`cycle_kind`] judges it.
-    pub kind: &'static str,
+    pub(crate) kind: ViolationKind,
     /// The dependencies (indices into [`Merged::edges`]): the closing one first, then the
     /// path it closes, from its acquired class back to its held class.
-    pub ring: Vec<usize>,
+    pub(crate) ring: Vec<usize>,
     /// Processes that had recorded this very violation themselves.
-    pub in_process: Vec<u32>,
+    pub(crate) in_process: Vec<u32>,
 }
 
 impl Cycle {
     /// The classes in chain order: the closing dependency's acquired class first.
-    pub fn classes<'a>(&'a self, merged: &'a Merged) -> impl Iterator<Item = u32> + 'a {
+    pub(crate) fn classes<'a>(&'a self, merged: &'a Merged) -> impl Iterator<Item = u32> + 'a {
         self.ring.iter().map(|&e| merged.edges[e].to)
     }
 }
 
 /// A violation a process recorded itself, kept once per kind and classes.
-pub struct Recorded {
-    pub violation: input::Violation,
+pub(crate) struct Recorded {
+    pub(crate) violation: parse::Violation,
     /// The JSON object as the process wrote it.
-    pub raw: Box<RawValue>,
+    pub(crate) raw: Box<RawValue>,
     /// The processes that recorded it, the first one's copy kept.
-    pub processes: Vec<u32>,
+    pub(crate) processes: Vec<u32>,
 }
 
 /// Every report file merged.
 #[derive(Default)]
-pub struct Merged {
-    pub processes: Vec<Process>,
-    pub classes: Vec<Class>,
-    pub edges: Vec<Edge>,
-    pub cycles: Vec<Cycle>,
-    pub recorded: Vec<Recorded>,
+pub(crate) struct Merged {
+    pub(crate) processes: Vec<Process>,
+    pub(crate) classes: Vec<Class>,
+    pub(crate) edges: Vec<Edge>,
+    pub(crate) cycles: Vec<Cycle>,
+    pub(crate) recorded: Vec<Recorded>,
     /// Files skipped, with why.
-    pub bad: Vec<(PathBuf, BadFile)>,
-    class_index: HashMap<String, u32>,
+    pub(crate) bad: Vec<(PathBuf, BadFile)>,
+    class_index: HashMap<ClassKey, u32>,
     edge_index: HashMap<(u32, u32), usize>,
     order: DependencyOrder,
     recorded_index: HashMap<ViolationKey, usize>,
 }
 
+/// What makes two classes one: name, kind and data type.
+type ClassKey = (String, NodeKind, Option<String>);
+
 /// What makes two violations the same: their kind and their classes, in any order.
-type ViolationKey = (String, Vec<(String, String)>);
+type ViolationKey = (ViolationKind, Vec<(NodeKind, String)>);
 
 fn violation_key<'a>(
-    kind: &str,
-    classes: impl Iterator<Item = (&'a str, &'a str)>,
+    kind: ViolationKind,
+    classes: impl Iterator<Item = (NodeKind, &'a str)>,
 ) -> ViolationKey {
-    let mut classes: Vec<(String, String)> = classes
-        .map(|(kind, name)| (kind.to_owned(), name.to_owned()))
+    let mut classes: Vec<(NodeKind, String)> = classes
+        .map(|(kind, name)| (kind, name.to_owned()))
         .collect();
-    classes.sort();
+    classes.sort_by(|a, b| (a.0.as_str(), &a.1).cmp(&(b.0.as_str(), &b.1)));
     classes.dedup();
-    (kind.to_owned(), classes)
-}
-
-fn class_key(name: &str, kind: &str, data_type: Option<&str>) -> String {
-    format!("{kind}\0{name}\0{}", data_type.unwrap_or_default())
+    (kind, classes)
 }
 
 impl Merged {
-    /// Merges the report files at `paths`, in this order; a file that cannot be read or is
-    /// not a report file is recorded in [`bad`](Merged::bad) and skipped.
-    ///
-    /// Parsing, most of the work, is spread over the machine's threads, a batch of files at a
-    /// time; merging stays in order, so the result does not depend on the threads.
-    pub fn of_files(paths: &[PathBuf]) -> Merged {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut merged = Merged::default();
-        for batch in paths.chunks(BATCH) {
-            let mut unreadable: Vec<Option<std::io::Error>> = Vec::new();
-            let texts: Vec<String> = batch
-                .iter()
-                .map(|path| match std::fs::read_to_string(path) {
-                    Ok(text) => {
-                        unreadable.push(None);
-                        text
-                    }
-                    Err(e) => {
-                        unreadable.push(Some(e));
-                        String::new()
-                    }
-                })
-                .collect();
-            let parsed = parse_all(&texts, threads);
-            for ((path, parsed), unreadable) in batch.iter().zip(parsed).zip(unreadable) {
-                match (unreadable, parsed) {
-                    (Some(e), _) => merged.bad.push((path.clone(), BadFile::Unreadable(e))),
-                    (None, Ok((file, violations))) => {
-                        merged.add_file(path.clone(), file, violations)
-                    }
-                    (None, Err(bad)) => merged.bad.push((path.clone(), bad)),
-                }
+    /// Merges a batch of parsed files, in order; a file that could not be read or parsed is
+    /// recorded in [`bad`](Merged::bad).
+    pub(crate) fn add(&mut self, batch: Vec<(PathBuf, Parsed<'_>)>) {
+        for (path, parsed) in batch {
+            match parsed {
+                Ok((file, violations)) => self.add_file(path, file, violations),
+                Err(bad) => self.bad.push((path, bad)),
             }
         }
-        merged.fold_recorded_into_cycles();
-        merged.disambiguate_names();
-        merged
     }
 
-    fn add_file(&mut self, path: PathBuf, file: ReportFile<'_>, violations: Vec<input::Violation>) {
+    /// The merge of every file added: recorded violations that the merge found again folded
+    /// into its cycles, classes that share a name told apart by their data type.
+    pub(crate) fn finish(mut self) -> Merged {
+        self.fold_recorded_into_cycles();
+        self.disambiguate_names();
+        self
+    }
+
+    fn add_file(&mut self, path: PathBuf, file: ReportFile<'_>, violations: Vec<parse::Violation>) {
         let process = self.processes.len() as u32;
+        let image = file.image.map(Arc::new);
         self.processes.push(Process {
             path,
             binary: file.binary.map(|b| b.into_owned()),
             test: file.test.map(|t| t.into_owned()),
             pid: file.pid,
             time: file.time,
+            image: image.clone(),
         });
-        let image = file.image.map(Arc::new);
         let max_id = file.graph.classes.iter().map(|c| c.id).max().unwrap_or(0);
         let mut local = vec![u32::MAX; max_id as usize + 1];
         for class in file.graph.classes {
             local[class.id as usize] = self.class(
                 &class.name,
-                &class.kind,
+                class.kind,
                 class.data_type.as_deref(),
-                class.site,
+                class.site.as_ref().map(parse::Site::to_model),
             );
         }
         for edge in file.graph.edges {
@@ -239,7 +187,7 @@ impl Merged {
                         from,
                         to,
                         deps: bits,
-                        site: edge.site.map(Site::into_owned),
+                        site: edge.site.as_ref().map(parse::Site::to_model),
                         trace: match (edge.backtrace, edge.addresses) {
                             (Some(frames), _) => Trace::Frames(frames.to_owned()),
                             (None, addresses) => Trace::Addresses {
@@ -262,11 +210,8 @@ impl Merged {
         }
         for (violation, raw) in violations.into_iter().zip(file.violations) {
             let key = violation_key(
-                &violation.kind,
-                violation
-                    .classes
-                    .iter()
-                    .map(|c| (c.kind.as_str(), c.name.as_str())),
+                violation.kind,
+                violation.classes.iter().map(|c| (c.kind, c.name.as_str())),
             );
             match self.recorded_index.get(&key) {
                 Some(&i) => self.recorded[i].processes.push(process),
@@ -286,21 +231,20 @@ impl Merged {
     fn class(
         &mut self,
         name: &str,
-        kind: &str,
+        kind: NodeKind,
         data_type: Option<&str>,
-        site: Option<Site<'_>>,
+        site: Option<Site>,
     ) -> u32 {
         let next = self.classes.len() as u32;
-        let id = *self
-            .class_index
-            .entry(class_key(name, kind, data_type))
-            .or_insert(next);
+        let data_type = data_type.filter(|t| !t.is_empty());
+        let key = (name.to_owned(), kind, data_type.map(str::to_owned));
+        let id = *self.class_index.entry(key).or_insert(next);
         if id == next {
             self.classes.push(Class {
                 name: name.to_owned(),
-                kind: kind.to_owned(),
+                kind,
                 data_type: data_type.map(str::to_owned),
-                site: site.map(Site::into_owned),
+                site,
             });
         }
         id
@@ -309,14 +253,14 @@ impl Merged {
     /// Classes of one name (one creation site, data of different types) are told apart by
     /// their data type, as the in-process reports do.
     fn disambiguate_names(&mut self) {
-        let mut count: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut count: HashMap<(NodeKind, &str), usize> = HashMap::new();
         for c in &self.classes {
-            *count.entry((c.kind.as_str(), c.name.as_str())).or_default() += 1;
+            *count.entry((c.kind, c.name.as_str())).or_default() += 1;
         }
         let shared: Vec<usize> = (0..self.classes.len())
             .filter(|&i| {
                 let c = &self.classes[i];
-                count[&(c.kind.as_str(), c.name.as_str())] > 1
+                count[&(c.kind, c.name.as_str())] > 1
             })
             .collect();
         for i in shared {
@@ -336,7 +280,7 @@ impl Merged {
                 .filter_map(|pair| self.edge_index.get(&(pair[0], pair[1])).copied()),
         );
         self.cycles.push(Cycle {
-            kind: cycle_kind(path.iter().map(|&c| self.classes[c as usize].kind.as_str())),
+            kind: cycle_kind(path.iter().map(|&c| self.classes[c as usize].kind)),
             ring,
             in_process: Vec::new(),
         });
@@ -354,7 +298,7 @@ impl Merged {
                     cycle.kind,
                     cycle.classes(self).map(|c| {
                         let class = &self.classes[c as usize];
-                        (class.kind.as_str(), class.name.as_str())
+                        (class.kind, class.name.as_str())
                     }),
                 );
                 (key, i)
@@ -363,11 +307,11 @@ impl Merged {
         let recorded = std::mem::take(&mut self.recorded);
         for r in recorded {
             let key = violation_key(
-                &r.violation.kind,
+                r.violation.kind,
                 r.violation
                     .classes
                     .iter()
-                    .map(|c| (c.kind.as_str(), c.name.as_str())),
+                    .map(|c| (c.kind, c.name.as_str())),
             );
             match keys.get(&key) {
                 Some(&i) => self.cycles[i].in_process.extend(r.processes),
@@ -379,19 +323,25 @@ impl Merged {
 
     /// The merged id of the class `name` of `kind` (of data of type `data_type`, for a
     /// creation-site lock class), if merged.
-    pub fn class_id(&self, name: &str, kind: &str, data_type: Option<&str>) -> Option<u32> {
+    pub(crate) fn class_id(
+        &self,
+        name: &str,
+        kind: NodeKind,
+        data_type: Option<&str>,
+    ) -> Option<u32> {
+        let data_type = data_type.filter(|t| !t.is_empty());
         self.class_index
-            .get(&class_key(name, kind, data_type))
+            .get(&(name.to_owned(), kind, data_type.map(str::to_owned)))
             .copied()
     }
 
     /// Number of violations: cycles found by the merge and those only processes recorded.
-    pub fn violation_count(&self) -> usize {
+    pub(crate) fn violation_count(&self) -> usize {
         self.cycles.len() + self.recorded.len()
     }
 
     /// Whether each class (by merged id) is on a reported cycle.
-    pub fn on_cycle(&self) -> Vec<bool> {
+    pub(crate) fn on_cycle(&self) -> Vec<bool> {
         let mut on = vec![false; self.classes.len()];
         for cycle in &self.cycles {
             for c in cycle.classes(self) {
@@ -402,7 +352,7 @@ impl Merged {
     }
 
     /// Whether each dependency is on a reported cycle.
-    pub fn edge_on_cycle(&self) -> Vec<bool> {
+    pub(crate) fn edge_on_cycle(&self) -> Vec<bool> {
         let mut on = vec![false; self.edges.len()];
         for cycle in &self.cycles {
             for &e in &cycle.ring {
@@ -411,85 +361,4 @@ impl Merged {
         }
         on
     }
-}
-
-/// The violation kind of a cycle through classes of `kinds`, as the checker's `cycle_kind`
-/// judges one in-process: through `ALLOC` and a pool, `mempool_livelock` (which wins: the
-/// livelock is the report with the remedy); else through an event, `wait_deadlock`; else
-/// `circular_dependency`.
-pub fn cycle_kind<'a>(kinds: impl Iterator<Item = &'a str>) -> &'static str {
-    let (mut alloc, mut pool, mut event) = (false, false, false);
-    for kind in kinds {
-        match kind {
-            "alloc" => alloc = true,
-            "pool" => pool = true,
-            "event" => event = true,
-            _ => {}
-        }
-    }
-    if alloc && pool {
-        "mempool_livelock"
-    } else if event {
-        "wait_deadlock"
-    } else {
-        "circular_dependency"
-    }
-}
-
-/// Files read and parsed at a time: enough to keep the threads busy, few enough to bound the
-/// memory held.
-const BATCH: usize = 64;
-
-type Parsed<'a> = Result<(ReportFile<'a>, Vec<input::Violation>), BadFile>;
-
-/// Parses and checks one report file.
-fn parse(text: &str) -> Parsed<'_> {
-    let file = input::parse(text)?;
-    let violations = check(&file)?;
-    Ok((file, violations))
-}
-
-/// Parses `texts` on `threads` threads, each a contiguous share; the results in order.
-fn parse_all(texts: &[String], threads: usize) -> Vec<Parsed<'_>> {
-    if threads <= 1 || texts.len() <= 1 {
-        return texts.iter().map(|t| parse(t)).collect();
-    }
-    let share = texts.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = texts
-            .chunks(share)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(|t| parse(t)).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("parsing does not panic"))
-            .collect()
-    })
-}
-
-/// Checks what the merge relies on before anything of a file is merged: every edge names a
-/// listed class, every violation has the fields read.
-fn check(file: &ReportFile<'_>) -> Result<Vec<input::Violation>, BadFile> {
-    let corrupt = |what: String| BadFile::Corrupt(serde::de::Error::custom(what));
-    let max_id = file.graph.classes.iter().map(|c| c.id).max().unwrap_or(0);
-    if max_id > 4 * file.graph.classes.len() as u64 + 1024 {
-        return Err(corrupt(format!("class id {max_id} is out of range")));
-    }
-    let mut listed = vec![false; max_id as usize + 1];
-    for class in &file.graph.classes {
-        listed[class.id as usize] = true;
-    }
-    for edge in &file.graph.edges {
-        for id in [edge.from, edge.to] {
-            if !listed.get(id as usize).copied().unwrap_or(false) {
-                return Err(corrupt(format!(
-                    "an edge names class {id}, which is not listed"
-                )));
-            }
-        }
-    }
-    file.violations
-        .iter()
-        .map(|raw| serde_json::from_str(raw.get()).map_err(BadFile::Corrupt))
-        .collect()
 }

@@ -39,11 +39,11 @@ const OPTIMISED: &[&str] = &[
 ];
 
 /// A finished test run.
-pub struct TestRun {
+pub(crate) struct TestRun {
     /// Where its report files are.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Whether cargo said the tests passed.
-    pub passed: bool,
+    pub(crate) passed: bool,
 }
 
 #[derive(Deserialize)]
@@ -142,7 +142,7 @@ fn fresh_dir(target: &Path) -> Result<PathBuf, String> {
 /// # Errors
 ///
 /// When cargo cannot be asked about the build or run, or the directory cannot be made.
-pub fn run_tests(nextest: bool, args: &[String]) -> Result<TestRun, String> {
+pub(crate) fn run_tests(nextest: bool, args: &[String]) -> Result<TestRun, String> {
     let meta = metadata(args)?;
     let dir = fresh_dir(&meta.target_directory)?;
     let mut command = Command::new(cargo());

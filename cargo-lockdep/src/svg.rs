@@ -3,17 +3,20 @@
 
 use std::fmt::Write as _;
 
-use crate::merge::{Cycle, Edge, Merged};
-use crate::text;
+use lockdep_report::{site_text, Body, NodeKind, Report};
+
+use crate::merge::{Cycle, Merged};
+use crate::report::test_of;
+use crate::resolve::Shown;
 
 /// Classes the layered overview draws at most; a larger graph is summarised as a table.
-pub const OVERVIEW_LIMIT: usize = 200;
+pub(crate) const OVERVIEW_LIMIT: usize = 200;
 
 const CHAR_WIDTH: f64 = 7.2;
 const NODE_HEIGHT: f64 = 26.0;
 
 /// Escapes text for XML and HTML.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -44,19 +47,19 @@ fn shorten(s: &str, max: usize) -> String {
 }
 
 /// The fill of a class's box, by kind (the HTML legend shows the same colours).
-pub fn fill(kind: &str) -> &'static str {
+pub(crate) fn fill(kind: NodeKind) -> &'static str {
     match kind {
-        "pool" => "#fff1c2",
-        "alloc" => "#ffd9d6",
-        "event" => "#dcf2e0",
-        _ => "#e3ecfb",
+        NodeKind::Pool => "#fff1c2",
+        NodeKind::Alloc => "#ffd9d6",
+        NodeKind::Event => "#dcf2e0",
+        NodeKind::Lock => "#e3ecfb",
     }
 }
 
 /// Whether a class of `kind` is drawn as an ellipse (an event: never held, waited for and
 /// notified) rather than a box.
-fn is_ellipse(kind: &str) -> bool {
-    kind == "event"
+fn is_ellipse(kind: NodeKind) -> bool {
+    kind == NodeKind::Event
 }
 
 const DEFS: &str = r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker><marker id="arrow-red" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##;
@@ -76,13 +79,13 @@ fn node(
     let half = (label.chars().count() as f64 * CHAR_WIDTH + 20.0) / 2.0;
     let stroke = if hot { "#c62828" } else { "#667" };
     let width = if hot { 2.0 } else { 1.0 };
-    let shape = if is_ellipse(&c.kind) {
+    let shape = if is_ellipse(c.kind) {
         format!(
             r#"<ellipse cx="{x:.1}" cy="{y:.1}" rx="{half:.1}" ry="{:.1}""#,
             NODE_HEIGHT / 2.0
         )
     } else {
-        let rx = if c.kind == "lock" { 4 } else { 13 };
+        let rx = if c.kind == NodeKind::Lock { 4 } else { 13 };
         format!(
             r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{NODE_HEIGHT}" rx="{rx}""#,
             x - half,
@@ -94,8 +97,8 @@ fn node(
         out,
         r#"<g><title>{} ({})</title>{shape} fill="{}" stroke="{stroke}" stroke-width="{width}"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" class="n">{}</text></g>"#,
         escape(&c.name),
-        escape(&c.kind),
-        fill(&c.kind),
+        c.kind,
+        fill(c.kind),
         y + 4.5,
         escape(&label)
     );
@@ -124,10 +127,11 @@ fn exit(hw: f64, ellipse: bool, dx: f64, dy: f64) -> f64 {
     tx.min(ty)
 }
 
-/// The contributing test of a dependency, for a label: the first one, and how many more.
-fn edge_test(merged: &Merged, edge: &Edge) -> String {
+/// The contributing test of dependency `e`, for a label: the first one, and how many more.
+fn edge_test(merged: &Merged, shown: &Shown, e: usize) -> String {
+    let edge = &merged.edges[e];
     let first = &merged.processes[edge.processes[0] as usize];
-    let who = match first.test.clone().or_else(|| text::test_of(edge)) {
+    let who = match first.test.clone().or_else(|| test_of(shown.frames(e))) {
         Some(test) => format!("test {test}"),
         None => format!("pid {}", first.pid),
     };
@@ -139,8 +143,11 @@ fn edge_test(merged: &Merged, edge: &Edge) -> String {
 
 /// A cycle: its classes on a circle, each dependency an arrow bowed outwards and labelled with
 /// where it was acquired and the test that recorded it; the closing dependency dashed.
-pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
-    let edges: Vec<&Edge> = cycle.ring.iter().map(|&e| &merged.edges[e]).collect();
+pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle, report: &Report) -> String {
+    let edges: Vec<_> = cycle.ring.iter().map(|&e| &merged.edges[e]).collect();
+    let Body::Cycle { ring, .. } = &report.body else {
+        return String::new();
+    };
     let classes: Vec<u32> = edges.iter().map(|e| e.to).collect();
     let n = classes.len();
     let radius = match n {
@@ -178,10 +185,14 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
             node(&mut nodes, merged, classes[i], x, y, true, 34)
         })
         .collect();
-    for (k, edge) in edges.iter().enumerate() {
+    for (k, ((edge, &e), d)) in edges.iter().zip(&cycle.ring).zip(ring).enumerate() {
         let (a, b) = (index(edge.from), index(edge.to));
-        let site = shorten(&text::site_text(edge), 44);
-        let test = shorten(&edge_test(merged, edge), 44);
+        let site = shorten(&site_text(d.site.as_ref()), 44);
+        let test = if d.is_reclaim_path() {
+            "the pool's own: reclaim may need it".to_owned()
+        } else {
+            shorten(&edge_test(merged, shown, e), 44)
+        };
         let dash = if k == 0 {
             r#" stroke-dasharray="7 4""#
         } else {
@@ -217,7 +228,7 @@ pub fn cycle(merged: &Merged, cycle: &Cycle) -> String {
         let bulge = bow(len);
         let (qx, qy) = (mx + nx * bulge, my + ny * bulge);
         // Start and end on the boxes' edges, along the curve's tangents.
-        let ellipse = |i: usize| is_ellipse(&merged.classes[classes[i] as usize].kind);
+        let ellipse = |i: usize| is_ellipse(merged.classes[classes[i] as usize].kind);
         let s = exit(halves[a], ellipse(a), qx - x1, qy - y1);
         let (sx, sy) = (x1 + (qx - x1) * s, y1 + (qy - y1) * s);
         let e = exit(halves[b], ellipse(b), qx - x2, qy - y2);
@@ -323,7 +334,7 @@ fn layers(merged: &Merged) -> Vec<usize> {
 
 /// The merged graph in columns by topological layer, cycles in red; `None` above
 /// [`OVERVIEW_LIMIT`] classes.
-pub fn overview(merged: &Merged) -> Option<String> {
+pub(crate) fn overview(merged: &Merged) -> Option<String> {
     let n = merged.classes.len();
     if n > OVERVIEW_LIMIT || n == 0 {
         return None;

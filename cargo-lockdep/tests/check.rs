@@ -202,6 +202,11 @@ fn a_corrupt_file_is_named_and_skipped_and_the_rest_merged() {
         .write(&dir);
     std::fs::write(dir.join("lockdep-503-1.json"), "{\"version\":1,\"binary\":").unwrap();
     std::fs::write(
+        dir.join("lockdep-505-1.json"),
+        "{\"version\":1,\"binary\":5}",
+    )
+    .unwrap();
+    std::fs::write(
         dir.join("lockdep-504-1.json"),
         Report::new("future", 504)
             .json()
@@ -215,7 +220,10 @@ fn a_corrupt_file_is_named_and_skipped_and_the_rest_merged() {
         out.stderr.contains("skipped")
             && out
                 .stderr
-                .contains("lockdep-503-1.json: not a lockdep report file"),
+                .contains("lockdep-503-1.json: truncated: the file ends before its JSON does")
+            && out
+                .stderr
+                .contains("lockdep-505-1.json: not a lockdep report file"),
         "{}",
         out.stderr
     );
@@ -226,7 +234,7 @@ fn a_corrupt_file_is_named_and_skipped_and_the_rest_merged() {
         out.stderr
     );
     assert!(out.stdout.contains("circular locking dependency"));
-    assert!(out.stdout.contains("2 bad file(s) skipped"));
+    assert!(out.stdout.contains("3 bad file(s) skipped"));
 
     // Bad input and nothing else: 2.
     let dir = fresh_dir("corrupt-clean");
@@ -292,7 +300,7 @@ fn outputs_are_reproducible_and_self_contained() {
     assert_eq!((json.clone(), dot.clone(), html.clone()), run(2));
 
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     assert_eq!(doc["files"].as_array().unwrap().len(), 2);
     let edges = doc["graph"]["edges"].as_array().unwrap();
     assert_eq!(edges.len(), 3);

@@ -44,12 +44,10 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod access;
 mod class;
 mod condvar;
 mod fair_mutex;
 mod hook;
-mod kind;
 mod lockdep_map;
 mod mode;
 mod mutex;
@@ -62,16 +60,10 @@ mod remutex;
 mod rwlock;
 #[cfg(feature = "enabled")]
 mod std_sync;
-#[cfg(feature = "merge")]
-mod type_name;
 mod violation;
 
 #[cfg(feature = "enabled")]
 mod checker;
-#[cfg(feature = "merge")]
-mod frames;
-#[cfg(feature = "merge")]
-mod order;
 
 pub use class::{ClassKind, LockClass};
 pub use condvar::{Condvar, WaitTimeoutResult};
@@ -81,8 +73,8 @@ pub use hook::alloc::{
 };
 pub use hook::hold::Hold;
 pub use hook::lock_map::untracked_scope;
-pub use kind::ViolationKind;
 pub use lockdep_map::{Acquiring, LockdepMap};
+pub use lockdep_report::ViolationKind;
 pub use mode::{is_checking, mode, set_mode, Mode};
 pub use mutex::{const_mutex, MappedMutexGuard, Mutex, MutexGuard};
 pub use once::{Once, OnceState};
@@ -142,17 +134,6 @@ pub mod sync {
     pub use crate::std_sync::*;
     #[cfg(not(feature = "enabled"))]
     pub use std::sync::*;
-}
-
-/// The payload-free dependency order that judges the in-process graph, for `cargo-lockdep`,
-/// which merges the report files of many processes by the same rules. Not a stable API.
-/// Built with `enabled`, or alone with `merge` (a merger needs the order, not the checker).
-#[cfg(feature = "merge")]
-#[doc(hidden)]
-pub mod __merge {
-    pub use crate::frames::{is_user, short_path, shown};
-    pub use crate::order::{dep, DependencyOrder};
-    pub use crate::type_name::with_data_type;
 }
 
 #[cfg(feature = "enabled")]

@@ -3,10 +3,10 @@
 
 use std::panic::Location;
 
-use crate::access::Access;
 use crate::hook::hold::Hold;
 use crate::hook::lock_map::LockMap;
 use crate::{ClassKind, LockClass};
+use lockdep_report::Access;
 
 /// A class handle for a primitive of your own (the kernel's `lockdep_map`): a lock, a
 /// counted resource (a semaphore, an object pool), or an event (a channel's free space, a

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use lock_api::{RawMutex as _, RawMutexTimed as _};
 
-use crate::access::Access;
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::{untracked_scope, LockMap};
+use lockdep_report::Access;
 
 /// The guards' `Send`-ness. Not `Send` by default: a guard's release must happen on the
 /// thread whose held stack has it. With the `send_guard` feature (parking_lot's), guards are

@@ -25,10 +25,10 @@ use lock_api::{
     RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
 };
 
-use crate::access::Access;
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::LockMap;
 use crate::raw_mutex::{deadline, GuardMarker};
+use lockdep_report::Access;
 
 /// A raw reader-writer lock checked by lockdep: what [`RwLock`](crate::RwLock) is built on.
 ///

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use lock_api::{RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
 
-use crate::access::Access;
 use crate::hook::lock_map::LockMap;
 use crate::raw_mutex::deadline;
 use crate::raw_rwlock::RawRwLock;
+use lockdep_report::Access;
 
 /// The guards of an `RwLock<T, RECURSIVE>` (the public aliases are those of `RECURSIVE =
 /// false`).

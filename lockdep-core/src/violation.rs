@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::ViolationKind;
+use lockdep_report::ViolationKind;
 
 #[cfg(feature = "enabled")]
 use crate::checker::{export, report, violation::ViolationData};
@@ -94,7 +94,7 @@ impl Violation {
 
     /// The first line of the report, e.g. `possible circular locking dependency detected`.
     pub fn headline(&self) -> &'static str {
-        with_data!(self, |data| report::headline(data.kind))
+        with_data!(self, |data| data.kind.headline())
     }
 
     /// The violation as one JSON object: its kind, the classes it is about (`{"id","name",

@@ -9,13 +9,8 @@ use std::path::{Path, PathBuf};
 /// Every module of `lockdep-core/src`, with its layer (0: declarations only).
 const LAYERS: &[(&str, u32)] = &[
     // 1. plain types
-    ("access", 1),
     ("class", 1),
-    ("kind", 1),
     ("mode", 1),
-    ("frames", 1),
-    ("order", 1),
-    ("type_name", 1),
     ("checker::types", 1),
     ("checker::stack_trace", 1),
     ("checker::unwind", 1),
@@ -252,8 +247,11 @@ fn root_reexports(lib: &str) -> BTreeMap<String, String> {
                 None => continue,
             },
         };
-        // `crate::a::b` and `a::b` are one module.
+        // `crate::a::b` and `a::b` are one module; another crate's items are not ours.
         let module = module.strip_prefix("crate::").unwrap_or(&module).to_owned();
+        if module.starts_with("lockdep_") || module.starts_with("std::") {
+            continue;
+        }
         for item in items.split(',') {
             let name = item.split(" as ").next().unwrap_or(item);
             map.insert(name.to_owned(), module.clone());

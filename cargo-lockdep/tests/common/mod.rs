@@ -155,3 +155,46 @@ pub fn classes_of_kind(doc: &serde_json::Value, kind: &str) -> usize {
         .filter(|c| c["kind"] == kind)
         .count()
 }
+
+/// The fixture suite (`tests/fixtures/abba-suite`), a workspace of its own depending on
+/// lockdep by path. Tests build it into one target directory, `<target>/lockdep-fixtures`,
+/// kept between runs: only the first run of a machine compiles lockdep and its dependencies.
+pub fn suite() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/abba-suite")
+}
+
+/// `cargo-lockdep lockdep ARGS`, run in the suite as cargo would run it.
+pub fn cargo_lockdep_in_suite(args: &[&str]) -> Output {
+    cargo_lockdep_in_suite_with(args, &[])
+}
+
+/// [`cargo_lockdep_in_suite`] with these environment variables set.
+pub fn cargo_lockdep_in_suite_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("lockdep-fixtures");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-lockdep"));
+    command
+        .arg("lockdep")
+        .args(args)
+        .current_dir(suite())
+        .env("CARGO_TARGET_DIR", &target);
+    // What this test process was given for itself is not the suite's.
+    for var in [
+        "LOCKDEP_REPORT_DIR",
+        "LOCKDEP_MODE",
+        "LOCKDEP_REPORT_SYMBOLS",
+        "RUSTFLAGS",
+        "NEXTEST_TEST_NAME",
+    ] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    let out = command.output().unwrap();
+    Output {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}

@@ -17,7 +17,7 @@ use super::stack_trace::StackTrace;
 use super::store;
 use super::types::{thread_name, tid, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
-use crate::ViolationKind;
+use lockdep_report::ViolationKind;
 
 /// Runs when a thread that has held something exits. Keeps the thread's handle and number,
 /// not its printed name: threads are started by the hundred thousand in some test suites, and

@@ -10,9 +10,11 @@ use super::fast_hash::FastHash;
 use super::graph::{self, dep};
 use super::image::Image;
 use super::registry;
-use super::report::{headline, own_site, source_site_of, Report};
-use super::stack_trace::{SourceSite, StackTrace};
-use super::types::{ClassId, NodeKind};
+use lockdep_report::{dot, Site};
+
+use super::report::{self, own_site, source_site_of, Report};
+use super::stack_trace::StackTrace;
+use super::types::ClassId;
 use super::violation::{Detail, LockDesc, ViolationData};
 
 /// A JSON string literal.
@@ -47,7 +49,7 @@ fn json_list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String,
 
 /// A source position: `{"file","line","column"}` (`column` null when the debug information
 /// has none), or `null` when there is none (an allocation whose stack has no user frame).
-fn site_json(out: &mut String, site: Option<&SourceSite>) {
+fn site_json(out: &mut String, site: Option<&Site>) {
     match site {
         Some(site) => {
             out.push_str("{\"file\":");
@@ -104,9 +106,9 @@ fn lock_json(out: &mut String, d: &LockDesc) {
 fn frames_json(out: &mut String, trace: &StackTrace) {
     json_list(out, &trace.frames(), |out, f| {
         out.push_str("{\"function\":");
-        json_str(out, &f.name);
+        json_str(out, &f.function);
         out.push_str(",\"site\":");
-        site_json(out, f.location.as_ref());
+        site_json(out, f.site.as_ref());
         out.push('}');
     });
 }
@@ -122,7 +124,7 @@ fn write_violation(out: &mut String, data: &ViolationData) {
     out.push_str("{\"kind\":");
     json_str(out, data.kind.as_str());
     out.push_str(",\"headline\":");
-    json_str(out, headline(data.kind));
+    json_str(out, data.kind.headline());
     out.push_str(",\"thread\":");
     json_str(out, &data.thread);
     out.push_str(",\"classes\":");
@@ -315,52 +317,38 @@ fn json_opt_str(out: &mut String, s: Option<&str>) {
     }
 }
 
-fn dot_node(out: &mut String, class: ClassId) {
-    let info = registry::info(class);
-    let shape = match info.kind {
-        NodeKind::Lock => "box",
-        NodeKind::Pool => "cylinder",
-        NodeKind::Alloc => "diamond",
-        NodeKind::Event => "ellipse",
-    };
-    let mut label = String::new();
-    json_str(&mut label, &registry::display_name(class));
-    let _ = writeln!(out, "  c{class} [label={label}, shape={shape}];");
-}
-
-/// The whole graph as Graphviz DOT.
+/// The whole graph as Graphviz DOT, the classes and dependencies of the reported cycles red.
 pub(crate) fn graph_dot() -> String {
     registry::alloc_class();
-    let mut out = String::from("digraph lockdep {\n");
-    for id in 1..=registry::count() {
-        dot_node(&mut out, id);
+    let mut hot_classes = std::collections::HashSet::new();
+    let mut hot_edges = std::collections::HashSet::new();
+    for v in super::store::pending() {
+        if let Detail::Cycle { ring, .. } = &v.detail {
+            hot_classes.extend(ring.iter().map(|l| l.to));
+            hot_edges.extend(ring.iter().map(|l| (l.from, l.to)));
+        }
     }
-    let graph = graph::lock();
-    let mut edges: Vec<_> = graph.edges().map(|(k, e)| (*k, e.deps)).collect();
+    let names: Vec<String> = (1..=registry::count())
+        .map(|c| registry::display_name(c).into_owned())
+        .collect();
+    let nodes = names.iter().zip(1..).map(|(name, id)| dot::Node {
+        id,
+        name,
+        kind: registry::info(id).kind,
+        hot: hot_classes.contains(&id),
+    });
+    let mut edges: Vec<_> = graph::lock().edges().map(|(k, e)| (*k, e.deps)).collect();
     edges.sort_unstable();
-    for ((from, to), deps) in edges {
-        let _ = writeln!(
-            out,
-            "  c{from} -> c{to} [label=\"{}\"];",
-            dep::names(deps).join(",")
-        );
-    }
-    out.push_str("}\n");
-    out
+    let edges = edges.into_iter().map(|((from, to), deps)| dot::Edge {
+        from,
+        to,
+        deps,
+        hot: hot_edges.contains(&(from, to)),
+    });
+    dot::digraph("lockdep", nodes, edges)
 }
 
-/// The cycle of a violation as DOT, the closing dependency in red.
+/// The cycle of a violation as DOT, the closing dependency red.
 pub(crate) fn violation_dot(data: &ViolationData) -> String {
-    let mut out = String::from("digraph violation {\n");
-    if let Detail::Cycle { ring, .. } = &data.detail {
-        for link in ring {
-            dot_node(&mut out, link.to);
-        }
-        for (i, link) in ring.iter().enumerate() {
-            let style = if i == 0 { " [color=red]" } else { "" };
-            let _ = writeln!(out, "  c{} -> c{}{style};", link.from, link.to);
-        }
-    }
-    out.push_str("}\n");
-    out
+    dot::cycle(&report::model_without_stacks(data))
 }

@@ -12,31 +12,9 @@ use once_cell::sync::Lazy;
 use super::fast_hash::FastHash;
 use super::stack_trace::StackTrace;
 use super::types::{lock as lock_internal, Access, ClassId};
-use crate::order::DependencyOrder;
+use lockdep_report::DependencyOrder;
 
-/// Dependency type bits (the order's, as the kernel's `DEP_*_BIT`), and how an acquisition
-/// makes one.
-pub(crate) mod dep {
-    use super::Access;
-    use crate::order::dep::{EN, ER, SN, SR};
-
-    pub(crate) use crate::order::dep::names;
-
-    /// The dependency type of "`prev` held as `held`, then `next` acquired as `acquired`".
-    pub(crate) fn of(held: Access, acquired: Access) -> u8 {
-        match (held.is_shared(), acquired == Access::RecursiveRead) {
-            (true, true) => SR,
-            (false, true) => ER,
-            (true, false) => SN,
-            (false, false) => EN,
-        }
-    }
-
-    /// `-(?R)->`: the second class was acquired as a recursive read.
-    pub(crate) fn into_recursive(bits: u8) -> bool {
-        bits & (SR | ER) != 0
-    }
-}
+pub(crate) use lockdep_report::dep;
 
 /// The kernel's `MAX_LOCKDEP_ENTRIES` analogue (dependencies between classes).
 pub(crate) const MAX_EDGES: usize = 1 << 20;

@@ -21,10 +21,9 @@ use std::sync::Mutex;
 use dashmap::DashMap;
 
 use super::fast_hash::FastHash;
-use super::stack_trace::SourceSite;
+use lockdep_report::{with_data_type, Site};
+
 use super::types::{lock, ClassId, NodeKind};
-use crate::frames;
-use crate::type_name::with_data_type;
 use crate::LockClass;
 
 /// The kernel's `MAX_LOCKDEP_KEYS` analogue.
@@ -222,9 +221,9 @@ pub(crate) fn site_name(site: &'static Location<'static>) -> String {
 }
 
 /// `site` as reports show it, its file shortened.
-pub(crate) fn source_site(site: &'static Location<'static>) -> SourceSite {
-    SourceSite {
-        file: Cow::Borrowed(frames::short_file(site.file())),
+pub(crate) fn source_site(site: &'static Location<'static>) -> Site {
+    Site {
+        file: Cow::Borrowed(lockdep_report::short_file(site.file())),
         line: site.line(),
         column: Some(site.column()),
     }

@@ -1,18 +1,15 @@
 //! Stack traces saved with each new dependency, captured unresolved (instruction pointers
 //! only) and resolved to symbols only when a report is printed.
 
-use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
+use lockdep_report::{Frame, Site};
+
 use super::unwind;
-use crate::frames;
 
 /// Frames kept per trace: the checker's own frames, an allocator's and the standard library's
 /// come first and can be twenty or more, and the user's caller's caller must still be there.
 const MAX_FRAMES: usize = 64;
-/// Frames printed per trace.
-const MAX_PRINTED: usize = 14;
 
 /// An unresolved stack trace, shared by every edge recorded at one acquisition.
 #[derive(Clone, Default)]
@@ -66,9 +63,7 @@ impl StackTrace {
 
     /// Resolved frames, with the checker's own frames and the runtime's start-up frames cut.
     pub(crate) fn frames(&self) -> Vec<Frame> {
-        frames::shown(self.lookup_addresses(), symbols::resolved, |f| {
-            (&f.name, f.file())
-        })
+        lockdep_report::shown(self.lookup_addresses(), symbols::resolved)
     }
 
     /// The addresses to resolve, innermost first: a return address points after its call, so
@@ -82,62 +77,11 @@ impl StackTrace {
 
     /// Where the first frame of the user's code is (outside the checker, the standard
     /// library, `lock_api`, `parking_lot_core` and the allocator), if the trace has one.
-    pub(crate) fn user_site(&self) -> Option<SourceSite> {
+    pub(crate) fn user_site(&self) -> Option<Site> {
         self.frames()
             .into_iter()
-            .find(|f| frames::is_user(&f.name, f.file()))
-            .and_then(|f| f.location)
-    }
-
-    /// The trace as the kernel prints it: one indented frame per line.
-    pub(crate) fn render(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        let frames = self.frames();
-        if frames.is_empty() {
-            return out.write_str("       (no stack trace)\n");
-        }
-        for frame in frames.iter().take(MAX_PRINTED) {
-            match &frame.location {
-                Some(loc) => writeln!(out, "       {} {}", frame.name, loc)?,
-                None => writeln!(out, "       {}", frame.name)?,
-            }
-        }
-        if frames.len() > MAX_PRINTED {
-            writeln!(out, "       ...")?;
-        }
-        Ok(())
-    }
-}
-
-/// One resolved frame.
-#[derive(Clone)]
-pub(crate) struct Frame {
-    pub(crate) name: String,
-    pub(crate) location: Option<SourceSite>,
-}
-
-impl Frame {
-    fn file(&self) -> Option<&str> {
-        self.location.as_ref().map(|l| &*l.file)
-    }
-}
-
-/// A position in the source as reports show it: `file:line:column` (`file:line` when the
-/// debug information has no column). Paths are shortened for people: workspace files
-/// relative, registry crates as `name-1.2.3/src/file.rs`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SourceSite {
-    pub(crate) file: Cow<'static, str>,
-    pub(crate) line: u32,
-    pub(crate) column: Option<u32>,
-}
-
-impl fmt::Display for SourceSite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)?;
-        match self.column {
-            Some(column) => write!(f, ":{column}"),
-            None => Ok(()),
-        }
+            .find(|f| lockdep_report::is_user(&f.function, f.file()))
+            .and_then(|f| f.site)
     }
 }
 
@@ -162,10 +106,10 @@ mod symbols {
 
     use once_cell::sync::Lazy;
 
-    use super::{Frame, SourceSite};
+    use lockdep_report::{Frame, Site};
+
     use crate::checker::fast_hash::FastHash;
     use crate::checker::types::lock;
-    use crate::frames;
 
     /// The frames of each address resolved, by address.
     type Resolved = HashMap<usize, Arc<[Frame]>, FastHash>;
@@ -181,13 +125,13 @@ mod symbols {
         // Resolved without the table's lock held: it takes `backtrace`'s own, and long.
         let mut frames = Vec::new();
         backtrace::resolve(addr as *mut c_void, |symbol| {
-            let name = symbol
+            let function = symbol
                 .name()
                 .map(|n| format!("{n:#}"))
                 .unwrap_or_else(|| format!("{addr:#x}"));
-            let location = match (symbol.filename(), symbol.lineno()) {
-                (Some(file), Some(line)) => Some(SourceSite {
-                    file: Cow::Owned(frames::short_path(
+            let site = match (symbol.filename(), symbol.lineno()) {
+                (Some(file), Some(line)) => Some(Site {
+                    file: Cow::Owned(lockdep_report::short_path(
                         file,
                         std::env::current_dir().ok().as_deref(),
                     )),
@@ -196,7 +140,7 @@ mod symbols {
                 }),
                 _ => None,
             };
-            frames.push(Frame { name, location });
+            frames.push(Frame { function, site });
         });
         let frames: Arc<[Frame]> = frames.into();
         lock(&RESOLVED).insert(addr, frames.clone());

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use once_cell::sync::Lazy;
 
 use super::registry;
-use super::report::{headline, Report};
+use super::report::Report;
 use super::stack_trace::StackTrace;
 use super::types::{lock, ClassId};
 use super::violation::{Detail, LockDesc, ViolationData};
-use crate::{Mode, ViolationKind};
+use crate::Mode;
+use lockdep_report::ViolationKind;
 
 #[derive(Default)]
 struct Store {
@@ -40,7 +41,7 @@ fn remember(data: ViolationData) -> Option<Arc<ViolationData>> {
         classes = ?violation.class_names(),
         thread = %violation.thread,
         "{}",
-        headline(violation.kind)
+        violation.kind.headline()
     );
     Some(violation)
 }
@@ -71,7 +72,7 @@ pub(crate) fn record_all(found: Vec<ViolationData>) {
     if let Some(violation) = panic_with {
         panic!(
             "lockdep: {}\n{}",
-            headline(violation.kind),
+            violation.kind.headline(),
             Report(&violation)
         );
     }

@@ -9,22 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// Dense id of a class (the kernel's `lock_class` index); 0 is "no class".
 pub(crate) type ClassId = u32;
 
-pub(crate) use crate::access::Access;
-
-/// What a class, a node of the graph, stands for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum NodeKind {
-    /// A lock: `Mutex`, `RwLock`, or any user primitive with a lock map.
-    Lock,
-    /// A mempool: held from taking an element to returning it.
-    Pool,
-    /// The one `ALLOC` node: memory allocation and reclaim (the kernel's `fs_reclaim`).
-    Alloc,
-    /// An event that threads wait for and others notify (a `Condvar`, a channel's space):
-    /// never held; `X → E` is a wait for it while holding `X`, `E → X` an acquisition of `X`
-    /// on a notifier's way to notifying it.
-    Event,
-}
+pub(crate) use lockdep_report::{Access, NodeKind};
 
 impl From<crate::ClassKind> for NodeKind {
     fn from(kind: crate::ClassKind) -> NodeKind {
@@ -32,18 +17,6 @@ impl From<crate::ClassKind> for NodeKind {
             crate::ClassKind::Lock => NodeKind::Lock,
             crate::ClassKind::Pool => NodeKind::Pool,
             crate::ClassKind::Event => NodeKind::Event,
-        }
-    }
-}
-
-impl NodeKind {
-    /// A stable name, for JSON.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            NodeKind::Lock => "lock",
-            NodeKind::Pool => "pool",
-            NodeKind::Alloc => "alloc",
-            NodeKind::Event => "event",
         }
     }
 }

@@ -14,7 +14,7 @@ use super::stack_trace::StackTrace;
 use super::store;
 use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
-use crate::ViolationKind;
+use lockdep_report::ViolationKind;
 
 /// One acquisition of a class: a lock, a pool element or `ALLOC`.
 #[derive(Clone, Copy)]
@@ -419,8 +419,9 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
             Ok(Added::Known | Added::New) => {}
             Ok(Added::Cycle(cycle)) => {
                 let current = trace.get_or_insert_with(StackTrace::capture).clone();
-                let ring = ring_of(&graph, h.class, acq, &cycle, current.clone());
-                let kind = cycle_kind(&ring);
+                let ring = ring_of(&graph, h.class, h.access, acq, &cycle, current.clone());
+                let kind =
+                    lockdep_report::cycle_kind(ring.iter().map(|l| registry::info(l.to).kind));
                 let detail = Detail::Cycle {
                     trying: trying.clone(),
                     holding: LockDesc::from(h),
@@ -467,6 +468,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
 fn ring_of(
     graph: &graph::Graph,
     from: ClassId,
+    held: Access,
     acq: &Acquisition,
     cycle: &graph::Cycle,
     current: StackTrace,
@@ -474,7 +476,7 @@ fn ring_of(
     let mut ring = vec![Link {
         from,
         to: acq.class,
-        recursive: acq.access == Access::RecursiveRead,
+        deps: dep::of(held, acq.access),
         site: acq.site,
         trace: current,
     }];
@@ -483,7 +485,7 @@ fn ring_of(
         ring.push(Link {
             from: pair[0],
             to: pair[1],
-            recursive: edge.is_some_and(|e| dep::into_recursive(e.deps)),
+            deps: edge.map_or(dep::EN, |e| e.deps),
             site: edge.map_or(acq.site, |e| e.site),
             trace: edge.map(|e| e.trace.clone()).unwrap_or_default(),
         });
@@ -523,14 +525,14 @@ fn check_instance_order(
     let mut ring = vec![Link {
         from: class,
         to: class,
-        recursive: false,
+        deps: dep::of(holding.access, acq.access),
         site: acq.site,
         trace: current.clone(),
     }];
     ring.extend(back.into_iter().map(|edge| Link {
         from: class,
         to: class,
-        recursive: false,
+        deps: dep::EN,
         site: edge.site,
         trace: edge.trace,
     }));
@@ -544,19 +546,6 @@ fn check_instance_order(
         held.iter().map(LockDesc::from).collect(),
         current,
     ))
-}
-
-/// A cycle through `ALLOC` and a pool is the mempool livelock; one through an event, a
-/// wait that its notifier cannot reach; any other is a deadlock.
-fn cycle_kind(ring: &[Link]) -> ViolationKind {
-    let kinds: Vec<NodeKind> = ring.iter().map(|l| registry::info(l.to).kind).collect();
-    if kinds.contains(&NodeKind::Alloc) && kinds.contains(&NodeKind::Pool) {
-        ViolationKind::MempoolLivelock
-    } else if kinds.contains(&NodeKind::Event) {
-        ViolationKind::WaitDeadlock
-    } else {
-        ViolationKind::CircularDependency
-    }
 }
 
 /// A nested acquisition (subclass > 0) of a lock this thread already holds, under any

@@ -8,7 +8,7 @@ use super::held::HeldLock;
 use super::registry;
 use super::stack_trace::StackTrace;
 use super::types::{current_thread_name, Access, ClassId, ALLOCATOR_SITE};
-use crate::ViolationKind;
+use lockdep_report::ViolationKind;
 
 /// A held or wanted lock, as shown in a report.
 #[derive(Clone)]
@@ -35,8 +35,8 @@ impl From<&HeldLock> for LockDesc {
 pub(crate) struct Link {
     pub(crate) from: ClassId,
     pub(crate) to: ClassId,
-    /// `to` was acquired as a recursive read on this dependency.
-    pub(crate) recursive: bool,
+    /// The dependency's types (`dep` bits).
+    pub(crate) deps: u8,
     pub(crate) site: &'static Location<'static>,
     pub(crate) trace: StackTrace,
 }

@@ -7,7 +7,7 @@
 use std::panic::Location;
 
 use super::lock_map::{untracked_scope, LockMap};
-use crate::access::Access;
+use lockdep_report::Access;
 
 /// `raw`, checked through `map`. Without the `enabled` feature the map is zero-sized and
 /// this is `raw` itself.

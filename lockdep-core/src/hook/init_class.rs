@@ -13,9 +13,9 @@
 
 use std::panic::Location;
 
-use crate::access::Access;
 use crate::hook::lock_map::LockMap;
 use crate::LockClass;
+use lockdep_report::Access;
 
 /// The class of one `Once`-like object, and its calls into the checker. The object's address
 /// is its identity on the held stack.

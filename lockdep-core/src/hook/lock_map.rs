@@ -9,8 +9,8 @@ use std::panic::Location;
 
 #[cfg(feature = "enabled")]
 use super::hold::Hold;
-use crate::access::Access;
 use crate::{ClassKind, LockClass};
+use lockdep_report::Access;
 
 #[cfg(feature = "enabled")]
 use crate::checker::{
@@ -24,7 +24,7 @@ use crate::checker::{
     violation::{Detail, LockDesc, ViolationData},
 };
 #[cfg(feature = "enabled")]
-use crate::ViolationKind;
+use lockdep_report::ViolationKind;
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
     AtomicU32,

@@ -1,10 +1,19 @@
 //! How a lock is acquired, in the kernel's terms: the vocabulary the lock types speak to the
-//! checker in (both builds: without the checker it is only passed along and dropped).
+//! checker in, and reports show.
 
 /// How a class is acquired or held: the kernel's `hlock->read`.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_report::Access;
+///
+/// assert!(Access::Read.is_shared());
+/// assert_eq!(Access::RecursiveRead.as_str(), "recursive_read");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub(crate) enum Access {
+pub enum Access {
     /// Exclusive: `lock()`, `write()`, a pool element, `ALLOC`.
     Write = 0,
     /// Non-recursive shared: `RwLock::read()`, an upgradable read (it queues behind a waiting
@@ -15,16 +24,15 @@ pub(crate) enum Access {
     RecursiveRead = 2,
 }
 
-#[cfg_attr(not(feature = "enabled"), allow(dead_code))]
 impl Access {
     /// Held shared (the kernel's `S` in `-(S?)->`).
     #[inline]
-    pub(crate) fn is_shared(self) -> bool {
+    pub fn is_shared(self) -> bool {
         self != Access::Write
     }
 
     /// A stable name, for JSON: `write`, `read` or `recursive_read`.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Access::Write => "write",
             Access::Read => "read",

@@ -6,27 +6,39 @@
 
 use std::path::Path;
 
+use crate::model::Frame;
+
 /// The frames a report shows of a trace: the frames of each of its `addresses` in turn, as
 /// `frames_at` resolves them (innermost first), up to the runtime's start-up frames, and of
-/// those the ones `keep_shown` keeps; `of` tells a frame's function name and file. An
-/// address after the runtime's start is never resolved: what lies there (the thread's start
-/// in the C library) is never shown, and resolving it can mean loading and decompressing the
-/// C library's separate debug file.
-pub fn shown<A, T: Clone, F: std::ops::Deref<Target = [T]>>(
+/// those the ones a report keeps (from the user's code down). An address after the runtime's
+/// start is never resolved: what lies there (the thread's start in the C library) is never
+/// shown, and resolving it can mean loading and decompressing the C library's separate debug
+/// file.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_report::{shown, Frame};
+///
+/// let names = ["lockdep_core::checker::validate", "app::insert", "app::main", "std::rt::lang_start", "main"];
+/// let frames = shown(names, |f| vec![Frame { function: f.to_owned(), site: None }]);
+/// let names: Vec<&str> = frames.iter().map(|f| f.function.as_str()).collect();
+/// assert_eq!(names, ["app::insert", "app::main"]);
+/// ```
+pub fn shown<A, F: std::ops::Deref<Target = [Frame]>>(
     addresses: impl IntoIterator<Item = A>,
     mut frames_at: impl FnMut(A) -> F,
-    of: impl Fn(&T) -> (&str, Option<&str>),
-) -> Vec<T> {
+) -> Vec<Frame> {
     let mut frames = Vec::new();
     'resolve: for address in addresses {
         for frame in frames_at(address).iter() {
-            if is_runtime_start(of(frame).0) {
+            if is_runtime_start(&frame.function) {
                 break 'resolve;
             }
             frames.push(frame.clone());
         }
     }
-    keep_shown(&mut frames, of);
+    keep_shown(&mut frames);
     frames
 }
 
@@ -36,15 +48,9 @@ pub fn shown<A, T: Clone, F: std::ops::Deref<Target = [T]>>(
 /// at the bottom (thread start, closure shims). The checker's frames and those it runs through
 /// (thread-locals, closures, the allocator shim, `lock_api`) above the user's are cut; without
 /// a user frame, the trace starts after the checker's last frame.
-fn keep_shown<T>(frames: &mut Vec<T>, of: impl Fn(&T) -> (&str, Option<&str>)) {
-    let std = |f: &T| {
-        let (name, file) = of(f);
-        is_std(name, file)
-    };
-    let start = match frames.iter().position(|f| {
-        let (name, file) = of(f);
-        is_user(name, file)
-    }) {
+fn keep_shown(frames: &mut Vec<Frame>) {
+    let std = |f: &Frame| is_std(&f.function, f.file());
+    let start = match frames.iter().position(|f| is_user(&f.function, f.file())) {
         Some(mut start) => {
             while start > 0 && std(&frames[start - 1]) {
                 start -= 1;
@@ -53,13 +59,13 @@ fn keep_shown<T>(frames: &mut Vec<T>, of: impl Fn(&T) -> (&str, Option<&str>)) {
         }
         None => frames
             .iter()
-            .rposition(|f| is_checker_frame(of(f).0))
+            .rposition(|f| is_checker_frame(&f.function))
             .map_or(0, |i| i + 1),
     };
     frames.drain(..start);
     // By name only: the harness's shims below a test's closure (`<fn() as FnOnce>::call_once`)
     // stay, and with them the closure's caller, by which a merge names the test.
-    while frames.len() > 1 && frames.last().is_some_and(|f| is_std(of(f).0, None)) {
+    while frames.len() > 1 && frames.last().is_some_and(|f| is_std(&f.function, None)) {
         frames.pop();
     }
 }
@@ -77,12 +83,39 @@ pub fn is_user(name: &str, file: Option<&str>) -> bool {
     !is_checker_frame(name) && !is_std(name, file) && !name.starts_with("0x")
 }
 
+/// The frame of the test function's closure that the test harness calls (`path::test::{{closure}}`
+/// right above `FnOnce::call_once`), if the frames have one: below it is the harness.
+///
+/// # Examples
+///
+/// ```
+/// use lockdep_report::{test_closure, Frame};
+///
+/// let frame = |f: &str| Frame { function: f.to_owned(), site: None };
+/// let trace = [
+///     frame("app::insert"),
+///     frame("tests::inserts::{{closure}}"),
+///     frame("core::ops::function::FnOnce::call_once"),
+///     frame("test::run_test"),
+/// ];
+/// assert_eq!(test_closure(&trace), Some(1));
+/// ```
+pub fn test_closure(frames: &[Frame]) -> Option<usize> {
+    frames.windows(2).position(|w| {
+        w[0].function.ends_with("::{{closure}}")
+            && w[1]
+                .function
+                .starts_with("core::ops::function::FnOnce::call_once")
+    })
+}
+
 /// A frame of the checker itself or of what it is built on.
 fn is_checker_frame(name: &str) -> bool {
     let name = name.trim_start_matches('<');
     [
         "backtrace::",
         "lockdep_core::",
+        "lockdep_report::",
         "lockdep_mempool::",
         "lockdep_raw::",
         "lock_api::",
@@ -124,7 +157,7 @@ pub fn short_path(path: &Path, cwd: Option<&Path>) -> String {
 /// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`
 /// (not `~/.cargo/registry/src/index.crates.io-…/name-1.2.3/src/file.rs`), a git dependency as
 /// `repo-hash/rev/src/file.rs`; the workspace's own relative paths as they are.
-pub(crate) fn short_file(file: &str) -> &str {
+pub fn short_file(file: &str) -> &str {
     if let Some(i) = file.find("/registry/src/") {
         let index_and_rest = &file[i + "/registry/src/".len()..];
         if let Some(j) = index_and_rest.find('/') {
@@ -140,11 +173,22 @@ pub(crate) fn short_file(file: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use crate::frames::{is_user, short_file, short_path, shown};
+    use crate::{Frame, Site};
     use std::path::Path;
 
+    fn frame(function: &str, file: Option<&'static str>) -> Frame {
+        Frame {
+            function: function.to_owned(),
+            site: file.map(|file| Site::new(file, 1, None)),
+        }
+    }
+
     /// The frames shown of a trace whose every address is one frame, named so.
-    fn shown_of(names: &[&'static str]) -> Vec<&'static str> {
-        shown(names.iter(), |name| vec![*name], |f| (*f, None))
+    fn shown_of(names: &[&'static str]) -> Vec<String> {
+        shown(names, |name| vec![frame(name, None)])
+            .into_iter()
+            .map(|f| f.function)
+            .collect()
     }
 
     #[test]
@@ -203,13 +247,9 @@ mod tests {
             (name, Some("library/alloc/src/slice.rs")),
             ("app::fill", Some("src/lib.rs")),
         ];
-        let frames = shown(
-            trace.iter(),
-            |frame| vec![*frame],
-            |&(name, file)| (name, file),
-        );
-        assert_eq!(frames[0].0, name);
-        assert_eq!(frames[1].0, "app::fill");
+        let frames = shown(trace, |(name, file)| vec![frame(name, file)]);
+        assert_eq!(frames[0].function, name);
+        assert_eq!(frames[1].function, "app::fill");
     }
 
     #[test]

@@ -55,12 +55,14 @@ type ClassId = u32;
 /// # Examples
 ///
 /// ```
-/// use lockdep_core::__merge::dep;
+/// use lockdep_report::dep;
 ///
 /// assert_eq!(dep::names(dep::EN | dep::SR), ["EN", "SR"]);
 /// assert_eq!(dep::from_name("ER"), Some(dep::ER));
 /// ```
 pub mod dep {
+    use crate::Access;
+
     /// Held shared, acquired as a recursive read.
     pub const SR: u8 = 1 << 0;
     /// Held exclusively, acquired as a recursive read.
@@ -86,6 +88,56 @@ pub mod dep {
     pub fn from_name(name: &str) -> Option<u8> {
         NAMES.iter().find(|(_, n)| *n == name).map(|&(b, _)| b)
     }
+
+    /// The dependency type of "the first class held as `held`, then the second acquired as
+    /// `acquired`".
+    ///
+    /// ```
+    /// use lockdep_report::{dep, Access};
+    ///
+    /// assert_eq!(dep::of(Access::Read, Access::RecursiveRead), dep::SR);
+    /// assert_eq!(dep::of(Access::Write, Access::Read), dep::EN);
+    /// ```
+    #[inline]
+    pub fn of(held: Access, acquired: Access) -> u8 {
+        match (held.is_shared(), acquired == Access::RecursiveRead) {
+            (true, true) => SR,
+            (false, true) => ER,
+            (true, false) => SN,
+            (false, false) => EN,
+        }
+    }
+
+    /// `-(?R)->`: the second class was acquired as a recursive read (in some types of `bits`).
+    pub fn into_recursive(bits: u8) -> bool {
+        bits & (SR | ER) != 0
+    }
+
+    /// How the two classes of a dependency of types `bits` are known to have been taken, at
+    /// the strongest: the first held exclusively if any type says so (else shared), the
+    /// second acquired non-recursively if any type says so (else as a recursive read). A
+    /// non-recursive read and a write are one type: told apart only where the acquisition
+    /// itself is known.
+    ///
+    /// ```
+    /// use lockdep_report::{dep, Access};
+    ///
+    /// assert_eq!(dep::accesses(dep::SR), (Access::Read, Access::RecursiveRead));
+    /// assert_eq!(dep::accesses(dep::SR | dep::EN), (Access::Write, Access::Write));
+    /// ```
+    pub fn accesses(bits: u8) -> (Access, Access) {
+        let held = if bits & (EN | ER) != 0 {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        let acquired = if bits & (EN | SN) != 0 {
+            Access::Write
+        } else {
+            Access::RecursiveRead
+        };
+        (held, acquired)
+    }
 }
 
 /// The split-node order of a dependency graph: which classes reach which (the payload-free
@@ -98,7 +150,7 @@ pub mod dep {
 /// # Examples
 ///
 /// ```
-/// use lockdep_core::__merge::{dep, DependencyOrder};
+/// use lockdep_report::{dep, DependencyOrder};
 ///
 /// let mut order = DependencyOrder::default();
 /// assert_eq!(order.insert(1, 2, dep::EN), None);
@@ -217,7 +269,7 @@ impl DependencyOrder {
     /// dense).
     ///
     /// ```
-    /// use lockdep_core::__merge::{dep, DependencyOrder};
+    /// use lockdep_report::{dep, DependencyOrder};
     ///
     /// let mut order = DependencyOrder::default();
     /// for (from, to) in [(4, 3), (3, 2), (2, 1)] {
@@ -256,8 +308,8 @@ impl DependencyOrder {
     /// Approximate heap bytes held by the order.
     ///
     /// ```
-    /// let mut order = lockdep_core::__merge::DependencyOrder::default();
-    /// order.insert(1, 2, lockdep_core::__merge::dep::EN);
+    /// let mut order = lockdep_report::DependencyOrder::default();
+    /// order.insert(1, 2, lockdep_report::dep::EN);
     /// assert!(order.heap_bytes() > 0);
     /// ```
     pub fn heap_bytes(&self) -> usize {
