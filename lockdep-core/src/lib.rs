@@ -137,7 +137,7 @@ pub mod sync {
 }
 
 #[cfg(feature = "enabled")]
-use checker::{export, graph, registry, report, store};
+use checker::entry;
 
 /// A snapshot of the violations recorded and not yet taken (always empty without the
 /// `enabled` feature).
@@ -154,7 +154,10 @@ use checker::{export, graph, registry, report, store};
 /// ```
 pub fn violations() -> Vec<Violation> {
     #[cfg(feature = "enabled")]
-    return store::pending().into_iter().map(Violation::new).collect();
+    return entry::violations()
+        .into_iter()
+        .map(Violation::new)
+        .collect();
     #[cfg(not(feature = "enabled"))]
     Vec::new()
 }
@@ -174,7 +177,10 @@ pub fn violations() -> Vec<Violation> {
 /// ```
 pub fn take_violations() -> Vec<Violation> {
     #[cfg(feature = "enabled")]
-    return store::take().into_iter().map(Violation::new).collect();
+    return entry::take_violations()
+        .into_iter()
+        .map(Violation::new)
+        .collect();
     #[cfg(not(feature = "enabled"))]
     Vec::new()
 }
@@ -212,7 +218,7 @@ pub fn assert_no_violations() {
 /// ```
 pub fn report() -> String {
     #[cfg(feature = "enabled")]
-    return report::full(&store::pending());
+    return entry::report_text();
     #[cfg(not(feature = "enabled"))]
     String::new()
 }
@@ -239,7 +245,7 @@ pub fn report() -> String {
 /// ```
 pub fn graph_json() -> String {
     #[cfg(feature = "enabled")]
-    return export::graph_json();
+    return entry::graph_json();
     #[cfg(not(feature = "enabled"))]
     String::from("{\"classes\":[],\"edges\":[]}")
 }
@@ -253,7 +259,7 @@ pub fn graph_json() -> String {
 /// ```
 pub fn graph_dot() -> String {
     #[cfg(feature = "enabled")]
-    return export::graph_dot();
+    return entry::graph_dot();
     #[cfg(not(feature = "enabled"))]
     String::from("digraph lockdep {\n}\n")
 }
@@ -262,12 +268,12 @@ pub fn graph_dot() -> String {
 #[cfg(feature = "enabled")]
 #[doc(hidden)]
 pub fn __stats() -> Stats {
-    let graph = graph::lock();
+    let (classes, edges, chains, graph_bytes) = entry::table_sizes();
     Stats {
-        classes: registry::count() as usize,
-        edges: graph.edge_count(),
-        chains: checker::chains::count(),
-        graph_bytes: graph.heap_bytes(),
+        classes,
+        edges,
+        chains,
+        graph_bytes,
     }
 }
 

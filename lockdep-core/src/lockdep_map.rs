@@ -95,7 +95,7 @@ pub struct LockdepMap {
 pub struct Acquiring<'a> {
     map: &'a LockdepMap,
     #[cfg(feature = "enabled")]
-    acq: Option<crate::checker::validate::Acquisition>,
+    acq: Option<crate::checker::entry::Acquisition>,
 }
 
 impl LockdepMap {

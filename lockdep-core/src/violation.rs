@@ -6,7 +6,7 @@ use std::fmt;
 use lockdep_report::ViolationKind;
 
 #[cfg(feature = "enabled")]
-use crate::checker::{export, report, violation::ViolationData};
+use crate::checker::entry::{self, ViolationData};
 
 /// One problem found by the checker: a possible deadlock, a mempool livelock, recursive
 /// locking, or a bookkeeping fault.
@@ -126,20 +126,23 @@ impl Violation {
     /// # }
     /// ```
     pub fn to_json(&self) -> String {
-        with_data!(self, |data| export::violation_json(data))
+        with_data!(self, |data| entry::violation_json(data))
     }
 
     /// The cycle of this violation as a Graphviz DOT digraph (an empty graph for kinds that
     /// have no cycle).
     pub fn to_dot(&self) -> String {
-        with_data!(self, |data| export::violation_dot(data))
+        with_data!(self, |data| entry::violation_dot(data))
     }
 }
 
 #[cfg_attr(not(feature = "enabled"), allow(unused_variables))]
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        with_data!(self, |data| fmt::Display::fmt(&report::Report(data), f))
+        with_data!(self, |data| fmt::Display::fmt(
+            &entry::violation_text(data),
+            f
+        ))
     }
 }
 

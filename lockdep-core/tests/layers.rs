@@ -1,81 +1,84 @@
-//! The checker's modules form layers that only look down (see ARCHITECTURE.md): every path a
-//! module names into another module of this crate (`crate::…`, `super::…`, `self::…`, and the
-//! items of `use` groups) must lead to a module of the same layer or a lower one, and the
-//! module graph must have no cycle. A new module must be given its layer here.
+//! The checker's modules form layers that only look down, as the table in ARCHITECTURE.md
+//! ("Layers of `lockdep-core`") defines them: this test reads that table, so that the document
+//! and the code agree by construction. Every path a module names into another module of this
+//! crate (`crate::…`, `super::…`, `self::…`, and the items of `use` groups) must lead to a
+//! module of the same layer or a lower one, and the module graph must have no cycle. A new
+//! module must be given its layer in the table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Every module of `lockdep-core/src`, with its layer (0: declarations only).
-const LAYERS: &[(&str, u32)] = &[
-    // 1. plain types
-    ("class", 1),
-    ("mode", 1),
-    ("checker::types", 1),
-    ("checker::stack_trace", 1),
-    ("checker::unwind", 1),
-    ("checker::loaded", 1),
-    ("checker::image", 1),
-    ("checker::fast_hash", 1),
-    ("checker::chain_key", 1),
-    // 2. state
-    ("checker::registry", 2),
-    ("checker::chains", 2),
-    ("checker::inbox", 2),
-    ("checker::instance_order", 2),
-    ("checker::held", 2),
-    ("checker::notify_path", 2),
-    ("checker::graph", 2),
-    // 3. violation data
-    ("checker::violation", 3),
-    // 4. store, text report, JSON/DOT export
-    ("checker::store", 4),
-    ("checker::report", 4),
-    ("checker::export", 4),
-    // 5. thread and process exit
-    ("checker::exit", 5),
-    // 6. validation
-    ("checker::validate", 6),
-    ("checker::event", 6),
-    // 7. hooks for locks, pools and the allocator
-    ("hook::alloc", 7),
-    ("hook::checked", 7),
-    ("hook::lock_map", 7),
-    ("hook::init_class", 7),
-    ("hook::hold", 7),
-    // 8. checked raw locks, the public violation
-    ("raw_mutex", 8),
-    ("raw_fair_mutex", 8),
-    ("raw_rwlock", 8),
-    ("violation", 8),
-    // 9. typed locks
-    ("mutex", 9),
-    ("rwlock", 9),
-    ("condvar", 9),
-    ("lockdep_map", 9),
-    ("fair_mutex", 9),
-    ("remutex", 9),
-    ("recursive_rwlock", 9),
-    ("once", 9),
-    // 10. std-shaped locks, on the typed locks
-    ("std_sync::poison", 10),
-    ("std_sync::mutex", 10),
-    ("std_sync::rwlock", 10),
-    ("std_sync::condvar", 10),
-    ("std_sync::once", 10),
-    ("std_sync::once_lock", 10),
-    ("std_sync::lazy_lock", 10),
-    // 11. facade
-    ("", FACADE),
-    // module declarations only
-    ("checker", 0),
-    ("hook", 0),
-    ("std_sync", 0),
-];
+/// The module list of a table cell: its backticked names, `a::{b, c}` standing for `a::b`
+/// and `a::c`, `lib` for the crate root.
+fn modules_of(cell: &str) -> Vec<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .flat_map(|name| match name.split_once("::{") {
+            Some((parent, group)) => group
+                .trim_end_matches('}')
+                .split(',')
+                .map(|m| format!("{parent}::{}", m.trim()))
+                .collect(),
+            None if name == "lib" => vec![String::new()],
+            None => vec![name.to_owned()],
+        })
+        .collect()
+}
 
-/// The facade's layer: it names every module (re-exports), and is left out of the cycle
-/// check.
-const FACADE: u32 = 11;
+/// Every module of `lockdep-core/src` with its layer (0: declarations only), and the facade's
+/// layer (the highest), as ARCHITECTURE.md's layer table gives them.
+fn layers() -> (BTreeMap<String, u32>, u32) {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
+            .unwrap();
+    let section = doc
+        .split("## Layers of `lockdep-core`")
+        .nth(1)
+        .expect("ARCHITECTURE.md has a section \"Layers of `lockdep-core`\"");
+    let section = section.split("\n## ").next().unwrap();
+    let mut layers = BTreeMap::new();
+    let mut facade = 0;
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if let [_, first, modules, ..] = cells[..] {
+            let Some((number, _)) = first.split_once(". ") else {
+                continue;
+            };
+            let Ok(layer) = number.parse::<u32>() else {
+                continue;
+            };
+            for m in modules_of(modules) {
+                facade = facade.max(layer);
+                assert!(
+                    layers.insert(m.clone(), layer).is_none(),
+                    "`{m}` is listed twice"
+                );
+            }
+        } else if let Some(rest) = line.strip_prefix("Modules that only declare others:") {
+            for m in modules_of(rest) {
+                layers.insert(m, 0);
+            }
+        }
+    }
+    assert_eq!(
+        layers.get(""),
+        Some(&facade),
+        "the facade (`lib`) is the highest layer"
+    );
+    (layers, facade)
+}
+
+#[test]
+fn the_table_reads_as_layers() {
+    let (layers, facade) = layers();
+    assert_eq!(layers["checker::types"], 1);
+    assert_eq!(layers["std_sync::once_lock"], layers["std_sync::mutex"]);
+    assert_eq!(layers["checker"], 0);
+    assert!(layers["checker::entry"] > layers["checker::validate"]);
+    assert!(layers["hook::lock_map"] > layers["checker::entry"]);
+    assert!(facade > layers["std_sync::mutex"]);
+}
 
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
@@ -312,14 +315,20 @@ fn resolve(
 
 #[test]
 fn modules_import_only_their_own_layer_or_lower_and_form_no_cycle() {
-    let layers: BTreeMap<&str, u32> = LAYERS.iter().copied().collect();
+    let (layers, facade) = layers();
     let mut files = Vec::new();
     rust_files(&src_dir(), &mut files);
     let modules: BTreeSet<String> = files.iter().map(|f| module_of(f)).collect();
     for m in &modules {
         assert!(
             layers.contains_key(m.as_str()),
-            "module `{m}` has no layer: add it to LAYERS in tests/layers.rs"
+            "module `{m}` has no layer: add it to the layer table of ARCHITECTURE.md"
+        );
+    }
+    for m in layers.keys() {
+        assert!(
+            modules.contains(m),
+            "ARCHITECTURE.md's layer table lists `{m}`, which is no module of lockdep-core"
         );
     }
     let lib = std::fs::read_to_string(src_dir().join("lib.rs")).unwrap();
@@ -337,7 +346,7 @@ fn modules_import_only_their_own_layer_or_lower_and_form_no_cycle() {
             if to == from || from.starts_with(&format!("{to}::")) && layers[to.as_str()] == 0 {
                 continue;
             }
-            if to.starts_with(&format!("{from}::")) || layers[from.as_str()] == FACADE {
+            if to.starts_with(&format!("{from}::")) || layers[from.as_str()] == facade {
                 // A parent naming its children (declarations, re-exports).
                 edges.entry(from.clone()).or_default().insert(to);
                 continue;
@@ -388,7 +397,7 @@ fn modules_import_only_their_own_layer_or_lower_and_form_no_cycle() {
     }
     let checked: BTreeMap<String, BTreeSet<String>> = edges
         .into_iter()
-        .filter(|(m, _)| layers[m.as_str()] != FACADE)
+        .filter(|(m, _)| layers[m.as_str()] != facade)
         .collect();
     let mut state = BTreeMap::new();
     for m in checked.keys() {

@@ -11,6 +11,9 @@
 //! 6. [`validate`]: one acquisition against the held stack and the graph; [`event`]: waits
 //!    for events and their notifiers.
 //!
+//! 7. [`entry`], the front door: the only module the layers above may name (the others are
+//!    private to the checker, so the compiler holds that line).
+//!
 //! The hooks that locks, pools and the allocator call (`crate::hook`) sit above all of it.
 //! Internal lock order, outermost first (all `std::sync::Mutex`, never instrumented): class
 //! registry → graph → violation store → a thread's inbox; the instance order is taken with
@@ -18,25 +21,26 @@
 //! code while any of them is held, except `tracing` events, emitted after the store lock is
 //! released.
 
-pub(crate) mod chain_key;
-pub(crate) mod chains;
-pub(crate) mod event;
-pub(crate) mod exit;
-pub(crate) mod export;
-pub(crate) mod fast_hash;
-pub(crate) mod graph;
-pub(crate) mod held;
-pub(crate) mod image;
-pub(crate) mod inbox;
-pub(crate) mod instance_order;
+mod chain_key;
+mod chains;
+pub(crate) mod entry;
+mod event;
+mod exit;
+mod export;
+mod fast_hash;
+mod graph;
+mod held;
+mod image;
+mod inbox;
+mod instance_order;
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-pub(crate) mod loaded;
-pub(crate) mod notify_path;
-pub(crate) mod registry;
-pub(crate) mod report;
-pub(crate) mod stack_trace;
-pub(crate) mod store;
-pub(crate) mod types;
-pub(crate) mod unwind;
-pub(crate) mod validate;
-pub(crate) mod violation;
+mod loaded;
+mod notify_path;
+mod registry;
+mod report;
+mod stack_trace;
+mod store;
+mod types;
+mod unwind;
+mod validate;
+mod violation;

@@ -581,6 +581,26 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
     });
 }
 
+/// This thread may allocate memory at `site`: `held → ALLOC`.
+#[inline(always)]
+pub(crate) fn might_alloc(t: &ThreadState, site: &'static Location<'static>) {
+    // Nothing held: no dependency can come of it. Inside the checker: its own allocations.
+    if t.depth() == 0 || t.noreclaim.get() != 0 || t.reentry.get() {
+        return;
+    }
+    validate_alloc(t, site);
+}
+
+/// `held → ALLOC`, out of line: with nothing held, an allocation costs only the checks above.
+#[inline(never)]
+fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
+    let alloc = registry::alloc_class();
+    validate(
+        t,
+        &Acquisition::blocking(alloc, Access::Write, site, Instance::class(alloc)),
+    );
+}
+
 /// The dependency `from → acq` seen outside any thread's held stack (a reclaim-path pool's
 /// `ALLOC → pool`), checked like any new dependency: it may close a cycle.
 pub(crate) fn add_dependency(from: ClassId, acq: Acquisition) {

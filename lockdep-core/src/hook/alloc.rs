@@ -15,12 +15,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::Location;
 
 #[cfg(feature = "enabled")]
-use crate::checker::{
-    held::{with_thread, ThreadState},
-    registry::alloc_class,
-    types::{Access, Instance, ALLOCATOR_SITE},
-    validate::{self, validate, Acquisition, Pending},
-};
+use crate::checker::entry;
 
 /// Declares that the code here may allocate memory, and so may wait for memory reclaim: every
 /// lock held now gets the dependency `lock → ALLOC`.
@@ -50,44 +45,10 @@ pub fn might_alloc() {
 fn might_alloc_at(site: &'static Location<'static>) {
     #[cfg(feature = "enabled")]
     if crate::mode::is_checking() {
-        might_alloc_checking(site);
+        entry::might_alloc(site);
     }
     #[cfg(not(feature = "enabled"))]
     let _ = site;
-}
-
-/// [`might_alloc_at`] past the mode check. Not `#[inline]`: compiled in this crate the
-/// thread-local access is a plain TLS offset, while inlined into the crate that installs
-/// [`TrackingAllocator`] it would go through `LocalKey`'s accessor.
-#[cfg(feature = "enabled")]
-fn might_alloc_checking(site: &'static Location<'static>) {
-    with_thread(|t| might_alloc_in(t, site));
-}
-
-/// [`might_alloc`] on this thread's state.
-#[cfg(feature = "enabled")]
-#[inline(always)]
-pub(crate) fn might_alloc_in(t: &ThreadState, site: &'static Location<'static>) {
-    // Nothing held: no dependency can come of it. Inside the checker: its own allocations.
-    if t.depth() == 0 || t.noreclaim.get() != 0 || t.reentry.get() {
-        return;
-    }
-    validate_alloc(t, site);
-}
-
-/// `held → ALLOC`, out of line: with nothing held, an allocation costs only the checks above.
-#[cfg(feature = "enabled")]
-#[inline(never)]
-fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
-    validate(
-        t,
-        &Acquisition::blocking(
-            alloc_class(),
-            Access::Write,
-            site,
-            Instance::class(alloc_class()),
-        ),
-    );
 }
 
 /// True when this thread runs as memory reclaim now (inside a [`reclaim_scope`], while
@@ -105,7 +66,7 @@ fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
 /// ```
 pub fn in_reclaim_scope() -> bool {
     #[cfg(feature = "enabled")]
-    return crate::mode::is_checking() && validate::holds(Instance::class(alloc_class()));
+    return crate::mode::is_checking() && entry::in_reclaim();
     #[cfg(not(feature = "enabled"))]
     false
 }
@@ -143,13 +104,8 @@ impl ReclaimHold {
     fn enter(site: &'static Location<'static>) -> ReclaimHold {
         #[cfg(feature = "enabled")]
         {
-            if !crate::mode::is_checking() {
-                return ReclaimHold { held: false };
-            }
-            let class = alloc_class();
-            let acq = Acquisition::blocking(class, Access::Write, site, Instance::class(class));
             ReclaimHold {
-                held: Pending::validated(acq).commit(Instance::class(class)),
+                held: crate::mode::is_checking() && entry::enter_reclaim(site),
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -165,7 +121,7 @@ impl Drop for ReclaimHold {
     fn drop(&mut self) {
         #[cfg(feature = "enabled")]
         if self.held {
-            validate::release(Instance::class(alloc_class()));
+            entry::leave_reclaim();
         }
     }
 }
@@ -191,11 +147,11 @@ pub fn noreclaim_scope<R>(f: impl FnOnce() -> R) -> R {
         #[inline]
         fn drop(&mut self) {
             #[cfg(feature = "enabled")]
-            with_thread(|t| t.noreclaim.set(t.noreclaim.get() - 1));
+            entry::leave_noreclaim();
         }
     }
     #[cfg(feature = "enabled")]
-    with_thread(|t| t.noreclaim.set(t.noreclaim.get() + 1));
+    entry::enter_noreclaim();
     let _restore = Restore;
     f()
 }
@@ -219,7 +175,7 @@ pub struct TrackingAllocator;
 
 /// The site recorded for an allocation through [`TrackingAllocator`].
 #[cfg(feature = "enabled")]
-const TRACKING_SITE: &Location<'static> = ALLOCATOR_SITE;
+const TRACKING_SITE: &Location<'static> = entry::ALLOCATOR_SITE;
 #[cfg(not(feature = "enabled"))]
 const TRACKING_SITE: &Location<'static> = Location::caller();
 

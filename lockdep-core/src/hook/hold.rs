@@ -11,12 +11,7 @@
 //! call does nothing.
 
 #[cfg(feature = "enabled")]
-use crate::checker::{
-    held::{with_thread, ThreadState},
-    inbox::Inbox,
-    types::{ClassId, Instance},
-    validate::{commit, Acquisition},
-};
+use crate::checker::entry::{self, Acquisition, ClassId, Holder, Instance};
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -41,12 +36,10 @@ pub struct Hold {
     class: AtomicU32,
     #[cfg(feature = "enabled")]
     instance: Instance,
-    /// The holder's inbox and its generation; they change only through `&mut self`
-    /// (adoption), when no other thread can see the hold.
+    /// Who holds it; changed only through `&mut self` (adoption), when no other thread can
+    /// see the hold.
     #[cfg(feature = "enabled")]
-    owner: Option<&'static Inbox>,
-    #[cfg(feature = "enabled")]
-    generation: u64,
+    holder: Option<Holder>,
 }
 
 impl Hold {
@@ -58,9 +51,7 @@ impl Hold {
             #[cfg(feature = "enabled")]
             instance: Instance::NONE,
             #[cfg(feature = "enabled")]
-            owner: None,
-            #[cfg(feature = "enabled")]
-            generation: 0,
+            holder: None,
         }
     }
 
@@ -87,53 +78,24 @@ impl Hold {
 impl Hold {
     /// Puts `acq` on this thread's held stack (a unit of a counted class joins the entry the
     /// thread has for its class) and returns the hold that ends it.
-    pub(crate) fn begin(t: &ThreadState, acq: &Acquisition, counted: bool) -> Hold {
-        if t.reentry.get() {
-            return Hold::untracked();
-        }
-        t.sync_epoch();
-        if !(counted && t.add_pool_hold(acq.class)) {
-            if !commit(t, acq) {
-                return Hold::untracked();
-            }
-            t.hold_entries.set(t.hold_entries.get() + 1);
-        }
-        let (owner, generation) = match t.inbox.get() {
-            Some(inbox) => (inbox, t.inbox_generation.get()),
-            None => {
-                let _in_checker = t.enter();
-                let (inbox, generation) = Inbox::open();
-                t.inbox.set(Some(inbox));
-                t.inbox_generation.set(generation);
-                (inbox, generation)
-            }
-        };
-        Hold {
-            class: AtomicU32::new(acq.class),
-            instance: acq.instance,
-            owner: Some(owner),
-            generation,
+    pub(crate) fn begin(acq: &Acquisition, counted: bool) -> Hold {
+        match entry::begin_hold(acq, counted) {
+            Some(holder) => Hold {
+                class: AtomicU32::new(acq.class),
+                instance: acq.instance,
+                holder: Some(holder),
+            },
+            None => Hold::untracked(),
         }
     }
 
-    /// True when the hold is live and belongs to this thread (its inbox, in the generation
-    /// this thread owns). Adopting is then a no-op: releasing and taking the hold again would
-    /// keep the count right but move the thread's entry to the top of its stack as a
-    /// try-acquisition, changing which held locks get the dependencies of later acquisitions.
+    /// True when the hold is live and belongs to this thread. Adopting is then a no-op:
+    /// releasing and taking the hold again would keep the count right but move the thread's
+    /// entry to the top of its stack as a try-acquisition, changing which held locks get the
+    /// dependencies of later acquisitions.
     #[inline]
     pub(crate) fn held_here(&self) -> bool {
-        let Some(owner) = self.owner else {
-            return false;
-        };
-        if self.class.load(Ordering::Relaxed) == 0 {
-            return false;
-        }
-        with_thread(|t| {
-            t.inbox
-                .get()
-                .is_some_and(|inbox| std::ptr::eq(inbox, owner))
-                && t.inbox_generation.get() == self.generation
-        })
+        self.class.load(Ordering::Relaxed) != 0 && self.holder.is_some_and(Holder::is_this_thread)
     }
 
     /// Ends the hold now (when live), leaving it untracked: its holder is about to change.
@@ -143,26 +105,9 @@ impl Hold {
     }
 
     fn release_class(&self, class: ClassId) {
-        let Some(owner) = self.owner else {
-            return;
-        };
-        if class == 0 {
-            return;
+        if let (Some(holder), true) = (self.holder, class != 0) {
+            holder.end(self.instance);
         }
-        with_thread(|t| {
-            let own = t
-                .inbox
-                .get()
-                .is_some_and(|inbox| std::ptr::eq(inbox, owner));
-            if own && t.inbox_generation.get() == self.generation {
-                t.release_hold(self.instance);
-            } else {
-                // Posting allocates: as the checker's own work, or a `TrackingAllocator`
-                // would validate (and drain this thread's inbox) under the owner's inbox lock.
-                let _in_checker = t.enter();
-                owner.post(self.generation, self.instance);
-            }
-        });
     }
 }
 

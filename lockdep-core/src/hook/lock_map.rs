@@ -13,18 +13,7 @@ use crate::{ClassKind, LockClass};
 use lockdep_report::Access;
 
 #[cfg(feature = "enabled")]
-use crate::checker::{
-    event,
-    held::with_thread,
-    instance_order, registry,
-    stack_trace::StackTrace,
-    store,
-    types::{ClassId, Instance},
-    validate::{self, Acquisition, Pending},
-    violation::{Detail, LockDesc, ViolationData},
-};
-#[cfg(feature = "enabled")]
-use lockdep_report::ViolationKind;
+use crate::checker::entry::{self, Acquisition, ClassId, Instance, Pending};
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
     AtomicU32,
@@ -100,15 +89,7 @@ impl LockMap {
     pub(crate) fn named(name: &str, kind: ClassKind, site: &'static Location<'static>) -> Self {
         #[cfg(feature = "enabled")]
         {
-            let id = in_checker(|| {
-                registry::register(
-                    registry::ClassKey::Named(name.to_owned(), kind.into()),
-                    kind.into(),
-                    Some(site),
-                    || name.to_owned(),
-                )
-            });
-            let id = id.unwrap_or(0);
+            let id = entry::named_class(name, kind.into(), site).unwrap_or(0);
             LockMap {
                 key: MapKey::Registered(id, kind),
                 class: AtomicU32::new(id),
@@ -183,7 +164,7 @@ impl LockMap {
                 return lock();
             };
             if subclass != 0 {
-                validate::check_same_lock(&acq);
+                entry::check_same_lock(&acq);
             }
             let pending = Pending::validated(acq);
             let locked = lock();
@@ -205,7 +186,7 @@ impl LockMap {
     #[inline]
     pub(crate) fn forget(&self, instance: usize) {
         if self.class.load(Relaxed) != 0 {
-            instance_order::forget(Instance::lock(instance));
+            entry::forget_lock(Instance::lock(instance));
         }
     }
 
@@ -257,7 +238,7 @@ impl LockMap {
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         if crate::mode::is_checking() {
-            validate::release(Instance::lock(instance));
+            entry::release(Instance::lock(instance));
         }
         #[cfg(not(feature = "enabled"))]
         let _ = instance;
@@ -276,7 +257,7 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         {
             let instance = Instance::lock(instance);
-            let suspended = validate::suspend(instance);
+            let suspended = entry::suspend(instance);
             let result = wait();
             if let Some((class, access)) = suspended {
                 if crate::mode::is_checking() {
@@ -304,7 +285,7 @@ impl LockMap {
     ) -> R {
         #[cfg(feature = "enabled")]
         if let Some(class) = self.checked_class() {
-            with_thread(|t| event::wait(t, class, site));
+            entry::wait_event(class, site);
         }
         #[cfg(not(feature = "enabled"))]
         let _ = site;
@@ -317,7 +298,7 @@ impl LockMap {
     pub(crate) fn notify_event(&self, site: &'static Location<'static>) {
         #[cfg(feature = "enabled")]
         if let Some(class) = self.checked_class() {
-            with_thread(|t| event::notify(t, class, site));
+            entry::notify_event(class, site);
         }
         #[cfg(not(feature = "enabled"))]
         let _ = site;
@@ -337,7 +318,7 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         {
             let instance = Instance::lock(instance);
-            let held = validate::suspend(instance);
+            let held = entry::suspend(instance);
             let pending = match held {
                 Some((class, _)) if crate::mode::is_checking() => {
                     Pending::validated(Acquisition::blocking(class, Access::Write, site, instance))
@@ -364,7 +345,7 @@ impl LockMap {
     #[inline]
     pub(crate) fn change_access(&self, instance: usize, access: Access) {
         #[cfg(feature = "enabled")]
-        validate::change_access(Instance::lock(instance), access);
+        entry::change_access(Instance::lock(instance), access);
         #[cfg(not(feature = "enabled"))]
         let _ = (instance, access);
     }
@@ -373,7 +354,7 @@ impl LockMap {
     #[track_caller]
     pub(crate) fn assert_held(&self, instance: usize) {
         #[cfg(feature = "enabled")]
-        if self.is_checked() && !validate::holds(Instance::lock(instance)) {
+        if self.is_checked() && !entry::holds(Instance::lock(instance)) {
             panic!("lockdep: lock {} is not held by this thread", self.name());
         }
         #[cfg(not(feature = "enabled"))]
@@ -384,7 +365,7 @@ impl LockMap {
     #[track_caller]
     pub(crate) fn assert_not_held(&self, instance: usize) {
         #[cfg(feature = "enabled")]
-        if self.is_checked() && validate::holds(Instance::lock(instance)) {
+        if self.is_checked() && entry::holds(Instance::lock(instance)) {
             panic!("lockdep: lock {} is held by this thread", self.name());
         }
         #[cfg(not(feature = "enabled"))]
@@ -406,14 +387,14 @@ impl LockMap {
         access: Access,
         site: &'static Location<'static>,
     ) {
-        if crate::mode::is_checking() && validate::holds_any() {
+        if crate::mode::is_checking() && entry::holds_any() {
             self.acquire(instance, 0, access, site, || false);
         }
     }
 
     /// True when the checker is on and this thread holds `instance` (its held stack has it).
     pub(crate) fn holds(&self, instance: usize) -> bool {
-        self.is_checked() && validate::holds(Instance::lock(instance))
+        self.is_checked() && entry::holds(Instance::lock(instance))
     }
 
     /// True when this lock is checked now (it has a class and the checker is on).
@@ -458,11 +439,8 @@ impl LockMap {
         };
         if subclass == 0 {
             Some(base)
-        } else if subclass >= registry::MAX_SUBCLASSES {
-            store::subclass_overflow();
-            None
         } else {
-            in_checker(|| registry::subclass(base, subclass))
+            entry::subclass(base, subclass)
         }
     }
 
@@ -470,9 +448,9 @@ impl LockMap {
     fn register(&self) -> Option<ClassId> {
         let id = match self.key {
             MapKey::Site(site, data_type, kind) => {
-                in_checker(|| registry::site_class(site, kind.into(), data_type()))
+                entry::site_class(site, kind.into(), data_type())
             }
-            MapKey::Static(class) => in_checker(|| registry::static_class(class)),
+            MapKey::Static(class) => entry::static_class(class),
             MapKey::Registered(0, _) | MapKey::Unkeyed => return None,
             MapKey::Registered(id, _) => return Some(id),
         };
@@ -483,10 +461,10 @@ impl LockMap {
     /// The class's printed name.
     pub(crate) fn name(&self) -> String {
         match self.key {
-            MapKey::Site(site, data_type, _) => registry::site_name_of(site, data_type()),
+            MapKey::Site(site, data_type, _) => entry::site_name(site, data_type()),
             MapKey::Static(class) => class.name().to_owned(),
             MapKey::Registered(0, _) => "<no class>".to_owned(),
-            MapKey::Registered(id, _) => registry::info(id).name.to_owned(),
+            MapKey::Registered(id, _) => entry::class_name(id).to_owned(),
             MapKey::Unkeyed => "<no class>".to_owned(),
         }
     }
@@ -522,16 +500,7 @@ impl LockMap {
     /// an event, a wait that may happen.
     #[inline]
     pub(crate) fn validate_own(&self, acq: &Acquisition) {
-        with_thread(|t| {
-            if t.reentry.get() {
-                return;
-            }
-            if self.kind() == ClassKind::Event {
-                event::might_wait(t, acq.class, acq.site);
-            } else {
-                validate::validate(t, acq);
-            }
-        });
+        entry::might_acquire(acq, self.kind().into());
     }
 
     /// The hold of `acq`, taken now: an event is never held.
@@ -539,7 +508,7 @@ impl LockMap {
     pub(crate) fn begin_hold(&self, acq: &Acquisition) -> Hold {
         match self.kind() {
             ClassKind::Event => Hold::untracked(),
-            kind => with_thread(|t| Hold::begin(t, acq, kind == ClassKind::Pool)),
+            kind => Hold::begin(acq, kind == ClassKind::Pool),
         }
     }
 
@@ -559,45 +528,23 @@ impl LockMap {
             return;
         }
         if let Some(class) = self.class(0) {
-            let site = registry::info(class).site.unwrap_or(site);
-            let alloc = registry::alloc_class();
-            let instance = self.own_instance(class);
-            validate::add_dependency(
-                alloc,
-                Acquisition::blocking(class, Access::Write, site, instance),
-            );
+            let site = entry::class_site(class).unwrap_or(site);
+            entry::add_reclaim_dependency(class, site, self.own_instance(class));
         }
     }
 
     /// Reports this map's class dropped with `outstanding` holds still out (a pool's
     /// elements), naming the class's creation site (else `site`).
     pub(crate) fn report_outstanding(&self, outstanding: usize, site: &'static Location<'static>) {
-        let Some(pool) = self.checked_class() else {
-            return;
-        };
-        let site = registry::info(pool).site.unwrap_or(site);
-        with_thread(|t| {
-            let Some(_in_checker) = t.enter() else {
-                return;
-            };
-            let held = t.snapshot().iter().map(LockDesc::from).collect();
-            store::record(ViolationData::new(
-                ViolationKind::PoolDroppedWithOutstanding,
-                Detail::PoolOutstanding {
-                    pool,
-                    outstanding,
-                    site,
-                },
-                held,
-                StackTrace::default(),
-            ));
-        });
+        if let Some(pool) = self.checked_class() {
+            entry::report_outstanding(pool, outstanding, site);
+        }
     }
 
     /// The class's registered name (registering it now), or `<no class>`.
     pub(crate) fn class_name(&self) -> &'static str {
         match self.class(0) {
-            Some(id) => registry::info(id).name,
+            Some(id) => entry::class_name(id),
             None => "<no class>",
         }
     }
@@ -624,21 +571,6 @@ impl LockMap {
     }
 }
 
-/// Runs a registration, which allocates, as the checker's own work (a `TrackingAllocator`
-/// must not come back into the registry); reports a full class table. `None` when the checker
-/// is already running on this thread.
-#[cfg(feature = "enabled")]
-fn in_checker(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
-    with_thread(|t| {
-        let _in_checker = t.enter()?;
-        let id = register();
-        if id.is_none() {
-            store::class_table_full();
-        }
-        id
-    })
-}
-
 /// Runs `f` as a primitive's own bookkeeping, which the checker does not look at: the waits
 /// and wake-ups inside a primitive built on `parking_lot_core` or `lockdep_raw` (the first
 /// park of a thread allocates parking_lot_core's thread data and may grow its table, and
@@ -657,12 +589,7 @@ fn in_checker(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
 #[inline]
 pub fn untracked_scope<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(feature = "enabled")]
-    {
-        with_thread(|t| {
-            let _in_checker = t.enter();
-            f()
-        })
-    }
+    return entry::untracked(f);
     #[cfg(not(feature = "enabled"))]
     f()
 }

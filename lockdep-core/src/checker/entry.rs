@@ -1,0 +1,393 @@
+//! The checker's front door: every call that locks, pools, condition variables, `LockdepMap`s,
+//! the memory allocator and the facade make into the checker, and nothing else. The layers
+//! above (`crate::hook` and up) name no other module of the checker, never touch a thread's
+//! state and never build a violation: they describe what happens (an acquisition, a release,
+//! a wait, a notify, an allocation, a hold) and the checker decides what it means.
+//!
+//! Kernel names where there are some: [`Pending::validated`] + [`Pending::commit`] is
+//! `lock_acquire`, [`release`] `lock_release`, [`change_access`] `lock_downgrade`,
+//! [`forget_lock`] `lockdep_free_key_range`.
+
+use std::panic::Location;
+use std::sync::Arc;
+
+use lockdep_report::{Access, NodeKind, ViolationKind};
+
+use super::held::with_thread;
+use super::inbox::Inbox;
+use super::stack_trace::StackTrace;
+use super::violation::{Detail, LockDesc};
+use super::{event, export, graph, instance_order, registry, report, store, validate};
+use crate::LockClass;
+
+pub(crate) use super::types::{ClassId, Instance, ALLOCATOR_SITE};
+pub(crate) use super::validate::{Acquisition, Pending};
+pub(crate) use super::violation::ViolationData;
+
+// ---- classes ----------------------------------------------------------------------------
+
+/// Runs a registration, which allocates, as the checker's own work (a `TrackingAllocator`
+/// must not come back into the registry); reports a full class table. `None` when the checker
+/// is already running on this thread, or the table is full.
+fn registering(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
+    with_thread(|t| {
+        let _in_checker = t.enter()?;
+        let id = register();
+        if id.is_none() {
+            store::class_table_full();
+        }
+        id
+    })
+}
+
+/// The class of everything of `kind` made at `site` for data of type `data_type` (`""`
+/// for none), registered on first sight.
+#[cold]
+pub(crate) fn site_class(
+    site: &'static Location<'static>,
+    kind: NodeKind,
+    data_type: &'static str,
+) -> Option<ClassId> {
+    registering(|| registry::site_class(site, kind, data_type))
+}
+
+/// The named class `class`, registered on first sight.
+#[cold]
+pub(crate) fn static_class(class: &'static LockClass) -> Option<ClassId> {
+    registering(|| registry::static_class(class))
+}
+
+/// The class named `name` of `kind` (first made at `site`), registered on first sight.
+pub(crate) fn named_class(
+    name: &str,
+    kind: NodeKind,
+    site: &'static Location<'static>,
+) -> Option<ClassId> {
+    registering(|| {
+        registry::register(
+            registry::ClassKey::Named(name.to_owned(), kind),
+            kind,
+            Some(site),
+            || name.to_owned(),
+        )
+    })
+}
+
+/// Nesting subclass `subclass` (≥ 1) of the class `base`; a subclass past the kernel's
+/// `MAX_LOCKDEP_SUBCLASSES` is a fault.
+pub(crate) fn subclass(base: ClassId, subclass: u32) -> Option<ClassId> {
+    if subclass >= registry::MAX_SUBCLASSES {
+        store::subclass_overflow();
+        return None;
+    }
+    registering(|| registry::subclass(base, subclass))
+}
+
+/// The `ALLOC` class.
+#[inline]
+pub(crate) fn alloc_class() -> ClassId {
+    registry::alloc_class()
+}
+
+/// A registered class's name.
+pub(crate) fn class_name(class: ClassId) -> &'static str {
+    registry::info(class).name
+}
+
+/// Where a creation-site class (or a named pool) was made.
+pub(crate) fn class_site(class: ClassId) -> Option<&'static Location<'static>> {
+    registry::info(class).site
+}
+
+/// The name a class made at `site` for data of type `data_type` has (or would have).
+pub(crate) fn site_name(site: &'static Location<'static>, data_type: &'static str) -> String {
+    registry::site_name_of(site, data_type)
+}
+
+// ---- acquisitions and releases ----------------------------------------------------------
+
+/// A nested acquisition (subclass > 0) of a lock this thread may already hold: reported
+/// before blocking when it does.
+#[inline]
+pub(crate) fn check_same_lock(acq: &Acquisition) {
+    validate::check_same_lock(acq);
+}
+
+/// `instance` was released: it leaves this thread's held stack, from any position.
+#[inline]
+pub(crate) fn release(instance: Instance) {
+    validate::release(instance);
+}
+
+/// Takes `instance` off the held stack for a wait that releases it (a condition variable),
+/// returning how it was held, to be validated and held again after the wait.
+#[inline]
+pub(crate) fn suspend(instance: Instance) -> Option<(ClassId, Access)> {
+    validate::suspend(instance)
+}
+
+/// Changes how `instance` is held, in place (a downgrade).
+#[inline]
+pub(crate) fn change_access(instance: Instance, access: Access) {
+    validate::change_access(instance, access);
+}
+
+/// Whether `instance` is on this thread's held stack.
+#[inline]
+pub(crate) fn holds(instance: Instance) -> bool {
+    validate::holds(instance)
+}
+
+/// Whether this thread holds anything (stale entries count: the caller then takes the full
+/// path, which forgets them).
+#[inline]
+pub(crate) fn holds_any() -> bool {
+    validate::holds_any()
+}
+
+/// The lock at `instance` is gone: the order among the locks of its class forgets it (its
+/// address may next hold an unrelated lock).
+#[inline]
+pub(crate) fn forget_lock(instance: Instance) {
+    instance_order::forget(instance);
+}
+
+/// The blocking acquisition `acq` may happen (it is not held after): validated now. Of an
+/// event, a wait that may happen.
+#[inline]
+pub(crate) fn might_acquire(acq: &Acquisition, kind: NodeKind) {
+    with_thread(|t| {
+        if t.reentry.get() {
+            return;
+        }
+        if kind == NodeKind::Event {
+            event::might_wait(t, acq.class, acq.site);
+        } else {
+            validate::validate(t, acq);
+        }
+    });
+}
+
+/// `ALLOC → class`, seen outside any held stack: memory reclaim may wait for the class (its
+/// units are freed by reclaim), recorded at `site`. Checked like any new dependency.
+pub(crate) fn add_reclaim_dependency(
+    class: ClassId,
+    site: &'static Location<'static>,
+    instance: Instance,
+) {
+    validate::add_dependency(
+        alloc_class(),
+        Acquisition::blocking(class, Access::Write, site, instance),
+    );
+}
+
+// ---- events ------------------------------------------------------------------------------
+
+/// This thread waits for `event` at `site`: `held → event`.
+#[inline]
+pub(crate) fn wait_event(event: ClassId, site: &'static Location<'static>) {
+    with_thread(|t| event::wait(t, event, site));
+}
+
+/// This thread notifies `event` at `site`: `event → X` for what it took on its way here.
+#[inline]
+pub(crate) fn notify_event(event: ClassId, site: &'static Location<'static>) {
+    with_thread(|t| event::notify(t, event, site));
+}
+
+// ---- holds that end on any thread -------------------------------------------------------
+
+/// Who holds a hold made by [`begin_hold`]: a thread's inbox, in the generation that thread
+/// owns. A release on another thread is posted there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Holder {
+    inbox: &'static Inbox,
+    generation: u64,
+}
+
+/// Puts `acq` on this thread's held stack as a hold that may end on any thread (a unit of a
+/// counted class joins the entry the thread has for its class); its holder, or `None` when
+/// nothing is tracked.
+pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
+    with_thread(|t| {
+        if t.reentry.get() {
+            return None;
+        }
+        t.sync_epoch();
+        if !(counted && t.add_pool_hold(acq.class)) {
+            if !validate::commit(t, acq) {
+                return None;
+            }
+            t.hold_entries.set(t.hold_entries.get() + 1);
+        }
+        let (inbox, generation) = match t.inbox.get() {
+            Some(inbox) => (inbox, t.inbox_generation.get()),
+            None => {
+                let _in_checker = t.enter();
+                let (inbox, generation) = Inbox::open();
+                t.inbox.set(Some(inbox));
+                t.inbox_generation.set(generation);
+                (inbox, generation)
+            }
+        };
+        Some(Holder { inbox, generation })
+    })
+}
+
+impl Holder {
+    /// Whether this is the current thread.
+    #[inline]
+    pub(crate) fn is_this_thread(self) -> bool {
+        with_thread(|t| self.owns(t))
+    }
+
+    fn owns(self, t: &super::held::ThreadState) -> bool {
+        t.inbox
+            .get()
+            .is_some_and(|inbox| std::ptr::eq(inbox, self.inbox))
+            && t.inbox_generation.get() == self.generation
+    }
+
+    /// Ends the hold of `instance`: here if this thread is its holder, else posted to the
+    /// holder, which applies it before its next validation.
+    pub(crate) fn end(self, instance: Instance) {
+        with_thread(|t| {
+            if self.owns(t) {
+                t.release_hold(instance);
+            } else {
+                // Posting allocates: as the checker's own work, or a `TrackingAllocator`
+                // would validate (and drain this thread's inbox) under the owner's inbox lock.
+                let _in_checker = t.enter();
+                self.inbox.post(self.generation, instance);
+            }
+        });
+    }
+}
+
+// ---- memory ------------------------------------------------------------------------------
+
+/// This thread may allocate memory at `site`, which may wait for reclaim: `held → ALLOC`.
+/// Not `#[inline]`: compiled here the thread-local access is a plain TLS offset, while
+/// inlined into the crate that installs a `TrackingAllocator` it would go through
+/// `LocalKey`'s accessor.
+pub(crate) fn might_alloc(site: &'static Location<'static>) {
+    with_thread(|t| validate::might_alloc(t, site));
+}
+
+/// Runs as memory reclaim from now (a `reclaim_scope`): holds `ALLOC`. False when nothing is
+/// tracked (then [`leave_reclaim`] is not to be called).
+pub(crate) fn enter_reclaim(site: &'static Location<'static>) -> bool {
+    let class = alloc_class();
+    let instance = Instance::class(class);
+    Pending::validated(Acquisition::blocking(class, Access::Write, site, instance)).commit(instance)
+}
+
+/// The end of a reclaim scope that [`enter_reclaim`] tracked.
+pub(crate) fn leave_reclaim() {
+    release(Instance::class(alloc_class()));
+}
+
+/// Whether this thread runs as memory reclaim now.
+pub(crate) fn in_reclaim() -> bool {
+    holds(Instance::class(alloc_class()))
+}
+
+/// Allocations from now until [`leave_noreclaim`] cannot enter reclaim (`GFP_NOIO`).
+#[inline]
+pub(crate) fn enter_noreclaim() {
+    with_thread(|t| t.noreclaim.set(t.noreclaim.get() + 1));
+}
+
+/// The end of a [`enter_noreclaim`] scope.
+#[inline]
+pub(crate) fn leave_noreclaim() {
+    with_thread(|t| t.noreclaim.set(t.noreclaim.get() - 1));
+}
+
+/// Runs `f` as the checker's own work: nothing inside is validated or recorded (the kernel's
+/// `lockdep_off()`).
+#[inline]
+pub(crate) fn untracked<R>(f: impl FnOnce() -> R) -> R {
+    with_thread(|t| {
+        let _in_checker = t.enter();
+        f()
+    })
+}
+
+// ---- faults and violations ---------------------------------------------------------------
+
+/// A pool (of class `pool`, made at `site`) was dropped with `outstanding` elements out.
+pub(crate) fn report_outstanding(
+    pool: ClassId,
+    outstanding: usize,
+    site: &'static Location<'static>,
+) {
+    let site = class_site(pool).unwrap_or(site);
+    with_thread(|t| {
+        let Some(_in_checker) = t.enter() else {
+            return;
+        };
+        let held = t.snapshot().iter().map(LockDesc::from).collect();
+        store::record(ViolationData::new(
+            ViolationKind::PoolDroppedWithOutstanding,
+            Detail::PoolOutstanding {
+                pool,
+                outstanding,
+                site,
+            },
+            held,
+            StackTrace::default(),
+        ));
+    });
+}
+
+/// The violations recorded and not yet taken.
+pub(crate) fn violations() -> Vec<Arc<ViolationData>> {
+    store::pending()
+}
+
+/// The violations recorded, removing them.
+pub(crate) fn take_violations() -> Vec<Arc<ViolationData>> {
+    store::take()
+}
+
+/// The full text report of the violations recorded and not taken.
+pub(crate) fn report_text() -> String {
+    report::full(&store::pending())
+}
+
+/// A violation's kernel-style text.
+pub(crate) fn violation_text(data: &ViolationData) -> report::Report<'_> {
+    report::Report(data)
+}
+
+/// A violation as JSON.
+pub(crate) fn violation_json(data: &ViolationData) -> String {
+    export::violation_json(data)
+}
+
+/// A violation's cycle as DOT.
+pub(crate) fn violation_dot(data: &ViolationData) -> String {
+    export::violation_dot(data)
+}
+
+/// The whole graph as JSON.
+pub(crate) fn graph_json() -> String {
+    export::graph_json()
+}
+
+/// The whole graph as DOT.
+pub(crate) fn graph_dot() -> String {
+    export::graph_dot()
+}
+
+/// Sizes of the checker's tables: classes, dependencies, validated chains, graph bytes.
+pub(crate) fn table_sizes() -> (usize, usize, usize, usize) {
+    let graph = graph::lock();
+    (
+        registry::count() as usize,
+        graph.edge_count(),
+        super::chains::count(),
+        graph.heap_bytes(),
+    )
+}
