@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 mod common;
 use common::class;
-use common::json::{parse_json, Json};
+use common::json::{parse_json, Json, JsonExt};
 
 fn find(name: &str, kind: ViolationKind) -> Violation {
     lockdep::violations()
@@ -26,8 +26,8 @@ fn find(name: &str, kind: ViolationKind) -> Violation {
 fn walk<'a>(json: &'a Json, field: &'a str, visit: &mut impl FnMut(&'a str, &'a Json)) {
     visit(field, json);
     match json {
-        Json::Obj(fields) => fields.iter().for_each(|(k, v)| walk(v, k, visit)),
-        Json::Arr(items) => items.iter().for_each(|v| walk(v, "", visit)),
+        Json::Object(fields) => fields.iter().for_each(|(k, v)| walk(v, k, visit)),
+        Json::Array(items) => items.iter().for_each(|v| walk(v, "", visit)),
         _ => {}
     }
 }
@@ -38,9 +38,9 @@ fn assert_site(site: &Json) {
         return;
     }
     assert_eq!(site.keys(), ["file", "line", "column"], "{site:?}");
-    assert!(!site.get("file").str().is_empty(), "{site:?}");
-    assert!(site.get("line").num() > 0, "{site:?}");
-    let column = site.get("column");
+    assert!(!site.at("file").str().is_empty(), "{site:?}");
+    assert!(site.at("line").num() > 0, "{site:?}");
+    let column = site.at("column");
     assert!(column.is_null() || column.num() > 0, "{site:?}");
 }
 
@@ -52,17 +52,17 @@ fn assert_class(class: &Json) {
         ["id", "name", "kind", "site", "type"],
         "{class:?}"
     );
-    assert!(class.get("id").num() > 0);
+    assert!(class.at("id").num() > 0);
     assert!(
-        ["lock", "pool", "alloc"].contains(&class.get("kind").str()),
+        ["lock", "pool", "alloc"].contains(&class.at("kind").str()),
         "{class:?}"
     );
-    assert_site(class.get("site"));
-    let data_type = class.get("type");
+    assert_site(class.at("site"));
+    let data_type = class.at("type");
     if !data_type.is_null() {
         assert!(!data_type.str().is_empty(), "{class:?}");
-        assert_eq!(class.get("kind").str(), "lock", "{class:?}");
-        assert!(!class.get("site").is_null(), "{class:?}");
+        assert_eq!(class.at("kind").str(), "lock", "{class:?}");
+        assert!(!class.at("site").is_null(), "{class:?}");
     }
 }
 
@@ -75,12 +75,12 @@ fn assert_shapes(json: &Json) {
             ["write", "read", "recursive_read"].contains(&v.str()),
             "{v:?}"
         ),
-        "class" | "from" | "to" if matches!(v, Json::Obj(_)) => assert_class(v),
+        "class" | "from" | "to" if v.is_object() => assert_class(v),
         "classes" => v.arr().iter().for_each(assert_class),
         "backtrace" => {
             for frame in v.arr() {
                 assert_eq!(frame.keys(), ["function", "site"], "{frame:?}");
-                assert!(!frame.get("function").str().is_empty());
+                assert!(!frame.at("function").str().is_empty());
             }
         }
         "read" => panic!("a numeric read state: {v:?}"),
@@ -89,40 +89,9 @@ fn assert_shapes(json: &Json) {
 }
 
 fn this_file_site(site: &Json, line: u32) {
-    assert_eq!(site.get("file").str(), file!(), "{site:?}");
-    assert_eq!(site.get("line").num(), u64::from(line), "{site:?}");
-    assert!(site.get("column").num() > 0, "{site:?}");
-}
-
-#[test]
-fn the_json_parser_of_these_tests_is_strict() {
-    assert_eq!(
-        parse_json(r#"{"a":[1,-2.5e3,"x\"\n\u0041",true,null]}"#),
-        Json::Obj(vec![(
-            "a".into(),
-            Json::Arr(vec![
-                Json::Num("1".into()),
-                Json::Num("-2.5e3".into()),
-                Json::Str("x\"\nA".into()),
-                Json::Bool(true),
-                Json::Null,
-            ])
-        )])
-    );
-    for bad in [
-        "{\"a\":1,}",
-        "[1 2]",
-        "{\"a\" 1}",
-        "\"\\q\"",
-        "\"a\nb\"",
-        "[01]",
-        "{}x",
-    ] {
-        assert!(
-            std::panic::catch_unwind(|| parse_json(bad)).is_err(),
-            "accepted {bad:?}"
-        );
-    }
+    assert_eq!(site.at("file").str(), file!(), "{site:?}");
+    assert_eq!(site.at("line").num(), u64::from(line), "{site:?}");
+    assert!(site.at("column").num() > 0, "{site:?}");
 }
 
 #[test]
@@ -142,9 +111,9 @@ fn access_states_are_named() {
     }
     let json = parse_json(&find("json-access-X", ViolationKind::CircularDependency).to_json());
     assert_shapes(&json);
-    assert_eq!(json.get("holding").get("access").str(), "write");
-    assert_eq!(json.get("trying").get("access").str(), "recursive_read");
-    assert_eq!(json.get("held").arr()[0].get("access").str(), "write");
+    assert_eq!(json.at("holding").at("access").str(), "write");
+    assert_eq!(json.at("trying").at("access").str(), "recursive_read");
+    assert_eq!(json.at("held").arr()[0].at("access").str(), "write");
 
     // A cycle closed by a read: R read, then M; M, then R read.
     let (r, m) = (
@@ -161,8 +130,8 @@ fn access_states_are_named() {
     }
     let json = parse_json(&find("json-access-R", ViolationKind::CircularDependency).to_json());
     assert_shapes(&json);
-    assert_eq!(json.get("trying").get("access").str(), "read");
-    assert_eq!(json.get("holding").get("access").str(), "write");
+    assert_eq!(json.at("trying").at("access").str(), "read");
+    assert_eq!(json.at("holding").at("access").str(), "write");
 }
 
 #[test]
@@ -182,27 +151,27 @@ fn sites_are_objects_everywhere() {
     let json = parse_json(&v.to_json());
     assert_shapes(&json);
 
-    let trying = json.get("trying");
-    this_file_site(trying.get("site"), line_lock_a);
-    this_file_site(trying.get("class").get("site"), line_a);
-    this_file_site(json.get("holding").get("site"), line_lock_b);
-    this_file_site(json.get("holding").get("class").get("site"), line_b);
-    for class in json.get("classes").arr() {
-        assert_eq!(class.get("site").get("file").str(), file!());
+    let trying = json.at("trying");
+    this_file_site(trying.at("site"), line_lock_a);
+    this_file_site(trying.at("class").at("site"), line_a);
+    this_file_site(json.at("holding").at("site"), line_lock_b);
+    this_file_site(json.at("holding").at("class").at("site"), line_b);
+    for class in json.at("classes").arr() {
+        assert_eq!(class.at("site").at("file").str(), file!());
     }
-    let chain = json.get("chain").arr();
+    let chain = json.at("chain").arr();
     assert_eq!(chain.len(), 2, "{chain:?}");
     // The new dependency B → A, at this thread's acquisition of A; then A → B, recorded
     // first, with the backtrace of its acquisition, which reaches this test.
-    this_file_site(chain[0].get("site"), line_lock_a);
-    assert!(chain[1].get("site").get("line").num() > 0);
-    let frames = chain[1].get("backtrace").arr();
+    this_file_site(chain[0].at("site"), line_lock_a);
+    assert!(chain[1].at("site").at("line").num() > 0);
+    let frames = chain[1].at("backtrace").arr();
     assert!(
         frames.iter().any(|f| {
-            f.get("function")
+            f.at("function")
                 .str()
                 .contains("sites_are_objects_everywhere")
-                && f.get("site").get("file").str() == file!()
+                && f.at("site").at("file").str() == file!()
         }),
         "{frames:?}"
     );
@@ -216,8 +185,8 @@ fn sites_are_objects_everywhere() {
     let json =
         parse_json(&find("json-site-pool", ViolationKind::PoolDroppedWithOutstanding).to_json());
     assert_shapes(&json);
-    this_file_site(json.get("site"), line_pool);
-    assert_eq!(json.get("outstanding").num(), 1);
+    this_file_site(json.at("site"), line_pool);
+    assert_eq!(json.at("outstanding").num(), 1);
 }
 
 #[test]
@@ -236,10 +205,10 @@ fn classes_have_their_kind() {
     let json = parse_json(&find("json-kind-pool", ViolationKind::MempoolLivelock).to_json());
     assert_shapes(&json);
     let mut kinds: Vec<(&str, &str)> = json
-        .get("classes")
+        .at("classes")
         .arr()
         .iter()
-        .map(|c| (c.get("name").str(), c.get("kind").str()))
+        .map(|c| (c.at("name").str(), c.at("kind").str()))
         .collect();
     kinds.sort_unstable();
     assert_eq!(
@@ -250,13 +219,13 @@ fn classes_have_their_kind() {
             ("json-kind-pool", "pool")
         ]
     );
-    for link in json.get("chain").arr() {
-        assert!(!link.get("from").get("kind").str().is_empty());
+    for link in json.at("chain").arr() {
+        assert!(!link.at("from").at("kind").str().is_empty());
     }
 
     let graph = parse_json(&lockdep::graph_json());
     assert_shapes(&graph);
-    let kind_of = |name: &str| graph_class(&graph, name).get("kind").str().to_owned();
+    let kind_of = |name: &str| graph_class(&graph, name).at("kind").str().to_owned();
     assert_eq!(kind_of("json-kind-pool"), "pool");
     assert_eq!(kind_of("json-kind-b"), "lock");
     assert_eq!(kind_of("ALLOC"), "alloc");
@@ -277,11 +246,14 @@ fn graph_edges_have_site_and_backtrace() {
     assert_eq!(graph.keys(), ["classes", "edges"]);
     let edge = edge(&graph, "json-graph-A", "json-graph-B");
     assert_eq!(edge.keys(), ["from", "to", "deps", "site", "backtrace"]);
-    assert_eq!(edge.get("deps").arr(), [Json::Str("SN".into())].as_slice());
-    this_file_site(edge.get("site"), line);
+    assert_eq!(
+        edge.at("deps").arr(),
+        [Json::String("SN".into())].as_slice()
+    );
+    this_file_site(edge.at("site"), line);
     assert!(
-        edge.get("backtrace").arr().iter().any(|f| f
-            .get("function")
+        edge.at("backtrace").arr().iter().any(|f| f
+            .at("function")
             .str()
             .contains("graph_edges_have_site_and_backtrace")),
         "{edge:?}"
@@ -291,22 +263,22 @@ fn graph_edges_have_site_and_backtrace() {
 /// The class named `name` of a graph document.
 fn graph_class<'a>(graph: &'a Json, name: &str) -> &'a Json {
     graph
-        .get("classes")
+        .at("classes")
         .arr()
         .iter()
-        .find(|c| c.get("name").str() == name)
+        .find(|c| c.at("name").str() == name)
         .unwrap_or_else(|| panic!("{name} not in the graph"))
 }
 
 /// The edge `from → to` of a graph document, by class names.
 fn edge<'a>(graph: &'a Json, from: &str, to: &str) -> &'a Json {
-    let id = |name: &str| graph_class(graph, name).get("id").num();
+    let id = |name: &str| graph_class(graph, name).at("id").num();
     let (from, to) = (id(from), id(to));
     graph
-        .get("edges")
+        .at("edges")
         .arr()
         .iter()
-        .find(|e| e.get("from").num() == from && e.get("to").num() == to)
+        .find(|e| e.at("from").num() == from && e.at("to").num() == to)
         .expect("the edge in the graph")
 }
 
@@ -438,47 +410,47 @@ fn the_report_file_says_who_wrote_it_and_holds_graph_and_violations() {
             "violations"
         ]
     );
-    assert_eq!(report.get("version").num(), 2);
+    assert_eq!(report.at("version").num(), 2);
     assert_eq!(
-        Path::new(report.get("binary").str()),
+        Path::new(report.at("binary").str()),
         std::env::current_exe().unwrap()
     );
-    assert_eq!(report.get("test").str(), "child_abba");
-    assert_eq!(report.get("pid").num(), u64::from(pid));
-    let time = report.get("time").num();
+    assert_eq!(report.at("test").str(), "child_abba");
+    assert_eq!(report.at("pid").num(), u64::from(pid));
+    let time = report.at("time").num();
     assert!(
         before <= time && time <= after,
         "{time} in {before}..={after}"
     );
 
-    let graph = report.get("graph");
+    let graph = report.at("graph");
     assert_eq!(graph.keys(), ["classes", "edges"]);
     let ab = edge(graph, "json-child-A", "json-child-B");
-    assert_eq!(ab.get("deps").arr(), [Json::Str("EN".into())].as_slice());
-    assert_eq!(ab.get("site").get("file").str(), file!());
+    assert_eq!(ab.at("deps").arr(), [Json::String("EN".into())].as_slice());
+    assert_eq!(ab.at("site").at("file").str(), file!());
     assert!(
-        ab.get("backtrace")
+        ab.at("backtrace")
             .arr()
             .iter()
-            .any(|f| f.get("function").str().contains("json::child")),
+            .any(|f| f.at("function").str().contains("json::child")),
         "{ab:?}"
     );
 
-    let violations = report.get("violations").arr();
+    let violations = report.at("violations").arr();
     assert_eq!(violations.len(), 1, "{violations:?}");
     let v = &violations[0];
-    assert_eq!(v.get("kind").str(), "circular_dependency");
+    assert_eq!(v.at("kind").str(), "circular_dependency");
     let mut names: Vec<&str> = v
-        .get("classes")
+        .at("classes")
         .arr()
         .iter()
-        .map(|c| c.get("name").str())
+        .map(|c| c.at("name").str())
         .collect();
     names.sort_unstable();
     assert_eq!(names, ["json-child-A", "json-child-B"]);
     // The violation's class ids are those of the graph beside it.
-    for c in v.get("classes").arr() {
-        assert!(graph.get("classes").arr().contains(c), "{c:?}");
+    for c in v.at("classes").arr() {
+        assert!(graph.at("classes").arr().contains(c), "{c:?}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -489,16 +461,16 @@ fn a_report_file_left_to_the_merge_names_its_image_and_gives_addresses() {
     let (pid, _) = run("child_abba", &dir, &[("LOCKDEP_REPORT_SYMBOLS", "merge")]);
     let report = report_of(&dir, pid);
     assert_shapes(&report);
-    let image = report.get("image");
+    let image = report.at("image");
     assert_eq!(image.keys(), ["path", "size", "modified"]);
     assert_eq!(
-        Path::new(image.get("path").str()),
+        Path::new(image.at("path").str()),
         std::env::current_exe().unwrap()
     );
-    let ab = edge(report.get("graph"), "json-child-A", "json-child-B");
+    let ab = edge(report.at("graph"), "json-child-A", "json-child-B");
     assert_eq!(ab.keys(), ["from", "to", "deps", "site", "addresses"]);
-    assert!(!ab.get("addresses").arr().is_empty(), "{ab:?}");
-    assert_eq!(ab.get("site").get("file").str(), file!());
+    assert!(!ab.at("addresses").arr().is_empty(), "{ab:?}");
+    assert_eq!(ab.at("site").at("file").str(), file!());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -513,9 +485,9 @@ fn a_clean_process_with_a_graph_writes_its_file() {
     );
     let report = report_of(&dir, pid);
     assert_shapes(&report);
-    assert!(report.get("violations").arr().is_empty());
-    let ab = edge(report.get("graph"), "json-child-A", "json-child-B");
-    assert_eq!(ab.get("deps").arr(), [Json::Str("EN".into())].as_slice());
+    assert!(report.at("violations").arr().is_empty());
+    let ab = edge(report.at("graph"), "json-child-A", "json-child-B");
+    assert_eq!(ab.at("deps").arr(), [Json::String("EN".into())].as_slice());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -549,9 +521,6 @@ fn nextest_names_the_test() {
         &dir,
         &[("NEXTEST_TEST_NAME", "json::nextest-named")],
     );
-    assert_eq!(
-        report_of(&dir, pid).get("test").str(),
-        "json::nextest-named"
-    );
+    assert_eq!(report_of(&dir, pid).at("test").str(), "json::nextest-named");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,7 +4,7 @@
 use lockdep::{Mode, Mutex, RwLock, ViolationKind};
 
 mod common;
-use common::json::{parse_json, Json};
+use common::json::{parse_json, JsonExt};
 use common::{class, find, kinds};
 
 #[test]
@@ -110,25 +110,25 @@ fn json_of_a_violation_and_of_the_graph() {
     let v = find("rep-json-B");
     let json = v.to_json();
     let parsed = parse_json(&json);
-    assert_eq!(parsed.get("kind").str(), "circular_dependency");
-    assert_eq!(parsed.get("classes").arr().len(), 2);
-    assert_eq!(parsed.get("report").str(), v.to_string());
-    for link in parsed.get("chain").arr() {
+    assert_eq!(parsed.at("kind").str(), "circular_dependency");
+    assert_eq!(parsed.at("classes").arr().len(), 2);
+    assert_eq!(parsed.at("report").str(), v.to_string());
+    for link in parsed.at("chain").arr() {
         for field in ["from", "to"] {
-            assert!(!link.get(field).get("name").str().is_empty());
+            assert!(!link.at(field).at("name").str().is_empty());
         }
-        assert!(link.get("site").get("line").num() > 0);
-        link.get("backtrace").arr();
+        assert!(link.at("site").at("line").num() > 0);
+        link.at("backtrace").arr();
     }
     assert!(
         json.starts_with("{\"kind\":\"circular_dependency\""),
         "{json}"
     );
     let names: Vec<&str> = parsed
-        .get("classes")
+        .at("classes")
         .arr()
         .iter()
-        .map(|c| c.get("name").str())
+        .map(|c| c.at("name").str())
         .collect();
     assert_eq!(names, ["rep-json-\"A\"", "rep-json-B"]);
     assert!(json.contains("\"name\":\"rep-json-\\\"A\\\"\""), "{json}");
@@ -173,38 +173,34 @@ fn graph_json_and_dot_describe_the_dependencies() {
         let _b = b.write(); // A -(EN)-> B
     }
     let graph = parse_json(&lockdep::graph_json());
-    let classes = graph.get("classes").arr();
+    let classes = graph.at("classes").arr();
     let id_of = |name: &str| {
         classes
             .iter()
-            .find(|c| c.get("name").str() == name)
+            .find(|c| c.at("name").str() == name)
             .unwrap_or_else(|| panic!("{name} not in the graph"))
-            .get("id")
+            .at("id")
             .num()
     };
     let (ia, ib) = (id_of("rep-graph-A"), id_of("rep-graph-B"));
     for c in classes {
         assert!(
-            ["lock", "pool", "alloc"].contains(&c.get("kind").str()),
+            ["lock", "pool", "alloc"].contains(&c.at("kind").str()),
             "{c:?}"
         );
     }
-    let ids: Vec<u64> = classes.iter().map(|c| c.get("id").num()).collect();
-    let edges = graph.get("edges").arr();
+    let ids: Vec<u64> = classes.iter().map(|c| c.at("id").num()).collect();
+    let edges = graph.at("edges").arr();
     for e in edges {
-        assert!(ids.contains(&e.get("from").num()) && ids.contains(&e.get("to").num()));
+        assert!(ids.contains(&e.at("from").num()) && ids.contains(&e.at("to").num()));
     }
     let ab = edges
         .iter()
-        .find(|e| e.get("from").num() == ia && e.get("to").num() == ib)
+        .find(|e| e.at("from").num() == ia && e.at("to").num() == ib)
         .expect("A → B in the graph");
-    let deps: Vec<&str> = ab.get("deps").arr().iter().map(Json::str).collect();
+    let deps: Vec<&str> = ab.at("deps").arr().iter().map(JsonExt::str).collect();
     assert_eq!(deps, ["EN", "ER"]);
-    assert_eq!(
-        ab.get("site").get("file").str(),
-        "tests/reports.rs",
-        "{ab:?}"
-    );
+    assert_eq!(ab.at("site").at("file").str(), "tests/reports.rs", "{ab:?}");
     let dot = lockdep::graph_dot();
     assert!(dot.starts_with("digraph lockdep {\n") && dot.ends_with("}\n"));
     assert!(dot.contains(&format!("  c{ia} [label=\"rep-graph-A\", shape=box];")));
@@ -239,7 +235,7 @@ fn read_acquisitions_show_as_rlock() {
     // Two classes: no chain block.
     assert!(!text.contains("Chain exists of:"), "{text}");
     assert_eq!(
-        parse_json(&v.to_json()).get("trying").get("access").str(),
+        parse_json(&v.to_json()).at("trying").at("access").str(),
         "read"
     );
 }
@@ -272,10 +268,10 @@ fn held_locks_are_listed_bottom_first() {
     // The held-lock list is in the JSON too, the cycle is not: the outer lock is no part of it.
     let json = parse_json(&v.to_json());
     let held: Vec<&str> = json
-        .get("held")
+        .at("held")
         .arr()
         .iter()
-        .map(|h| h.get("class").get("name").str())
+        .map(|h| h.at("class").at("name").str())
         .collect();
     assert_eq!(held, ["rep-held-O", "rep-held-B"]);
     assert!(!v.involves("rep-held-O"));
@@ -292,20 +288,20 @@ fn recursive_violation_json_and_dot() {
     }
     let v = find("rep-aajson-X");
     let json = parse_json(&v.to_json());
-    assert_eq!(json.get("kind").str(), "same_lock_twice");
+    assert_eq!(json.at("kind").str(), "same_lock_twice");
     assert_eq!(
-        json.get("headline").str(),
+        json.at("headline").str(),
         "this thread already holds this very lock"
     );
     assert_eq!(
-        json.get("trying").get("class").get("name").str(),
+        json.at("trying").at("class").at("name").str(),
         "rep-aajson-X"
     );
     assert_eq!(
-        json.get("holding").get("class").get("name").str(),
+        json.at("holding").at("class").at("name").str(),
         "rep-aajson-X"
     );
-    assert!(!json.get("thread").str().is_empty());
+    assert!(!json.at("thread").str().is_empty());
     assert_eq!(v.to_dot(), "digraph violation {\n}\n");
     assert_eq!(v.classes(), ["rep-aajson-X"]);
 }

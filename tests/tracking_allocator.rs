@@ -7,7 +7,7 @@ use lockdep::mempool::Mempool;
 use lockdep::{LockClass, Mode, Mutex, ViolationKind};
 
 mod common;
-use common::json::parse_json;
+use common::json::{parse_json, JsonExt};
 use common::kinds;
 
 #[global_allocator]
@@ -106,9 +106,9 @@ fn an_allocation_is_reported_at_the_users_line_not_the_allocators() {
     assert!(!text.contains("TrackingAllocator as"), "{text}");
     // The JSON has the same site, as an object.
     let json = parse_json(&v.to_json());
-    let site = json.get("trying").get("site");
-    assert_eq!(site.get("file").str(), file!(), "{site:?}");
-    assert_eq!(site.get("line").num(), u64::from(line), "{site:?}");
+    let site = json.at("trying").at("site");
+    assert_eq!(site.at("file").str(), file!(), "{site:?}");
+    assert_eq!(site.at("line").num(), u64::from(line), "{site:?}");
 }
 
 thread_local! {

@@ -64,6 +64,11 @@ fn is_ellipse(kind: NodeKind) -> bool {
 
 const DEFS: &str = r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker><marker id="arrow-red" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#c62828"/></marker></defs>"##;
 
+/// Half the width of the box of a class named `name`, its label cut to `max` characters.
+fn half_width(name: &str, max: usize) -> f64 {
+    (name.chars().count().min(max) as f64 * CHAR_WIDTH + 20.0) / 2.0
+}
+
 /// A class's box, centred at (`x`, `y`); returns its half width.
 fn node(
     out: &mut String,
@@ -76,7 +81,7 @@ fn node(
 ) -> f64 {
     let c = &merged.classes[class as usize];
     let label = shorten(&c.name, max);
-    let half = (label.chars().count() as f64 * CHAR_WIDTH + 20.0) / 2.0;
+    let half = half_width(&c.name, max);
     let stroke = if hot { "#c62828" } else { "#667" };
     let width = if hot { 2.0 } else { 1.0 };
     let shape = if is_ellipse(c.kind) {
@@ -150,17 +155,17 @@ pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle, report: &Repo
     };
     let classes: Vec<u32> = edges.iter().map(|e| e.to).collect();
     let n = classes.len();
-    let radius = match n {
-        1 => 0.0,
-        2 => 95.0,
-        n => (60.0 * n as f64).clamp(130.0, 320.0),
-    };
+    let halves: Vec<f64> = classes
+        .iter()
+        .map(|&c| half_width(&merged.classes[c as usize].name, CYCLE_LABEL))
+        .collect();
+    let radius = cycle_radius(&halves);
     // Room for the labels: beside the circle, and above and below the outermost classes.
     let (margin_x, margin_y) = (300.0, 40.0);
     let (cx, cy) = (margin_x + radius, margin_y + radius);
     let at = |i: usize| {
-        let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n as f64;
-        (cx + radius * angle.cos(), cy + radius * angle.sin())
+        let (x, y) = on_circle(i, n, radius);
+        (cx + x, cy + y)
     };
     // The picture spans the classes' rows (the bottom of a triangle is above the circle's).
     let lowest = (0..n).map(|i| at(i).1).fold(cy - radius, f64::max);
@@ -179,12 +184,10 @@ pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle, report: &Repo
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 {top:.0} {width:.0} {height:.0}" width="{width:.0}" height="{height:.0}" class="cycle">{DEFS}"#
     );
     let mut nodes = String::new();
-    let halves: Vec<f64> = (0..n)
-        .map(|i| {
-            let (x, y) = at(i);
-            node(&mut nodes, merged, classes[i], x, y, true, 34)
-        })
-        .collect();
+    for (i, &c) in classes.iter().enumerate() {
+        let (x, y) = at(i);
+        node(&mut nodes, merged, c, x, y, true, CYCLE_LABEL);
+    }
     for (k, ((edge, &e), d)) in edges.iter().zip(&cycle.ring).zip(ring).enumerate() {
         let (a, b) = (index(edge.from), index(edge.to));
         let site = shorten(&site_text(d.site.as_ref()), 44);
@@ -263,6 +266,40 @@ pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle, report: &Repo
     out
 }
 
+/// Classes' labels in a cycle's picture are cut to this many characters.
+const CYCLE_LABEL: usize = 34;
+
+/// Class `i` of `n` on a circle of `radius` around the origin, the first at the top.
+fn on_circle(i: usize, n: usize, radius: f64) -> (f64, f64) {
+    let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / n as f64;
+    (radius * angle.cos(), radius * angle.sin())
+}
+
+/// The radius of a cycle's circle: wide enough for its classes (boxes of half widths
+/// `halves`) to stand apart, with a gap; at least as the number of classes asks.
+fn cycle_radius(halves: &[f64]) -> f64 {
+    let n = halves.len();
+    let mut radius = match n {
+        1 => return 0.0,
+        2 => 95.0,
+        n => (60.0 * n as f64).clamp(130.0, 320.0),
+    };
+    let gap = 12.0;
+    let apart = |radius: f64| {
+        (0..n).all(|i| {
+            (i + 1..n).all(|j| {
+                let ((xi, yi), (xj, yj)) = (on_circle(i, n, radius), on_circle(j, n, radius));
+                (xi - xj).abs() >= halves[i] + halves[j] + gap
+                    || (yi - yj).abs() >= NODE_HEIGHT + gap
+            })
+        })
+    };
+    while !apart(radius) {
+        radius *= 1.1;
+    }
+    radius
+}
+
 /// How far the arrow of a chord of `len` bows out of it.
 fn bow(len: f64) -> f64 {
     0.22 * len + 20.0
@@ -332,20 +369,26 @@ fn layers(merged: &Merged) -> Vec<usize> {
     layer
 }
 
-/// The merged graph in columns by topological layer, cycles in red; `None` above
-/// [`OVERVIEW_LIMIT`] classes.
-pub(crate) fn overview(merged: &Merged) -> Option<String> {
+/// Classes' labels in the overview are cut to this many characters.
+const OVERVIEW_LABEL: usize = 24;
+
+/// Where the overview draws each class (the centre of its box), and the picture's size.
+struct Layout {
+    centres: Vec<(f64, f64)>,
+    width: f64,
+    height: f64,
+}
+
+/// The merged graph in columns by topological layer; within a column, by the mean row of the
+/// classes leading to it (one barycentre pass).
+fn overview_layout(merged: &Merged) -> Layout {
     let n = merged.classes.len();
-    if n > OVERVIEW_LIMIT || n == 0 {
-        return None;
-    }
     let layer = layers(merged);
     let columns = layer.iter().max().map_or(0, |m| m + 1);
     let mut by_layer: Vec<Vec<u32>> = vec![Vec::new(); columns];
     for c in 0..n as u32 {
         by_layer[layer[c as usize]].push(c);
     }
-    // Within a column, by the mean row of the classes leading to it (one barycentre pass).
     let mut row = vec![0.0f64; n];
     for (l, column) in by_layer.iter_mut().enumerate() {
         if l > 0 {
@@ -370,22 +413,39 @@ pub(crate) fn overview(merged: &Merged) -> Option<String> {
             row[c as usize] = i as f64;
         }
     }
-    let max_chars = 24;
-    let column_width = max_chars as f64 * CHAR_WIDTH + 90.0;
+    let column_width = OVERVIEW_LABEL as f64 * CHAR_WIDTH + 90.0;
     let row_height = 56.0;
     let rows = by_layer.iter().map(Vec::len).max().unwrap_or(1);
-    let (width, height) = (
-        columns as f64 * column_width + 20.0,
-        rows as f64 * row_height + 50.0,
-    );
-    let pos = |c: u32| {
-        let l = layer[c as usize];
-        let offset = (rows - by_layer[l].len()) as f64 * row_height / 2.0;
-        (
-            10.0 + (l as f64 + 0.5) * column_width,
-            15.0 + offset + (row[c as usize] + 0.5) * row_height,
-        )
-    };
+    let centres = (0..n)
+        .map(|c| {
+            let l = layer[c];
+            let offset = (rows - by_layer[l].len()) as f64 * row_height / 2.0;
+            (
+                10.0 + (l as f64 + 0.5) * column_width,
+                15.0 + offset + (row[c] + 0.5) * row_height,
+            )
+        })
+        .collect();
+    Layout {
+        centres,
+        width: columns as f64 * column_width + 20.0,
+        height: rows as f64 * row_height + 50.0,
+    }
+}
+
+/// The merged graph in columns by topological layer, cycles in red; `None` above
+/// [`OVERVIEW_LIMIT`] classes.
+pub(crate) fn overview(merged: &Merged) -> Option<String> {
+    let n = merged.classes.len();
+    if n > OVERVIEW_LIMIT || n == 0 {
+        return None;
+    }
+    let Layout {
+        centres,
+        width,
+        height,
+    } = overview_layout(merged);
+    let pos = |c: u32| centres[c as usize];
     let on_cycle = merged.on_cycle();
     let edge_on_cycle = merged.edge_on_cycle();
     let mut out = format!(
@@ -395,7 +455,15 @@ pub(crate) fn overview(merged: &Merged) -> Option<String> {
     let halves: Vec<f64> = (0..n as u32)
         .map(|c| {
             let (x, y) = pos(c);
-            node(&mut nodes, merged, c, x, y, on_cycle[c as usize], max_chars)
+            node(
+                &mut nodes,
+                merged,
+                c,
+                x,
+                y,
+                on_cycle[c as usize],
+                OVERVIEW_LABEL,
+            )
         })
         .collect();
     // Plain dependencies first, so that the cycles' are drawn over them.
@@ -448,4 +516,186 @@ pub(crate) fn overview(merged: &Merged) -> Option<String> {
     out.push_str(&nodes);
     out.push_str("</svg>");
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{cycle, overview};
+    use crate::merge::Merged;
+    use crate::parse;
+    use crate::read::Read;
+    use crate::report;
+    use crate::resolve::Shown;
+
+    /// A report file of one process with these dependencies between classes named so
+    /// (`pool:…` a pool, `event:…` an event, `ALLOC` memory, any other a lock).
+    fn file(pid: u32, edges: &[(&str, &str)]) -> String {
+        let mut names: Vec<&str> = vec!["ALLOC"];
+        for &(a, b) in edges {
+            for n in [a, b] {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
+            }
+        }
+        let kind = |n: &str| match n {
+            "ALLOC" => "alloc",
+            n if n.starts_with("pool:") => "pool",
+            n if n.starts_with("event:") => "event",
+            _ => "lock",
+        };
+        let id = |n: &str| names.iter().position(|m| *m == n).unwrap() + 1;
+        let classes: Vec<String> = names
+            .iter()
+            .map(|n| {
+                format!(
+                    r#"{{"id":{},"name":"{n}","kind":"{}","site":null,"type":null}}"#,
+                    id(n),
+                    kind(n)
+                )
+            })
+            .collect();
+        let edges: Vec<String> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b))| {
+                format!(
+                    r#"{{"from":{},"to":{},"deps":["EN"],"site":{{"file":"src/t.rs","line":{},"column":5}},"backtrace":[]}}"#,
+                    id(a),
+                    id(b),
+                    i + 1
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"version":2,"binary":"/t/deps/t-0123456789abcdef","test":"t{pid}","pid":{pid},"time":0,"image":null,"graph":{{"classes":[{}],"edges":[{}]}},"violations":[]}}"#,
+            classes.join(","),
+            edges.join(",")
+        )
+    }
+
+    fn merged(files: &[String]) -> Merged {
+        let reads: Vec<Read> = files
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Read {
+                path: PathBuf::from(format!("lockdep-{i}.json")),
+                text: Ok(text.clone()),
+            })
+            .collect();
+        let parsed = parse::all(&reads);
+        assert!(parsed.iter().all(Result::is_ok));
+        let mut merged = Merged::default();
+        merged.add(reads.iter().map(|r| r.path.clone()).zip(parsed).collect());
+        merged.finish()
+    }
+
+    /// The bounding boxes of the classes drawn: `(left, top, right, bottom)`.
+    fn boxes(svg: &str) -> Vec<(f64, f64, f64, f64)> {
+        let attr = |tag: &str, name: &str| -> f64 {
+            let at = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            tag[at..at + tag[at..].find('"').unwrap()].parse().unwrap()
+        };
+        let mut out = Vec::new();
+        for tag in svg.split('<').skip(1) {
+            if tag.starts_with("rect ") {
+                let (x, y) = (attr(tag, "x"), attr(tag, "y"));
+                out.push((x, y, x + attr(tag, "width"), y + attr(tag, "height")));
+            } else if tag.starts_with("ellipse ") {
+                let (cx, cy, rx, ry) = (
+                    attr(tag, "cx"),
+                    attr(tag, "cy"),
+                    attr(tag, "rx"),
+                    attr(tag, "ry"),
+                );
+                out.push((cx - rx, cy - ry, cx + rx, cy + ry));
+            }
+        }
+        out
+    }
+
+    fn assert_apart(boxes: &[(f64, f64, f64, f64)]) {
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let apart = a.2 <= b.0 || b.2 <= a.0 || a.3 <= b.1 || b.3 <= a.1;
+                assert!(apart, "{a:?} overlaps {b:?}");
+            }
+        }
+    }
+
+    /// A graph of `n` classes with long and short names, fanning out and in, with two cycles
+    /// that cross processes.
+    fn graph(n: usize) -> Merged {
+        let names: Vec<String> = (0..n)
+            .map(|i| match i % 4 {
+                0 => format!("pool:p{i}"),
+                1 => format!("a-rather-long-lock-class-name-number-{i}"),
+                2 => format!("event:e{i}"),
+                _ => format!("l{i}"),
+            })
+            .collect();
+        let mut edges: Vec<(&str, &str)> = Vec::new();
+        for i in 0..n {
+            for j in [i + 1, i + 3, i * 2 + 1] {
+                if j < n {
+                    edges.push((&names[i], &names[j]));
+                }
+            }
+        }
+        let back = [(names[n - 1].as_str(), names[0].as_str())];
+        let back2 = [(names[n / 2].as_str(), names[1].as_str())];
+        merged(&[file(1, &edges), file(2, &back), file(3, &back2)])
+    }
+
+    #[test]
+    fn the_overview_is_reproducible_draws_every_dependency_and_no_class_over_another() {
+        for n in [2, 5, 17, 60] {
+            let merged = graph(n);
+            assert!(!merged.cycles.is_empty());
+            let svg = overview(&merged).unwrap();
+            assert_eq!(svg, overview(&merged).unwrap());
+            assert_eq!(
+                svg.matches("fill=\"none\"").count(),
+                merged.edges.len(),
+                "n = {n}"
+            );
+            let boxes = boxes(&svg);
+            assert_eq!(boxes.len(), merged.classes.len());
+            assert_apart(&boxes);
+        }
+    }
+
+    #[test]
+    fn a_graph_too_large_is_not_drawn() {
+        assert!(overview(&graph(super::OVERVIEW_LIMIT + 1)).is_none());
+    }
+
+    #[test]
+    fn a_cycle_is_drawn_whole_with_its_classes_apart() {
+        for n in 1..=9 {
+            let names: Vec<String> = (0..n)
+                .map(|i| format!("the-{i}-class-of-a-cycle-with-a-long-name"))
+                .collect();
+            let edges: Vec<(&str, &str)> = (0..n)
+                .map(|i| (names[i].as_str(), names[(i + 1) % n].as_str()))
+                .collect();
+            let files: Vec<String> = edges
+                .iter()
+                .enumerate()
+                .map(|(i, e)| file(i as u32 + 1, std::slice::from_ref(e)))
+                .collect();
+            let merged = merged(&files);
+            assert_eq!(merged.cycles.len(), 1, "n = {n}");
+            let shown = Shown::of(&merged);
+            let model = report::cycle(&merged, &shown, &merged.cycles[0]);
+            let svg = cycle(&merged, &shown, &merged.cycles[0], &model);
+            assert_eq!(svg, cycle(&merged, &shown, &merged.cycles[0], &model));
+            assert_eq!(svg.matches("fill=\"none\"").count(), n, "n = {n}");
+            let boxes = boxes(&svg);
+            assert_eq!(boxes.len(), n);
+            assert_apart(&boxes);
+        }
+    }
 }

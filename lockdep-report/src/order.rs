@@ -719,3 +719,147 @@ impl PathSearch {
         trail
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, VecDeque};
+
+    use proptest::prelude::*;
+
+    use super::{dep, node, DependencyOrder};
+
+    /// The order's semantics, naively: the split graph as a set of edges, reachability by a
+    /// full search each time.
+    #[derive(Default)]
+    struct Model {
+        split: BTreeSet<(u32, u32)>,
+        classes: BTreeSet<(u32, u32)>,
+    }
+
+    impl Model {
+        fn reaches(&self, from: u32, to: u32) -> bool {
+            let mut seen = BTreeSet::from([from]);
+            let mut queue = VecDeque::from([from]);
+            while let Some(n) = queue.pop_front() {
+                if n == to {
+                    return true;
+                }
+                for &(_, next) in self.split.range((n, 0)..=(n, u32::MAX)) {
+                    if seen.insert(next) {
+                        queue.push_back(next);
+                    }
+                }
+            }
+            false
+        }
+
+        /// Whether the dependency closes a cycle among classes that were not on one
+        /// together: one of its split edges goes from a node that its target reaches, and
+        /// the two did not reach each other before (a dependency of a class on itself always
+        /// does).
+        fn insert(&mut self, from: u32, to: u32, deps: u8) -> bool {
+            let mut closes = false;
+            for (bits, recursive) in [(dep::EN | dep::SN, false), (dep::ER | dep::SR, true)] {
+                if deps & bits == 0 {
+                    continue;
+                }
+                let target = node(to, recursive);
+                let sources = if deps & bits & (dep::EN | dep::ER) != 0 {
+                    vec![node(from, false), node(from, true)]
+                } else {
+                    vec![node(from, false)]
+                };
+                for source in sources {
+                    if source == target {
+                        closes = true;
+                        continue;
+                    }
+                    if self.split.contains(&(source, target)) {
+                        continue;
+                    }
+                    let knot = self.reaches(source, target) && self.reaches(target, source);
+                    closes |= !knot && self.reaches(target, source);
+                    self.split.insert((source, target));
+                }
+            }
+            self.classes.insert((from, to));
+            closes
+        }
+    }
+
+    fn dependencies() -> impl Strategy<Value = Vec<(u32, u32, u8)>> {
+        prop::collection::vec((0u32..7, 0u32..7, 1u8..16), 1..48)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Every verdict of the order is the naive model's, and every path it reports runs
+        /// from the new dependency's acquired class back to its held class along recorded
+        /// dependencies.
+        #[test]
+        fn every_verdict_is_the_naive_models(deps in dependencies()) {
+            let mut order = DependencyOrder::default();
+            let mut model = Model::default();
+            for (i, &(from, to, bits)) in deps.iter().enumerate() {
+                let got = order.insert(from, to, bits);
+                let want = model.insert(from, to, bits);
+                prop_assert_eq!(got.is_some(), want, "dependency {} of {:?}", i, deps);
+                if let Some(path) = got {
+                    prop_assert_eq!(path[0], to);
+                    prop_assert_eq!(*path.last().unwrap(), from);
+                    for pair in path.windows(2) {
+                        prop_assert!(
+                            model.classes.contains(&(pair[0], pair[1])),
+                            "{:?} is no dependency, in {:?} of {:?}", pair, path, deps
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_reported_once_when_its_classes_become_cyclic() {
+        let mut order = DependencyOrder::default();
+        assert_eq!(order.insert(1, 2, dep::EN), None);
+        assert_eq!(order.insert(2, 3, dep::EN), None);
+        assert_eq!(order.insert(3, 1, dep::EN), Some(vec![1, 2, 3]));
+        // Among classes already on the reported cycle: nothing new.
+        assert_eq!(order.insert(1, 3, dep::EN), None);
+        assert_eq!(order.insert(3, 2, dep::EN), None);
+        // A type seen again changes nothing.
+        assert_eq!(order.insert(1, 2, dep::EN), None);
+        // A new class joining the knot closes a new cycle.
+        assert_eq!(order.insert(3, 4, dep::EN), None);
+        let path = order.insert(4, 1, dep::EN).expect("a new cycle");
+        assert_eq!((path[0], path[path.len() - 1]), (1, 4), "{path:?}");
+    }
+
+    #[test]
+    fn only_strong_paths_are_cycles() {
+        let mut order = DependencyOrder::default();
+        // 2 entered by a recursive read and left while held shared: not strong.
+        assert_eq!(order.insert(1, 2, dep::ER), None);
+        assert_eq!(order.insert(2, 1, dep::SN), None);
+        // Left while held exclusively: strong.
+        assert_eq!(order.insert(2, 1, dep::EN), Some(vec![1, 2]));
+    }
+
+    #[test]
+    fn a_class_on_itself_is_a_cycle_every_time() {
+        let mut order = DependencyOrder::default();
+        assert_eq!(order.insert(5, 5, dep::EN), Some(vec![5]));
+        assert_eq!(order.insert(5, 5, dep::EN), Some(vec![5]));
+    }
+
+    #[test]
+    fn a_long_chain_then_its_closing_dependency() {
+        let mut order = DependencyOrder::default();
+        for c in 0..1000 {
+            assert_eq!(order.insert(c, c + 1, dep::EN), None);
+        }
+        let path = order.insert(1000, 0, dep::EN).expect("a cycle");
+        assert_eq!(path, (0..=1000).collect::<Vec<_>>());
+    }
+}
