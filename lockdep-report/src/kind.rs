@@ -46,11 +46,15 @@ pub enum ViolationKind {
     HeldDepthOverflow,
     /// A table of the checker (classes, edges, chains) is full; the checker turned itself off.
     TableOverflow,
+    /// A tokio task suspended (at an `.await`) while holding a blocking lock: another task on
+    /// its worker that takes the lock blocks the thread the first one needs, and the lock
+    /// stays held for as long as the task sleeps.
+    HeldAcrossAwait,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 10] = [
+    pub const ALL: [ViolationKind; 11] = [
         ViolationKind::CircularDependency,
         ViolationKind::RecursiveLock,
         ViolationKind::SameLockTwice,
@@ -61,6 +65,7 @@ impl ViolationKind {
         ViolationKind::PoolDroppedWithOutstanding,
         ViolationKind::HeldDepthOverflow,
         ViolationKind::TableOverflow,
+        ViolationKind::HeldAcrossAwait,
     ];
 
     /// A stable snake_case name, used in JSON.
@@ -76,6 +81,7 @@ impl ViolationKind {
             ViolationKind::PoolDroppedWithOutstanding => "pool_dropped_with_outstanding",
             ViolationKind::HeldDepthOverflow => "held_depth_overflow",
             ViolationKind::TableOverflow => "table_overflow",
+            ViolationKind::HeldAcrossAwait => "held_across_await",
         }
     }
 
@@ -99,6 +105,7 @@ impl ViolationKind {
             }
             ViolationKind::HeldDepthOverflow => "MAX_LOCK_DEPTH too low!",
             ViolationKind::TableOverflow => "lockdep table too small!",
+            ViolationKind::HeldAcrossAwait => "blocking lock held across an await",
         }
     }
 

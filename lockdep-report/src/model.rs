@@ -214,6 +214,17 @@ pub enum Body {
         /// Elements not returned.
         outstanding: usize,
     },
+    /// A task suspended holding a blocking lock.
+    HeldAcrossAwait {
+        /// The task, as reports name one (`task 12`).
+        task: String,
+        /// The blocking lock it held (the latest one it took), and where it took it.
+        lock: Lock,
+        /// What ran next on the task's thread: another task, or the thread's own code.
+        next: String,
+        /// The thread, `name/tid`.
+        thread: String,
+    },
     /// A table of the checker overflowed.
     Overflow {
         /// Which table.
@@ -267,6 +278,7 @@ impl Report {
             Body::Cycle { ring, .. } => ring.iter().map(|d| &d.to).collect(),
             Body::Recursive { trying, .. } => vec![&trying.class],
             Body::PoolOutstanding { pool, .. } => vec![pool],
+            Body::HeldAcrossAwait { lock, .. } => vec![&lock.class],
             Body::HeldAtExit { .. } => self
                 .held
                 .iter()

@@ -54,6 +54,23 @@ impl fmt::Display for Report {
                      no longer guarantees forward progress to their holders.\n\n",
                 )?;
             }
+            Body::HeldAcrossAwait {
+                task,
+                lock,
+                next,
+                thread,
+            } => {
+                writeln!(f, "{task} suspended while holding a blocking lock:")?;
+                writeln!(f, "  {}\n", desc(lock))?;
+                writeln!(f, "and {next} ran next on its thread ({thread}).\n")?;
+                f.write_str(
+                    " A task must not hold a blocking lock across an .await: while it is\n \
+                     suspended, another task on its worker that takes the lock blocks the\n \
+                     thread the first one needs to go on (a deadlock), and every other waiter\n \
+                     waits for as long as the task sleeps. Release the guard before the\n \
+                     .await, or use an async lock (lockdep::tokio::sync::Mutex).\n\n",
+                )?;
+            }
             Body::Overflow { what, limit } => {
                 writeln!(f, "{what}: the limit is {limit}.")?;
                 f.write_str("turning off the locking correctness validator.\n\n")?;

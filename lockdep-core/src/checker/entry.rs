@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use lockdep_report::{Access, NodeKind, ViolationKind};
 
-use super::held::with_thread;
 use super::inbox::Inbox;
 use super::stack_trace::StackTrace;
+use super::validate::with_context;
 use super::violation::{Detail, LockDesc};
 use super::{event, export, graph, instance_order, registry, report, store, validate};
 use crate::LockClass;
@@ -30,7 +30,7 @@ pub(crate) use super::violation::ViolationData;
 /// must not come back into the registry); reports a full class table. `None` when the checker
 /// is already running on this thread, or the table is full.
 fn registering(register: impl FnOnce() -> Option<ClassId>) -> Option<ClassId> {
-    with_thread(|t| {
+    with_context(|t| {
         let _in_checker = t.enter()?;
         let id = register();
         if id.is_none() {
@@ -156,7 +156,7 @@ pub(crate) fn forget_lock(instance: Instance) {
 /// event, a wait that may happen.
 #[inline]
 pub(crate) fn might_acquire(acq: &Acquisition, kind: NodeKind) {
-    with_thread(|t| {
+    with_context(|t| {
         if t.reentry.get() {
             return;
         }
@@ -186,13 +186,13 @@ pub(crate) fn add_reclaim_dependency(
 /// This thread waits for `event` at `site`: `held → event`.
 #[inline]
 pub(crate) fn wait_event(event: ClassId, site: &'static Location<'static>) {
-    with_thread(|t| event::wait(t, event, site));
+    with_context(|t| event::wait(t, event, site));
 }
 
 /// This thread notifies `event` at `site`: `event → X` for what it took on its way here.
 #[inline]
 pub(crate) fn notify_event(event: ClassId, site: &'static Location<'static>) {
-    with_thread(|t| event::notify(t, event, site));
+    with_context(|t| event::notify(t, event, site));
 }
 
 // ---- holds that end on any thread -------------------------------------------------------
@@ -209,7 +209,7 @@ pub(crate) struct Holder {
 /// counted class joins the entry the thread has for its class); its holder, or `None` when
 /// nothing is tracked.
 pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
-    with_thread(|t| {
+    with_context(|t| {
         if t.reentry.get() {
             return None;
         }
@@ -238,10 +238,10 @@ impl Holder {
     /// Whether this is the current thread.
     #[inline]
     pub(crate) fn is_this_thread(self) -> bool {
-        with_thread(|t| self.owns(t))
+        with_context(|t| self.owns(t))
     }
 
-    fn owns(self, t: &super::held::ThreadState) -> bool {
+    fn owns(self, t: &super::held::Context) -> bool {
         t.inbox
             .get()
             .is_some_and(|inbox| std::ptr::eq(inbox, self.inbox))
@@ -251,9 +251,11 @@ impl Holder {
     /// Ends the hold of `instance`: here if this thread is its holder, else posted to the
     /// holder, which applies it before its next validation.
     pub(crate) fn end(self, instance: Instance) {
-        with_thread(|t| {
+        with_context(|t| {
             if self.owns(t) {
                 t.release_hold(instance);
+                #[cfg(feature = "tokio")]
+                super::tasks::give_back_if_empty(t);
             } else {
                 // Posting allocates: as the checker's own work, or a `TrackingAllocator`
                 // would validate (and drain this thread's inbox) under the owner's inbox lock.
@@ -271,7 +273,7 @@ impl Holder {
 /// inlined into the crate that installs a `TrackingAllocator` it would go through
 /// `LocalKey`'s accessor.
 pub(crate) fn might_alloc(site: &'static Location<'static>) {
-    with_thread(|t| validate::might_alloc(t, site));
+    with_context(|t| validate::might_alloc(t, site));
 }
 
 /// Runs as memory reclaim from now (a `reclaim_scope`): holds `ALLOC`. False when nothing is
@@ -295,20 +297,20 @@ pub(crate) fn in_reclaim() -> bool {
 /// Allocations from now until [`leave_noreclaim`] cannot enter reclaim (`GFP_NOIO`).
 #[inline]
 pub(crate) fn enter_noreclaim() {
-    with_thread(|t| t.noreclaim.set(t.noreclaim.get() + 1));
+    with_context(|t| t.noreclaim.set(t.noreclaim.get() + 1));
 }
 
 /// The end of a [`enter_noreclaim`] scope.
 #[inline]
 pub(crate) fn leave_noreclaim() {
-    with_thread(|t| t.noreclaim.set(t.noreclaim.get() - 1));
+    with_context(|t| t.noreclaim.set(t.noreclaim.get() - 1));
 }
 
 /// Runs `f` as the checker's own work: nothing inside is validated or recorded (the kernel's
 /// `lockdep_off()`).
 #[inline]
 pub(crate) fn untracked<R>(f: impl FnOnce() -> R) -> R {
-    with_thread(|t| {
+    with_context(|t| {
         let _in_checker = t.enter();
         f()
     })
@@ -323,7 +325,7 @@ pub(crate) fn report_outstanding(
     site: &'static Location<'static>,
 ) {
     let site = class_site(pool).unwrap_or(site);
-    with_thread(|t| {
+    with_context(|t| {
         let Some(_in_checker) = t.enter() else {
             return;
         };

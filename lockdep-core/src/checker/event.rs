@@ -14,7 +14,7 @@ use std::panic::Location;
 
 use super::chain_key;
 use super::chains;
-use super::held::ThreadState;
+use super::held::Context;
 use super::store;
 use super::types::{Access, ClassId, Instance};
 use super::validate::{check_dependency, sync_held, validate_unnoted, Acquisition};
@@ -24,7 +24,7 @@ use super::violation::LockDesc;
 /// variable's mutex already taken off): `held → event`. What it acquired before the wait is
 /// no longer on its way to a later notify.
 #[inline]
-pub(crate) fn wait(t: &ThreadState, event: ClassId, site: &'static Location<'static>) {
+pub(crate) fn wait(t: &Context, event: ClassId, site: &'static Location<'static>) {
     if t.reentry.get() {
         return;
     }
@@ -36,7 +36,7 @@ pub(crate) fn wait(t: &ThreadState, event: ClassId, site: &'static Location<'sta
 /// `held → event`, validated now. Not on the way to a notify: an event is not taken. The
 /// caller has checked that the checker is not running on this thread.
 #[inline]
-pub(crate) fn might_wait(t: &ThreadState, event: ClassId, site: &'static Location<'static>) {
+pub(crate) fn might_wait(t: &Context, event: ClassId, site: &'static Location<'static>) {
     validate_unnoted(
         t,
         &Acquisition::blocking(event, Access::Write, site, Instance::class(event)),
@@ -48,7 +48,7 @@ pub(crate) fn might_wait(t: &ThreadState, event: ClassId, site: &'static Locatio
 /// `event, X`, which no held stack has: an event is never held), so a notify that repeats a
 /// path costs a few hashes.
 #[inline]
-pub(crate) fn notify(t: &ThreadState, event: ClassId, site: &'static Location<'static>) {
+pub(crate) fn notify(t: &Context, event: ClassId, site: &'static Location<'static>) {
     if t.reentry.get() {
         return;
     }
@@ -69,7 +69,7 @@ pub(crate) fn notify(t: &ThreadState, event: ClassId, site: &'static Location<'s
 /// `event → class` (acquired as `access` at `taken_at`), unless already known.
 #[inline]
 fn depend(
-    t: &ThreadState,
+    t: &Context,
     base: u64,
     event: ClassId,
     site: &'static Location<'static>,
@@ -89,7 +89,7 @@ fn depend(
 #[cold]
 #[inline(never)]
 fn depend_slow(
-    t: &ThreadState,
+    t: &Context,
     key: u64,
     event: ClassId,
     site: &'static Location<'static>,

@@ -9,7 +9,7 @@ use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::export::{self, Symbols};
-use super::held::{with_thread, ThreadState};
+use super::held::{with_thread, Context};
 use super::image::Image;
 use super::registry;
 use super::report;
@@ -37,7 +37,7 @@ thread_local! {
 /// Registers this thread's exit hook (once per thread), and the process's exit report: the
 /// first hold of a thread is where a report may start to have something to say.
 #[cold]
-pub(crate) fn register_thread_exit_hook(t: &ThreadState) {
+pub(crate) fn register_thread_exit_hook(t: &Context) {
     let _in_checker = t.enter();
     t.exit_hook.set(true);
     register_process_exit_report();

@@ -170,6 +170,12 @@ fn write_violation(out: &mut String, data: &ViolationData) {
             let _ = write!(out, ",\"limit\":{limit}");
         }
         Detail::HeldAtExit => {}
+        Detail::HeldAcrossAwait {
+            task, site, next, ..
+        } => {
+            let _ = write!(out, ",\"task\":{task},\"next\":{next},\"site\":");
+            site_json(out, own_site(site).as_ref());
+        }
     }
     out.push_str(",\"held\":");
     json_list(out, &data.held, lock_json);

@@ -1,8 +1,11 @@
-//! The per-thread held-lock stack (the kernel's `current->held_locks[]`).
+//! The held-lock stack of a thread or a task (the kernel's `current->held_locks[]`), with what
+//! goes with it: a [`Context`].
 //!
-//! It lives in a `const`-initialised thread-local without a destructor, so it is reachable at
-//! any point of a thread's life, including thread start-up, TLS teardown and from inside the
-//! global allocator, and access compiles to a plain TLS offset.
+//! A thread's context lives in a `const`-initialised thread-local without a destructor, so it
+//! is reachable at any point of a thread's life, including thread start-up, TLS teardown and
+//! from inside the global allocator, and access compiles to a plain TLS offset. With the
+//! `tokio` feature, code running in a tokio task uses that task's context instead (see
+//! `checker::tasks`): [`with_context`] picks it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -40,7 +43,7 @@ pub(crate) struct HeldLock {
     pub(crate) count: u16,
     pub(crate) instance: Instance,
     /// Where it was acquired: `None` only in an empty slot (so that the whole thread state is
-    /// zeros at thread start: see [`ThreadState`]).
+    /// zeros at thread start: see [`Context`]).
     pub(crate) site: Option<&'static Location<'static>>,
     /// Chain key of the stack up to and including this entry.
     pub(crate) chain_key: u64,
@@ -81,7 +84,7 @@ struct HeldSlot {
 }
 
 impl HeldSlot {
-    /// An empty slot, all zeros: see [`ThreadState`].
+    /// An empty slot, all zeros: see [`Context`].
     const fn empty() -> HeldSlot {
         HeldSlot {
             class: Cell::new(EMPTY.class),
@@ -119,12 +122,13 @@ impl HeldSlot {
     }
 }
 
-/// All per-thread state of the checker.
+/// The checker's state of one thread, or of one tokio task: its held stack and what goes with
+/// it.
 ///
 /// Its initial value is all zeros, so that the thread-local lands in `.tbss` (no
 /// initialization image to copy), and it is kept to about 4 KiB: a test suite may start
 /// threads by the hundred thousand.
-pub(crate) struct ThreadState {
+pub(crate) struct Context {
     depth: Cell<usize>,
     /// Entry `i` of the stack is in slot `i + 1`; slot 0 is a sentinel whose chain key is the
     /// empty stack's (0), so that the top's key is read without a branch. Slots past
@@ -132,7 +136,7 @@ pub(crate) struct ThreadState {
     stack: [HeldSlot; INLINE_DEPTH + 1],
     /// Slots `INLINE_DEPTH + 1 ..= MAX_LOCK_DEPTH`, from the system allocator (this state is
     /// used inside the global allocator), or null until the thread first holds more than
-    /// `INLINE_DEPTH` entries. Freed by [`clear`](ThreadState::clear) at thread exit: the
+    /// `INLINE_DEPTH` entries. Freed by [`clear`](Context::clear) at thread exit: the
     /// thread-local has no destructor.
     deep: Cell<*mut HeldSlot>,
     chain_cache: [Cell<u64>; CHAIN_CACHE_SIZE],
@@ -152,7 +156,7 @@ pub(crate) struct ThreadState {
     epoch: Cell<u32>,
     /// Whether the thread-exit hook is registered.
     pub(crate) exit_hook: Cell<bool>,
-    /// The last chain key computed by [`next_key`](ThreadState::next_key): the stack's key,
+    /// The last chain key computed by [`next_key`](Context::next_key): the stack's key,
     /// the acquisition (class and read state) and the key with it on top. Validation computes
     /// the key before blocking and the push after finds it here instead of hashing again.
     memo_prev: Cell<u64>,
@@ -161,27 +165,31 @@ pub(crate) struct ThreadState {
     /// What this thread acquired since it last waited for an event: the way to its next
     /// notify.
     pub(crate) notify_path: NotifyPath,
+    /// The bookkeeping of tokio tasks: as a task's context, whose it is; as a thread's, which
+    /// task's context the thread used last.
+    #[cfg(feature = "tokio")]
+    pub(crate) task: super::task_state::TaskState,
 }
 
 thread_local! {
-    static THREAD: ThreadState = const { ThreadState::new() };
+    static THREAD: Context = const { Context::new() };
 }
 
-/// Runs `f` with this thread's state.
+/// Runs `f` with this thread's own context.
 ///
 /// `LocalKey::with` is given only a closure that takes the address, so that it inlines to a
 /// TLS offset; given `f` itself it is instantiated out of line, reaching the variable through
 /// `LocalKey`'s accessor by an indirect call on every lock operation.
 #[inline(always)]
-pub(crate) fn with_thread<R>(f: impl FnOnce(&ThreadState) -> R) -> R {
-    let t: *const ThreadState = THREAD.with(|t| t as *const ThreadState);
+pub(crate) fn with_thread<R>(f: impl FnOnce(&Context) -> R) -> R {
+    let t: *const Context = THREAD.with(|t| t as *const Context);
     // SAFETY: the variable is `const`-initialised and has no destructor, so its storage is
     // valid for the whole life of this thread, and `f` runs now on this thread.
     f(unsafe { &*t })
 }
 
 /// Marks the checker as running on this thread until dropped (also on unwind).
-pub(crate) struct Reentry<'a>(&'a ThreadState);
+pub(crate) struct Reentry<'a>(&'a Context);
 
 impl Drop for Reentry<'_> {
     fn drop(&mut self) {
@@ -189,9 +197,9 @@ impl Drop for Reentry<'_> {
     }
 }
 
-impl ThreadState {
+impl Context {
     const fn new() -> Self {
-        ThreadState {
+        Context {
             depth: Cell::new(0),
             stack: [const { HeldSlot::empty() }; INLINE_DEPTH + 1],
             deep: Cell::new(std::ptr::null_mut()),
@@ -208,6 +216,8 @@ impl ThreadState {
             memo_acq: Cell::new(0),
             memo_key: Cell::new(0),
             notify_path: NotifyPath::new(),
+            #[cfg(feature = "tokio")]
+            task: super::task_state::TaskState::new(),
         }
     }
 
@@ -226,6 +236,8 @@ impl ThreadState {
         self.epoch.set(epoch);
         self.depth.set(0);
         self.hold_entries.set(0);
+        #[cfg(feature = "tokio")]
+        self.task.forget();
     }
 
     /// Enters the checker; `None` if it is already running on this thread.
@@ -305,7 +317,7 @@ impl ThreadState {
         (self.memo_prev.get() == prev && self.memo_acq.get() == acq).then(|| self.memo_key.get())
     }
 
-    /// [`next_key`](ThreadState::next_key) when the memo does not have it.
+    /// [`next_key`](Context::next_key) when the memo does not have it.
     #[inline(always)]
     fn next_key_unmemoized(&self, prev: u64, acq: u64) -> u64 {
         let key = chain_key::extend(prev, acq);
@@ -315,7 +327,7 @@ impl ThreadState {
         key
     }
 
-    /// [`next_key`](ThreadState::next_key) where the memo is expected to have it (the push
+    /// [`next_key`](Context::next_key) where the memo is expected to have it (the push
     /// after validation): the miss is out of line.
     #[inline(always)]
     fn next_key_expected(&self, class: ClassId, access: Access) -> u64 {
@@ -339,7 +351,7 @@ impl ThreadState {
         self.push_inline(held) || self.push_deep(held)
     }
 
-    /// [`push`](ThreadState::push) while the stack is within `INLINE_DEPTH`; false (and
+    /// [`push`](Context::push) while the stack is within `INLINE_DEPTH`; false (and
     /// nothing done) past it. The fast path: it gives nothing in memory to a call.
     #[inline(always)]
     pub(crate) fn push_inline(&self, held: HeldLock) -> bool {
@@ -360,7 +372,7 @@ impl ThreadState {
         self.depth.set(d + 1);
     }
 
-    /// [`push`](ThreadState::push) past `INLINE_DEPTH`, allocating the deep block on the
+    /// [`push`](Context::push) past `INLINE_DEPTH`, allocating the deep block on the
     /// first such push; false past `MAX_LOCK_DEPTH`, or when the block cannot be allocated
     /// (as full: the overflow is reported).
     #[cold]
@@ -384,27 +396,30 @@ impl ThreadState {
     }
 
     /// Removes the topmost entry for `instance`, if any (the top one first: releases are
-    /// mostly in order).
+    /// mostly in order); whether there was one.
     #[inline]
-    pub(crate) fn release(&self, instance: Instance) {
+    pub(crate) fn release(&self, instance: Instance) -> bool {
         let d = self.depth.get();
         if d == 0 {
-            return;
+            return false;
         }
         if self.slot(d).instance.get() == instance {
             self.depth.set(d - 1);
+            true
         } else {
-            self.release_below_top(instance);
+            self.release_below_top(instance)
         }
     }
 
     /// An out-of-order release (normal Rust, but rarer): out of line.
     #[cold]
     #[inline(never)]
-    fn release_below_top(&self, instance: Instance) {
-        if let Some(i) = self.find(instance) {
-            self.remove(i);
-        }
+    fn release_below_top(&self, instance: Instance) -> bool {
+        let Some(i) = self.find(instance) else {
+            return false;
+        };
+        self.remove(i);
+        true
     }
 
     /// Index of the topmost entry for `instance`.
@@ -530,7 +545,7 @@ mod tests {
 
     /// The chain keys of a stack built by pushing `entries` on an empty one.
     fn fresh_keys(entries: &[HeldLock]) -> Vec<u64> {
-        let t = ThreadState::new();
+        let t = Context::new();
         for e in entries {
             assert!(t.push(*e));
         }
@@ -539,7 +554,7 @@ mod tests {
         keys
     }
 
-    fn keys(t: &ThreadState) -> Vec<u64> {
+    fn keys(t: &Context) -> Vec<u64> {
         t.snapshot().iter().map(|h| h.chain_key).collect()
     }
 
@@ -550,7 +565,7 @@ mod tests {
             entry(2, Access::Read),
             entry(3, Access::Write),
         );
-        let t = ThreadState::new();
+        let t = Context::new();
         for e in [a, b, c] {
             assert!(t.push(e));
         }
@@ -564,7 +579,7 @@ mod tests {
     fn release_takes_the_topmost_entry_of_an_instance() {
         let a = entry(1, Access::RecursiveRead);
         let b = entry(2, Access::Write);
-        let t = ThreadState::new();
+        let t = Context::new();
         for e in [a, b, a] {
             assert!(t.push(e));
         }
@@ -579,7 +594,7 @@ mod tests {
         let a = entry(1, Access::RecursiveRead);
         let mut a2 = entry(1, Access::RecursiveRead);
         a2.instance = Instance::lock(4096);
-        let t = ThreadState::new();
+        let t = Context::new();
         for e in [a, entry(2, Access::Write), a2] {
             assert!(t.push(e));
         }
@@ -599,7 +614,7 @@ mod tests {
             entry(2, Access::Write),
             entry(3, Access::Write),
         );
-        let t = ThreadState::new();
+        let t = Context::new();
         for e in [a, b, c] {
             assert!(t.push(e));
         }
@@ -618,7 +633,7 @@ mod tests {
 
     #[test]
     fn the_stack_refuses_entries_past_its_depth() {
-        let t = ThreadState::new();
+        let t = Context::new();
         for class in 1..=MAX_LOCK_DEPTH as ClassId {
             assert!(t.push(entry(class, Access::Write)));
         }
@@ -631,7 +646,7 @@ mod tests {
     #[test]
     fn a_thread_state_fits_in_a_few_pages() {
         // Every new thread sets it up: see `INLINE_DEPTH`.
-        let size = std::mem::size_of::<ThreadState>();
+        let size = std::mem::size_of::<Context>();
         assert!(size <= 4608, "{size} bytes");
     }
 
@@ -640,7 +655,7 @@ mod tests {
         let entries: Vec<HeldLock> = (1..=INLINE_DEPTH as ClassId + 3)
             .map(|class| entry(class, Access::Write))
             .collect();
-        let t = ThreadState::new();
+        let t = Context::new();
         for round in 0..2 {
             for e in &entries {
                 assert!(t.push(*e));
@@ -663,7 +678,7 @@ mod tests {
 
     #[test]
     fn the_memo_gives_the_key_that_hashing_gives() {
-        let t = ThreadState::new();
+        let t = Context::new();
         let key = t.next_key(5, Access::Read);
         assert_eq!(
             key,

@@ -31,7 +31,7 @@ struct Slot {
 pub(crate) struct NotifyPath {
     slots: [Slot; SLOTS],
     /// Bumped by every wait. A slot word carries `generation + 1`, so that the zeroed slots
-    /// (the initial state is all zeros: see `ThreadState`) are empty.
+    /// (the initial state is all zeros: see `Context`) are empty.
     generation: Cell<u32>,
 }
 

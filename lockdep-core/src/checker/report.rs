@@ -50,6 +50,11 @@ pub(crate) fn own_site(site: &'static Location<'static>) -> Option<Site> {
     (*site != *ALLOCATOR_SITE).then(|| registry::source_site(site))
 }
 
+/// A tokio task as reports name it.
+pub(crate) fn task_name(task: u64) -> String {
+    format!("task {task}")
+}
+
 /// `class` as a report names it.
 pub(crate) fn class(class: ClassId) -> model::Class {
     let info = registry::info(class);
@@ -146,6 +151,29 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
                 },
                 None,
             )
+        }
+        Detail::HeldAcrossAwait {
+            task,
+            class: lock_class,
+            site,
+            next,
+        } => {
+            let body = model::Body::HeldAcrossAwait {
+                task: task_name(*task),
+                lock: model::Lock {
+                    class: class(*lock_class),
+                    access: lockdep_report::Access::Write,
+                    count: 1,
+                    site: own_site(site),
+                },
+                next: match *next {
+                    0 => "the thread's own code (no task)".to_owned(),
+                    next => task_name(next),
+                },
+                thread,
+            };
+            // What the reporting context holds says nothing about the task that suspended.
+            return model::Report::new(data.kind, body);
         }
         Detail::Overflow { what, limit } => (
             model::Body::Overflow {

@@ -114,6 +114,23 @@ pub(crate) fn fault(kind: ViolationKind, detail: Detail, held: Vec<LockDesc>) {
     }
 }
 
+/// A task suspended holding a blocking lock (see `checker::tasks`). The caller has entered
+/// the checker.
+#[cfg(feature = "tokio")]
+pub(crate) fn held_across_await(left: super::tasks::Left) {
+    record(ViolationData::new(
+        ViolationKind::HeldAcrossAwait,
+        Detail::HeldAcrossAwait {
+            task: left.task,
+            class: left.class,
+            site: left.site,
+            next: left.next,
+        },
+        Vec::new(),
+        StackTrace::default(),
+    ));
+}
+
 /// The class table is full.
 #[cold]
 pub(crate) fn class_table_full() {

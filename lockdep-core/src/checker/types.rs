@@ -62,9 +62,15 @@ pub(crate) fn tid() -> u64 {
     })
 }
 
-/// `name/tid` of the current thread, as the kernel prints `comm/pid`.
+/// `name/tid` of the current thread, as the kernel prints `comm/pid`; in a tokio task (with
+/// the `tokio` feature), `task N on name/tid`.
 pub(crate) fn current_thread_name() -> String {
-    thread_name(&std::thread::current(), tid())
+    let thread = thread_name(&std::thread::current(), tid());
+    #[cfg(feature = "tokio")]
+    if let Some(task) = tokio::task::try_id() {
+        return format!("task {task} on {thread}");
+    }
+    thread
 }
 
 /// `name/tid` of `thread`, numbered `tid`.

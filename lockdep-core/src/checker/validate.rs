@@ -7,11 +7,13 @@ use std::panic::Location;
 use super::chains;
 use super::exit;
 use super::graph::{self, dep, Added, Full};
-use super::held::{with_thread, HeldLock, ThreadState, MAX_LOCK_DEPTH};
+use super::held::{with_thread, Context, HeldLock, MAX_LOCK_DEPTH};
 use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
 use super::store;
+#[cfg(feature = "tokio")]
+use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
@@ -59,7 +61,7 @@ impl Acquisition {
 #[must_use]
 pub(crate) struct Pending {
     /// This thread's state; null when there is nothing to track.
-    thread: *const ThreadState,
+    thread: *const Context,
     class: ClassId,
     access: Access,
     trylock: bool,
@@ -118,8 +120,42 @@ impl Pending {
             site: self.site,
             instance,
         };
-        !t.reentry.get() && commit(t, &acq)
+        let committed = !t.reentry.get() && commit(t, &acq);
+        #[cfg(feature = "tokio")]
+        if committed && t.task.is_task() {
+            t.task.blocking_taken(self.class, self.site);
+        }
+        committed
     }
+}
+
+/// Runs `f` with the context of the code running now: the current tokio task's (with the
+/// `tokio` feature, inside a task: see `checker::tasks`), else this thread's.
+#[inline(always)]
+pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
+    with_thread(|t| {
+        #[cfg(feature = "tokio")]
+        let t = match tasks::cached(t) {
+            Ok(context) => context,
+            Err(task) => switch_context(t, task),
+        };
+        f(t)
+    })
+}
+
+/// This thread now runs `task` (0: its own code): its context; the task the thread ran last
+/// is reported if it suspended holding a blocking lock.
+#[cfg(feature = "tokio")]
+#[cold]
+#[inline(never)]
+fn switch_context(thread: &Context, task: u64) -> &Context {
+    let (context, left) = tasks::switch(thread, task);
+    if let Some(left) = left {
+        if let Some(_in_checker) = thread.enter() {
+            store::held_across_await(left);
+        }
+    }
+    context
 }
 
 /// [`Pending::validated`]'s work: this thread's state after validating, or null when the
@@ -133,24 +169,24 @@ fn validate_blocking(
     access: Access,
     site: &'static Location<'static>,
     instance: Instance,
-) -> *const ThreadState {
-    with_thread(|t| {
+) -> *const Context {
+    with_context(|t| {
         if t.reentry.get() {
             return std::ptr::null();
         }
         validate(t, &Acquisition::blocking(class, access, site, instance));
-        t as *const ThreadState
+        t as *const Context
     })
 }
 
 /// This thread's state, or null when the checker is running on this thread.
-fn thread_unless_reentered() -> *const ThreadState {
-    with_thread(|t| {
+fn thread_unless_reentered() -> *const Context {
+    with_context(|t| {
         if t.reentry.get() {
             std::ptr::null()
         } else {
             t.sync_epoch();
-            t as *const ThreadState
+            t as *const Context
         }
     })
 }
@@ -159,16 +195,29 @@ fn thread_unless_reentered() -> *const ThreadState {
 /// position: out-of-order release is normal Rust). Not `#[inline]`, see
 /// [`validate_blocking`].
 pub(crate) fn release(instance: Instance) {
-    with_thread(|t| t.release(instance));
+    with_context(|t| {
+        let released = t.release(instance);
+        #[cfg(feature = "tokio")]
+        if released && t.task.is_task() {
+            t.task.blocking_released();
+            tasks::give_back_if_empty(t);
+        }
+        #[cfg(not(feature = "tokio"))]
+        let _ = released;
+    });
 }
 
 /// Takes `instance` off the held stack for a wait that releases it (a condition variable),
 /// returning how it was held, to be validated and held again after the wait.
 pub(crate) fn suspend(instance: Instance) -> Option<(ClassId, Access)> {
-    with_thread(|t| {
+    with_context(|t| {
         let i = t.find(instance)?;
         let held = t.get(i);
         t.remove(i);
+        #[cfg(feature = "tokio")]
+        if t.task.is_task() {
+            t.task.blocking_released();
+        }
         Some((held.class, held.access))
     })
 }
@@ -176,7 +225,7 @@ pub(crate) fn suspend(instance: Instance) -> Option<(ClassId, Access)> {
 /// Changes how `instance` is held, in place (`downgrade`): no new dependency, as the hold
 /// only gets weaker.
 pub(crate) fn change_access(instance: Instance, access: Access) {
-    with_thread(|t| {
+    with_context(|t| {
         if let Some(i) = t.find(instance) {
             t.set_access(i, access);
         }
@@ -186,12 +235,12 @@ pub(crate) fn change_access(instance: Instance, access: Access) {
 /// Whether this thread's held stack has any entry (stale ones too: the caller then takes the
 /// full path, which forgets them). Not `#[inline]`, see [`validate_blocking`].
 pub(crate) fn holds_any() -> bool {
-    with_thread(|t| t.depth() != 0)
+    with_context(|t| t.depth() != 0)
 }
 
 /// Whether `instance` is on this thread's held stack.
 pub(crate) fn holds(instance: Instance) -> bool {
-    with_thread(|t| {
+    with_context(|t| {
         // An empty stack stays empty when stale entries are forgotten: the common answer,
         // for a pool's every allocation (`in_reclaim_scope`), without the epoch's load.
         if t.depth() == 0 {
@@ -205,7 +254,7 @@ pub(crate) fn holds(instance: Instance) -> bool {
 /// Validates `acq` against the held stack, unless this exact chain was validated before.
 /// The chain key with `acq` on top is memoized for the push that follows.
 #[inline]
-pub(crate) fn validate(t: &ThreadState, acq: &Acquisition) {
+pub(crate) fn validate(t: &Context, acq: &Acquisition) {
     t.notify_path.note(acq.class, acq.access, acq.site);
     validate_unnoted(t, acq);
 }
@@ -213,7 +262,7 @@ pub(crate) fn validate(t: &ThreadState, acq: &Acquisition) {
 /// [`validate`] without noting the acquisition on the thread's way to its next notify: for a
 /// wait for an event, which is not something a notifier takes.
 #[inline(always)]
-pub(crate) fn validate_unnoted(t: &ThreadState, acq: &Acquisition) {
+pub(crate) fn validate_unnoted(t: &Context, acq: &Acquisition) {
     sync_held(t);
     let key = t.next_key(acq.class, acq.access);
     if !t.chain_cached(key) {
@@ -224,7 +273,7 @@ pub(crate) fn validate_unnoted(t: &ThreadState, acq: &Acquisition) {
 /// Brings the held stack up to date: forgotten if checking was off meanwhile, without the
 /// elements that other threads returned.
 #[inline(always)]
-pub(crate) fn sync_held(t: &ThreadState) {
+pub(crate) fn sync_held(t: &Context) {
     t.sync_epoch();
     if t.hold_entries.get() != 0 {
         apply_remote_releases(t);
@@ -233,7 +282,7 @@ pub(crate) fn sync_held(t: &ThreadState) {
 
 /// Applies the releases of this thread's holds that other threads posted to its inbox.
 #[cold]
-fn apply_remote_releases(t: &ThreadState) {
+fn apply_remote_releases(t: &Context) {
     if let Some(inbox) = t.inbox.get() {
         for instance in inbox.take() {
             t.release_hold(instance);
@@ -243,7 +292,7 @@ fn apply_remote_releases(t: &ThreadState) {
 
 /// Pushes `acq`; false (and a fault report) when the held stack is full.
 #[inline]
-pub(crate) fn commit(t: &ThreadState, acq: &Acquisition) -> bool {
+pub(crate) fn commit(t: &Context, acq: &Acquisition) -> bool {
     // The deep path is given scalars: an `Acquisition` or entry passed to a call is built in
     // memory on the fast path too, and the stores delay the lock's atomic instruction after
     // it (8 ns of a two-lock nest, measured).
@@ -280,7 +329,7 @@ fn held_entry(acq: &Acquisition) -> HeldLock {
 #[cold]
 #[inline(never)]
 fn commit_deep(
-    t: &ThreadState,
+    t: &Context,
     class: ClassId,
     access: Access,
     trylock: bool,
@@ -301,7 +350,7 @@ fn commit_deep(
     false
 }
 
-fn depth_overflow(t: &ThreadState, acq: Acquisition) {
+fn depth_overflow(t: &Context, acq: Acquisition) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
@@ -324,7 +373,7 @@ fn depth_overflow(t: &ThreadState, acq: Acquisition) {
 
 #[cold]
 #[inline(never)]
-fn validate_slow(t: &ThreadState, acq: &Acquisition, key: u64) {
+fn validate_slow(t: &Context, acq: &Acquisition, key: u64) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
@@ -450,7 +499,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
         // Nor when its class is held below it: then its own acquisition was recursive (reported
         // as such, ordered by instance, or a recursive read on a read hold) and recorded no
         // dependency between classes at all (once
-        // the lower entry is released, `ThreadState::remove` unlinks it). Found by
+        // the lower entry is released, `Context::remove` unlinks it). Found by
         // tests/differential_scopes.rs: after an AA report, later cycles through the entries
         // below were lost.
         if h.linked_below
@@ -555,7 +604,7 @@ fn check_instance_order(
 #[cold]
 #[inline(never)]
 pub(crate) fn check_same_lock(acq: &Acquisition) {
-    with_thread(|t| {
+    with_context(|t| {
         t.sync_epoch();
         let Some(i) = t.find(acq.instance) else {
             return;
@@ -583,7 +632,7 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
 
 /// This thread may allocate memory at `site`: `held → ALLOC`.
 #[inline(always)]
-pub(crate) fn might_alloc(t: &ThreadState, site: &'static Location<'static>) {
+pub(crate) fn might_alloc(t: &Context, site: &'static Location<'static>) {
     // Nothing held: no dependency can come of it. Inside the checker: its own allocations.
     if t.depth() == 0 || t.noreclaim.get() != 0 || t.reentry.get() {
         return;
@@ -593,7 +642,7 @@ pub(crate) fn might_alloc(t: &ThreadState, site: &'static Location<'static>) {
 
 /// `held → ALLOC`, out of line: with nothing held, an allocation costs only the checks above.
 #[inline(never)]
-fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
+fn validate_alloc(t: &Context, site: &'static Location<'static>) {
     let alloc = registry::alloc_class();
     validate(
         t,
@@ -604,7 +653,7 @@ fn validate_alloc(t: &ThreadState, site: &'static Location<'static>) {
 /// The dependency `from → acq` seen outside any thread's held stack (a reclaim-path pool's
 /// `ALLOC → pool`), checked like any new dependency: it may close a cycle.
 pub(crate) fn add_dependency(from: ClassId, acq: Acquisition) {
-    with_thread(|t| {
+    with_context(|t| {
         let Some(_in_checker) = t.enter() else {
             return;
         };

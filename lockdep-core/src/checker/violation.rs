@@ -63,6 +63,16 @@ pub(crate) enum Detail {
     },
     /// A table of the checker overflowed.
     Overflow { what: &'static str, limit: usize },
+    /// Task `task` suspended holding a blocking lock of `class` taken at `site`; `next` ran
+    /// next on its thread (a task, or 0: the thread's own code). Only tasks (feature `tokio`)
+    /// suspend.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    HeldAcrossAwait {
+        task: u64,
+        class: ClassId,
+        site: &'static Location<'static>,
+        next: u64,
+    },
 }
 
 pub(crate) struct ViolationData {
@@ -114,6 +124,7 @@ impl ViolationData {
             Detail::Recursive { trying, .. } => vec![trying.class],
             Detail::HeldAtExit => self.held.iter().map(|h| h.class).collect(),
             Detail::PoolOutstanding { pool, .. } => vec![*pool],
+            Detail::HeldAcrossAwait { class, .. } => vec![*class],
             Detail::Overflow { .. } => Vec::new(),
         }
     }

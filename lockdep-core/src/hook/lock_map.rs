@@ -232,7 +232,7 @@ impl LockMap {
 
     /// The lock at `instance` was released: it leaves this thread's held stack (from any
     /// position). Not looked at while checking is off: the stack is forgotten when checking
-    /// resumes (`ThreadState::sync_epoch`), so a release missed now leaves nothing stale.
+    /// resumes (`Context::sync_epoch`), so a release missed now leaves nothing stale.
     /// Out of line in a test build, see [`acquisition`](LockMap::acquisition).
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn release(&self, instance: usize) {
