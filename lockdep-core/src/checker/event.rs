@@ -14,7 +14,7 @@ use std::panic::Location;
 
 use super::chain_key;
 use super::chains;
-use super::held::Context;
+use super::held::{Cached, Context};
 use super::store;
 use super::types::{Access, ClassId, Instance};
 use super::validate::{check_dependency, sync_held, validate_unnoted, Acquisition};
@@ -81,7 +81,7 @@ fn depend(
         return;
     }
     let key = chain_key::extend(base, chain_key::acquisition(class, access));
-    if !t.chain_cached(key) {
+    if t.chain_cached(key) == Cached::No {
         depend_slow(t, key, event, site, class, access, taken_at);
     }
 }
@@ -114,5 +114,5 @@ fn depend_slow(
         chains::mark_validated(key);
         store::record_all(found);
     }
-    t.cache_chain(key);
+    t.cache_chain(key, false);
 }

@@ -29,6 +29,18 @@ const DEEP_SLOTS: usize = MAX_LOCK_DEPTH - INLINE_DEPTH;
 /// Entries of the thread-local cache of validated chain keys (direct-mapped).
 const CHAIN_CACHE_SIZE: usize = 256;
 
+/// What a context's chain cache knows of a chain.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Cached {
+    /// Not validated here.
+    No,
+    /// Validated.
+    Yes,
+    /// Validated between classes; its acquisition, a lock nested in another of its class, is
+    /// still to be checked against the order among the locks of the class.
+    ByInstance,
+}
+
 /// One held lock, pool element or `ALLOC` hold.
 #[derive(Clone, Copy)]
 pub(crate) struct HeldLock {
@@ -516,15 +528,43 @@ impl Context {
         &self.chain_cache[(key >> 7) as usize % CHAIN_CACHE_SIZE]
     }
 
-    /// True when this thread already knows the chain `key` to be validated.
+    /// Whether this context already knows the chain `key` to be validated, and whether its
+    /// acquisition is still to be checked against the order among the locks of its class.
     #[inline(always)]
-    pub(crate) fn chain_cached(&self, key: u64) -> bool {
-        self.cache_slot(key).get() == key
+    pub(crate) fn chain_cached(&self, key: u64) -> Cached {
+        // A cached key's lowest bit says whether the instance check is due (the chains that
+        // differ in that bit alone are taken for one: 1 in 2^63).
+        match self.cache_slot(key).get() ^ (key & !1) {
+            0 => Cached::Yes,
+            1 => Cached::ByInstance,
+            _ => Cached::No,
+        }
     }
 
+    /// Caches the chain `key` as validated (`by_instance`: its acquisition still checked
+    /// against the order among the locks of its class each time).
     #[inline]
-    pub(crate) fn cache_chain(&self, key: u64) {
-        self.cache_slot(key).set(key);
+    pub(crate) fn cache_chain(&self, key: u64, by_instance: bool) {
+        self.cache_slot(key)
+            .set((key & !1) | u64::from(by_instance));
+    }
+
+    /// The class of entry `idx`.
+    #[inline(always)]
+    pub(crate) fn class_at(&self, idx: usize) -> ClassId {
+        self.slot(idx + 1).class.get()
+    }
+
+    /// How entry `idx` is held.
+    #[inline(always)]
+    pub(crate) fn access_at(&self, idx: usize) -> Access {
+        self.slot(idx + 1).access.get()
+    }
+
+    /// What entry `idx` holds.
+    #[inline(always)]
+    pub(crate) fn instance_at(&self, idx: usize) -> Instance {
+        self.slot(idx + 1).instance.get()
     }
 }
 

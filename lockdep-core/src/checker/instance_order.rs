@@ -20,7 +20,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::Location;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Mutex;
 
 use once_cell::sync::Lazy;
@@ -65,6 +65,23 @@ static ORDER: Lazy<Mutex<InstanceOrder>> = Lazy::new(Default::default);
 /// The number of dependencies in the order: a lock's drop looks the order up only when it is
 /// not empty, so that programs that never nest a class pay one relaxed load per drop.
 static EDGES: AtomicUsize = AtomicUsize::new(0);
+
+/// Bumped whenever a lock with dependencies leaves the order: its address may next hold
+/// another lock, which a memo naming the address must not be taken for (see [`memo_key`]).
+static FORGOTTEN: AtomicU64 = AtomicU64::new(0);
+
+/// What a lock's memo holds when the dependency from the lock at `held` to it is in the
+/// order: the address and the number of locks forgotten so far, mixed (a memo made before a
+/// lock at that address was forgotten no longer matches; two mixes coincide 1 in 2^64).
+/// Locks keep it so that a lock nested again under the same lock of its class (a list walked
+/// hand over hand, shards locked in order) is known without the order's lock.
+#[inline]
+pub(crate) fn memo_key(held: Instance) -> u64 {
+    let forgotten = FORGOTTEN.load(Relaxed);
+    (held.addr() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ forgotten.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+        ^ 1
+}
 
 /// Records `from → to` (`from` held, `to` acquired, two locks of one class) at `site`;
 /// `trace` is called only for a new dependency.
@@ -113,6 +130,9 @@ pub(crate) fn forget(instance: Instance) {
 #[cold]
 fn forget_slow(instance: Instance) {
     let mut order = lock(&ORDER);
+    if order.out.contains_key(&instance) || order.inn.contains_key(&instance) {
+        FORGOTTEN.fetch_add(1, Relaxed);
+    }
     for to in order.out.remove(&instance).unwrap_or_default() {
         order.edges.remove(&(instance, to));
         order.unlink(Side::In, to, instance);

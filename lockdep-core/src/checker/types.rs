@@ -44,6 +44,12 @@ impl Instance {
 
     /// The empty slot's instance, which no lock or class has.
     pub(crate) const NONE: Instance = Instance(0);
+
+    /// The lock's address (or the class's mark).
+    #[inline(always)]
+    pub(crate) fn addr(self) -> usize {
+        self.0
+    }
 }
 
 /// The acquisition site of every allocation seen through `TrackingAllocator` (a violation

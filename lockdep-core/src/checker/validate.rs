@@ -7,7 +7,7 @@ use std::panic::Location;
 use super::chains;
 use super::exit;
 use super::graph::{self, dep, Added, Full};
-use super::held::{with_thread, Context, HeldLock, MAX_LOCK_DEPTH};
+use super::held::{with_thread, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
 use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
@@ -17,6 +17,7 @@ use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// One acquisition of a class: a lock, a pool element or `ALLOC`.
 #[derive(Clone, Copy)]
@@ -28,6 +29,11 @@ pub(crate) struct Acquisition {
     pub(crate) site: &'static Location<'static>,
     /// What is taken: the held entry's identity once it is held.
     pub(crate) instance: Instance,
+    /// The taken lock's memo of the order among the locks of its class (the address of an
+    /// `AtomicU64`, see [`instance_order::memo_key`]; 0 for none): a lock nested in another
+    /// of its class is validated again only when the one held is not the one the memo names.
+    /// An address, so that an acquisition stays `Send`.
+    pub(crate) memo: usize,
 }
 
 impl Acquisition {
@@ -45,7 +51,31 @@ impl Acquisition {
             trylock: false,
             site,
             instance,
+            memo: 0,
         }
+    }
+
+    /// [`blocking`](Acquisition::blocking), of a lock whose instance-order memo is `memo`.
+    #[inline(always)]
+    pub(crate) fn of_lock(
+        class: ClassId,
+        access: Access,
+        site: &'static Location<'static>,
+        instance: Instance,
+        memo: &AtomicU64,
+    ) -> Acquisition {
+        Acquisition {
+            memo: memo as *const AtomicU64 as usize,
+            ..Acquisition::blocking(class, access, site, instance)
+        }
+    }
+
+    /// The taken lock's instance-order memo, if it has one.
+    #[inline(always)]
+    fn memo(&self) -> Option<&AtomicU64> {
+        // SAFETY: a non-zero memo is the address of an `AtomicU64` in the lock being taken,
+        // which outlives its acquisition.
+        (self.memo != 0).then(|| unsafe { &*(self.memo as *const AtomicU64) })
     }
 }
 
@@ -82,7 +112,7 @@ impl Pending {
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn validated(acq: Acquisition) -> Pending {
         Pending {
-            thread: validate_blocking(acq.class, acq.access, acq.site, acq.instance),
+            thread: validate_blocking(acq.class, acq.access, acq.site, acq.instance, acq.memo),
             class: acq.class,
             access: acq.access,
             trylock: false,
@@ -110,8 +140,9 @@ impl Pending {
         if self.thread.is_null() {
             return false;
         }
-        // SAFETY: `thread` is this thread's state (a `Pending` is not `Send`), a thread-local
-        // without destructor that lives as long as the thread.
+        // SAFETY: `thread` is the context this acquisition was validated in, on this thread
+        // (a `Pending` is not `Send`): a thread's own (a thread-local without destructor that
+        // lives as long as the thread) or a task's (never freed).
         let t = unsafe { &*self.thread };
         let acq = Acquisition {
             class: self.class,
@@ -119,6 +150,7 @@ impl Pending {
             trylock: self.trylock,
             site: self.site,
             instance,
+            memo: 0,
         };
         let committed = !t.reentry.get() && commit(t, &acq);
         #[cfg(feature = "tokio")]
@@ -169,12 +201,21 @@ fn validate_blocking(
     access: Access,
     site: &'static Location<'static>,
     instance: Instance,
+    memo: usize,
 ) -> *const Context {
     with_context(|t| {
         if t.reentry.get() {
             return std::ptr::null();
         }
-        validate(t, &Acquisition::blocking(class, access, site, instance));
+        let acq = Acquisition {
+            class,
+            access,
+            trylock: false,
+            site,
+            instance,
+            memo,
+        };
+        validate(t, &acq);
         t as *const Context
     })
 }
@@ -265,9 +306,31 @@ pub(crate) fn validate(t: &Context, acq: &Acquisition) {
 pub(crate) fn validate_unnoted(t: &Context, acq: &Acquisition) {
     sync_held(t);
     let key = t.next_key(acq.class, acq.access);
-    if !t.chain_cached(key) {
-        validate_slow(t, acq, key);
+    match t.chain_cached(key) {
+        Cached::Yes => {}
+        Cached::ByInstance => check_instance(t, acq, key),
+        Cached::No => validate_slow(t, acq, key),
     }
+}
+
+/// A chain validated at the class level whose acquisition is a lock nested in another of its
+/// class: validated again only when the held lock is not the one the taken lock's memo
+/// names (a hand-over-hand walk, shards locked in order, a transfer repeated in one order
+/// find it there).
+#[inline(never)]
+fn check_instance(t: &Context, acq: &Acquisition, key: u64) {
+    if let Some(memo) = acq.memo() {
+        let held = (0..t.depth())
+            .rev()
+            .find(|&i| waits_for_own_class(t.class_at(i), t.access_at(i), acq))
+            .map(|i| t.instance_at(i));
+        if let Some(held) = held {
+            if held != acq.instance && memo.load(Relaxed) == instance_order::memo_key(held) {
+                return;
+            }
+        }
+    }
+    validate_slow(t, acq, key);
 }
 
 /// Brings the held stack up to date: forgotten if checking was off meanwhile, without the
@@ -342,6 +405,7 @@ fn commit_deep(
         trylock,
         site,
         instance,
+        memo: 0,
     };
     if t.push_deep(held_entry(&acq)) {
         return true;
@@ -377,50 +441,75 @@ fn validate_slow(t: &Context, acq: &Acquisition, key: u64) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
+    let held = t.snapshot();
+    // A lock taken while a lock of its class is held is also ordered by instance (or is that
+    // very lock), which a chain key (classes only) cannot stand for: such a chain is cached as
+    // one whose instance check is still to be made, each time (`check_instance`).
+    let by_instance = registry::info(acq.class).kind == NodeKind::Lock
+        && held
+            .iter()
+            .any(|h| waits_for_own_class(h.class, h.access, acq));
     if chains::is_validated(key) {
-        t.cache_chain(key);
+        t.cache_chain(key, by_instance);
+        if by_instance {
+            let trying = desc_of(acq);
+            let (Deadlock::Continue(found) | Deadlock::Stop(found)) =
+                check_deadlock(&held, acq, &trying);
+            store::record_all(found);
+        }
         return;
     }
-    let held = t.snapshot();
-    let found = check_chain(&held, acq);
-    // A lock taken while a lock of its class is held is ordered by instance (or is that very
-    // lock), which a chain key (classes only) cannot stand for: such a chain is checked every
-    // time.
-    let by_instance = registry::info(acq.class).kind == NodeKind::Lock
-        && held.iter().any(|h| waits_for_own_class(h, acq));
-    if !by_instance {
+    let (found, complete) = check_chain(&held, acq);
+    // A chain whose class-level dependencies were not all added (the very lock taken again,
+    // a full table) is validated again next time.
+    if complete {
         chains::mark_validated(key);
-        t.cache_chain(key);
+        t.cache_chain(key, by_instance);
     }
     store::record_all(found);
 }
 
-/// Whether `h` is of `acq`'s class and `acq` may wait for it: any hold, but a shared one when
-/// `acq` is a recursive read.
-fn waits_for_own_class(h: &HeldLock, acq: &Acquisition) -> bool {
-    h.class == acq.class && !(acq.access == Access::RecursiveRead && h.access.is_shared())
-}
-
-/// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`: every
-/// violation the acquisition shows. Each new dependency that closes a cycle is one (and is
-/// recorded all the same, so that later cycles through it are found too); so an acquisition
-/// may close several.
-pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<ViolationData> {
-    let trying = LockDesc {
+/// `acq` as reports show it.
+fn desc_of(acq: &Acquisition) -> LockDesc {
+    LockDesc {
         class: acq.class,
         access: acq.access,
         count: 1,
         site: acq.site,
-    };
-    let held_descs = || held.iter().map(LockDesc::from).collect::<Vec<_>>();
+    }
+}
 
-    // check_deadlock: the class already held, unless a recursive read on a read hold, or
-    // another lock of the class, which is ordered by instance instead.
-    let mut found = Vec::new();
+/// Whether a lock of `class` held as `access` is of `acq`'s class and `acq` may wait for it:
+/// any hold, but a shared one when `acq` is a recursive read.
+#[inline]
+fn waits_for_own_class(class: ClassId, access: Access, acq: &Acquisition) -> bool {
+    class == acq.class && !(acq.access == Access::RecursiveRead && access.is_shared())
+}
+
+/// What the kernel's `check_deadlock` found.
+enum Deadlock {
+    /// Go on to the dependencies (`check_prevs_add`), with what was found so far.
+    Continue(Vec<ViolationData>),
+    /// Stop there: the class is already held in a way that adds no dependency, or that is
+    /// the violation.
+    Stop(Vec<ViolationData>),
+}
+
+/// The kernel's `check_deadlock` for `acq` (described as `trying`) on top of `held`: the
+/// class already held, unless a recursive read on a read hold, or another lock of the class,
+/// which is ordered by instance instead.
+fn check_deadlock(held: &[HeldLock], acq: &Acquisition, trying: &LockDesc) -> Deadlock {
     let class_kind = registry::info(acq.class).kind;
-    match held.iter().rposition(|h| waits_for_own_class(h, acq)) {
+    match held
+        .iter()
+        .rposition(|h| waits_for_own_class(h.class, h.access, acq))
+    {
         Some(i) if class_kind == NodeKind::Lock && held[i].instance != acq.instance => {
-            found.extend(check_instance_order(held, i, acq, &trying));
+            Deadlock::Continue(
+                check_instance_order(held, i, acq, trying)
+                    .into_iter()
+                    .collect(),
+            )
         }
         Some(i) => {
             let kind = match class_kind {
@@ -430,22 +519,34 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
                 NodeKind::Alloc | NodeKind::Event => ViolationKind::RecursiveLock,
             };
             let detail = Detail::Recursive {
-                trying,
+                trying: trying.clone(),
                 holding: LockDesc::from(&held[i]),
             };
-            return vec![ViolationData::new(
+            Deadlock::Stop(vec![ViolationData::new(
                 kind,
                 detail,
-                held_descs(),
+                held.iter().map(LockDesc::from).collect(),
                 StackTrace::capture(),
-            )];
+            )])
         }
-        None if held.iter().any(|h| h.class == acq.class) => {
-            // Already holding the class for read: no new dependency (kernel: ret == 2).
-            return Vec::new();
-        }
-        None => {}
+        // Already holding the class for read: no new dependency (kernel: ret == 2).
+        None if held.iter().any(|h| h.class == acq.class) => Deadlock::Stop(Vec::new()),
+        None => Deadlock::Continue(Vec::new()),
     }
+}
+
+/// The kernel's `check_deadlock` and `check_prevs_add` for `acq` on top of `held`: every
+/// violation the acquisition shows, and whether every dependency between classes it makes was
+/// added (false when `check_deadlock` stopped it, or a table is full). Each new dependency
+/// that closes a cycle is one violation (and is recorded all the same, so that later cycles
+/// through it are found too); so an acquisition may close several.
+pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<ViolationData>, bool) {
+    let trying = desc_of(acq);
+    let held_descs = || held.iter().map(LockDesc::from).collect::<Vec<_>>();
+    let mut found = match check_deadlock(held, acq, &trying) {
+        Deadlock::Continue(found) => found,
+        Deadlock::Stop(found) => return (found, false),
+    };
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
     // A held lock of the acquired class adds no dependency (a class is not its own), and the
@@ -488,7 +589,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
                     },
                     held_descs(),
                 );
-                return found;
+                return (found, false);
             }
         }
         // Entries below a blocking acquisition reach `acq` through it (they added their own
@@ -509,7 +610,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> Vec<Violation
             break;
         }
     }
-    found
+    (found, true)
 }
 
 /// The cycle the new dependency `from → acq` closes, as links: the new one first (its trace is
@@ -555,7 +656,12 @@ fn check_instance_order(
     let mut current: Option<StackTrace> = None;
     let mut capture = || current.get_or_insert_with(StackTrace::capture).clone();
     let back = match instance_order::add(holding.instance, acq.instance, acq.site, &mut capture) {
-        Ordered::Known | Ordered::New => return None,
+        Ordered::Known | Ordered::New => {
+            if let Some(memo) = acq.memo() {
+                memo.store(instance_order::memo_key(holding.instance), Relaxed);
+            }
+            return None;
+        }
         Ordered::Cycle(back) => back,
         Ordered::Full => {
             store::fault(
@@ -677,5 +783,5 @@ pub(crate) fn check_dependency(
         site: Some(from_site),
         chain_key: 0,
     };
-    check_chain(&[from], acq)
+    check_chain(&[from], acq).0
 }

@@ -16,7 +16,7 @@ use lockdep_report::Access;
 use crate::checker::entry::{self, Acquisition, ClassId, Instance, Pending};
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
-    AtomicU32,
+    AtomicU32, AtomicU64,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -44,6 +44,10 @@ pub(crate) struct LockMap {
     /// The base class's id once registered (0 before), published with `Release`.
     #[cfg(feature = "enabled")]
     class: AtomicU32,
+    /// Which lock of its class this lock was last validated nested under (see
+    /// `checker::entry::Acquisition::of_lock`): 0 for none.
+    #[cfg(feature = "enabled")]
+    memo: AtomicU64,
 }
 
 impl LockMap {
@@ -70,6 +74,8 @@ impl LockMap {
             key: MapKey::Site(site, data_type, kind),
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
+            #[cfg(feature = "enabled")]
+            memo: AtomicU64::new(0),
         }
     }
 
@@ -93,6 +99,7 @@ impl LockMap {
             LockMap {
                 key: MapKey::Registered(id, kind),
                 class: AtomicU32::new(id),
+                memo: AtomicU64::new(0),
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -112,6 +119,8 @@ impl LockMap {
             key: MapKey::Static(class),
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
+            #[cfg(feature = "enabled")]
+            memo: AtomicU64::new(0),
         }
     }
 
@@ -123,6 +132,8 @@ impl LockMap {
             key: MapKey::Unkeyed,
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
+            #[cfg(feature = "enabled")]
+            memo: AtomicU64::new(0),
         }
     }
 
@@ -138,6 +149,7 @@ impl LockMap {
             key => LockMap {
                 key,
                 class: AtomicU32::new(0),
+                memo: AtomicU64::new(0),
             },
         };
         #[cfg(not(feature = "enabled"))]
@@ -423,11 +435,12 @@ impl LockMap {
             return None;
         }
         let class = self.class(subclass)?;
-        Some(Acquisition::blocking(
+        Some(Acquisition::of_lock(
             class,
             access,
             site,
             Instance::lock(instance),
+            &self.memo,
         ))
     }
 
