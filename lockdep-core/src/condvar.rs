@@ -12,6 +12,10 @@ use crate::{ClassKind, MutexGuard};
 /// While waiting, the mutex leaves the thread's held stack; it is validated and held again
 /// when re-acquired, as acquired at the `wait` call.
 ///
+/// As parking_lot's, a condition variable is used with one mutex at a time: a wait with
+/// another mutex while threads wait with the first one panics (with the guard still locked).
+/// Once no thread waits, the next wait may use any mutex.
+///
 /// A condition variable is also an event class (its creation site's): a wait while holding
 /// another lock `L` records `L → wait`, and a notify records `wait → X` for every lock `X` the
 /// notifying thread holds or took since it last waited, so that a thread waiting while
@@ -104,16 +108,29 @@ impl Condvar {
         // SAFETY: the raw mutex is used only to release and re-take the lock this guard holds
         // for the wait, on this thread; the guard stays valid throughout.
         let raw = unsafe { MutexGuard::mutex(guard).raw() };
-        raw.around_wait(&self.map, site, |mutex| {
-            // SAFETY: `mutex` is locked by this thread (through `guard`); `wait_until`
-            // releases it while parked and re-takes it before returning.
-            unsafe { self.raw.wait_until(mutex, deadline) }
-        })
+        let waited = raw.around_wait(&self.map, site, |mutex| {
+            // SAFETY: `mutex` is locked by this thread (through `guard`); `try_wait_until`
+            // releases it while parked and re-takes it before returning, or, refusing the
+            // wait, leaves it locked.
+            unsafe { self.raw.try_wait_until(mutex, deadline) }
+        });
+        match waited {
+            Ok(timed_out) => timed_out,
+            // parking_lot's panic, once the mutex is held again on the held stack too: the
+            // guard releases it as it unwinds.
+            Err(different) => panic!("{different}"),
+        }
     }
 
     /// Blocks until notified; the mutex is released while waiting and re-acquired after.
     /// Wake-ups may be spurious: wait in a loop on the condition, or use
     /// [`wait_while`](Condvar::wait_while).
+    ///
+    /// # Panics
+    ///
+    /// If other threads wait on this condition variable with another mutex (parking_lot's
+    /// "attempted to use a condition variable with more than one mutex"); so do every
+    /// `wait_*` method.
     #[track_caller]
     #[inline]
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {

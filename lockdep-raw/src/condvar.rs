@@ -20,6 +20,12 @@ use std::time::Instant;
 /// it. As with every condition variable, a condition changed *without* holding the mutex can be
 /// missed.
 ///
+/// Waiters wait with one mutex at a time: `mutex` is the address of the mutex of the queued
+/// waiters (0 when there are none), set by the first waiter to queue and cleared, under the
+/// queue lock, with the last one's removal. A wait with another mutex while there are waiters
+/// is refused (parking_lot's rule): [`wait_until`](Self::wait_until) panics, leaving the
+/// mutex locked.
+///
 /// Woken waiters re-lock the mutex themselves (no requeueing onto the mutex), so
 /// [`notify_all`](Self::notify_all) makes them compete for it. This implementation does not
 /// wake a waiter without a notification or a timeout, but callers must still re-check their
@@ -58,7 +64,30 @@ use std::time::Instant;
 /// ```
 pub struct RawCondvar {
     waiters: AtomicUsize,
+    /// The address of the mutex the queued waiters wait with; 0 when `waiters` is 0.
+    mutex: AtomicUsize,
 }
+
+/// A wait refused because other threads wait on the condition variable with another mutex
+/// ([`RawCondvar::try_wait_until`]); the mutex was not released.
+///
+/// # Examples
+///
+/// ```
+/// let e = lockdep_raw::DifferentMutex;
+/// assert_eq!(e.to_string(), "attempted to use a condition variable with more than one mutex");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DifferentMutex;
+
+impl fmt::Display for DifferentMutex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // parking_lot's words, which its users' tests match.
+        f.write_str("attempted to use a condition variable with more than one mutex")
+    }
+}
+
+impl std::error::Error for DifferentMutex {}
 
 impl RawCondvar {
     /// A new condition variable with no waiters.
@@ -72,6 +101,7 @@ impl RawCondvar {
     pub const fn new() -> Self {
         RawCondvar {
             waiters: AtomicUsize::new(0),
+            mutex: AtomicUsize::new(0),
         }
     }
 
@@ -122,6 +152,11 @@ impl RawCondvar {
     ///
     /// The calling thread must hold `mutex`. It holds it again when this returns.
     ///
+    /// # Panics
+    ///
+    /// If other threads wait on this condition variable with another mutex (see
+    /// [`try_wait_until`](Self::try_wait_until)); `mutex` is still held then.
+    ///
     /// # Examples
     ///
     /// ```
@@ -138,16 +173,55 @@ impl RawCondvar {
     /// unsafe { mutex.unlock() };
     /// ```
     pub unsafe fn wait_until(&self, mutex: &RawMutex, deadline: Option<Instant>) -> bool {
+        // SAFETY: forwarded from our caller.
+        match unsafe { self.try_wait_until(mutex, deadline) } {
+            Ok(timed_out) => timed_out,
+            Err(different) => panic!("{different}"),
+        }
+    }
+
+    /// [`wait_until`](Self::wait_until), or `Err` at once, `mutex` still held and not
+    /// released meanwhile, when other threads wait on this condition variable with another
+    /// mutex.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread must hold `mutex`. It holds it when this returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawMutex as _;
+    /// use std::time::Instant;
+    /// let (mutex, condvar) = (lockdep_raw::RawMutex::new(), lockdep_raw::RawCondvar::new());
+    /// mutex.lock();
+    /// // SAFETY: this thread holds `mutex`.
+    /// let timed_out = unsafe { condvar.try_wait_until(&mutex, Some(Instant::now())) };
+    /// assert_eq!(timed_out, Ok(true)); // nobody waits with another mutex
+    /// // SAFETY: it holds it again.
+    /// unsafe { mutex.unlock() };
+    /// ```
+    pub unsafe fn try_wait_until(
+        &self,
+        mutex: &RawMutex,
+        deadline: Option<Instant>,
+    ) -> Result<bool, DifferentMutex> {
+        let address = mutex as *const RawMutex as usize;
         let validate = || {
+            // Under the queue lock, where `mutex` changes.
+            let current = self.mutex.load(Relaxed);
+            if current == 0 {
+                self.mutex.store(address, Relaxed);
+            } else if current != address {
+                return false;
+            }
             self.waiters.fetch_add(1, Relaxed);
             true
         };
         // SAFETY: our caller holds `mutex`; we are queued (and counted) by now, so a notifier
         // that takes the mutex after this unlock will find us.
         let before_sleep = || unsafe { mutex.unlock() };
-        let timed_out = |_key, _was_last_thread| {
-            self.waiters.fetch_sub(1, Relaxed);
-        };
+        let timed_out = |_key, _was_last_thread| self.dequeued(1);
         // SAFETY: the key is this condvar's address; `validate` and `timed_out` neither panic
         // nor call into the parking lot (`before_sleep` may, and does, by design).
         let result = unsafe {
@@ -160,8 +234,20 @@ impl RawCondvar {
                 deadline,
             )
         };
+        if result == ParkResult::Invalid {
+            return Err(DifferentMutex);
+        }
         mutex.lock();
-        result == ParkResult::TimedOut
+        Ok(result == ParkResult::TimedOut)
+    }
+
+    /// `count` waiters left the queue (called under the queue lock): the last one takes the
+    /// mutex's address with it.
+    #[inline]
+    fn dequeued(&self, count: usize) {
+        if count != 0 && self.waiters.fetch_sub(count, Relaxed) == count {
+            self.mutex.store(0, Relaxed);
+        }
     }
 
     /// Wakes one waiting thread, if any. Returns whether one was woken.
@@ -184,7 +270,7 @@ impl RawCondvar {
     #[cold]
     fn notify_one_slow(&self) -> bool {
         let callback = |result: UnparkResult| {
-            self.waiters.fetch_sub(result.unparked_threads, Relaxed);
+            self.dequeued(result.unparked_threads);
             UnparkToken(0)
         };
         // SAFETY: the key is this condvar's address; the callback neither panics nor calls
@@ -212,7 +298,7 @@ impl RawCondvar {
     #[cold]
     fn notify_all_slow(&self) -> usize {
         let callback = |result: UnparkResult| {
-            self.waiters.fetch_sub(result.unparked_threads, Relaxed);
+            self.dequeued(result.unparked_threads);
             UnparkToken(0)
         };
         // SAFETY: the key is this condvar's address; the callbacks neither panic nor call into
@@ -231,6 +317,7 @@ impl Default for RawCondvar {
 impl fmt::Debug for RawCondvar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawCondvar")
+            .field("mutex", &(self.mutex.load(Relaxed) as *const RawMutex))
             .field("waiters", &self.waiters.load(Relaxed))
             .finish()
     }

@@ -138,3 +138,75 @@ fn producer_consumer() {
     });
     assert_eq!(sum, N * (N + 1) / 2);
 }
+
+/// parking_lot's rule: one mutex at a time. A wait with another mutex while a thread waits
+/// is refused with the mutex still held; once the waiters are gone, any mutex will do.
+#[test]
+fn a_wait_with_a_second_mutex_is_refused_while_the_first_has_waiters() {
+    let (a, b, condvar) = (RawMutex::INIT, RawMutex::INIT, RawCondvar::new());
+    let mut refused = 0;
+    thread::scope(|s| {
+        s.spawn(|| {
+            a.lock();
+            // SAFETY: this thread holds `a` throughout (a refused wait keeps it).
+            while unsafe { condvar.try_wait_until(&a, None) }.is_err() {
+                thread::yield_now();
+            }
+            // SAFETY: it holds `a` again.
+            unsafe { a.unlock() };
+        });
+        loop {
+            b.lock();
+            let soon = Instant::now() + Duration::from_millis(1);
+            // SAFETY: this thread holds `b`.
+            let result = unsafe { condvar.try_wait_until(&b, Some(soon)) };
+            assert!(b.is_locked());
+            // SAFETY: this thread holds `b`.
+            unsafe { b.unlock() };
+            if result.is_err() {
+                refused += 1;
+                break;
+            }
+        }
+        eventually("the waiter to be notified", || condvar.notify_one());
+    });
+    assert_eq!(refused, 1);
+    b.lock();
+    // SAFETY: this thread holds `b`; nobody waits now.
+    let result = unsafe { condvar.try_wait_until(&b, Some(Instant::now())) };
+    assert_eq!(result, Ok(true));
+    // SAFETY: this thread holds `b`.
+    unsafe { b.unlock() };
+}
+
+#[test]
+#[should_panic(expected = "attempted to use a condition variable with more than one mutex")]
+fn wait_until_panics_on_a_second_mutex() {
+    let (a, b, condvar) = (RawMutex::INIT, RawMutex::INIT, RawCondvar::new());
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            a.lock();
+            // SAFETY: this thread holds `a`.
+            unsafe { condvar.wait(&a) };
+            // SAFETY: it holds it again.
+            unsafe { a.unlock() };
+        });
+        // Waits until the other thread is queued: then a wait with `b` panics.
+        while !waiter.is_finished() && !format!("{condvar:?}").contains("waiters: 1") {
+            thread::yield_now();
+        }
+        /// Lets the waiter go when the panic unwinds out of the scope's body.
+        struct Release<'a>(&'a RawCondvar);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                while !self.0.notify_one() {
+                    thread::yield_now();
+                }
+            }
+        }
+        let _release = Release(&condvar);
+        b.lock();
+        // SAFETY: this thread holds `b`.
+        unsafe { condvar.wait_until(&b, Some(Instant::now() + Duration::from_secs(5))) };
+    });
+}
