@@ -9,6 +9,13 @@
 //! With the checker, every lock is checked: a test that does on purpose what lockdep
 //! reports takes the violation and asserts it.
 
+// std's code as it is, written before these lints.
+#![allow(
+    clippy::needless_borrowed_reference,
+    clippy::vec_init_then_push,
+    clippy::assertions_on_constants
+)]
+
 #[path = "../fixtures/parking_lot_port.rs"]
 mod port;
 
