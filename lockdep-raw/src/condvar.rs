@@ -9,22 +9,20 @@ use std::time::Instant;
 
 /// A raw condition variable that works with [`RawMutex`].
 ///
-/// Waiters park on the condition variable's address. `waiters` counts the threads queued
-/// there; it is only changed while that queue is locked (incremented by a waiter as it queues,
-/// decremented by whoever removes it: a notifier or its own timeout), so it always equals the
-/// queue length there.
+/// Waiters park on the condition variable's address. `mutex` is the address of the mutex the
+/// queued waiters wait with, 0 when none is queued (parking_lot's one word): it is only changed
+/// while that queue is locked, set by a waiter as it queues into an empty queue and cleared by
+/// whoever removes the last one (a notifier, or its own timeout), so it is non-zero exactly
+/// while the queue has waiters.
 ///
 /// No lost wake-up: a waiter queues itself *before* releasing the mutex (the release happens
 /// in `park`'s `before_sleep`). A notifier that changed the condition under the mutex therefore
-/// acquired the mutex after the waiter was queued and counted, sees `waiters > 0`, and wakes
-/// it. As with every condition variable, a condition changed *without* holding the mutex can be
-/// missed.
+/// acquired the mutex after the waiter was queued, sees `mutex` set, and wakes it. As with
+/// every condition variable, a condition changed *without* holding the mutex can be missed.
 ///
-/// Waiters wait with one mutex at a time: `mutex` is the address of the mutex of the queued
-/// waiters (0 when there are none), set by the first waiter to queue and cleared, under the
-/// queue lock, with the last one's removal. A wait with another mutex while there are waiters
+/// Waiters wait with one mutex at a time: a wait with another mutex while there are waiters
 /// is refused (parking_lot's rule): [`wait_until`](Self::wait_until) panics, leaving the
-/// mutex locked.
+/// mutex locked. Once the queue is empty, any mutex will do.
 ///
 /// Woken waiters re-lock the mutex themselves (no requeueing onto the mutex), so
 /// [`notify_all`](Self::notify_all) makes them compete for it. This implementation does not
@@ -63,8 +61,7 @@ use std::time::Instant;
 /// t.join().unwrap();
 /// ```
 pub struct RawCondvar {
-    waiters: AtomicUsize,
-    /// The address of the mutex the queued waiters wait with; 0 when `waiters` is 0.
+    /// The address of the mutex the queued waiters wait with; 0 when none is queued.
     mutex: AtomicUsize,
 }
 
@@ -100,7 +97,6 @@ impl RawCondvar {
     /// ```
     pub const fn new() -> Self {
         RawCondvar {
-            waiters: AtomicUsize::new(0),
             mutex: AtomicUsize::new(0),
         }
     }
@@ -215,13 +211,12 @@ impl RawCondvar {
             } else if current != address {
                 return false;
             }
-            self.waiters.fetch_add(1, Relaxed);
             true
         };
         // SAFETY: our caller holds `mutex`; we are queued (and counted) by now, so a notifier
         // that takes the mutex after this unlock will find us.
         let before_sleep = || unsafe { mutex.unlock() };
-        let timed_out = |_key, _was_last_thread| self.dequeued(1);
+        let timed_out = |_key, was_last_thread: bool| self.dequeued(!was_last_thread);
         // SAFETY: the key is this condvar's address; `validate` and `timed_out` neither panic
         // nor call into the parking lot (`before_sleep` may, and does, by design).
         let result = unsafe {
@@ -241,11 +236,11 @@ impl RawCondvar {
         Ok(result == ParkResult::TimedOut)
     }
 
-    /// `count` waiters left the queue (called under the queue lock): the last one takes the
-    /// mutex's address with it.
+    /// Waiters left the queue (called under the queue lock): when none is left
+    /// (`have_more_threads` false), the mutex's address goes with the last one.
     #[inline]
-    fn dequeued(&self, count: usize) {
-        if count != 0 && self.waiters.fetch_sub(count, Relaxed) == count {
+    fn dequeued(&self, have_more_threads: bool) {
+        if !have_more_threads {
             self.mutex.store(0, Relaxed);
         }
     }
@@ -261,7 +256,7 @@ impl RawCondvar {
     #[inline]
     pub fn notify_one(&self) -> bool {
         // See the type's docs for why this check cannot miss a waiter that matters.
-        if self.waiters.load(Relaxed) == 0 {
+        if self.mutex.load(Relaxed) == 0 {
             return false;
         }
         self.notify_one_slow()
@@ -270,7 +265,7 @@ impl RawCondvar {
     #[cold]
     fn notify_one_slow(&self) -> bool {
         let callback = |result: UnparkResult| {
-            self.dequeued(result.unparked_threads);
+            self.dequeued(result.have_more_threads);
             UnparkToken(0)
         };
         // SAFETY: the key is this condvar's address; the callback neither panics nor calls
@@ -289,7 +284,7 @@ impl RawCondvar {
     /// ```
     #[inline]
     pub fn notify_all(&self) -> usize {
-        if self.waiters.load(Relaxed) == 0 {
+        if self.mutex.load(Relaxed) == 0 {
             return 0;
         }
         self.notify_all_slow()
@@ -298,7 +293,7 @@ impl RawCondvar {
     #[cold]
     fn notify_all_slow(&self) -> usize {
         let callback = |result: UnparkResult| {
-            self.dequeued(result.unparked_threads);
+            self.dequeued(result.have_more_threads);
             UnparkToken(0)
         };
         // SAFETY: the key is this condvar's address; the callbacks neither panic nor call into
@@ -318,7 +313,6 @@ impl fmt::Debug for RawCondvar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawCondvar")
             .field("mutex", &(self.mutex.load(Relaxed) as *const RawMutex))
-            .field("waiters", &self.waiters.load(Relaxed))
             .finish()
     }
 }
