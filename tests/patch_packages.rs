@@ -21,6 +21,13 @@ fn cargo() -> Command {
 /// The consumer crate, in `target/patch-consumer` (its own workspace and target directory:
 /// the outer `cargo test` holds the lock of the workspace's).
 fn consumer_dir() -> PathBuf {
+    // Written once per process: the tests below run at the same time, and a cargo of one of
+    // them must not read a manifest that another is rewriting.
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(write_consumer).clone()
+}
+
+fn write_consumer() -> PathBuf {
     let dir = repo().join("target").join("patch-consumer");
     std::fs::create_dir_all(dir.join("src")).unwrap();
     let manifest = format!(
@@ -186,3 +193,31 @@ fn parking_lot_0_13_0s_own_tests_pass_on_the_0_13_patch() {
 /// The tests of each ported suite (a test that disappears from a port fails the count).
 const EXPECTED_0_12: usize = 96;
 const EXPECTED_0_13: usize = 105;
+
+/// The patches' own documentation examples (the packages are not workspace members, so
+/// `cargo test --doc` in this workspace does not reach them).
+#[test]
+fn the_patches_doc_examples_pass() {
+    let dir = consumer_dir();
+    let out = cargo()
+        .args(["test", "--offline", "--doc"])
+        .args(["-p", "parking_lot@0.12.5", "-p", "parking_lot@0.13.0"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("LOCKDEP_MODE")
+        .env_remove("LOCKDEP_REPORT_DIR")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed: usize = stdout
+        .lines()
+        .filter(|l| l.starts_with("test result: ok."))
+        .map(passed)
+        .sum();
+    assert!(passed >= 15, "{stdout}");
+}
