@@ -214,6 +214,40 @@ fn the_types_are_as_send_sync_and_unwind_safe_as_std_s() {
     assert_eq!(slice.lock().unwrap().len(), 3);
 }
 
+/// Variance as std's: a read guard is covariant in `T` (these functions compile only if it
+/// is, for both imports); `MutexGuard` and `RwLockWriteGuard` give `&mut T` and are invariant
+/// in both, as are the locks themselves (data in an `UnsafeCell`).
+#[test]
+fn the_read_guard_is_covariant_in_its_data_as_std_s() {
+    fn shorten_std<'a, 'g>(
+        guard: std::sync::RwLockReadGuard<'g, &'static str>,
+    ) -> std::sync::RwLockReadGuard<'g, &'a str> {
+        guard
+    }
+    fn shorten<'a, 'g>(
+        guard: lockdep::sync::RwLockReadGuard<'g, &'static str>,
+    ) -> lockdep::sync::RwLockReadGuard<'g, &'a str> {
+        guard
+    }
+    let (ours, theirs) = (
+        lockdep::sync::RwLock::new("static"),
+        std::sync::RwLock::new("static"),
+    );
+    let local = String::from("local");
+    let mut seen: Vec<&str> = Vec::new();
+    {
+        let (a, b) = (
+            shorten(ours.read().unwrap()),
+            shorten_std(theirs.read().unwrap()),
+        );
+        seen.extend([*a, *b, local.as_str()]);
+        // The shortened guard still holds the lock, and releases it when dropped.
+        assert!(ours.try_write().is_err());
+    }
+    assert!(ours.try_write().is_ok());
+    assert_eq!(seen, ["static", "static", "local"]);
+}
+
 /// With the checker: classes, dependencies and reports.
 #[cfg(feature = "enabled")]
 mod checked {

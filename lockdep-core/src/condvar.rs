@@ -5,12 +5,16 @@ use std::time::{Duration, Instant};
 
 use crate::hook::lock_map::{untracked_scope, LockMap};
 use crate::raw_mutex::deadline;
-use crate::{ClassKind, MutexGuard};
+use crate::{ClassKind, MutexGuard, RawMutex};
 
 /// A condition variable with the API of `parking_lot::Condvar`.
 ///
 /// While waiting, the mutex leaves the thread's held stack; it is validated and held again
 /// when re-acquired, as acquired at the `wait` call.
+///
+/// As parking_lot's, a condition variable is used with one mutex at a time: a wait with
+/// another mutex while threads wait with the first one panics (with the guard still locked).
+/// Once no thread waits, the next wait may use any mutex.
 ///
 /// A condition variable is also an event class (its creation site's): a wait while holding
 /// another lock `L` records `L → wait`, and a notify records `wait → X` for every lock `X` the
@@ -39,9 +43,224 @@ use crate::{ClassKind, MutexGuard};
 // Without the checker the map is zero-sized: then a `Condvar` is parking_lot's.
 #[cfg_attr(not(feature = "enabled"), repr(transparent))]
 pub struct Condvar {
+    raw: RawCondvar,
+}
+
+/// The raw condition variable a [`Condvar`] is made of (parking_lot 0.13's `RawCondvar`),
+/// checked as a `Condvar` is, for code built on the raw locks: it waits with a
+/// [`RawMutex`] that the caller holds.
+///
+/// Its class is its creation site ([`new`](RawCondvar::new)); one made by
+/// [`INIT`](RawCondvar::INIT) has no site, so no class, and its waits and notifies are not
+/// checked (as a raw mutex made by `lock_api`'s `INIT`).
+///
+/// # Examples
+///
+/// ```
+/// use lockdep::{Mutex, RawCondvar};
+/// use std::time::Duration;
+///
+/// let (m, cv) = (Mutex::new(()), RawCondvar::new());
+/// let guard = m.lock();
+/// // SAFETY: this thread holds the mutex, through `guard`, which is not used meanwhile.
+/// let timed_out = unsafe { cv.wait_for(m.raw(), &Duration::from_millis(1)) };
+/// assert!(timed_out);
+/// drop(guard);
+/// assert!(!cv.notify_one());
+/// ```
+#[cfg_attr(not(feature = "enabled"), repr(transparent))]
+pub struct RawCondvar {
     raw: lockdep_raw::RawCondvar,
     /// The event class: every condition variable created at one site.
     map: LockMap,
+}
+
+impl RawCondvar {
+    /// A condition variable with no class (not checked): `lock_api`'s `INIT`, which has no
+    /// creation site. Prefer [`new`](RawCondvar::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static CV: lockdep::RawCondvar = lockdep::RawCondvar::INIT;
+    /// assert_eq!(CV.notify_all(), 0);
+    /// ```
+    #[allow(clippy::declare_interior_mutable_const)]
+    pub const INIT: RawCondvar = RawCondvar {
+        raw: lockdep_raw::RawCondvar::new(),
+        map: LockMap::unkeyed(),
+    };
+
+    /// A new condition variable, whose class is the caller's source location.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cv = lockdep::RawCondvar::new();
+    /// assert!(!cv.notify_one());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn new() -> RawCondvar {
+        RawCondvar {
+            raw: lockdep_raw::RawCondvar::new(),
+            map: LockMap::untyped_at_site(ClassKind::Event, Location::caller()),
+        }
+    }
+
+    /// Waits with `mutex` released until woken or `deadline` passes (`None`: no deadline);
+    /// true if the time ran out. `mutex` leaves the held stack meanwhile and is validated and
+    /// held again, as acquired at `site`.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread holds `mutex`, and does not touch the data it guards until this
+    /// returns.
+    #[inline]
+    unsafe fn wait_at(
+        &self,
+        mutex: &RawMutex,
+        deadline: Option<Instant>,
+        site: &'static Location<'static>,
+    ) -> bool {
+        let waited = mutex.around_wait(&self.map, site, |mutex| {
+            // SAFETY: `mutex` is locked by this thread (our caller's promise);
+            // `try_wait_until` releases it while parked and re-takes it before returning, or,
+            // refusing the wait, leaves it locked.
+            unsafe { self.raw.try_wait_until(mutex, deadline) }
+        });
+        match waited {
+            Ok(timed_out) => timed_out,
+            // parking_lot's panic, once the mutex is held again on the held stack too: a
+            // guard releases it as it unwinds.
+            Err(different) => panic!("{different}"),
+        }
+    }
+
+    /// Releases `mutex`, sleeps until notified, and takes `mutex` again.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread holds `mutex` (through a guard it does not use meanwhile, or
+    /// raw); it holds it again when this returns.
+    ///
+    /// # Panics
+    ///
+    /// If other threads wait on this condition variable with another mutex; `mutex` is still
+    /// held then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{Mutex, RawCondvar};
+    /// let (m, cv) = (Mutex::new(false), RawCondvar::new());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         *m.lock() = true;
+    ///         cv.notify_one();
+    ///     });
+    ///     let guard = m.lock();
+    ///     while !*guard {
+    ///         // SAFETY: this thread holds `m` through `guard`, unused during the wait.
+    ///         unsafe { cv.wait(m.raw()) };
+    ///     }
+    /// });
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub unsafe fn wait(&self, mutex: &RawMutex) {
+        // SAFETY: forwarded from our caller.
+        unsafe { self.wait_at(mutex, None, Location::caller()) };
+    }
+
+    /// Like [`wait`](RawCondvar::wait), giving up at `timeout`; true if the time ran out.
+    ///
+    /// # Safety
+    ///
+    /// As for [`wait`](RawCondvar::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let (m, cv) = (lockdep::Mutex::new(()), lockdep::RawCondvar::new());
+    /// let _guard = m.lock();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// // SAFETY: this thread holds `m` through `_guard`, unused during the wait.
+    /// assert!(unsafe { cv.wait_until(m.raw(), &deadline) });
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub unsafe fn wait_until(&self, mutex: &RawMutex, timeout: &Instant) -> bool {
+        // SAFETY: forwarded from our caller.
+        unsafe { self.wait_at(mutex, Some(*timeout), Location::caller()) }
+    }
+
+    /// Like [`wait`](RawCondvar::wait), giving up after `timeout`; true if the time ran out.
+    ///
+    /// # Safety
+    ///
+    /// As for [`wait`](RawCondvar::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (m, cv) = (lockdep::Mutex::new(()), lockdep::RawCondvar::new());
+    /// let _guard = m.lock();
+    /// // SAFETY: this thread holds `m` through `_guard`, unused during the wait.
+    /// assert!(unsafe { cv.wait_for(m.raw(), &Duration::from_millis(1)) });
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub unsafe fn wait_for(&self, mutex: &RawMutex, timeout: &Duration) -> bool {
+        // SAFETY: forwarded from our caller.
+        unsafe { self.wait_at(mutex, Some(deadline(*timeout)), Location::caller()) }
+    }
+
+    /// Wakes one waiter; true if one was woken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!lockdep::RawCondvar::new().notify_one());
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn notify_one(&self) -> bool {
+        self.map.notify_event(Location::caller());
+        // The parking table a wake-up may create is not the caller's allocation.
+        untracked_scope(|| self.raw.notify_one())
+    }
+
+    /// Wakes all waiters; returns how many.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(lockdep::RawCondvar::new().notify_all(), 0);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn notify_all(&self) -> usize {
+        self.map.notify_event(Location::caller());
+        untracked_scope(|| self.raw.notify_all())
+    }
+}
+
+impl Default for RawCondvar {
+    /// A new condition variable, of the caller's class.
+    #[track_caller]
+    #[inline]
+    fn default() -> RawCondvar {
+        RawCondvar::new()
+    }
+}
+
+impl std::fmt::Debug for RawCondvar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawCondvar { .. }")
+    }
 }
 
 impl Default for Condvar {
@@ -69,7 +288,7 @@ pub struct WaitTimeoutResult(bool);
 impl WaitTimeoutResult {
     /// True when the wait timed out.
     #[inline]
-    pub fn timed_out(self) -> bool {
+    pub const fn timed_out(self) -> bool {
         self.0
     }
 }
@@ -87,9 +306,21 @@ impl Condvar {
     #[inline]
     pub const fn new() -> Condvar {
         Condvar {
-            raw: lockdep_raw::RawCondvar::new(),
-            map: LockMap::untyped_at_site(ClassKind::Event, Location::caller()),
+            raw: RawCondvar::new(),
         }
+    }
+
+    /// The raw condition variable (parking_lot 0.13's `Condvar::raw`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cv = lockdep::Condvar::new();
+    /// assert!(!cv.raw().notify_one());
+    /// ```
+    #[inline]
+    pub fn raw(&self) -> &RawCondvar {
+        &self.raw
     }
 
     /// Waits with `guard`'s mutex released until woken or `deadline` passes (`None`: no
@@ -102,18 +333,23 @@ impl Condvar {
         site: &'static Location<'static>,
     ) -> bool {
         // SAFETY: the raw mutex is used only to release and re-take the lock this guard holds
-        // for the wait, on this thread; the guard stays valid throughout.
-        let raw = unsafe { MutexGuard::mutex(guard).raw() };
-        raw.around_wait(&self.map, site, |mutex| {
-            // SAFETY: `mutex` is locked by this thread (through `guard`); `wait_until`
-            // releases it while parked and re-takes it before returning.
-            unsafe { self.raw.wait_until(mutex, deadline) }
-        })
+        // for the wait, on this thread; the guard stays valid throughout, and the data is not
+        // touched meanwhile (the guard is borrowed by this call).
+        unsafe {
+            let raw = MutexGuard::mutex(guard).raw();
+            self.raw.wait_at(raw, deadline, site)
+        }
     }
 
     /// Blocks until notified; the mutex is released while waiting and re-acquired after.
     /// Wake-ups may be spurious: wait in a loop on the condition, or use
     /// [`wait_while`](Condvar::wait_while).
+    ///
+    /// # Panics
+    ///
+    /// If other threads wait on this condition variable with another mutex (parking_lot's
+    /// "attempted to use a condition variable with more than one mutex"); so do every
+    /// `wait_*` method.
     #[track_caller]
     #[inline]
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
@@ -250,17 +486,14 @@ impl Condvar {
     #[track_caller]
     #[inline]
     pub fn notify_one(&self) -> bool {
-        self.map.notify_event(Location::caller());
-        // The parking table a wake-up may create is not the caller's allocation.
-        untracked_scope(|| self.raw.notify_one())
+        self.raw.notify_one()
     }
 
     /// Wakes all waiters; returns how many.
     #[track_caller]
     #[inline]
     pub fn notify_all(&self) -> usize {
-        self.map.notify_event(Location::caller());
-        untracked_scope(|| self.raw.notify_all())
+        self.raw.notify_all()
     }
 }
 

@@ -228,3 +228,20 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for FairMutex<T> {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+/// As `lock_api`'s (parking_lot's feature `serde`): the data, serialized under the lock.
+#[cfg(feature = "serde")]
+impl<T: ?Sized + serde::Serialize> serde::Serialize for FairMutex<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.lock().serialize(serializer)
+    }
+}
+
+/// As `lock_api`'s: a new fair mutex over the deserialized data. Its class is the one of
+/// every fair mutex deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for FairMutex<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(FairMutex::new)
+    }
+}

@@ -66,7 +66,7 @@ mod violation;
 mod checker;
 
 pub use class::{ClassKind, LockClass};
-pub use condvar::{Condvar, WaitTimeoutResult};
+pub use condvar::{Condvar, RawCondvar, WaitTimeoutResult};
 pub use fair_mutex::{const_fair_mutex, FairMutex, FairMutexGuard, MappedFairMutexGuard};
 pub use hook::alloc::{
     in_reclaim_scope, might_alloc, noreclaim_scope, reclaim_scope, TrackingAllocator,

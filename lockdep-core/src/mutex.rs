@@ -537,3 +537,24 @@ impl<T: ?Sized + fmt::Debug, R: CheckedRawMutex> fmt::Debug for Mutex<T, R> {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+/// As `lock_api`'s (parking_lot's feature `serde`): the data, serialized under the lock.
+#[cfg(feature = "serde")]
+impl<T, R> serde::Serialize for Mutex<T, R>
+where
+    T: ?Sized + serde::Serialize,
+    R: CheckedRawMutex,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.lock().serialize(serializer)
+    }
+}
+
+/// As `lock_api`'s: a new mutex over the deserialized data. Its class is the one of every
+/// mutex deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Mutex<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Mutex::new)
+    }
+}

@@ -38,6 +38,19 @@ pub enum OnceState {
 }
 
 impl OnceState {
+    /// True if an initializer panicked (parking_lot 0.13's name; also
+    /// [`poisoned`](OnceState::poisoned)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(lockdep::OnceState::Poisoned.is_poisoned());
+    /// ```
+    #[inline]
+    pub const fn is_poisoned(self) -> bool {
+        matches!(self, OnceState::Poisoned)
+    }
+
     /// True if an initializer panicked.
     ///
     /// # Examples
@@ -46,8 +59,21 @@ impl OnceState {
     /// assert!(lockdep::OnceState::Poisoned.poisoned());
     /// ```
     #[inline]
-    pub fn poisoned(self) -> bool {
-        self == OnceState::Poisoned
+    pub const fn poisoned(self) -> bool {
+        self.is_poisoned()
+    }
+
+    /// True if an initializer completed (parking_lot 0.13's name; also
+    /// [`done`](OnceState::done)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(lockdep::OnceState::Done.is_completed());
+    /// ```
+    #[inline]
+    pub const fn is_completed(self) -> bool {
+        matches!(self, OnceState::Done)
     }
 
     /// True if an initializer completed.
@@ -58,8 +84,8 @@ impl OnceState {
     /// assert!(lockdep::OnceState::Done.done());
     /// ```
     #[inline]
-    pub fn done(self) -> bool {
-        self == OnceState::Done
+    pub const fn done(self) -> bool {
+        self.is_completed()
     }
 
     const fn from_u8(state: u8) -> OnceState {
@@ -112,6 +138,28 @@ impl Once {
         Once::with_init_class(InitClass::at_site::<()>(Location::caller()))
     }
 
+    /// A `Once` already complete (parking_lot 0.13's): no initializer ever runs, and no call
+    /// waits. Its class is the caller's source location.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{Once, OnceState};
+    /// static READY: Once = Once::new_completed();
+    /// assert_eq!(READY.state(), OnceState::Done);
+    /// READY.call_once(|| unreachable!());
+    /// READY.wait();
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub const fn new_completed() -> Once {
+        let once = Once::with_init_class(InitClass::at_site::<()>(Location::caller()));
+        Once {
+            state: AtomicU8::new(OnceState::Done as u8),
+            ..once
+        }
+    }
+
     /// A new `Once` of the named class `class`.
     ///
     /// # Examples
@@ -153,6 +201,70 @@ impl Once {
     #[inline]
     pub fn state(&self) -> OnceState {
         OnceState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// True once an initializer completed (or for a [`new_completed`](Once::new_completed)
+    /// `Once`); false while none has, one is running, or the last one panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let once = lockdep::Once::new();
+    /// assert!(!once.is_completed());
+    /// once.call_once(|| {});
+    /// assert!(once.is_completed());
+    /// ```
+    #[inline]
+    pub fn is_completed(&self) -> bool {
+        self.state.load(Ordering::Acquire) == OnceState::Done as u8
+    }
+
+    /// Blocks until an initializer has completed (parking_lot 0.13's `wait`), validated as a
+    /// blocking acquisition of this `Once`'s class, as `call_once` is.
+    ///
+    /// # Panics
+    ///
+    /// If the `Once` is poisoned (an initializer panicked and none has completed since); see
+    /// [`wait_force`](Once::wait_force).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::Once;
+    /// static READY: Once = Once::new();
+    /// let waiter = std::thread::spawn(|| READY.wait());
+    /// READY.call_once(|| {});
+    /// waiter.join().unwrap();
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn wait(&self) {
+        if self.waited(Location::caller()) {
+            self.once.wait();
+        }
+    }
+
+    /// Like [`wait`](Once::wait), but a poisoned `Once` is waited for too, until an
+    /// initializer completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::Once;
+    /// use std::sync::Arc;
+    /// let once = Arc::new(Once::new());
+    /// let _ = std::panic::catch_unwind(|| once.call_once(|| panic!("init failed")));
+    /// let other = Arc::clone(&once);
+    /// let waiter = std::thread::spawn(move || other.wait_force());
+    /// once.call_once_force(|state| assert!(state.is_poisoned()));
+    /// waiter.join().unwrap();
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn wait_force(&self) {
+        if self.waited(Location::caller()) {
+            self.once.wait_force();
+        }
     }
 
     /// Runs `f` if no initializer has completed, else returns at once; when another thread is
@@ -209,7 +321,8 @@ impl Once {
     /// to be run (or waited for).
     #[inline]
     fn waited(&self, site: &'static Location<'static>) -> bool {
-        let complete = self.once.is_completed();
+        // Ours, not std's: a `new_completed` one never ran std's.
+        let complete = self.is_completed();
         self.class.wait(self.instance(), site, complete);
         !complete
     }

@@ -140,3 +140,20 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RecursiveRwLock<T> {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+/// As `lock_api`'s (parking_lot's feature `serde`): the data, serialized under a read lock.
+#[cfg(feature = "serde")]
+impl<T: ?Sized + serde::Serialize> serde::Serialize for RecursiveRwLock<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.inner.serialize(serializer)
+    }
+}
+
+/// As `lock_api`'s: a new lock over the deserialized data. Its class is the one of every
+/// recursive lock deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for RecursiveRwLock<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(RecursiveRwLock::new)
+    }
+}

@@ -308,3 +308,20 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for ReentrantMutex<T> {
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+/// As `lock_api`'s (parking_lot's feature `serde`): the data, serialized under the lock.
+#[cfg(feature = "serde")]
+impl<T: ?Sized + serde::Serialize> serde::Serialize for ReentrantMutex<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.lock().serialize(serializer)
+    }
+}
+
+/// As `lock_api`'s: a new reentrant mutex over the deserialized data. Its class is the one
+/// of every reentrant mutex deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for ReentrantMutex<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(ReentrantMutex::new)
+    }
+}

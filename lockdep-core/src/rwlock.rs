@@ -879,3 +879,23 @@ impl<T: ?Sized + fmt::Debug, const RECURSIVE: bool> fmt::Debug for RwLock<T, REC
         fmt::Debug::fmt(&self.inner, f)
     }
 }
+
+/// As `lock_api`'s (parking_lot's feature `serde`): the data, serialized under a read lock.
+#[cfg(feature = "serde")]
+impl<T, const RECURSIVE: bool> serde::Serialize for RwLock<T, RECURSIVE>
+where
+    T: ?Sized + serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.read().serialize(serializer)
+    }
+}
+
+/// As `lock_api`'s: a new lock over the deserialized data. Its class is the one of every
+/// lock deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for RwLock<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(RwLock::new)
+    }
+}

@@ -9,16 +9,20 @@ use std::time::Instant;
 
 /// A raw condition variable that works with [`RawMutex`].
 ///
-/// Waiters park on the condition variable's address. `waiters` counts the threads queued
-/// there; it is only changed while that queue is locked (incremented by a waiter as it queues,
-/// decremented by whoever removes it: a notifier or its own timeout), so it always equals the
-/// queue length there.
+/// Waiters park on the condition variable's address. `mutex` is the address of the mutex the
+/// queued waiters wait with, 0 when none is queued (parking_lot's one word): it is only changed
+/// while that queue is locked, set by a waiter as it queues into an empty queue and cleared by
+/// whoever removes the last one (a notifier, or its own timeout), so it is non-zero exactly
+/// while the queue has waiters.
 ///
 /// No lost wake-up: a waiter queues itself *before* releasing the mutex (the release happens
 /// in `park`'s `before_sleep`). A notifier that changed the condition under the mutex therefore
-/// acquired the mutex after the waiter was queued and counted, sees `waiters > 0`, and wakes
-/// it. As with every condition variable, a condition changed *without* holding the mutex can be
-/// missed.
+/// acquired the mutex after the waiter was queued, sees `mutex` set, and wakes it. As with
+/// every condition variable, a condition changed *without* holding the mutex can be missed.
+///
+/// Waiters wait with one mutex at a time: a wait with another mutex while there are waiters
+/// is refused (parking_lot's rule): [`wait_until`](Self::wait_until) panics, leaving the
+/// mutex locked. Once the queue is empty, any mutex will do.
 ///
 /// Woken waiters re-lock the mutex themselves (no requeueing onto the mutex), so
 /// [`notify_all`](Self::notify_all) makes them compete for it. This implementation does not
@@ -57,8 +61,30 @@ use std::time::Instant;
 /// t.join().unwrap();
 /// ```
 pub struct RawCondvar {
-    waiters: AtomicUsize,
+    /// The address of the mutex the queued waiters wait with; 0 when none is queued.
+    mutex: AtomicUsize,
 }
+
+/// A wait refused because other threads wait on the condition variable with another mutex
+/// ([`RawCondvar::try_wait_until`]); the mutex was not released.
+///
+/// # Examples
+///
+/// ```
+/// let e = lockdep_raw::DifferentMutex;
+/// assert_eq!(e.to_string(), "attempted to use a condition variable with more than one mutex");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DifferentMutex;
+
+impl fmt::Display for DifferentMutex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // parking_lot's words, which its users' tests match.
+        f.write_str("attempted to use a condition variable with more than one mutex")
+    }
+}
+
+impl std::error::Error for DifferentMutex {}
 
 impl RawCondvar {
     /// A new condition variable with no waiters.
@@ -71,7 +97,7 @@ impl RawCondvar {
     /// ```
     pub const fn new() -> Self {
         RawCondvar {
-            waiters: AtomicUsize::new(0),
+            mutex: AtomicUsize::new(0),
         }
     }
 
@@ -122,6 +148,11 @@ impl RawCondvar {
     ///
     /// The calling thread must hold `mutex`. It holds it again when this returns.
     ///
+    /// # Panics
+    ///
+    /// If other threads wait on this condition variable with another mutex (see
+    /// [`try_wait_until`](Self::try_wait_until)); `mutex` is still held then.
+    ///
     /// # Examples
     ///
     /// ```
@@ -138,16 +169,54 @@ impl RawCondvar {
     /// unsafe { mutex.unlock() };
     /// ```
     pub unsafe fn wait_until(&self, mutex: &RawMutex, deadline: Option<Instant>) -> bool {
+        // SAFETY: forwarded from our caller.
+        match unsafe { self.try_wait_until(mutex, deadline) } {
+            Ok(timed_out) => timed_out,
+            Err(different) => panic!("{different}"),
+        }
+    }
+
+    /// [`wait_until`](Self::wait_until), or `Err` at once, `mutex` still held and not
+    /// released meanwhile, when other threads wait on this condition variable with another
+    /// mutex.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread must hold `mutex`. It holds it when this returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lock_api::RawMutex as _;
+    /// use std::time::Instant;
+    /// let (mutex, condvar) = (lockdep_raw::RawMutex::new(), lockdep_raw::RawCondvar::new());
+    /// mutex.lock();
+    /// // SAFETY: this thread holds `mutex`.
+    /// let timed_out = unsafe { condvar.try_wait_until(&mutex, Some(Instant::now())) };
+    /// assert_eq!(timed_out, Ok(true)); // nobody waits with another mutex
+    /// // SAFETY: it holds it again.
+    /// unsafe { mutex.unlock() };
+    /// ```
+    pub unsafe fn try_wait_until(
+        &self,
+        mutex: &RawMutex,
+        deadline: Option<Instant>,
+    ) -> Result<bool, DifferentMutex> {
+        let address = mutex as *const RawMutex as usize;
         let validate = || {
-            self.waiters.fetch_add(1, Relaxed);
+            // Under the queue lock, where `mutex` changes.
+            let current = self.mutex.load(Relaxed);
+            if current == 0 {
+                self.mutex.store(address, Relaxed);
+            } else if current != address {
+                return false;
+            }
             true
         };
         // SAFETY: our caller holds `mutex`; we are queued (and counted) by now, so a notifier
         // that takes the mutex after this unlock will find us.
         let before_sleep = || unsafe { mutex.unlock() };
-        let timed_out = |_key, _was_last_thread| {
-            self.waiters.fetch_sub(1, Relaxed);
-        };
+        let timed_out = |_key, was_last_thread: bool| self.dequeued(!was_last_thread);
         // SAFETY: the key is this condvar's address; `validate` and `timed_out` neither panic
         // nor call into the parking lot (`before_sleep` may, and does, by design).
         let result = unsafe {
@@ -160,8 +229,20 @@ impl RawCondvar {
                 deadline,
             )
         };
+        if result == ParkResult::Invalid {
+            return Err(DifferentMutex);
+        }
         mutex.lock();
-        result == ParkResult::TimedOut
+        Ok(result == ParkResult::TimedOut)
+    }
+
+    /// Waiters left the queue (called under the queue lock): when none is left
+    /// (`have_more_threads` false), the mutex's address goes with the last one.
+    #[inline]
+    fn dequeued(&self, have_more_threads: bool) {
+        if !have_more_threads {
+            self.mutex.store(0, Relaxed);
+        }
     }
 
     /// Wakes one waiting thread, if any. Returns whether one was woken.
@@ -175,7 +256,7 @@ impl RawCondvar {
     #[inline]
     pub fn notify_one(&self) -> bool {
         // See the type's docs for why this check cannot miss a waiter that matters.
-        if self.waiters.load(Relaxed) == 0 {
+        if self.mutex.load(Relaxed) == 0 {
             return false;
         }
         self.notify_one_slow()
@@ -184,7 +265,7 @@ impl RawCondvar {
     #[cold]
     fn notify_one_slow(&self) -> bool {
         let callback = |result: UnparkResult| {
-            self.waiters.fetch_sub(result.unparked_threads, Relaxed);
+            self.dequeued(result.have_more_threads);
             UnparkToken(0)
         };
         // SAFETY: the key is this condvar's address; the callback neither panics nor calls
@@ -203,7 +284,7 @@ impl RawCondvar {
     /// ```
     #[inline]
     pub fn notify_all(&self) -> usize {
-        if self.waiters.load(Relaxed) == 0 {
+        if self.mutex.load(Relaxed) == 0 {
             return 0;
         }
         self.notify_all_slow()
@@ -212,7 +293,7 @@ impl RawCondvar {
     #[cold]
     fn notify_all_slow(&self) -> usize {
         let callback = |result: UnparkResult| {
-            self.waiters.fetch_sub(result.unparked_threads, Relaxed);
+            self.dequeued(result.have_more_threads);
             UnparkToken(0)
         };
         // SAFETY: the key is this condvar's address; the callbacks neither panic nor call into
@@ -231,7 +312,7 @@ impl Default for RawCondvar {
 impl fmt::Debug for RawCondvar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RawCondvar")
-            .field("waiters", &self.waiters.load(Relaxed))
+            .field("mutex", &(self.mutex.load(Relaxed) as *const RawMutex))
             .finish()
     }
 }

@@ -68,7 +68,7 @@ mod rwlock;
 mod sync;
 mod untracked;
 
-pub use condvar::RawCondvar;
+pub use condvar::{DifferentMutex, RawCondvar};
 pub use mutex::RawMutex;
 pub use parking::init_parking;
 pub use rwlock::RawRwLock;

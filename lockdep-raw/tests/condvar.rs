@@ -10,10 +10,9 @@ mod common;
 use common::eventually;
 use std::time::{Duration, Instant};
 
-fn waiters(c: &Condvar) -> usize {
-    let s = format!("{c:?}");
-    let n = s.split("waiters: ").nth(1).unwrap();
-    n.trim_end_matches(" } }").parse().unwrap()
+/// Whether threads are queued on `c`: its `Debug` shows the waiters' mutex, null when none.
+fn has_waiters(c: &impl std::fmt::Debug) -> bool {
+    !format!("{c:?}").contains("mutex: 0x0")
 }
 
 #[test]
@@ -41,7 +40,10 @@ fn wait_for_times_out_and_relocks() {
     assert!(c.wait_until(&mut g, deadline));
     assert!(Instant::now() >= deadline);
     drop(g);
-    assert_eq!(waiters(&c), 0, "timed-out waiters must be uncounted");
+    assert!(
+        !has_waiters(&c),
+        "timed-out waiters must leave the queue empty"
+    );
     assert!(!m.is_locked());
 }
 
@@ -55,7 +57,7 @@ fn wait_for_huge_timeout_is_notified() {
                 assert!(!c.wait_for(&mut g, Duration::MAX));
             }
         });
-        eventually("the waiter", || waiters(&c) == 1);
+        eventually("the waiter", || has_waiters(&c));
         *m.lock() = true;
         assert!(c.notify_one());
     });
@@ -63,23 +65,32 @@ fn wait_for_huge_timeout_is_notified() {
 
 #[test]
 fn notify_one_wakes_one_notify_all_wakes_all() {
-    let (m, c) = (Mutex::new(0u32), Condvar::new());
+    // (round, threads that entered their wait): a thread counts itself under the mutex and
+    // is queued before the wait releases it, so a count of 3 seen under the mutex means
+    // three queued waiters.
+    let (m, c) = (Mutex::new((0u32, 0usize)), Condvar::new());
     thread::scope(|s| {
         for _ in 0..3 {
             s.spawn(|| {
                 let mut g = m.lock();
-                let seen = *g;
-                while *g == seen {
+                let seen = g.0;
+                g.1 += 1;
+                while g.0 == seen {
                     c.wait(&mut g);
                 }
             });
         }
-        eventually("three waiters", || waiters(&c) == 3);
-        *m.lock() += 1;
+        eventually("three waiters", || m.lock().1 == 3);
+        let mut g = m.lock();
+        g.0 += 1;
         assert!(c.notify_one());
-        eventually("two waiters", || waiters(&c) == 2);
-        assert_eq!(c.notify_all(), 2);
-        assert_eq!(waiters(&c), 0);
+        assert_eq!(
+            c.notify_all(),
+            2,
+            "notify_one took one waiter off the queue"
+        );
+        assert!(!has_waiters(&c));
+        drop(g);
     });
 }
 
@@ -137,4 +148,76 @@ fn producer_consumer() {
         consumer.join().unwrap()
     });
     assert_eq!(sum, N * (N + 1) / 2);
+}
+
+/// parking_lot's rule: one mutex at a time. A wait with another mutex while a thread waits
+/// is refused with the mutex still held; once the waiters are gone, any mutex will do.
+#[test]
+fn a_wait_with_a_second_mutex_is_refused_while_the_first_has_waiters() {
+    let (a, b, condvar) = (RawMutex::INIT, RawMutex::INIT, RawCondvar::new());
+    let mut refused = 0;
+    thread::scope(|s| {
+        s.spawn(|| {
+            a.lock();
+            // SAFETY: this thread holds `a` throughout (a refused wait keeps it).
+            while unsafe { condvar.try_wait_until(&a, None) }.is_err() {
+                thread::yield_now();
+            }
+            // SAFETY: it holds `a` again.
+            unsafe { a.unlock() };
+        });
+        loop {
+            b.lock();
+            let soon = Instant::now() + Duration::from_millis(1);
+            // SAFETY: this thread holds `b`.
+            let result = unsafe { condvar.try_wait_until(&b, Some(soon)) };
+            assert!(b.is_locked());
+            // SAFETY: this thread holds `b`.
+            unsafe { b.unlock() };
+            if result.is_err() {
+                refused += 1;
+                break;
+            }
+        }
+        eventually("the waiter to be notified", || condvar.notify_one());
+    });
+    assert_eq!(refused, 1);
+    b.lock();
+    // SAFETY: this thread holds `b`; nobody waits now.
+    let result = unsafe { condvar.try_wait_until(&b, Some(Instant::now())) };
+    assert_eq!(result, Ok(true));
+    // SAFETY: this thread holds `b`.
+    unsafe { b.unlock() };
+}
+
+#[test]
+#[should_panic(expected = "attempted to use a condition variable with more than one mutex")]
+fn wait_until_panics_on_a_second_mutex() {
+    let (a, b, condvar) = (RawMutex::INIT, RawMutex::INIT, RawCondvar::new());
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            a.lock();
+            // SAFETY: this thread holds `a`.
+            unsafe { condvar.wait(&a) };
+            // SAFETY: it holds it again.
+            unsafe { a.unlock() };
+        });
+        // Waits until the other thread is queued: then a wait with `b` panics.
+        while !waiter.is_finished() && !has_waiters(&condvar) {
+            thread::yield_now();
+        }
+        /// Lets the waiter go when the panic unwinds out of the scope's body.
+        struct Release<'a>(&'a RawCondvar);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                while !self.0.notify_one() {
+                    thread::yield_now();
+                }
+            }
+        }
+        let _release = Release(&condvar);
+        b.lock();
+        // SAFETY: this thread holds `b`.
+        unsafe { condvar.wait_until(&b, Some(Instant::now() + Duration::from_secs(5))) };
+    });
 }

@@ -307,3 +307,26 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
         (**self).fmt(f)
     }
 }
+
+/// As serde's for `std::sync::Mutex` (lockdep's feature `serde`): the data, serialized under
+/// the lock; an error if the lock is poisoned.
+#[cfg(feature = "serde")]
+impl<T: ?Sized + serde::Serialize> serde::Serialize for Mutex<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.lock() {
+            Ok(locked) => locked.serialize(serializer),
+            Err(_) => Err(serde::ser::Error::custom(
+                "lock poison error while serializing",
+            )),
+        }
+    }
+}
+
+/// As serde's for `std::sync::Mutex`: a new lock over the deserialized data. Its class is the
+/// one of every lock deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Mutex<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Mutex::new)
+    }
+}

@@ -5,6 +5,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::panic::{RefUnwindSafe, UnwindSafe};
+use std::ptr::NonNull;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::poison::{self, Flag};
@@ -45,7 +46,31 @@ pub struct RwLock<T: ?Sized> {
 /// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    inner: crate::RwLockReadGuard<'a, T>,
+    /// The data, shared. A pointer rather than a borrow of the lock, which holds `T` in an
+    /// `UnsafeCell`: so the guard is covariant in `T`, as std's (a
+    /// `RwLockReadGuard<'_, &'static str>` is a `RwLockReadGuard<'_, &'a str>`).
+    data: NonNull<T>,
+    /// The lock, shared-locked by this guard: released (and off the held stack) on drop.
+    raw: &'a crate::RawRwLock,
+}
+
+// As std's: shared across threads when `T` is, never sent (the release must happen on the
+// thread whose held stack has the hold).
+// SAFETY: the guard gives only `&T` to its users; with `T: Sync` sharing that is sound.
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// The guard for the shared hold that `inner` has, taken over from it.
+    #[inline]
+    fn new(inner: crate::RwLockReadGuard<'a, T>) -> Self {
+        let lock = crate::RwLockReadGuard::rwlock(&inner);
+        let data = NonNull::from(&*inner);
+        // SAFETY: the raw lock is only used to release the shared hold `inner` has, once, in
+        // our `Drop`: `inner` is forgotten, so it does not release it too.
+        let raw = unsafe { lock.raw() };
+        std::mem::forget(inner);
+        RwLockReadGuard { data, raw }
+    }
 }
 
 /// Exclusive guard of an [`RwLock`]; dropped, it releases the lock, and poisons it if its
@@ -116,7 +141,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let inner = self.inner.read();
-        self.poison.result(RwLockReadGuard { inner })
+        self.poison.result(RwLockReadGuard::new(inner))
     }
 
     /// Shared access if it can be had without blocking.
@@ -140,7 +165,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         match self.inner.try_read() {
-            Some(inner) => Ok(self.poison.result(RwLockReadGuard { inner })?),
+            Some(inner) => Ok(self.poison.result(RwLockReadGuard::new(inner))?),
             None => Err(TryLockError::WouldBlock),
         }
     }
@@ -306,9 +331,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         // SAFETY: `s` is never dropped (`ManuallyDrop`), so `inner` is taken out exactly once
         // and `Drop::drop` does not see it again.
         let inner = unsafe { ManuallyDrop::take(&mut s.inner) };
-        RwLockReadGuard {
-            inner: crate::RwLockWriteGuard::downgrade(inner),
-        }
+        RwLockReadGuard::new(crate::RwLockWriteGuard::downgrade(inner))
     }
 }
 
@@ -347,7 +370,18 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        &self.inner
+        // SAFETY: `data` points at the lock's data, which this guard's shared hold keeps
+        // from any writer until it drops.
+        unsafe { self.data.as_ref() }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: this guard holds the lock shared, on this thread (it is not `Send`); the
+        // hold is released here only.
+        unsafe { lock_api::RawRwLock::unlock_shared(self.raw) }
     }
 }
 
@@ -399,5 +433,28 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
 impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         (**self).fmt(f)
+    }
+}
+
+/// As serde's for `std::sync::RwLock` (lockdep's feature `serde`): the data, serialized under
+/// the lock; an error if the lock is poisoned.
+#[cfg(feature = "serde")]
+impl<T: ?Sized + serde::Serialize> serde::Serialize for RwLock<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.read() {
+            Ok(locked) => locked.serialize(serializer),
+            Err(_) => Err(serde::ser::Error::custom(
+                "lock poison error while serializing",
+            )),
+        }
+    }
+}
+
+/// As serde's for `std::sync::RwLock`: a new lock over the deserialized data. Its class is the
+/// one of every lock deserialized with data of type `T` (their creation site is here).
+#[cfg(feature = "serde")]
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for RwLock<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(RwLock::new)
     }
 }

@@ -11,8 +11,10 @@
 //!   no creation site: it has no class and is not checked.
 //! - Guards are not `Send` unless the `send_guard` feature is on; a guard released on another
 //!   thread leaves its hold on the thread that took it.
-//! - Features `serde`, `owning_ref`, `nightly` and `hardware-lock-elision` are accepted and do
-//!   nothing (no `Serialize` for the locks).
+//! - Feature `serde` gives the locks `Serialize`/`Deserialize` as parking_lot's; a
+//!   deserialized lock's class is the one of every lock of its type deserialized with data of
+//!   its type (there is no caller's site to give it).
+//! - Features `owning_ref`, `nightly` and `hardware-lock-elision` are accepted and do nothing.
 //!
 //! ```
 //! let m = parking_lot::Mutex::new(1);
