@@ -418,15 +418,20 @@ impl Context {
         if self.slot(d).instance.get() == instance {
             self.depth.set(d - 1);
             true
+        } else if d >= 2 && self.slot(d - 1).instance.get() == instance {
+            // A hand-over-hand walk releases the entry below the top at each step.
+            self.remove_below_top();
+            true
         } else {
-            self.release_below_top(instance)
+            self.release_deeper(instance)
         }
     }
 
-    /// An out-of-order release (normal Rust, but rarer): out of line.
+    /// An out-of-order release deeper than below the top (normal Rust, but rarer): out of
+    /// line.
     #[cold]
     #[inline(never)]
-    fn release_below_top(&self, instance: Instance) -> bool {
+    fn release_deeper(&self, instance: Instance) -> bool {
         let Some(i) = self.find(instance) else {
             return false;
         };
@@ -452,6 +457,10 @@ impl Context {
             self.depth.set(idx);
             return;
         }
+        if idx + 2 == d {
+            self.remove_below_top();
+            return;
+        }
         let removed = self.slot(idx + 1).class.get();
         self.depth.set(idx);
         for i in idx + 1..d {
@@ -464,6 +473,35 @@ impl Context {
             }
             self.push(held);
         }
+    }
+
+    /// [`remove`](Context::remove) of the entry right below the top (a list walked hand over
+    /// hand releases it each step): the top moves down into its slot. Taken the same way as
+    /// the removed entry, the top gets the removed entry's chain key (both are the key of
+    /// the stack below with that acquisition on it), else its key is computed.
+    #[inline]
+    fn remove_below_top(&self) {
+        let d = self.depth.get();
+        let (removed, top) = (self.slot(d - 1), self.slot(d));
+        let same_class = top.class.get() == removed.class.get();
+        if !(same_class && top.access.get() == removed.access.get()) {
+            let acquisition = chain_key::acquisition(top.class.get(), top.access.get());
+            removed.chain_key.set(chain_key::extend(
+                self.slot(d - 2).chain_key.get(),
+                acquisition,
+            ));
+        }
+        removed.class.set(top.class.get());
+        removed.access.set(top.access.get());
+        // A lock of the removed one's class above it was taken while a lock of its class was
+        // held (see `remove`).
+        removed
+            .linked_below
+            .set(top.linked_below.get() && !same_class);
+        removed.count.set(top.count.get());
+        removed.instance.set(top.instance.get());
+        removed.site.set(top.site.get());
+        self.depth.set(d - 1);
     }
 
     /// Changes how entry `idx` is held (a downgrade, or an upgrade once validated); the
