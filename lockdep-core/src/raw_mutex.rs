@@ -142,7 +142,7 @@ impl RawMutex {
 // SAFETY: mutual exclusion is `lockdep_raw::RawMutex`'s, whose every operation is forwarded
 // unchanged; the checker's bookkeeping around them touches only this thread's held stack.
 unsafe impl lock_api::RawMutex for RawMutex {
-    const INIT: RawMutex = RawMutex::with_map(LockMap::unkeyed());
+    const INIT: RawMutex = RawMutex::with_map(LockMap::unkeyed(crate::ClassKind::Lock));
     type GuardMarker = GuardMarker;
 
     #[track_caller]

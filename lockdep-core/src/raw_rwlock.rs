@@ -257,7 +257,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
 // this thread's held stack. Each `unsafe` call below is made under the same contract as the
 // trait method making it (the caller holds the lock in the stated mode).
 unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> {
-    const INIT: Self = Self::with_map(LockMap::unkeyed());
+    const INIT: Self = Self::with_map(LockMap::unkeyed(crate::ClassKind::Lock));
     type GuardMarker = GuardMarker;
 
     #[track_caller]

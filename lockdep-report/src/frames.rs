@@ -119,6 +119,9 @@ fn is_checker_frame(name: &str) -> bool {
         "lockdep_mempool::",
         "lockdep_raw::",
         "lock_api::",
+        "lockdep::",
+        // The patch packages of lockdep (a real parking_lot never runs under the checker).
+        "parking_lot::",
         "parking_lot_core::",
         "__rustc::",
     ]

@@ -63,14 +63,36 @@ pub(crate) fn named_class(
     kind: NodeKind,
     site: &'static Location<'static>,
 ) -> Option<ClassId> {
+    named_class_at(name, kind, Some(site))
+}
+
+fn named_class_at(
+    name: &str,
+    kind: NodeKind,
+    site: Option<&'static Location<'static>>,
+) -> Option<ClassId> {
     registering(|| {
         registry::register(
             registry::ClassKey::Named(name.to_owned(), kind),
             kind,
-            Some(site),
+            site,
             || name.to_owned(),
         )
     })
+}
+
+/// The class of a primitive made without a site (`lock_api`'s `INIT`), found where it is
+/// first used: named by the first frame of the user's code in this thread's stack (outside
+/// `lock_api`, parking_lot and lockdep), registered on first sight. `None` when the stack has
+/// no such frame. Captures and resolves a stack: once per such primitive.
+#[cold]
+pub(crate) fn class_of_first_use(kind: NodeKind) -> Option<ClassId> {
+    let site = with_context(|t| {
+        let _in_checker = t.enter()?;
+        StackTrace::capture().user_site()
+    })?;
+    let name = site.to_string();
+    named_class_at(&name, kind, None)
 }
 
 /// Nesting subclass `subclass` (≥ 1) of the class `base`; a subclass past the kernel's

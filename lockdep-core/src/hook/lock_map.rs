@@ -32,9 +32,15 @@ enum MapKey {
     /// A class named at run time, registered when the map was made (0 if the class table
     /// was full: then not checked).
     Registered(ClassId, ClassKind),
-    /// No class: made by `lock_api`'s `INIT`, which knows no creation site. Not checked.
-    Unkeyed,
+    /// No class given: made by `lock_api`'s `INIT`, which knows no creation site. The class
+    /// is the first frame of the user's code where the lock is first used.
+    Unkeyed(ClassKind),
 }
+
+/// The class id cached in a map whose class could not be found (an unkeyed lock first used
+/// where the stack has no frame of the user's code): not checked, not looked for again.
+#[cfg(feature = "enabled")]
+const NO_CLASS: ClassId = ClassId::MAX;
 
 /// A lock's class and cached class id.
 #[derive(Debug)]
@@ -124,12 +130,15 @@ impl LockMap {
         }
     }
 
-    /// No class at all: the lock is never checked (`lock_api`'s `INIT`, which has no site).
+    /// No class given (`lock_api`'s `INIT`, which has no site): a primitive of `kind`, whose
+    /// class is where it is first used (see [`MapKey::Unkeyed`]).
     #[inline]
-    pub(crate) const fn unkeyed() -> Self {
+    pub(crate) const fn unkeyed(kind: ClassKind) -> Self {
+        #[cfg(not(feature = "enabled"))]
+        let _ = kind;
         LockMap {
             #[cfg(feature = "enabled")]
-            key: MapKey::Unkeyed,
+            key: MapKey::Unkeyed(kind),
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
@@ -145,7 +154,7 @@ impl LockMap {
     pub(crate) const fn or_site<T: ?Sized>(&self, site: &'static Location<'static>) -> Self {
         #[cfg(feature = "enabled")]
         return match self.key {
-            MapKey::Unkeyed => LockMap::at_site::<T>(site),
+            MapKey::Unkeyed(_) => LockMap::at_site::<T>(site),
             key => LockMap {
                 key,
                 class: AtomicU32::new(0),
@@ -411,8 +420,7 @@ impl LockMap {
 
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
-        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0, _))
-            && crate::mode::is_checking()
+        crate::mode::is_checking() && self.class(0).is_some()
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
@@ -448,6 +456,7 @@ impl LockMap {
     fn class(&self, subclass: u32) -> Option<ClassId> {
         let base = match self.class.load(Acquire) {
             0 => self.register()?,
+            NO_CLASS => return None,
             base => base,
         };
         if subclass == 0 {
@@ -464,7 +473,12 @@ impl LockMap {
                 entry::site_class(site, kind.into(), data_type())
             }
             MapKey::Static(class) => entry::static_class(class),
-            MapKey::Registered(0, _) | MapKey::Unkeyed => return None,
+            MapKey::Unkeyed(kind) => {
+                let id = entry::class_of_first_use(kind.into());
+                self.class.store(id.unwrap_or(NO_CLASS), Release);
+                return id;
+            }
+            MapKey::Registered(0, _) => return None,
             MapKey::Registered(id, _) => return Some(id),
         };
         self.class.store(id?, Release);
@@ -478,7 +492,10 @@ impl LockMap {
             MapKey::Static(class) => class.name().to_owned(),
             MapKey::Registered(0, _) => "<no class>".to_owned(),
             MapKey::Registered(id, _) => entry::class_name(id).to_owned(),
-            MapKey::Unkeyed => "<no class>".to_owned(),
+            MapKey::Unkeyed(_) => match self.class.load(Acquire) {
+                0 | NO_CLASS => "<no class>".to_owned(),
+                id => entry::class_name(id).to_owned(),
+            },
         }
     }
 
@@ -579,7 +596,7 @@ impl LockMap {
         match self.key {
             MapKey::Site(_, _, kind) | MapKey::Registered(_, kind) => kind,
             MapKey::Static(class) => class.kind(),
-            MapKey::Unkeyed => ClassKind::Lock,
+            MapKey::Unkeyed(kind) => kind,
         }
     }
 }
