@@ -15,10 +15,11 @@ use crate::hook::checked::Checked;
 use crate::hook::lock_map::{untracked_scope, LockMap};
 use lockdep_report::Access;
 
-/// The guards' `Send`-ness. Not `Send` by default: a guard's release must happen on the
-/// thread whose held stack has it. With the `send_guard` feature (parking_lot's), guards are
-/// `Send`; a guard released on another thread leaves its hold on the thread that took it (see
-/// the README).
+/// The guards' `Send`-ness. Not `Send` by default, as parking_lot's. With the `send_guard`
+/// feature (parking_lot's), guards are `Send`: a guard released on another thread ends the
+/// hold of the thread that took it (posted to it, for an exclusive hold; a shared hold sent
+/// away stays with its reader), and a thread that exits while a guard it sent away lives on
+/// is judged at process exit, when that guard has been dropped or leaked.
 #[cfg(not(feature = "send_guard"))]
 pub(crate) type GuardMarker = lock_api::GuardNoSend;
 /// See the other definition.

@@ -135,10 +135,45 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
     validate::check_same_lock(acq);
 }
 
-/// `instance` was released: it leaves this thread's held stack, from any position.
+/// `instance` was released: it leaves this context's held stack, from any position; false
+/// when this context does not hold it (its guard was sent here from another thread).
 #[inline]
-pub(crate) fn release(instance: Instance) {
-    validate::release(instance);
+pub(crate) fn release(instance: Instance) -> bool {
+    validate::release(instance)
+}
+
+/// The lock `instance` was released by a context that does not hold it: its guard was sent
+/// there (feature `send_guard`). The release is posted to `holder`, the context that took it,
+/// which applies it before its next validation; if that thread has exited, its hold was no
+/// leak.
+#[cfg(feature = "send_guard")]
+pub(crate) fn released_elsewhere(instance: Instance, holder: Option<Holder>) {
+    with_context(|t| {
+        let _in_checker = t.enter();
+        if let Some(holder) = holder {
+            holder.inbox.post_lock(holder.generation, instance);
+        }
+        super::exit::orphans::released(instance);
+    });
+}
+
+/// The holder of what this context holds: its inbox (opened now if it has none) in the
+/// generation it owns. `None` inside the checker.
+#[cfg(feature = "send_guard")]
+pub(crate) fn this_holder() -> Option<Holder> {
+    with_context(|t| {
+        if let Some(inbox) = t.inbox.get() {
+            return Some(Holder {
+                inbox,
+                generation: t.inbox_generation.get(),
+            });
+        }
+        let _in_checker = t.enter()?;
+        let (inbox, generation) = Inbox::open();
+        t.inbox.set(Some(inbox));
+        t.inbox_generation.set(generation);
+        Some(Holder { inbox, generation })
+    })
 }
 
 /// Takes `instance` off the held stack for a wait that releases it (a condition variable),
@@ -254,6 +289,48 @@ pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
         };
         Some(Holder { inbox, generation })
     })
+}
+
+/// Who holds a lock exclusively, kept in the lock (feature `send_guard`: its guard may be
+/// dropped on another thread, which then posts the release to the holder).
+#[cfg(feature = "send_guard")]
+#[derive(Debug)]
+pub(crate) struct HolderCell {
+    inbox: std::sync::atomic::AtomicPtr<Inbox>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(feature = "send_guard")]
+impl HolderCell {
+    pub(crate) const fn new() -> HolderCell {
+        HolderCell {
+            inbox: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Records the holder (`None`: not known, e.g. one of several readers). Written by the
+    /// lock's owner only, between taking the raw lock and releasing it.
+    pub(crate) fn set(&self, holder: Option<Holder>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (inbox, generation) = holder.map_or((std::ptr::null_mut(), 0), |h| {
+            (h.inbox as *const Inbox as *mut Inbox, h.generation)
+        });
+        self.generation.store(generation, Relaxed);
+        self.inbox.store(inbox, Relaxed);
+    }
+
+    /// The holder recorded, if any.
+    pub(crate) fn get(&self) -> Option<Holder> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let inbox = self.inbox.load(Relaxed);
+        // SAFETY: a non-null pointer here came from an `&'static Inbox`.
+        let inbox: &'static Inbox = unsafe { inbox.as_ref() }?;
+        Some(Holder {
+            inbox,
+            generation: self.generation.load(Relaxed),
+        })
+    }
 }
 
 impl Holder {

@@ -49,12 +49,14 @@ impl Drop for ThreadExitHook {
     fn drop(&mut self) {
         with_thread(|t| {
             let _in_checker = t.enter();
-            let leaked: Vec<LockDesc> = t
+            let leaked: Vec<_> = t
                 .snapshot()
                 .iter()
                 .filter(|h| registry::info(h.class).kind == NodeKind::Lock)
-                .map(LockDesc::from)
+                .map(|h| (h.instance, LockDesc::from(h)))
                 .collect();
+            #[cfg(not(feature = "send_guard"))]
+            let leaked: Vec<LockDesc> = leaked.into_iter().map(|(_, d)| d).collect();
             // Pool elements still held were moved elsewhere: that is normal, not a leak.
             t.clear();
             t.hold_entries.set(0);
@@ -62,15 +64,67 @@ impl Drop for ThreadExitHook {
                 inbox.close();
             }
             if !leaked.is_empty() && crate::mode::is_checking() {
-                store::record(ViolationData::on_thread(
-                    thread_name(&self.thread, self.tid),
-                    ViolationKind::LockHeldAtExit,
-                    Detail::HeldAtExit,
-                    leaked,
-                    StackTrace::default(),
-                ));
+                let thread = thread_name(&self.thread, self.tid);
+                #[cfg(feature = "send_guard")]
+                orphans::left(thread, leaked);
+                #[cfg(not(feature = "send_guard"))]
+                store::record(held_at_exit(thread, leaked));
             }
         });
+    }
+}
+
+/// The violation of a thread that exited holding `leaked`.
+fn held_at_exit(thread: String, leaked: Vec<LockDesc>) -> ViolationData {
+    ViolationData::on_thread(
+        thread,
+        ViolationKind::LockHeldAtExit,
+        Detail::HeldAtExit,
+        leaked,
+        StackTrace::default(),
+    )
+}
+
+/// Locks that threads held when they exited (feature `send_guard`). A guard may have been
+/// sent to another thread that still has it: the verdict waits until process exit, and a lock
+/// released meanwhile (from another thread) is no leak.
+#[cfg(feature = "send_guard")]
+pub(crate) mod orphans {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::Mutex;
+
+    use crate::checker::types::{lock, Instance};
+    use crate::checker::violation::LockDesc;
+
+    /// An exited thread's name, and the locks it held (each with its description).
+    type Left = (String, Vec<(Instance, LockDesc)>);
+
+    static LEFT: Mutex<Vec<Left>> = Mutex::new(Vec::new());
+    static ANY: AtomicBool = AtomicBool::new(false);
+
+    /// `thread` exited holding `locks`. The caller has entered the checker.
+    pub(super) fn left(thread: String, locks: Vec<(Instance, LockDesc)>) {
+        lock(&LEFT).push((thread, locks));
+        ANY.store(true, Relaxed);
+    }
+
+    /// The lock `instance` was released on a thread that did not take it: if an exited
+    /// thread had it, it was no leak. The caller has entered the checker.
+    pub(crate) fn released(instance: Instance) {
+        if ANY.load(Relaxed) {
+            for (_, locks) in lock(&LEFT).iter_mut() {
+                locks.retain(|(i, _)| *i != instance);
+            }
+        }
+    }
+
+    /// The locks still held by exited threads, by thread.
+    pub(super) fn remaining() -> Vec<(String, Vec<LockDesc>)> {
+        std::mem::take(&mut *lock(&LEFT))
+            .into_iter()
+            .filter(|(_, locks)| !locks.is_empty())
+            .map(|(thread, locks)| (thread, locks.into_iter().map(|(_, d)| d).collect()))
+            .collect()
     }
 }
 
@@ -165,6 +219,10 @@ fn checker_off_status() -> Option<i32> {
 /// Prints the recorded violations and writes the report file; returns how many violations
 /// were recorded and not taken.
 fn process_exit_report() -> usize {
+    #[cfg(feature = "send_guard")]
+    for (thread, leaked) in orphans::remaining() {
+        store::record(held_at_exit(thread, leaked));
+    }
     let pending = store::pending();
     if !pending.is_empty() {
         eprintln!("{}", report::full(&pending));

@@ -235,7 +235,7 @@ fn thread_unless_reentered() -> *const Context {
 /// Removes `instance`'s topmost entry from this thread's held stack, if it is there (any
 /// position: out-of-order release is normal Rust). Not `#[inline]`, see
 /// [`validate_blocking`].
-pub(crate) fn release(instance: Instance) {
+pub(crate) fn release(instance: Instance) -> bool {
     with_context(|t| {
         let released = t.release(instance);
         #[cfg(feature = "tokio")]
@@ -243,9 +243,8 @@ pub(crate) fn release(instance: Instance) {
             t.task.blocking_released();
             tasks::give_back_if_empty(t);
         }
-        #[cfg(not(feature = "tokio"))]
-        let _ = released;
-    });
+        released
+    })
 }
 
 /// Takes `instance` off the held stack for a wait that releases it (a condition variable),
@@ -341,14 +340,25 @@ pub(crate) fn sync_held(t: &Context) {
     if t.hold_entries.get() != 0 {
         apply_remote_releases(t);
     }
+    // A guard of this context's sent to another thread and dropped there (only `send_guard`
+    // makes guards `Send`): its release waits here.
+    #[cfg(feature = "send_guard")]
+    if t.inbox.get().is_some_and(|inbox| inbox.has_posts()) {
+        apply_remote_releases(t);
+    }
 }
 
-/// Applies the releases of this thread's holds that other threads posted to its inbox.
+/// Applies the releases of this context's holds and locks that other threads posted to its
+/// inbox.
 #[cold]
 fn apply_remote_releases(t: &Context) {
     if let Some(inbox) = t.inbox.get() {
-        for instance in inbox.take() {
+        let posted = inbox.take();
+        for instance in posted.holds {
             t.release_hold(instance);
+        }
+        for instance in posted.locks {
+            t.release(instance);
         }
     }
 }

@@ -54,6 +54,10 @@ pub(crate) struct LockMap {
     /// `checker::entry::Acquisition::of_lock`): 0 for none.
     #[cfg(feature = "enabled")]
     memo: AtomicU64,
+    /// Who holds the lock exclusively (feature `send_guard`: its guard may be released on
+    /// another thread, which then ends the hold there).
+    #[cfg(all(feature = "enabled", feature = "send_guard"))]
+    holder: entry::HolderCell,
 }
 
 impl LockMap {
@@ -82,6 +86,8 @@ impl LockMap {
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
             memo: AtomicU64::new(0),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
         }
     }
 
@@ -106,6 +112,8 @@ impl LockMap {
                 key: MapKey::Registered(id, kind),
                 class: AtomicU32::new(id),
                 memo: AtomicU64::new(0),
+                #[cfg(feature = "send_guard")]
+                holder: entry::HolderCell::new(),
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -127,6 +135,8 @@ impl LockMap {
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
             memo: AtomicU64::new(0),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
         }
     }
 
@@ -143,6 +153,8 @@ impl LockMap {
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
             memo: AtomicU64::new(0),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
         }
     }
 
@@ -159,6 +171,8 @@ impl LockMap {
                 key,
                 class: AtomicU32::new(0),
                 memo: AtomicU64::new(0),
+                #[cfg(feature = "send_guard")]
+                holder: entry::HolderCell::new(),
             },
         };
         #[cfg(not(feature = "enabled"))]
@@ -189,8 +203,9 @@ impl LockMap {
             }
             let pending = Pending::validated(acq);
             let locked = lock();
-            if locked {
-                pending.commit(Instance::lock(instance));
+            if locked && pending.commit(Instance::lock(instance)) {
+                #[cfg(feature = "send_guard")]
+                self.held_by_this_context(access);
             }
             locked
         }
@@ -226,7 +241,10 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         if locked {
             if let Some(acq) = self.acquisition(instance, subclass, access, site) {
-                Pending::tried(acq).commit(Instance::lock(instance));
+                if Pending::tried(acq).commit(Instance::lock(instance)) {
+                    #[cfg(feature = "send_guard")]
+                    self.held_by_this_context(access);
+                }
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -259,10 +277,28 @@ impl LockMap {
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         if crate::mode::is_checking() {
-            entry::release(Instance::lock(instance));
+            let released = entry::release(Instance::lock(instance));
+            // Not held here: its guard was sent to this thread. The holder ends the hold.
+            #[cfg(feature = "send_guard")]
+            if !released {
+                entry::released_elsewhere(Instance::lock(instance), self.holder.get());
+            }
+            #[cfg(not(feature = "send_guard"))]
+            let _ = released;
         }
         #[cfg(not(feature = "enabled"))]
         let _ = instance;
+    }
+
+    /// Records who holds the lock now (feature `send_guard`): the context that just took it
+    /// as `access` (for a shared hold, nobody: a lock has several readers).
+    #[cfg(all(feature = "enabled", feature = "send_guard"))]
+    #[inline]
+    fn held_by_this_context(&self, access: Access) {
+        self.holder.set(match access {
+            Access::Write => entry::this_holder(),
+            Access::Read | Access::RecursiveRead => None,
+        });
     }
 
     /// Runs `wait`, which releases the lock and takes it again (a condition-variable wait):
