@@ -82,6 +82,28 @@ impl RawMutex {
         );
     }
 
+    /// A blocking acquisition at `site` under the nest lock `outer` (this crate's raw mutex or
+    /// rwlock, at that address; see `LockMap::acquire_under`).
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub(crate) fn lock_under_at(&self, outer: usize, site: &'static Location<'static>) {
+        self.lock.acquire_under(
+            outer,
+            Access::Write,
+            site,
+            |r| r.try_lock(),
+            |r| {
+                r.lock();
+                true
+            },
+        );
+    }
+
+    /// The address that names this lock on held stacks.
+    #[inline]
+    pub(crate) fn instance(&self) -> usize {
+        self.lock.instance()
+    }
+
     /// A try-acquisition at `site`.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn try_lock_at(&self, site: &'static Location<'static>) -> bool {

@@ -125,6 +125,28 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// A new unlocked lock of the named class `class`, with the declared order key `key`:
+    /// see [`Mutex::with_class_key`](crate::Mutex::with_class_key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{LockClass, RwLock};
+    /// static SHARD: LockClass = LockClass::new("doc-rw-shard");
+    /// let shards: Vec<RwLock<u32>> = (0..4).map(|i| RwLock::with_class_key(0, &SHARD, i)).collect();
+    /// let _first = shards[0].write();
+    /// let _second = shards[1].write(); // by increasing key: as declared
+    /// ```
+    #[inline]
+    pub const fn with_class_key(value: T, class: &'static LockClass, key: u64) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(
+                RawRwLock::with_map(LockMap::with_class_key(class, key)),
+                value,
+            ),
+        }
+    }
+
     /// A lock over `raw_rwlock` (`lock_api`'s `const_new`); one made by `INIT` gets the
     /// caller's source location as its class.
     ///

@@ -50,11 +50,14 @@ pub enum ViolationKind {
     /// its worker that takes the lock blocks the thread the first one needs, and the lock
     /// stays held for as long as the task sleeps.
     HeldAcrossAwait,
+    /// Two locks of one class with declared order keys nested against their order (by
+    /// increasing key): reported at first sight, without waiting for the other order.
+    DeclaredOrder,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 11] = [
+    pub const ALL: [ViolationKind; 12] = [
         ViolationKind::CircularDependency,
         ViolationKind::RecursiveLock,
         ViolationKind::SameLockTwice,
@@ -66,6 +69,7 @@ impl ViolationKind {
         ViolationKind::HeldDepthOverflow,
         ViolationKind::TableOverflow,
         ViolationKind::HeldAcrossAwait,
+        ViolationKind::DeclaredOrder,
     ];
 
     /// A stable snake_case name, used in JSON.
@@ -82,6 +86,7 @@ impl ViolationKind {
             ViolationKind::HeldDepthOverflow => "held_depth_overflow",
             ViolationKind::TableOverflow => "table_overflow",
             ViolationKind::HeldAcrossAwait => "held_across_await",
+            ViolationKind::DeclaredOrder => "declared_order",
         }
     }
 
@@ -106,6 +111,7 @@ impl ViolationKind {
             ViolationKind::HeldDepthOverflow => "MAX_LOCK_DEPTH too low!",
             ViolationKind::TableOverflow => "lockdep table too small!",
             ViolationKind::HeldAcrossAwait => "blocking lock held across an await",
+            ViolationKind::DeclaredOrder => "locks of one class taken against their declared order",
         }
     }
 

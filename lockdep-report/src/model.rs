@@ -214,6 +214,20 @@ pub enum Body {
         /// Elements not returned.
         outstanding: usize,
     },
+    /// `trying` (declared order key `trying_key`) taken while `holding` (key `holding_key`,
+    /// not less), two locks of one class that nest by increasing key.
+    DeclaredOrder {
+        /// `name/tid`.
+        thread: String,
+        /// The acquisition.
+        trying: Lock,
+        /// The lock of its class held.
+        holding: Lock,
+        /// Their keys.
+        trying_key: u64,
+        /// See `trying_key`.
+        holding_key: u64,
+    },
     /// A task suspended holding a blocking lock.
     HeldAcrossAwait {
         /// The task, as reports name one (`task 12`).
@@ -276,7 +290,9 @@ impl Report {
     pub fn classes(&self) -> Vec<&Class> {
         match &self.body {
             Body::Cycle { ring, .. } => ring.iter().map(|d| &d.to).collect(),
-            Body::Recursive { trying, .. } => vec![&trying.class],
+            Body::Recursive { trying, .. } | Body::DeclaredOrder { trying, .. } => {
+                vec![&trying.class]
+            }
             Body::PoolOutstanding { pool, .. } => vec![pool],
             Body::HeldAcrossAwait { lock, .. } => vec![&lock.class],
             Body::HeldAtExit { .. } => self

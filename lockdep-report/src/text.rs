@@ -54,6 +54,13 @@ impl fmt::Display for Report {
                      no longer guarantees forward progress to their holders.\n\n",
                 )?;
             }
+            Body::DeclaredOrder {
+                thread,
+                trying,
+                holding,
+                trying_key,
+                holding_key,
+            } => declared_order(f, thread, trying, holding, *trying_key, *holding_key)?,
             Body::HeldAcrossAwait {
                 task,
                 lock,
@@ -566,6 +573,44 @@ fn table(out: &mut impl fmt::Write, names: &[String], rows: &[(usize, String)]) 
         writeln!(out, "{}{text};", " ".repeat(indent))?;
     }
     Ok(())
+}
+
+fn declared_order(
+    out: &mut impl fmt::Write,
+    thread: &str,
+    trying: &Lock,
+    holding: &Lock,
+    trying_key: u64,
+    holding_key: u64,
+) -> fmt::Result {
+    writeln!(out, "{thread} is trying to acquire lock:")?;
+    writeln!(out, "  {} key {trying_key}\n", desc(trying))?;
+    writeln!(out, "but thread is already holding lock:")?;
+    writeln!(out, "  {} key {holding_key}\n", desc(holding))?;
+    writeln!(
+        out,
+        "and the locks of ({}) are declared to nest by increasing key.\n",
+        trying.class.name
+    )?;
+    out.write_str("other info that might help us debug this:\n")?;
+    out.write_str(" Possible unsafe locking scenario:\n\n")?;
+    let name = &trying.class.name;
+    let (held, wanted) = (
+        format!("{name} key {holding_key}"),
+        format!("{name} key {trying_key}"),
+    );
+    let rows = [
+        (0, op(&holding.class, &held, holding.access)),
+        (1, op(&trying.class, &wanted, trying.access)),
+        (1, op(&holding.class, &held, holding.access)),
+        (0, op(&trying.class, &wanted, trying.access)),
+    ];
+    table(out, &["CPU0".to_owned(), "CPU1".to_owned()], &rows)?;
+    write!(
+        out,
+        "\n *** DEADLOCK ***\n\n Take the lock of key {trying_key} before the one of key \
+         {holding_key}: by increasing key, as every other path that nests them does.\n\n"
+    )
 }
 
 fn recursive(

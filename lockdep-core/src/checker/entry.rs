@@ -21,7 +21,7 @@ use super::{event, export, graph, instance_order, registry, report, store, valid
 use crate::LockClass;
 
 pub(crate) use super::types::{ClassId, Instance, ALLOCATOR_SITE};
-pub(crate) use super::validate::{Acquisition, Pending};
+pub(crate) use super::validate::{Acquisition, OrderMemo, Pending};
 pub(crate) use super::violation::ViolationData;
 
 // ---- classes ----------------------------------------------------------------------------
@@ -127,6 +127,22 @@ pub(crate) fn site_name(site: &'static Location<'static>, data_type: &'static st
 }
 
 // ---- acquisitions and releases ----------------------------------------------------------
+
+/// This context now holds the lock `instance`, of declared order key `key`.
+#[cold]
+pub(crate) fn hold_key(instance: Instance, key: u64) {
+    with_context(|t| {
+        if let Some(_in_checker) = t.enter() {
+            t.note_key(instance, key);
+        }
+    });
+}
+
+/// This context released the keyed lock `instance`.
+#[cold]
+pub(crate) fn release_key(instance: Instance) {
+    with_context(|t| t.forget_key(instance));
+}
 
 /// A nested acquisition (subclass > 0) of a lock this thread may already hold: reported
 /// before blocking when it does.

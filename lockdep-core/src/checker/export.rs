@@ -158,6 +158,21 @@ fn write_violation(out: &mut String, data: &ViolationData) {
             out.push_str(",\"holding\":");
             lock_json(out, holding);
         }
+        Detail::DeclaredOrder {
+            trying,
+            holding,
+            trying_key,
+            holding_key,
+        } => {
+            out.push_str(",\"trying\":");
+            lock_json_at(out, trying, &data.trace);
+            out.push_str(",\"holding\":");
+            lock_json(out, holding);
+            let _ = write!(
+                out,
+                ",\"trying_key\":{trying_key},\"holding_key\":{holding_key}"
+            );
+        }
         Detail::PoolOutstanding {
             outstanding, site, ..
         } => {

@@ -177,6 +177,9 @@ pub(crate) struct Context {
     /// What this thread acquired since it last waited for an event: the way to its next
     /// notify.
     pub(crate) notify_path: NotifyPath,
+    /// The declared order keys of the keyed locks held (see `OrderMemo`), by instance: null
+    /// until the context first holds one; freed at thread exit.
+    keys: Cell<*mut Vec<(Instance, u64)>>,
     /// The bookkeeping of tokio tasks: as a task's context, whose it is; as a thread's, which
     /// task's context the thread used last.
     #[cfg(feature = "tokio")]
@@ -228,6 +231,7 @@ impl Context {
             memo_acq: Cell::new(0),
             memo_key: Cell::new(0),
             notify_path: NotifyPath::new(),
+            keys: Cell::new(std::ptr::null_mut()),
             #[cfg(feature = "tokio")]
             task: super::task_state::TaskState::new(),
         }
@@ -553,12 +557,50 @@ impl Context {
     pub(crate) fn clear(&self) {
         self.depth.set(0);
         self.hold_entries.set(0);
+        let keys = self.keys.replace(std::ptr::null_mut());
+        if !keys.is_null() {
+            // SAFETY: made by `Box::into_raw` in `note_key`, and no longer reachable.
+            drop(unsafe { Box::from_raw(keys) });
+        }
         let block = self.deep.replace(std::ptr::null_mut());
         if !block.is_null() {
             // SAFETY: `block` came from `System.alloc_zeroed` with this layout, and no slot
             // of it is referenced any more (the depth is 0).
             unsafe { System.dealloc(block.cast(), Self::deep_layout()) };
         }
+    }
+
+    /// Notes that this context holds the keyed lock `instance`, of declared order key `key`.
+    /// Allocates: the caller has entered the checker.
+    pub(crate) fn note_key(&self, instance: Instance, key: u64) {
+        let mut keys = self.keys.get();
+        if keys.is_null() {
+            keys = Box::into_raw(Box::default());
+            self.keys.set(keys);
+        }
+        // SAFETY: `keys` is this context's own list (made above or before), only touched on
+        // the thread that uses the context, and no other reference to it is alive.
+        unsafe { &mut *keys }.push((instance, key));
+    }
+
+    /// This context released the keyed lock `instance`.
+    pub(crate) fn forget_key(&self, instance: Instance) {
+        // SAFETY: as in `note_key`.
+        if let Some(keys) = unsafe { self.keys.get().as_mut() } {
+            if let Some(i) = keys.iter().rposition(|(held, _)| *held == instance) {
+                keys.swap_remove(i);
+            }
+        }
+    }
+
+    /// The declared order key of the lock `instance` this context holds, if it is keyed.
+    pub(crate) fn key_of(&self, instance: Instance) -> Option<u64> {
+        // SAFETY: as in `note_key`.
+        let keys = unsafe { self.keys.get().as_ref() }?;
+        keys.iter()
+            .rev()
+            .find(|(held, _)| *held == instance)
+            .map(|&(_, key)| key)
     }
 
     #[inline(always)]

@@ -152,6 +152,21 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
                 None,
             )
         }
+        Detail::DeclaredOrder {
+            trying,
+            holding,
+            trying_key,
+            holding_key,
+        } => (
+            model::Body::DeclaredOrder {
+                thread,
+                trying: lock_at(trying, &data.trace),
+                holding: lock(holding),
+                trying_key: *trying_key,
+                holding_key: *holding_key,
+            },
+            Some(frames(&data.trace)),
+        ),
         Detail::HeldAcrossAwait {
             task,
             class: lock_class,

@@ -94,6 +94,7 @@ fn may_panic(violation: &ViolationData) -> bool {
             | ViolationKind::SameLockTwice
             | ViolationKind::MempoolLivelock
             | ViolationKind::PoolRecursion
+            | ViolationKind::DeclaredOrder
     ) && !violation.is_from_global_allocator()
         && !std::thread::panicking()
         && !StackTrace::in_thread_local_destructor()

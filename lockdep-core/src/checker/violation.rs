@@ -63,6 +63,14 @@ pub(crate) enum Detail {
     },
     /// A table of the checker overflowed.
     Overflow { what: &'static str, limit: usize },
+    /// `trying`, of declared order key `trying_key`, taken while `holding`, a lock of its
+    /// class of key `holding_key` (not less).
+    DeclaredOrder {
+        trying: LockDesc,
+        holding: LockDesc,
+        trying_key: u64,
+        holding_key: u64,
+    },
     /// Task `task` suspended holding a blocking lock of `class` taken at `site`; `next` ran
     /// next on its thread (a task, or 0: the thread's own code). Only tasks (feature `tokio`)
     /// suspend.
@@ -121,7 +129,9 @@ impl ViolationData {
     pub(crate) fn classes(&self) -> Vec<ClassId> {
         match &self.detail {
             Detail::Cycle { ring, .. } => ring.iter().map(|l| l.to).collect(),
-            Detail::Recursive { trying, .. } => vec![trying.class],
+            Detail::Recursive { trying, .. } | Detail::DeclaredOrder { trying, .. } => {
+                vec![trying.class]
+            }
             Detail::HeldAtExit => self.held.iter().map(|h| h.class).collect(),
             Detail::PoolOutstanding { pool, .. } => vec![*pool],
             Detail::HeldAcrossAwait { class, .. } => vec![*class],
@@ -132,9 +142,9 @@ impl ViolationData {
     /// True when the acquisition that found it is an allocation through `TrackingAllocator`.
     pub(crate) fn is_from_global_allocator(&self) -> bool {
         match &self.detail {
-            Detail::Cycle { trying, .. } | Detail::Recursive { trying, .. } => {
-                *trying.site == *ALLOCATOR_SITE
-            }
+            Detail::Cycle { trying, .. }
+            | Detail::Recursive { trying, .. }
+            | Detail::DeclaredOrder { trying, .. } => *trying.site == *ALLOCATOR_SITE,
             _ => false,
         }
     }

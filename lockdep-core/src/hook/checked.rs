@@ -59,6 +59,23 @@ impl<R> Checked<R> {
             })
     }
 
+    /// A blocking acquisition as `access` at `site` under the nest lock at `outer` (see
+    /// `LockMap::acquire_under`).
+    #[inline]
+    pub(crate) fn acquire_under(
+        &self,
+        outer: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        fast: impl FnOnce(&R) -> bool,
+        slow: impl FnOnce(&R) -> bool,
+    ) -> bool {
+        self.map
+            .acquire_under(self.instance(), outer, access, site, || {
+                fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+            })
+    }
+
     /// A try-acquisition as `access` at `site`.
     #[inline(always)]
     pub(crate) fn try_acquire(

@@ -16,7 +16,7 @@ use lockdep_report::Access;
 use crate::checker::entry::{self, Acquisition, ClassId, Instance, Pending};
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
-    AtomicU32, AtomicU64,
+    AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -50,10 +50,10 @@ pub(crate) struct LockMap {
     /// The base class's id once registered (0 before), published with `Release`.
     #[cfg(feature = "enabled")]
     class: AtomicU32,
-    /// Which lock of its class this lock was last validated nested under (see
-    /// `checker::entry::Acquisition::of_lock`): 0 for none.
+    /// Which lock of its class this lock was last validated nested under, and its declared
+    /// order key, if any (see `checker::entry::OrderMemo`).
     #[cfg(feature = "enabled")]
-    memo: AtomicU64,
+    order: entry::OrderMemo,
     /// Who holds the lock exclusively (feature `send_guard`: its guard may be released on
     /// another thread, which then ends the hold there).
     #[cfg(all(feature = "enabled", feature = "send_guard"))]
@@ -85,7 +85,7 @@ impl LockMap {
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
-            memo: AtomicU64::new(0),
+            order: entry::OrderMemo::new(None),
             #[cfg(all(feature = "enabled", feature = "send_guard"))]
             holder: entry::HolderCell::new(),
         }
@@ -111,7 +111,7 @@ impl LockMap {
             LockMap {
                 key: MapKey::Registered(id, kind),
                 class: AtomicU32::new(id),
-                memo: AtomicU64::new(0),
+                order: entry::OrderMemo::new(None),
                 #[cfg(feature = "send_guard")]
                 holder: entry::HolderCell::new(),
             }
@@ -134,7 +134,25 @@ impl LockMap {
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
-            memo: AtomicU64::new(0),
+            order: entry::OrderMemo::new(None),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
+        }
+    }
+
+    /// A named class, this lock of declared order key `key`: two keyed locks of one class nest
+    /// by increasing key.
+    #[inline]
+    pub(crate) const fn with_class_key(class: &'static LockClass, key: u64) -> Self {
+        #[cfg(not(feature = "enabled"))]
+        let _ = (class, key);
+        LockMap {
+            #[cfg(feature = "enabled")]
+            key: MapKey::Static(class),
+            #[cfg(feature = "enabled")]
+            class: AtomicU32::new(0),
+            #[cfg(feature = "enabled")]
+            order: entry::OrderMemo::new(Some(key)),
             #[cfg(all(feature = "enabled", feature = "send_guard"))]
             holder: entry::HolderCell::new(),
         }
@@ -152,7 +170,7 @@ impl LockMap {
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
-            memo: AtomicU64::new(0),
+            order: entry::OrderMemo::new(None),
             #[cfg(all(feature = "enabled", feature = "send_guard"))]
             holder: entry::HolderCell::new(),
         }
@@ -170,7 +188,7 @@ impl LockMap {
             key => LockMap {
                 key,
                 class: AtomicU32::new(0),
-                memo: AtomicU64::new(0),
+                order: entry::OrderMemo::new(None),
                 #[cfg(feature = "send_guard")]
                 holder: entry::HolderCell::new(),
             },
@@ -204,8 +222,7 @@ impl LockMap {
             let pending = Pending::validated(acq);
             let locked = lock();
             if locked && pending.commit(Instance::lock(instance)) {
-                #[cfg(feature = "send_guard")]
-                self.held_by_this_context(access);
+                self.now_held(instance, access);
             }
             locked
         }
@@ -242,8 +259,7 @@ impl LockMap {
         if locked {
             if let Some(acq) = self.acquisition(instance, subclass, access, site) {
                 if Pending::tried(acq).commit(Instance::lock(instance)) {
-                    #[cfg(feature = "send_guard")]
-                    self.held_by_this_context(access);
+                    self.now_held(instance, access);
                 }
             }
         }
@@ -277,6 +293,9 @@ impl LockMap {
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         if crate::mode::is_checking() {
+            if self.order.key().is_some() {
+                entry::release_key(Instance::lock(instance));
+            }
             let released = entry::release(Instance::lock(instance));
             // Not held here: its guard was sent to this thread. The holder ends the hold.
             #[cfg(feature = "send_guard")]
@@ -290,15 +309,53 @@ impl LockMap {
         let _ = instance;
     }
 
-    /// Records who holds the lock now (feature `send_guard`): the context that just took it
-    /// as `access` (for a shared hold, nobody: a lock has several readers).
-    #[cfg(all(feature = "enabled", feature = "send_guard"))]
+    /// The bookkeeping of a lock this context just took (at `instance`, as `access`): its
+    /// declared order key, and (feature `send_guard`) who holds it, for an exclusive hold (a
+    /// shared hold has several holders).
+    #[cfg(feature = "enabled")]
     #[inline]
-    fn held_by_this_context(&self, access: Access) {
+    fn now_held(&self, instance: usize, access: Access) {
+        if let Some(key) = self.order.key() {
+            entry::hold_key(Instance::lock(instance), key);
+        }
+        #[cfg(feature = "send_guard")]
         self.holder.set(match access {
             Access::Write => entry::this_holder(),
             Access::Read | Access::RecursiveRead => None,
         });
+        #[cfg(not(feature = "send_guard"))]
+        let _ = access;
+    }
+
+    /// A blocking acquisition under the nest lock at `outer` (a lock of another class held
+    /// by this context, which serialises the nesting of the locks of this lock's class: the
+    /// kernel's `mutex_lock_nest_lock`): validated without the order among those locks.
+    #[inline]
+    pub(crate) fn acquire_under(
+        &self,
+        instance: usize,
+        outer: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        lock: impl FnOnce() -> bool,
+    ) -> bool {
+        #[cfg(feature = "enabled")]
+        {
+            let Some(acq) = self.acquisition(instance, 0, access, site) else {
+                return lock();
+            };
+            let pending = Pending::validated_under(acq, Instance::lock(outer));
+            let locked = lock();
+            if locked && pending.commit(Instance::lock(instance)) {
+                self.now_held(instance, access);
+            }
+            locked
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, outer, access, site);
+            lock()
+        }
     }
 
     /// Runs `wait`, which releases the lock and takes it again (a condition-variable wait):
@@ -484,7 +541,7 @@ impl LockMap {
             access,
             site,
             Instance::lock(instance),
-            &self.memo,
+            &self.order,
         ))
     }
 
@@ -556,10 +613,8 @@ impl LockMap {
     ) -> Option<Acquisition> {
         let class = self.checked_class()?;
         let instance = self.own_instance(class);
-        Some(Acquisition {
-            trylock,
-            ..Acquisition::blocking(class, access, site, instance)
-        })
+        let acq = Acquisition::blocking(class, access, site, instance);
+        Some(if trylock { acq.by_try() } else { acq })
     }
 
     /// Validates the blocking acquisition `acq` of this map's class (nothing held after); of
