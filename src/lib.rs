@@ -23,10 +23,10 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 pub use lockdep_core::{
-    assert_no_violations, graph_dot, graph_json, in_reclaim_scope, is_checking, might_alloc, mode,
-    noreclaim_scope, reclaim_scope, report, set_mode, take_violations, untracked_scope, violations,
-    Condvar, LockClass, Mode, RawCondvar, TrackingAllocator, Violation, ViolationKind,
-    WaitTimeoutResult,
+    as_task, assert_no_violations, graph_dot, graph_json, in_reclaim_scope, is_checking,
+    might_alloc, mode, noreclaim_scope, reclaim_scope, report, set_mode, take_violations,
+    untracked_scope, violations, Condvar, LockClass, Mode, RawCondvar, TrackingAllocator,
+    Violation, ViolationKind, WaitTimeoutResult,
 };
 
 // The class API for primitives of one's own (the kernel's `lockdep_map`).

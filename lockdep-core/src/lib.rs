@@ -73,6 +73,7 @@ pub use hook::alloc::{
 };
 pub use hook::hold::Hold;
 pub use hook::lock_map::untracked_scope;
+pub use hook::task::{as_task, AsTask};
 pub use lockdep_map::{Acquiring, LockdepMap};
 pub use lockdep_report::ViolationKind;
 pub use mode::{is_checking, mode, set_mode, Mode};

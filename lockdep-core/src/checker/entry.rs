@@ -254,6 +254,25 @@ pub(crate) fn add_reclaim_dependency(
     );
 }
 
+// ---- tasks ------------------------------------------------------------------------------
+
+/// A number for a new task that `lockdep::AsTask` gives a context of its own.
+pub(crate) fn new_task() -> u64 {
+    super::tasks::new_scoped_task()
+}
+
+/// The task `task` runs on this thread until [`leave_task`] with what this returns.
+#[inline]
+pub(crate) fn enter_task(task: u64) -> u64 {
+    super::held::with_thread(|t| super::tasks::enter_scoped(t, task))
+}
+
+/// The end of [`enter_task`].
+#[inline]
+pub(crate) fn leave_task(previous: u64) {
+    super::held::with_thread(|t| super::tasks::leave_scoped(t, previous));
+}
+
 // ---- events ------------------------------------------------------------------------------
 
 /// This thread waits for `event` at `site`: `held → event`.
@@ -369,7 +388,6 @@ impl Holder {
         with_context(|t| {
             if self.owns(t) {
                 t.release_hold(instance);
-                #[cfg(feature = "tokio")]
                 super::tasks::give_back_if_empty(t);
             } else {
                 // Posting allocates: as the checker's own work, or a `TrackingAllocator`

@@ -182,7 +182,6 @@ pub(crate) struct Context {
     keys: Cell<*mut Vec<(Instance, u64)>>,
     /// The bookkeeping of tokio tasks: as a task's context, whose it is; as a thread's, which
     /// task's context the thread used last.
-    #[cfg(feature = "tokio")]
     pub(crate) task: super::task_state::TaskState,
 }
 
@@ -232,7 +231,6 @@ impl Context {
             memo_key: Cell::new(0),
             notify_path: NotifyPath::new(),
             keys: Cell::new(std::ptr::null_mut()),
-            #[cfg(feature = "tokio")]
             task: super::task_state::TaskState::new(),
         }
     }
@@ -252,7 +250,6 @@ impl Context {
         self.epoch.set(epoch);
         self.depth.set(0);
         self.hold_entries.set(0);
-        #[cfg(feature = "tokio")]
         self.task.forget();
     }
 

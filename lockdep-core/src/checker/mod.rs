@@ -40,9 +40,7 @@ mod registry;
 mod report;
 mod stack_trace;
 mod store;
-#[cfg(feature = "tokio")]
 mod task_state;
-#[cfg(feature = "tokio")]
 mod tasks;
 mod types;
 mod unwind;

@@ -117,7 +117,6 @@ pub(crate) fn fault(kind: ViolationKind, detail: Detail, held: Vec<LockDesc>) {
 
 /// A task suspended holding a blocking lock (see `checker::tasks`). The caller has entered
 /// the checker.
-#[cfg(feature = "tokio")]
 pub(crate) fn held_across_await(left: super::tasks::Left) {
     record(ViolationData::new(
         ViolationKind::HeldAcrossAwait,

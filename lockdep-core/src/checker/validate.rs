@@ -12,7 +12,6 @@ use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
 use super::store;
-#[cfg(feature = "tokio")]
 use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, Link, LockDesc, ViolationData};
@@ -226,7 +225,6 @@ impl Pending {
             serialised: false,
         };
         let committed = !t.reentry.get() && commit(t, &acq);
-        #[cfg(feature = "tokio")]
         if committed && t.task.is_task() {
             t.task.blocking_taken(self.class, self.site);
         }
@@ -239,7 +237,6 @@ impl Pending {
 #[inline(always)]
 pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
     with_thread(|t| {
-        #[cfg(feature = "tokio")]
         let t = match tasks::cached(t) {
             Ok(context) => context,
             Err(task) => switch_context(t, task),
@@ -250,7 +247,6 @@ pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
 
 /// This thread now runs `task` (0: its own code): its context; the task the thread ran last
 /// is reported if it suspended holding a blocking lock.
-#[cfg(feature = "tokio")]
 #[cold]
 #[inline(never)]
 fn switch_context(thread: &Context, task: u64) -> &Context {
@@ -313,7 +309,6 @@ fn thread_unless_reentered() -> *const Context {
 pub(crate) fn release(instance: Instance) -> bool {
     with_context(|t| {
         let released = t.release(instance);
-        #[cfg(feature = "tokio")]
         if released && t.task.is_task() {
             t.task.blocking_released();
             tasks::give_back_if_empty(t);
@@ -329,7 +324,6 @@ pub(crate) fn suspend(instance: Instance) -> Option<(ClassId, Access)> {
         let i = t.find(instance)?;
         let held = t.get(i);
         t.remove(i);
-        #[cfg(feature = "tokio")]
         if t.task.is_task() {
             t.task.blocking_released();
         }

@@ -72,9 +72,7 @@ pub(crate) enum Detail {
         holding_key: u64,
     },
     /// Task `task` suspended holding a blocking lock of `class` taken at `site`; `next` ran
-    /// next on its thread (a task, or 0: the thread's own code). Only tasks (feature `tokio`)
-    /// suspend.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    /// next on its thread (a task, or 0: the thread's own code).
     HeldAcrossAwait {
         task: u64,
         class: ClassId,
