@@ -38,6 +38,10 @@ const OPTIMISED: &[&str] = &[
     "rustc-demangle",
 ];
 
+/// `LOCKDEP_WATCHDOG` for the test processes, unless set: a wait for a checked lock longer
+/// than this (seconds) stops the process with a report of who waits for what.
+const DEFAULT_WATCHDOG: &str = "120";
+
 /// A finished test run.
 pub(crate) struct TestRun {
     /// Where its report files are.
@@ -168,6 +172,10 @@ pub(crate) fn run_tests(nextest: bool, args: &[String]) -> Result<TestRun, Strin
     // The binaries are here for the merge: the processes leave their traces to it.
     if std::env::var_os("LOCKDEP_REPORT_SYMBOLS").is_none() {
         command.env("LOCKDEP_REPORT_SYMBOLS", "merge");
+    }
+    // A real deadlock becomes a report (and a failed test run) instead of a CI timeout.
+    if std::env::var_os("LOCKDEP_WATCHDOG").is_none() {
+        command.env("LOCKDEP_WATCHDOG", DEFAULT_WATCHDOG);
     }
     eprintln!("cargo-lockdep: report files go to {}", dir.display());
     let status = command

@@ -278,3 +278,27 @@ fn a_rebuilt_binary_leaves_its_traces_unresolved_and_says_so() {
         check.stderr
     );
 }
+
+#[test]
+fn a_real_deadlock_under_cargo_lockdep_test_is_a_failed_run_with_the_hang_reported() {
+    let started = std::time::Instant::now();
+    let out = cargo_lockdep_in_suite_with(
+        &["test", "--test", "hang"],
+        &[("ABBA_SUITE_HANG", "1"), ("LOCKDEP_WATCHDOG", "2")],
+    );
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(240),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(out.stderr.contains("the test run failed"), "{}", out.stderr);
+    // The process's report file has the hang, which the merge reports.
+    assert!(
+        out.stdout
+            .contains("BUG: hang: a wait lasted longer than the watchdog allows"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("The waits form a cycle, a deadlock:"));
+}

@@ -53,11 +53,15 @@ pub enum ViolationKind {
     /// Two locks of one class with declared order keys nested against their order (by
     /// increasing key): reported at first sight, without waiting for the other order.
     DeclaredOrder,
+    /// A wait for a lock, condition variable or pool element lasted longer than the
+    /// watchdog allows (`LOCKDEP_WATCHDOG`): the process is stopped with a report of who waits
+    /// for what and who holds what, instead of hanging.
+    Hang,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 12] = [
+    pub const ALL: [ViolationKind; 13] = [
         ViolationKind::CircularDependency,
         ViolationKind::RecursiveLock,
         ViolationKind::SameLockTwice,
@@ -70,6 +74,7 @@ impl ViolationKind {
         ViolationKind::TableOverflow,
         ViolationKind::HeldAcrossAwait,
         ViolationKind::DeclaredOrder,
+        ViolationKind::Hang,
     ];
 
     /// A stable snake_case name, used in JSON.
@@ -87,6 +92,7 @@ impl ViolationKind {
             ViolationKind::TableOverflow => "table_overflow",
             ViolationKind::HeldAcrossAwait => "held_across_await",
             ViolationKind::DeclaredOrder => "declared_order",
+            ViolationKind::Hang => "hang",
         }
     }
 
@@ -112,7 +118,14 @@ impl ViolationKind {
             ViolationKind::TableOverflow => "lockdep table too small!",
             ViolationKind::HeldAcrossAwait => "blocking lock held across an await",
             ViolationKind::DeclaredOrder => "locks of one class taken against their declared order",
+            ViolationKind::Hang => "hang: a wait lasted longer than the watchdog allows",
         }
+    }
+
+    /// True for the kinds whose report is a `BUG:`, not a `WARNING:`: the checker stopped
+    /// checking (a fault), or the program stopped (a hang).
+    pub const fn is_bug(self) -> bool {
+        self.turns_checker_off() || matches!(self, ViolationKind::Hang)
     }
 
     /// True for the kinds that mean the checker stopped checking (bookkeeping faults).

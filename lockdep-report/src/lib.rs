@@ -48,7 +48,7 @@ mod type_name;
 pub use access::Access;
 pub use frames::{is_user, short_file, short_path, shown, test_closure};
 pub use kind::{cycle_kind, NodeKind, ViolationKind};
-pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site};
+pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};
 pub use order::{dep, DependencyOrder};
 pub use text::{site_text, title};
 pub use type_name::with_data_type;

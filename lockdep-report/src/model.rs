@@ -239,6 +239,16 @@ pub enum Body {
         /// The thread, `name/tid`.
         thread: String,
     },
+    /// A wait lasted longer than the watchdog allows.
+    Hang {
+        /// The watchdog's limit, in milliseconds.
+        timeout_ms: u64,
+        /// Every wait in progress, the longest first.
+        waits: Vec<Wait>,
+        /// Waits (by index) that form a cycle, each waiting for what the next holds: a
+        /// deadlock; empty if there is none among them.
+        cycle: Vec<usize>,
+    },
     /// A table of the checker overflowed.
     Overflow {
         /// Which table.
@@ -246,6 +256,19 @@ pub enum Body {
         /// Its size.
         limit: usize,
     },
+}
+
+/// One wait in progress when the watchdog fired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wait {
+    /// The thread or task waiting.
+    pub who: String,
+    /// What it waits for, and where it asked.
+    pub waiting_for: Lock,
+    /// For how long, in milliseconds.
+    pub waited_ms: u64,
+    /// What it held when it began to wait, bottom first.
+    pub held: Vec<Lock>,
 }
 
 /// The locks a thread held when the report was made.
@@ -295,6 +318,7 @@ impl Report {
             }
             Body::PoolOutstanding { pool, .. } => vec![pool],
             Body::HeldAcrossAwait { lock, .. } => vec![&lock.class],
+            Body::Hang { waits, .. } => waits.iter().map(|w| &w.waiting_for.class).collect(),
             Body::HeldAtExit { .. } => self
                 .held
                 .iter()

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::frames::test_closure;
-use crate::model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site};
+use crate::model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};
 use crate::{dep, Access, NodeKind, ViolationKind};
 
 /// The rules above and below the headline are at least this wide.
@@ -78,6 +78,11 @@ impl fmt::Display for Report {
                      .await, or use an async lock (lockdep::tokio::sync::Mutex).\n\n",
                 )?;
             }
+            Body::Hang {
+                timeout_ms,
+                waits,
+                cycle,
+            } => hang(f, *timeout_ms, waits, cycle)?,
             Body::Overflow { what, limit } => {
                 writeln!(f, "{what}: the limit is {limit}.")?;
                 f.write_str("turning off the locking correctness validator.\n\n")?;
@@ -120,11 +125,7 @@ pub fn title(kind: ViolationKind) -> String {
 /// The headline between its rules: `WARNING: …`, or `BUG: …` for a fault that turned the
 /// checker off.
 fn header(out: &mut impl fmt::Write, kind: ViolationKind) -> fmt::Result {
-    let prefix = if kind.turns_checker_off() {
-        "BUG"
-    } else {
-        "WARNING"
-    };
+    let prefix = if kind.is_bug() { "BUG" } else { "WARNING" };
     let title = format!("{prefix}: {}", kind.headline());
     let width = RULE_WIDTH.max(title.len());
     writeln!(out, "{}", "=".repeat(width))?;
@@ -573,6 +574,79 @@ fn table(out: &mut impl fmt::Write, names: &[String], rows: &[(usize, String)]) 
         writeln!(out, "{}{text};", " ".repeat(indent))?;
     }
     Ok(())
+}
+
+/// `ms` milliseconds as seconds with one decimal.
+fn seconds(ms: u64) -> String {
+    format!("{}.{} s", ms / 1000, ms % 1000 / 100)
+}
+
+fn hang(
+    out: &mut impl fmt::Write,
+    timeout_ms: u64,
+    waits: &[Wait],
+    cycle: &[usize],
+) -> fmt::Result {
+    writeln!(
+        out,
+        "The watchdog (LOCKDEP_WATCHDOG={}) stopped the process: {} wait(s) in progress.\n",
+        seconds(timeout_ms).trim_end_matches(" s"),
+        waits.len()
+    )?;
+    for w in waits {
+        let what = match w.waiting_for.class.kind {
+            NodeKind::Lock => "lock",
+            NodeKind::Pool => "an element of pool",
+            NodeKind::Event => "event",
+            NodeKind::Alloc => "memory",
+        };
+        writeln!(
+            out,
+            "{} has waited {} for {what}:",
+            w.who,
+            seconds(w.waited_ms)
+        )?;
+        writeln!(out, "  {}", desc(&w.waiting_for))?;
+        match w.held.len() {
+            0 => out.write_str(" holding nothing\n\n")?,
+            n => {
+                writeln!(out, " while holding {n}:")?;
+                for (i, lock) in w.held.iter().enumerate() {
+                    writeln!(out, " #{i}: {}", desc(lock))?;
+                }
+                out.write_char('\n')?;
+            }
+        }
+    }
+    if cycle.is_empty() {
+        return out.write_str(
+            "No cycle among these waits: a lock they wait for is held by a thread that is not\n\
+             waiting for a checked lock (it may be busy, or waiting for something else).\n\n",
+        );
+    }
+    out.write_str("The waits form a cycle, a deadlock:\n")?;
+    for (k, &i) in cycle.iter().enumerate() {
+        let next = &waits[cycle[(k + 1) % cycle.len()]];
+        writeln!(
+            out,
+            " {} waits for ({}), held by {}",
+            waits[i].who, waits[i].waiting_for.class.name, next.who
+        )?;
+    }
+    out.write_str("\n")?;
+    // Each waiter holds what the one before it waits for.
+    let names: Vec<String> = cycle.iter().map(|&i| waits[i].who.clone()).collect();
+    let mut rows = Vec::new();
+    for (k, _) in cycle.iter().enumerate() {
+        let before = &waits[cycle[(k + cycle.len() - 1) % cycle.len()]].waiting_for;
+        rows.push((k, op(&before.class, &before.class.name, before.access)));
+    }
+    for (k, &i) in cycle.iter().enumerate().rev() {
+        let w = &waits[i].waiting_for;
+        rows.push((k, op(&w.class, &w.class.name, w.access)));
+    }
+    table(out, &names, &rows)?;
+    out.write_str("\n *** DEADLOCK ***\n\n")
 }
 
 fn declared_order(

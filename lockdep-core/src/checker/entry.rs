@@ -254,6 +254,25 @@ pub(crate) fn add_reclaim_dependency(
     );
 }
 
+// ---- waits, for the watchdog ----------------------------------------------------------------
+
+/// A wait of this context (a contended lock's slow path, a condition variable's or a pool's
+/// wait) for the class `class` at `instance`, wanted at `site` as `access`: registered with the
+/// watchdog (when `LOCKDEP_WATCHDOG` is set) until the value returned is dropped.
+pub(crate) fn waiting(
+    class: ClassId,
+    instance: Instance,
+    access: Access,
+    site: &'static Location<'static>,
+) -> super::watchdog::Waiting {
+    with_context(|t| {
+        // Inside the raw lock's slow path the checker is entered already (its parking is the
+        // checker's own work): allocations here are not checked either way.
+        let _in_checker = t.enter();
+        super::watchdog::begin(t, class, instance, access, site)
+    })
+}
+
 // ---- tasks ------------------------------------------------------------------------------
 
 /// A number for a new task that `lockdep::AsTask` gives a context of its own.

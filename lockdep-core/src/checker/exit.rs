@@ -150,6 +150,9 @@ extern "C" fn at_process_exit() {
         with_thread(|t| {
             let _in_checker = t.enter();
             let unreported = process_exit_report();
+            if super::watchdog::fired() {
+                return watchdog_status();
+            }
             checker_off_status().or_else(|| violation_status(unreported))
         })
     });
@@ -198,6 +201,17 @@ fn violation_status(unreported: usize) -> Option<i32> {
         "lockdep: {unreported} violation{s} recorded and not taken: exit status {code} \
          (LOCKDEP_EXIT_CODE=0 keeps the program's own)"
     );
+    Some(code)
+}
+
+/// The exit status of a process the watchdog stopped: `LOCKDEP_WATCHDOG_EXIT_CODE`, else 68
+/// (`LOCKDEP_EXIT_CODE` does not silence it: a hang is not a possible deadlock but a real one).
+pub(crate) fn watchdog_status() -> Option<i32> {
+    let code = exit_code(
+        "LOCKDEP_WATCHDOG_EXIT_CODE",
+        super::watchdog::WATCHDOG_EXIT_CODE,
+    )?;
+    eprintln!("lockdep: the watchdog stopped the process: exit status {code}");
     Some(code)
 }
 

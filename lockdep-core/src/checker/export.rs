@@ -185,6 +185,26 @@ fn write_violation(out: &mut String, data: &ViolationData) {
             let _ = write!(out, ",\"limit\":{limit}");
         }
         Detail::HeldAtExit => {}
+        Detail::Hang {
+            timeout,
+            waiters,
+            cycle,
+        } => {
+            let _ = write!(out, ",\"timeout_ms\":{},\"waits\":", timeout.as_millis());
+            json_list(out, waiters, |out, w| {
+                out.push_str("{\"who\":");
+                json_str(out, &w.who);
+                out.push_str(",\"waiting_for\":");
+                lock_json(out, &w.waiting_for);
+                let _ = write!(out, ",\"waited_ms\":{},\"held\":", w.waited.as_millis());
+                json_list(out, &w.held, lock_json);
+                out.push('}');
+            });
+            out.push_str(",\"cycle\":");
+            json_list(out, cycle, |out, i| {
+                let _ = write!(out, "{i}");
+            });
+        }
         Detail::HeldAcrossAwait {
             task, site, next, ..
         } => {

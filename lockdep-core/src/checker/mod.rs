@@ -46,3 +46,4 @@ mod types;
 mod unwind;
 mod validate;
 mod violation;
+mod watchdog;

@@ -190,6 +190,28 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
             // What the reporting context holds says nothing about the task that suspended.
             return model::Report::new(data.kind, body);
         }
+        Detail::Hang {
+            timeout,
+            waiters,
+            cycle,
+        } => {
+            let ms = |d: &std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            let waits = waiters
+                .iter()
+                .map(|w| model::Wait {
+                    who: w.who.clone(),
+                    waiting_for: lock(&w.waiting_for),
+                    waited_ms: ms(&w.waited),
+                    held: w.held.iter().map(lock).collect(),
+                })
+                .collect();
+            let body = model::Body::Hang {
+                timeout_ms: ms(timeout),
+                waits,
+                cycle: cycle.clone(),
+            };
+            return model::Report::new(data.kind, body);
+        }
         Detail::Overflow { what, limit } => (
             model::Body::Overflow {
                 what: (*what).to_owned(),

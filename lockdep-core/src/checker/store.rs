@@ -131,6 +131,14 @@ pub(crate) fn held_across_await(left: super::tasks::Left) {
     ));
 }
 
+/// The watchdog fired: the hang is recorded, and printed whatever the mode (the process is
+/// about to exit). The caller holds no checker lock.
+pub(crate) fn hang(data: ViolationData) {
+    if let Some(violation) = remember(data) {
+        eprintln!("{}", Report(&violation));
+    }
+}
+
 /// The class table is full.
 #[cold]
 pub(crate) fn class_table_full() {

@@ -41,6 +41,15 @@ pub(crate) struct Link {
     pub(crate) trace: StackTrace,
 }
 
+/// A wait in progress when the watchdog fired.
+#[derive(Clone)]
+pub(crate) struct Waiter {
+    pub(crate) who: String,
+    pub(crate) waiting_for: LockDesc,
+    pub(crate) waited: std::time::Duration,
+    pub(crate) held: Vec<LockDesc>,
+}
+
 /// What a violation is about, per kind.
 pub(crate) enum Detail {
     /// A cycle closed by acquiring `trying` while holding `holding`. `ring[0]` is the new
@@ -63,6 +72,13 @@ pub(crate) enum Detail {
     },
     /// A table of the checker overflowed.
     Overflow { what: &'static str, limit: usize },
+    /// A wait lasted longer than the watchdog allows: every wait in progress, the cycle of
+    /// waits among them (by index) if any.
+    Hang {
+        timeout: std::time::Duration,
+        waiters: Vec<Waiter>,
+        cycle: Vec<usize>,
+    },
     /// `trying`, of declared order key `trying_key`, taken while `holding`, a lock of its
     /// class of key `holding_key` (not less).
     DeclaredOrder {
@@ -132,6 +148,7 @@ impl ViolationData {
             }
             Detail::HeldAtExit => self.held.iter().map(|h| h.class).collect(),
             Detail::PoolOutstanding { pool, .. } => vec![*pool],
+            Detail::Hang { waiters, .. } => waiters.iter().map(|w| w.waiting_for.class).collect(),
             Detail::HeldAcrossAwait { class, .. } => vec![*class],
             Detail::Overflow { .. } => Vec::new(),
         }

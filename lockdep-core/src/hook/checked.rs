@@ -55,7 +55,7 @@ impl<R> Checked<R> {
     ) -> bool {
         self.map
             .acquire(self.instance(), subclass, access, site, || {
-                fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+                fast(&self.raw) || self.wait(access, site, slow)
             })
     }
 
@@ -72,8 +72,23 @@ impl<R> Checked<R> {
     ) -> bool {
         self.map
             .acquire_under(self.instance(), outer, access, site, || {
-                fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+                fast(&self.raw) || self.wait(access, site, slow)
             })
+    }
+
+    /// The blocking part of an acquisition as `access` at `site`: `slow`, the raw lock's
+    /// contended path, parked as the checker's own work (parking allocates the first time a
+    /// thread parks, and that is not the user's allocation), known to the watchdog.
+    #[inline(never)]
+    fn wait(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+        slow: impl FnOnce(&R) -> bool,
+    ) -> bool {
+        self.map.waiting(self.instance(), access, site, || {
+            untracked_scope(|| slow(&self.raw))
+        })
     }
 
     /// A try-acquisition as `access` at `site`.
@@ -106,7 +121,7 @@ impl<R> Checked<R> {
         slow: impl FnOnce(&R) -> bool,
     ) -> bool {
         self.map.upgrade(self.instance(), site, || {
-            fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+            fast(&self.raw) || self.wait(Access::Write, site, slow)
         })
     }
 

@@ -398,11 +398,32 @@ impl LockMap {
         wait: impl FnOnce() -> R,
     ) -> R {
         #[cfg(feature = "enabled")]
-        if let Some(class) = self.checked_class() {
+        let _waiting = self.checked_class().map(|class| {
             entry::wait_event(class, site);
-        }
+            entry::waiting(class, Instance::class(class), Access::Write, site)
+        });
         #[cfg(not(feature = "enabled"))]
         let _ = site;
+        wait()
+    }
+
+    /// Runs `wait`, the blocking part of an acquisition of the lock at `instance` as `access`
+    /// at `site` (a contended lock's slow path): the watchdog (`LOCKDEP_WATCHDOG`) knows of
+    /// it meanwhile.
+    #[inline]
+    pub(crate) fn waiting<R>(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        wait: impl FnOnce() -> R,
+    ) -> R {
+        #[cfg(feature = "enabled")]
+        let _waiting = self
+            .checked_class()
+            .map(|class| entry::waiting(class, Instance::lock(instance), access, site));
+        #[cfg(not(feature = "enabled"))]
+        let _ = (instance, access, site);
         wait()
     }
 
