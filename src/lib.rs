@@ -66,6 +66,10 @@ pub use lockdep_core::{__stats, Stats};
 
 pub use lockdep_core::sync;
 
+// `tokio` (`lockdep::tokio::sync`), present whenever lockdep-core is built with its `tokio`
+// feature: this crate's `tokio` feature turns it on.
+pub use lockdep_core::optional::*;
+
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
 pub mod mempool {
     pub use lockdep_mempool::*;
