@@ -20,6 +20,28 @@ pub(super) struct AsyncClass {
     map: LockMap,
 }
 
+/// A hold of a tokio-shaped primitive by a guard or permit: none when the checker was off at
+/// the acquisition (so that a guard made then costs nothing more to drop than tokio's).
+#[derive(Debug, Default)]
+pub(super) struct Held(Option<Hold>);
+
+impl Held {
+    /// Nothing held.
+    pub(super) const NONE: Held = Held(None);
+
+    /// Ends the hold now (on whichever task or thread): nothing is held after.
+    #[inline]
+    pub(super) fn end(&mut self) {
+        drop(self.0.take());
+    }
+
+    /// The hold, leaving nothing held here (it moves to another guard or permit).
+    #[inline]
+    pub(super) fn take(&mut self) -> Held {
+        Held(self.0.take())
+    }
+}
+
 /// A blocking acquisition, validated and not yet held: the primitive waits, then makes it a
 /// hold with [`AsyncClass::acquired`]. Dropped instead (a future cancelled while it waited),
 /// nothing is held. `None` while the checker is off.
@@ -57,21 +79,19 @@ impl AsyncClass {
     /// The validated acquisition succeeded: held by this context from now on, until the
     /// returned hold ends.
     #[inline]
-    pub(super) fn acquired(&self, validated: Validated) -> Hold {
-        match &validated.0 {
-            Some(acq) => self.map.begin_hold(acq),
-            None => Hold::untracked(),
-        }
+    pub(super) fn acquired(&self, validated: Validated) -> Held {
+        Held(validated.0.map(|acq| self.map.begin_hold(&acq)))
     }
 
     /// A try that succeeded, as `access` at `site`: held, with no dependency of its own (a
     /// try never waits).
     #[inline]
-    pub(super) fn tried(&self, access: Access, site: &'static Location<'static>) -> Hold {
-        match self.map.own_acquisition(access, true, site) {
-            Some(acq) => self.map.begin_hold(&acq),
-            None => Hold::untracked(),
-        }
+    pub(super) fn tried(&self, access: Access, site: &'static Location<'static>) -> Held {
+        Held(
+            self.map
+                .own_acquisition(access, true, site)
+                .map(|acq| self.map.begin_hold(&acq)),
+        )
     }
 
     /// This context's exclusive hold of the lock becomes shared (a downgrade: weaker, so

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 
 use std::future::Future;
@@ -11,8 +11,8 @@ use std::panic::Location;
 
 use ::tokio::sync::{Semaphore, TryLockError};
 
+use super::class::Held;
 use super::mutex::Mutex;
-use crate::hook::hold::Hold;
 use lockdep_report::Access;
 
 /// A handle to a held [`Mutex`], `Send` so that it can be held across an `.await` (tokio's
@@ -36,7 +36,7 @@ use lockdep_report::Access;
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized> {
     lock: &'a Mutex<T>,
-    hold: Hold,
+    hold: Held,
 }
 
 /// A handle to a held [`Mutex`] that has had a function applied to it through
@@ -61,7 +61,7 @@ pub struct MutexGuard<'a, T: ?Sized> {
 pub struct MappedMutexGuard<'a, T: ?Sized> {
     s: &'a Semaphore,
     data: *mut T,
-    hold: Hold,
+    hold: Held,
     marker: PhantomData<&'a mut T>,
 }
 
@@ -176,15 +176,15 @@ impl<T: ?Sized> Mutex<T> {
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The guard of `lock`, whose permit was taken, and its hold.
     #[inline]
-    pub(super) fn new(lock: &'a Mutex<T>, hold: Hold) -> Self {
+    pub(super) fn new(lock: &'a Mutex<T>, hold: Held) -> Self {
         MutexGuard { lock, hold }
     }
 
     /// The lock and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (&'a Mutex<T>, Hold) {
+    fn into_parts(self) -> (&'a Mutex<T>, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         (me.lock, hold)
     }
 
@@ -328,9 +328,9 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
     /// The semaphore and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (&'a Semaphore, Hold) {
+    fn into_parts(self) -> (&'a Semaphore, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         (me.s, hold)
     }
 

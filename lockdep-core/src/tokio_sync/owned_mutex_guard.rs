@@ -2,7 +2,7 @@
 //! what [`OwnedMutexGuard::map`] makes of it, [`OwnedMappedMutexGuard`].
 
 use std::fmt;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr;
 use std::sync::Arc;
@@ -12,8 +12,8 @@ use std::panic::Location;
 
 use ::tokio::sync::TryLockError;
 
+use super::class::Held;
 use super::mutex::Mutex;
-use crate::hook::hold::Hold;
 use lockdep_report::Access;
 
 /// An owned handle to a held [`Mutex`] (tokio's `OwnedMutexGuard`): it keeps an `Arc` of the
@@ -37,7 +37,7 @@ use lockdep_report::Access;
 #[clippy::has_significant_drop]
 pub struct OwnedMutexGuard<T: ?Sized> {
     lock: Arc<Mutex<T>>,
-    hold: Hold,
+    hold: Held,
 }
 
 /// An owned handle to a held [`Mutex`] that has had a function applied to it through
@@ -64,7 +64,7 @@ pub struct OwnedMutexGuard<T: ?Sized> {
 pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
     data: *mut U,
     lock: Arc<Mutex<T>>,
-    hold: Hold,
+    hold: Held,
 }
 
 // SAFETY: as tokio's: the guard gives `&T`, so sharing it needs `T: Sync`; the `Arc` needs
@@ -177,15 +177,15 @@ impl<T: ?Sized> Mutex<T> {
 impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The guard of `lock`, whose permit was taken, and its hold.
     #[inline]
-    pub(super) fn new(lock: Arc<Mutex<T>>, hold: Hold) -> Self {
+    pub(super) fn new(lock: Arc<Mutex<T>>, hold: Held) -> Self {
         OwnedMutexGuard { lock, hold }
     }
 
     /// The `Arc` and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (Arc<Mutex<T>>, Hold) {
+    fn into_parts(self) -> (Arc<Mutex<T>>, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         // SAFETY: `me` is never used or dropped again: the `Arc` is moved out once.
         let lock = unsafe { ptr::read(&me.lock) };
         (lock, hold)
@@ -314,9 +314,9 @@ impl<T: ?Sized + fmt::Display> fmt::Display for OwnedMutexGuard<T> {
 impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
     /// The `Arc` and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (Arc<Mutex<T>>, Hold) {
+    fn into_parts(self) -> (Arc<Mutex<T>>, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         // SAFETY: `me` is never used or dropped again: the `Arc` is moved out once.
         let lock = unsafe { ptr::read(&me.lock) };
         (lock, hold)

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use ::tokio::sync::{AcquireError, TryAcquireError};
 
+use super::class::Held;
 use super::permit::{join, split_hold};
 use super::semaphore::Semaphore;
-use crate::hook::hold::Hold;
 use crate::hook::lock_map::untracked_scope;
 
 /// Permits acquired from a [`Semaphore`] through an `Arc` (tokio's `OwnedSemaphorePermit`),
@@ -38,7 +38,7 @@ use crate::hook::lock_map::untracked_scope;
 pub struct OwnedSemaphorePermit {
     sem: Arc<Semaphore>,
     permits: usize,
-    hold: Hold,
+    hold: Held,
 }
 
 impl Semaphore {
@@ -260,7 +260,7 @@ impl Semaphore {
 impl OwnedSemaphorePermit {
     /// A group of `permits` permits of `sem`, taken for good, and its hold.
     #[inline]
-    pub(super) fn new(sem: Arc<Semaphore>, permits: usize, hold: Hold) -> Self {
+    pub(super) fn new(sem: Arc<Semaphore>, permits: usize, hold: Held) -> Self {
         OwnedSemaphorePermit { sem, permits, hold }
     }
 

@@ -9,8 +9,8 @@ use std::panic::Location;
 
 use ::tokio::sync::{AcquireError, TryAcquireError};
 
+use super::class::Held;
 use super::semaphore::Semaphore;
-use crate::hook::hold::Hold;
 use crate::hook::lock_map::untracked_scope;
 
 /// Permits acquired from a [`Semaphore`] (tokio's `SemaphorePermit`), one group with one
@@ -37,7 +37,7 @@ use crate::hook::lock_map::untracked_scope;
 pub struct SemaphorePermit<'a> {
     sem: &'a Semaphore,
     permits: usize,
-    hold: Hold,
+    hold: Held,
 }
 
 impl Semaphore {
@@ -230,7 +230,7 @@ impl Semaphore {
 impl<'a> SemaphorePermit<'a> {
     /// A group of `permits` permits of `sem`, taken for good, and its hold.
     #[inline]
-    pub(super) fn new(sem: &'a Semaphore, permits: usize, hold: Hold) -> Self {
+    pub(super) fn new(sem: &'a Semaphore, permits: usize, hold: Held) -> Self {
         SemaphorePermit { sem, permits, hold }
     }
 
@@ -345,7 +345,7 @@ impl<'a> SemaphorePermit<'a> {
 /// Merges the hold of a group of `other_permits` permits (`other`) into the hold of a group
 /// that `had` permits: one hold for both. A group without permits holds nothing, so an empty
 /// group takes `other`'s hold; `other` keeps what is left, to end when it is dropped.
-pub(super) fn join(hold: &mut Hold, had: usize, other: &mut Hold, other_permits: usize) {
+pub(super) fn join(hold: &mut Held, had: usize, other: &mut Held, other_permits: usize) {
     if had == 0 && other_permits != 0 {
         mem::swap(hold, other);
     }
@@ -354,14 +354,14 @@ pub(super) fn join(hold: &mut Hold, had: usize, other: &mut Hold, other_permits:
 /// The hold of `n` permits split off a group (`hold`, which keeps `left`): the group's own
 /// hold when they are all of it, none for no permits, else a new one (`new_hold`, a try).
 pub(super) fn split_hold(
-    hold: &mut Hold,
+    hold: &mut Held,
     n: usize,
     left: usize,
-    new_hold: impl FnOnce() -> Hold,
-) -> Hold {
+    new_hold: impl FnOnce() -> Held,
+) -> Held {
     match (n, left) {
-        (0, _) => Hold::untracked(),
-        (_, 0) => mem::replace(hold, Hold::untracked()),
+        (0, _) => Held::NONE,
+        (_, 0) => hold.take(),
         _ => new_hold(),
     }
 }

@@ -7,8 +7,8 @@
 use std::fmt;
 use std::panic::Location;
 
+use super::class::Held;
 use super::class::{AsyncClass, Validated};
-use crate::hook::hold::Hold;
 use lockdep_report::Access;
 
 /// A counting semaphore with the API of [`tokio::sync::Semaphore`], validated by the checker.
@@ -198,25 +198,22 @@ impl Semaphore {
 
     /// The hold of a validated acquisition that succeeded.
     #[inline]
-    pub(super) fn hold(&self, validated: Option<Validated>) -> Hold {
-        match validated {
-            Some(validated) => self.class.acquired(validated),
-            None => Hold::untracked(),
-        }
+    pub(super) fn hold(&self, validated: Option<Validated>) -> Held {
+        validated.map_or(Held::NONE, |validated| self.class.acquired(validated))
     }
 
     /// The hold of a try that took `n` permits, at the caller's site.
     #[track_caller]
     #[inline]
-    pub(super) fn tried(&self, n: u32) -> Hold {
+    pub(super) fn tried(&self, n: u32) -> Held {
         self.tried_at(n, Location::caller())
     }
 
     /// The hold of a try that took `n` permits at `site` (none for no permits).
     #[inline]
-    pub(super) fn tried_at(&self, n: u32, site: &'static Location<'static>) -> Hold {
+    pub(super) fn tried_at(&self, n: u32, site: &'static Location<'static>) -> Held {
         match n {
-            0 => Hold::untracked(),
+            0 => Held::NONE,
             _ => self.class.tried(Access::Write, site),
         }
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops;
 use std::panic::Location;
 use std::ptr;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use ::tokio::sync::TryLockError;
 
 use super::RwLock;
-use crate::hook::hold::Hold;
+use crate::tokio_sync::class::Held;
 use lockdep_report::Access;
 
 /// A shared hold of a [`RwLock`] that keeps an `Arc` of it (tokio's `OwnedRwLockReadGuard`),
@@ -36,7 +36,7 @@ use lockdep_report::Access;
 pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
     lock: Arc<RwLock<T>>,
     data: *const U,
-    hold: Hold,
+    hold: Held,
     _p: PhantomData<T>,
 }
 
@@ -118,7 +118,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> OwnedRwLockReadGuard<T> {
     /// The guard of a read of `lock`, whose permit was taken, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(lock: Arc<RwLock<T>>, hold: Hold) -> Self {
+    pub(in crate::tokio_sync) fn new(lock: Arc<RwLock<T>>, hold: Held) -> Self {
         let data = lock.c.get() as *const T;
         OwnedRwLockReadGuard::from_parts(lock, data, hold)
     }
@@ -127,7 +127,7 @@ impl<T: ?Sized> OwnedRwLockReadGuard<T> {
 impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
     /// The guard of a read of `data` in `lock`, whose permit was taken, and its hold.
     #[inline]
-    pub(super) fn from_parts(lock: Arc<RwLock<T>>, data: *const U, hold: Hold) -> Self {
+    pub(super) fn from_parts(lock: Arc<RwLock<T>>, data: *const U, hold: Held) -> Self {
         OwnedRwLockReadGuard {
             lock,
             data,
@@ -138,9 +138,9 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
 
     /// The `Arc` and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (Arc<RwLock<T>>, Hold) {
+    fn into_parts(self) -> (Arc<RwLock<T>>, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         // SAFETY: `me` is never used or dropped again: the `Arc` is moved out once.
         let lock = unsafe { ptr::read(&me.lock) };
         (lock, hold)

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops;
 use std::panic::Location;
 use std::ptr;
@@ -16,7 +16,7 @@ use lockdep_report::Access;
 use super::owned_read_guard::OwnedRwLockReadGuard;
 use super::owned_write_guard_mapped::OwnedRwLockMappedWriteGuard;
 use super::RwLock;
-use crate::hook::hold::Hold;
+use crate::tokio_sync::class::Held;
 
 /// An exclusive hold of a [`RwLock`] that keeps an `Arc` of it (tokio's
 /// `OwnedRwLockWriteGuard`): dropping it releases the write and ends the hold, on whichever
@@ -41,7 +41,7 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     permits_acquired: u32,
     lock: Arc<RwLock<T>>,
     data: *mut T,
-    hold: Hold,
+    hold: Held,
     _p: PhantomData<T>,
 }
 
@@ -115,7 +115,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// The guard of a write of `lock`, all of whose permits were taken, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(lock: Arc<RwLock<T>>, hold: Hold) -> Self {
+    pub(in crate::tokio_sync) fn new(lock: Arc<RwLock<T>>, hold: Held) -> Self {
         OwnedRwLockWriteGuard {
             permits_acquired: lock.mr,
             data: lock.c.get(),
@@ -127,9 +127,9 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 
     /// The permit count, the `Arc` and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (u32, Arc<RwLock<T>>, Hold) {
+    fn into_parts(self) -> (u32, Arc<RwLock<T>>, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         // SAFETY: `me` is never used or dropped again: the `Arc` is moved out once.
         let lock = unsafe { ptr::read(&me.lock) };
         (me.permits_acquired, lock, hold)
@@ -339,7 +339,7 @@ fn downgrade<T: ?Sized, U: ?Sized>(
     permits_acquired: u32,
     lock: Arc<RwLock<T>>,
     data: *const U,
-    hold: Hold,
+    hold: Held,
 ) -> OwnedRwLockReadGuard<T, U> {
     lock.class.downgrade();
     let guard = OwnedRwLockReadGuard::from_parts(lock, data, hold);

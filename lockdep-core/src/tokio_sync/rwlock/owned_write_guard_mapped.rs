@@ -3,13 +3,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops;
 use std::ptr;
 use std::sync::Arc;
 
 use super::RwLock;
-use crate::hook::hold::Hold;
+use crate::tokio_sync::class::Held;
 
 /// An exclusive hold of a [`RwLock`] that keeps an `Arc` of it, through a part `U` of its
 /// data (tokio's `OwnedRwLockMappedWriteGuard`, made by
@@ -37,7 +37,7 @@ pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
     permits_acquired: u32,
     lock: Arc<RwLock<T>>,
     data: *mut U,
-    hold: Hold,
+    hold: Held,
     _p: PhantomData<T>,
 }
 
@@ -64,7 +64,7 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
         permits_acquired: u32,
         lock: Arc<RwLock<T>>,
         data: *mut U,
-        hold: Hold,
+        hold: Held,
     ) -> Self {
         OwnedRwLockMappedWriteGuard {
             permits_acquired,
@@ -77,9 +77,9 @@ impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
 
     /// The permit count, the `Arc` and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (u32, Arc<RwLock<T>>, Hold) {
+    fn into_parts(self) -> (u32, Arc<RwLock<T>>, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         // SAFETY: `me` is never used or dropped again: the `Arc` is moved out once.
         let lock = unsafe { ptr::read(&me.lock) };
         (me.permits_acquired, lock, hold)

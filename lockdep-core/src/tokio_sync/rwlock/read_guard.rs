@@ -3,14 +3,14 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops;
 use std::panic::Location;
 
 use ::tokio::sync::{Semaphore, TryLockError};
 
 use super::RwLock;
-use crate::hook::hold::Hold;
+use crate::tokio_sync::class::Held;
 use lockdep_report::Access;
 
 /// A shared hold of a [`RwLock`](super::RwLock) (tokio's `RwLockReadGuard`): dropping it
@@ -34,7 +34,7 @@ use lockdep_report::Access;
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     s: &'a Semaphore,
     data: *const T,
-    hold: Hold,
+    hold: Held,
     marker: PhantomData<&'a T>,
 }
 
@@ -157,7 +157,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// The guard of a read of `data`, whose permit of `s` was taken, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(s: &'a Semaphore, data: *const T, hold: Hold) -> Self {
+    pub(in crate::tokio_sync) fn new(s: &'a Semaphore, data: *const T, hold: Held) -> Self {
         RwLockReadGuard {
             s,
             data,
@@ -168,9 +168,9 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 
     /// The semaphore and the hold, the guard forgotten (it no longer releases).
     #[inline]
-    fn into_parts(self) -> (&'a Semaphore, Hold) {
+    fn into_parts(self) -> (&'a Semaphore, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         (me.s, hold)
     }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops;
 use std::panic::Location;
 
@@ -13,8 +13,8 @@ use ::tokio::sync::{Semaphore, TryLockError};
 use super::read_guard::RwLockReadGuard;
 use super::write_guard_mapped::RwLockMappedWriteGuard;
 use super::RwLock;
-use crate::hook::hold::Hold;
 use crate::tokio_sync::class::AsyncClass;
+use crate::tokio_sync::class::Held;
 use lockdep_report::Access;
 
 /// An exclusive hold of a [`RwLock`](super::RwLock) (tokio's `RwLockWriteGuard`): dropping
@@ -43,7 +43,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
     s: &'a Semaphore,
     class: &'a AsyncClass,
     data: *mut T,
-    hold: Hold,
+    hold: Held,
     marker: PhantomData<&'a mut T>,
 }
 
@@ -59,7 +59,7 @@ struct Parts<'a, T: ?Sized> {
     s: &'a Semaphore,
     class: &'a AsyncClass,
     data: *mut T,
-    hold: Hold,
+    hold: Held,
 }
 
 impl<T: ?Sized> RwLock<T> {
@@ -178,7 +178,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         s: &'a Semaphore,
         class: &'a AsyncClass,
         data: *mut T,
-        hold: Hold,
+        hold: Held,
     ) -> Self {
         RwLockWriteGuard {
             permits_acquired,
@@ -199,7 +199,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             s: me.s,
             class: me.class,
             data: me.data,
-            hold: mem::replace(&mut me.hold, Hold::untracked()),
+            hold: me.hold.take(),
         }
     }
 

@@ -3,12 +3,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::mem::{self, ManuallyDrop};
+use std::mem::ManuallyDrop;
 use std::ops;
 
 use ::tokio::sync::Semaphore;
 
-use crate::hook::hold::Hold;
+use crate::tokio_sync::class::Held;
 
 /// An exclusive hold of a [`RwLock`](super::RwLock) through a part of its data, made by
 /// [`RwLockWriteGuard::map`](super::write_guard::RwLockWriteGuard::map) (tokio's
@@ -35,7 +35,7 @@ pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
     permits_acquired: u32,
     s: &'a Semaphore,
     data: *mut T,
-    hold: Hold,
+    hold: Held,
     marker: PhantomData<&'a mut T>,
 }
 
@@ -49,7 +49,7 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
     /// The guard of a write through `data`, whose `permits_acquired` permits of `s` were
     /// taken, and its hold.
     #[inline]
-    pub(super) fn new(permits_acquired: u32, s: &'a Semaphore, data: *mut T, hold: Hold) -> Self {
+    pub(super) fn new(permits_acquired: u32, s: &'a Semaphore, data: *mut T, hold: Held) -> Self {
         RwLockMappedWriteGuard {
             permits_acquired,
             s,
@@ -61,9 +61,9 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
 
     /// The permit count, the semaphore and the hold, the guard forgotten.
     #[inline]
-    fn into_parts(self) -> (u32, &'a Semaphore, Hold) {
+    fn into_parts(self) -> (u32, &'a Semaphore, Held) {
         let mut me = ManuallyDrop::new(self);
-        let hold = mem::replace(&mut me.hold, Hold::untracked());
+        let hold = me.hold.take();
         (me.permits_acquired, me.s, hold)
     }
 
