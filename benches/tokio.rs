@@ -3,9 +3,10 @@
 //! `Semaphore`), awaited inside a current-thread runtime's `block_on`, tokio's and lockdep's
 //! side by side in one process: lockdep checking (mode collect) and with the mode off.
 //!
-//! Each variant times a loop of `iters` operations inside one `block_on`, so the runtime's
-//! own cost per iteration (tokio's cooperative budget makes the future yield once every 128
-//! acquisitions, for both) is the same for both. Built without the `enabled` feature,
+//! Each variant times a loop of `iters` operations inside one `block_on` of its own
+//! current-thread runtime, on objects made once, so the runtime's own cost per iteration
+//! (tokio's cooperative budget makes the future yield once every 128 acquisitions, for both)
+//! is the same for both. Built without the `enabled` feature,
 //! `lockdep::tokio::sync` is `tokio::sync`: group `tokio_mutex_featoff` measures that it is.
 
 use std::future::Future;
@@ -19,11 +20,12 @@ mod common;
 #[cfg(feature = "enabled")]
 use common::with_mode;
 
-/// Times `op` run `iters` times in one `block_on` of a current-thread runtime.
-fn timed<F: Future<Output = ()>>(iters: u64, mut op: impl FnMut() -> F) -> Duration {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+/// Times `op` run `iters` times in one `block_on` of `rt`.
+fn timed<F: Future<Output = ()>>(
+    rt: &tokio::runtime::Runtime,
+    iters: u64,
+    mut op: impl FnMut() -> F,
+) -> Duration {
     rt.block_on(async {
         let start = Instant::now();
         for _ in 0..iters {
@@ -33,89 +35,96 @@ fn timed<F: Future<Output = ()>>(iters: u64, mut op: impl FnMut() -> F) -> Durat
     })
 }
 
-/// One lock and unlock of a mutex made by `$new` (a `Mutex::new` path), `iters` times.
+/// A measured loop: the operation on objects made once (so that every sample measures the
+/// steady state), `iters` times in one `block_on` of a current-thread runtime made once.
+type Loop = Box<dyn FnMut(u64) -> Duration>;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// The loop of one lock and unlock of a mutex made by `$new` (a `Mutex::new` path).
 macro_rules! mutex_loop {
-    ($new:path, $iters:expr) => {{
-        let m = $new(0u64);
-        timed($iters, || async { *black_box(&m).lock().await += 1 })
+    ($new:path) => {{
+        let (rt, m) = (runtime(), $new(0u64));
+        Box::new(move |iters| timed(&rt, iters, || async { *black_box(&m).lock().await += 1 }))
+            as Loop
     }};
 }
 
-/// A nest of two mutexes (lock A, lock B, unlock B, unlock A), `iters` times.
+/// The loop of a nest of two mutexes (lock A, lock B, unlock B, unlock A).
 macro_rules! nest_loop {
-    ($new:path, $iters:expr) => {{
-        let (a, b) = ($new(0u64), $new(0u64));
-        timed($iters, || async {
-            let mut ga = black_box(&a).lock().await;
-            let mut gb = black_box(&b).lock().await;
-            *gb += 1;
-            *ga += 1;
-        })
+    ($new:path) => {{
+        let (rt, a, b) = (runtime(), $new(0u64), $new(0u64));
+        Box::new(move |iters| {
+            timed(&rt, iters, || async {
+                let mut ga = black_box(&a).lock().await;
+                let mut gb = black_box(&b).lock().await;
+                *gb += 1;
+                *ga += 1;
+            })
+        }) as Loop
     }};
 }
 
-/// A write lock and unlock of a reader-writer lock, `iters` times.
+/// The loop of a write lock and unlock of a reader-writer lock.
 macro_rules! rwlock_loop {
-    ($new:path, $iters:expr) => {{
-        let l = $new(0u64);
-        timed($iters, || async { *black_box(&l).write().await += 1 })
+    ($new:path) => {{
+        let (rt, l) = (runtime(), $new(0u64));
+        Box::new(move |iters| timed(&rt, iters, || async { *black_box(&l).write().await += 1 }))
+            as Loop
     }};
 }
 
-/// One permit acquired and given back, `iters` times.
+/// The loop of one permit acquired and given back.
 macro_rules! semaphore_loop {
-    ($new:path, $iters:expr) => {{
-        let s = $new(4);
-        timed($iters, || async {
-            drop(black_box(&s).acquire().await.unwrap());
-        })
+    ($new:path) => {{
+        let (rt, s) = (runtime(), $new(4));
+        Box::new(move |iters| {
+            timed(&rt, iters, || async {
+                drop(black_box(&s).acquire().await.unwrap());
+            })
+        }) as Loop
     }};
-}
-
-fn tokio_mutex(iters: u64) -> Duration {
-    mutex_loop!(tokio::sync::Mutex::new, iters)
-}
-fn lockdep_mutex(iters: u64) -> Duration {
-    mutex_loop!(lockdep::tokio::sync::Mutex::new, iters)
-}
-fn tokio_nest(iters: u64) -> Duration {
-    nest_loop!(tokio::sync::Mutex::new, iters)
-}
-fn lockdep_nest(iters: u64) -> Duration {
-    nest_loop!(lockdep::tokio::sync::Mutex::new, iters)
-}
-fn tokio_rwlock(iters: u64) -> Duration {
-    rwlock_loop!(tokio::sync::RwLock::new, iters)
-}
-fn lockdep_rwlock(iters: u64) -> Duration {
-    rwlock_loop!(lockdep::tokio::sync::RwLock::new, iters)
-}
-fn tokio_semaphore(iters: u64) -> Duration {
-    semaphore_loop!(tokio::sync::Semaphore::new, iters)
-}
-fn lockdep_semaphore(iters: u64) -> Duration {
-    semaphore_loop!(lockdep::tokio::sync::Semaphore::new, iters)
 }
 
 /// One group per operation: tokio, lockdep, and lockdep with the mode off.
 #[cfg(feature = "enabled")]
 fn tokio_sync(c: &mut Criterion) {
     lockdep::set_mode(lockdep::Mode::Collect);
-    type Loop = fn(u64) -> Duration;
     let groups: [(&str, Loop, Loop); 4] = [
-        ("tokio_mutex", tokio_mutex, lockdep_mutex),
-        ("tokio_mutex_nest", tokio_nest, lockdep_nest),
-        ("tokio_rwlock_write", tokio_rwlock, lockdep_rwlock),
-        ("tokio_semaphore", tokio_semaphore, lockdep_semaphore),
+        (
+            "tokio_mutex",
+            mutex_loop!(tokio::sync::Mutex::new),
+            mutex_loop!(lockdep::tokio::sync::Mutex::new),
+        ),
+        (
+            "tokio_mutex_nest",
+            nest_loop!(tokio::sync::Mutex::new),
+            nest_loop!(lockdep::tokio::sync::Mutex::new),
+        ),
+        (
+            "tokio_rwlock_write",
+            rwlock_loop!(tokio::sync::RwLock::new),
+            rwlock_loop!(lockdep::tokio::sync::RwLock::new),
+        ),
+        (
+            "tokio_semaphore",
+            semaphore_loop!(tokio::sync::Semaphore::new),
+            semaphore_loop!(lockdep::tokio::sync::Semaphore::new),
+        ),
     ];
-    for (group, base, checked) in groups {
+    for (group, mut base, mut checked) in groups {
         let mut g = c.benchmark_group(group);
-        g.bench_function("tokio", |b| b.iter_custom(base));
-        g.bench_function("lockdep", |b| b.iter_custom(checked));
+        g.bench_function("tokio", |b| b.iter_custom(&mut base));
+        g.bench_function("lockdep", |b| b.iter_custom(&mut checked));
         g.bench_function("lockdep_mode_off", |b| {
-            with_mode(lockdep::Mode::Off, || b.iter_custom(checked))
+            with_mode(lockdep::Mode::Off, || b.iter_custom(&mut checked))
         });
         g.finish();
+        interleaved(group, &mut base, &mut checked);
     }
     assert!(
         lockdep::violations().is_empty(),
@@ -123,14 +132,56 @@ fn tokio_sync(c: &mut Criterion) {
     );
 }
 
+/// The three variants of `group` measured in turn, round after round (200 rounds of 20,000
+/// operations each), printed as the fastest, the 10th percentile and the median round per
+/// operation: on a shared machine whose load changes while criterion measures one variant
+/// after the other, a ratio of these is the steadier figure.
+#[cfg(feature = "enabled")]
+fn interleaved(group: &str, base: &mut Loop, checked: &mut Loop) {
+    const ROUNDS: usize = 200;
+    const OPS: u64 = 20_000;
+    let mut rounds: [Vec<f64>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        for (variant, times) in rounds.iter_mut().enumerate() {
+            let elapsed = match variant {
+                0 => base(OPS),
+                1 => checked(OPS),
+                _ => with_mode(lockdep::Mode::Off, || checked(OPS)),
+            };
+            times.push(elapsed.as_nanos() as f64 / OPS as f64);
+        }
+    }
+    let [tokio, lockdep, mode_off] = rounds.map(|mut times| {
+        times.sort_by(f64::total_cmp);
+        [times[0], times[ROUNDS / 10], times[ROUNDS / 2]]
+    });
+    let show = |t: [f64; 3]| format!("{:.1}/{:.1}/{:.1}", t[0], t[1], t[2]);
+    println!(
+        "INTERLEAVED {group} ns per op min/p10/median: tokio {} lockdep {} ({:.2}x at p10) \
+         lockdep_mode_off {} ({:.2}x at p10)",
+        show(tokio),
+        show(lockdep),
+        lockdep[1] / tokio[1],
+        show(mode_off),
+        mode_off[1] / tokio[1],
+    );
+}
+
+/// `lockdep::tokio::sync` is `tokio::sync` here: the same lock twice, as a check of that.
 #[cfg(not(feature = "enabled"))]
 fn tokio_sync(c: &mut Criterion) {
-    // `lockdep::tokio::sync` is `tokio::sync` here.
-    let _ = (tokio_nest, lockdep_nest, tokio_rwlock, lockdep_rwlock);
-    let _ = (tokio_semaphore, lockdep_semaphore);
+    let (mut base, mut ours) = (
+        mutex_loop!(tokio::sync::Mutex::new),
+        mutex_loop!(lockdep::tokio::sync::Mutex::new),
+    );
+    let _unused = (
+        nest_loop!(tokio::sync::Mutex::new),
+        rwlock_loop!(tokio::sync::RwLock::new),
+        semaphore_loop!(tokio::sync::Semaphore::new),
+    );
     let mut g = c.benchmark_group("tokio_mutex_featoff");
-    g.bench_function("tokio", |b| b.iter_custom(tokio_mutex));
-    g.bench_function("lockdep", |b| b.iter_custom(lockdep_mutex));
+    g.bench_function("tokio", |b| b.iter_custom(&mut base));
+    g.bench_function("lockdep", |b| b.iter_custom(&mut ours));
     g.finish();
 }
 
