@@ -54,10 +54,13 @@ macro_rules! mutex_loop {
     }};
 }
 
-/// The loop of a nest of two mutexes (lock A, lock B, unlock B, unlock A).
+/// The loop of a nest of two mutexes (lock A, lock B, unlock B, unlock A). The two are made
+/// by the caller's expressions, at two sites: two classes, as the nest of `benches/nest.rs`
+/// (made in this macro's body, they would share the invocation's site and be one class,
+/// whose nesting is checked lock by lock, every time).
 macro_rules! nest_loop {
-    ($new:path) => {{
-        let (rt, a, b) = (runtime(), $new(0u64), $new(0u64));
+    ($a:expr, $b:expr) => {{
+        let (rt, a, b) = (runtime(), $a, $b);
         Box::new(move |iters| {
             timed(&rt, iters, || async {
                 let mut ga = black_box(&a).lock().await;
@@ -102,8 +105,11 @@ fn tokio_sync(c: &mut Criterion) {
         ),
         (
             "tokio_mutex_nest",
-            nest_loop!(tokio::sync::Mutex::new),
-            nest_loop!(lockdep::tokio::sync::Mutex::new),
+            nest_loop!(tokio::sync::Mutex::new(0u64), tokio::sync::Mutex::new(0u64)),
+            nest_loop!(
+                lockdep::tokio::sync::Mutex::new(0u64),
+                lockdep::tokio::sync::Mutex::new(0u64)
+            ),
         ),
         (
             "tokio_rwlock_write",
@@ -175,7 +181,7 @@ fn tokio_sync(c: &mut Criterion) {
         mutex_loop!(lockdep::tokio::sync::Mutex::new),
     );
     let _unused = (
-        nest_loop!(tokio::sync::Mutex::new),
+        nest_loop!(tokio::sync::Mutex::new(0u64), tokio::sync::Mutex::new(0u64)),
         rwlock_loop!(tokio::sync::RwLock::new),
         semaphore_loop!(tokio::sync::Semaphore::new),
     );
