@@ -67,6 +67,12 @@ pub use lockdep_core::{__stats, Stats};
 
 pub use lockdep_core::sync;
 
+// `tokio` (`lockdep::tokio::sync`), present whenever lockdep-core is built with its `tokio`
+// feature (this crate's `tokio` feature turns it on; so does a build of lockdep-core's own
+// doctests with it). Without it the glob brings nothing, which the lints would flag.
+#[allow(unused_imports, unreachable_pub)]
+pub use lockdep_core::optional::*;
+
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
 pub mod mempool {
     pub use lockdep_mempool::*;

@@ -60,6 +60,8 @@ mod remutex;
 mod rwlock;
 #[cfg(feature = "enabled")]
 mod std_sync;
+#[cfg(all(feature = "tokio", feature = "enabled"))]
+mod tokio_sync;
 mod violation;
 
 #[cfg(feature = "enabled")]
@@ -135,6 +137,72 @@ pub mod sync {
     pub use crate::std_sync::*;
     #[cfg(not(feature = "enabled"))]
     pub use std::sync::*;
+}
+
+/// tokio, checked (feature `tokio`).
+#[cfg(feature = "tokio")]
+pub mod tokio {
+    /// A drop-in for `tokio::sync`: `use lockdep::tokio::sync::{Mutex, RwLock, Semaphore, …}`
+    /// in place of `use tokio::sync::{…}`, with no other edit, and every lock and semaphore is
+    /// checked, in the one dependency graph of the blocking locks and pools.
+    ///
+    /// `Mutex`, `RwLock` and `Semaphore`, their guards and permits have tokio's names and
+    /// signatures (except that `lock()`, `read()`, `write()`, `acquire()`, … are `fn`s that
+    /// return a future, the same calls with the same meaning: tokio's are `async fn`s). Each
+    /// lock is a class, its creation site; awaiting it is a blocking acquisition, validated
+    /// when the future is first polled and held once it completes; a `try_*` never waits and
+    /// records no dependency of its own; `blocking_*` is a blocking acquisition of a thread.
+    /// A read is the kernel's non-recursive read (tokio's lock is fair: a read queues behind a
+    /// waiting writer). A semaphore is a counted class, as a mempool: awaiting a permit of a
+    /// semaphore while holding one of it is [`PoolRecursion`](crate::ViolationKind::PoolRecursion).
+    /// A guard or permit ends its hold when dropped, on whichever task or thread. Everything
+    /// else (`mpsc`, `oneshot`, `watch`, `broadcast`, `Notify`, `Barrier`, `OnceCell`,
+    /// `SetOnce`, the error types, …) is tokio's own item.
+    ///
+    /// Built without the `enabled` feature, this module is `tokio::sync`
+    /// (`pub use tokio::sync::*`): tokio's own types, at no cost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::tokio::sync::{mpsc, Mutex, Semaphore};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let state = Arc::new(Mutex::new(Vec::new()));
+    /// let workers = Arc::new(Semaphore::new(2));
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// for i in 0..4 {
+    ///     let (state, workers, tx) = (state.clone(), workers.clone(), tx.clone());
+    ///     tokio::spawn(async move {
+    ///         let _permit = workers.acquire().await.unwrap();
+    ///         state.lock().await.push(i);
+    ///         tx.send(i).await.unwrap();
+    ///     });
+    /// }
+    /// drop(tx);
+    /// let mut sent = 0;
+    /// while rx.recv().await.is_some() {
+    ///     sent += 1;
+    /// }
+    /// assert_eq!((sent, state.lock().await.len()), (4, 4));
+    /// # }
+    /// ```
+    pub mod sync {
+        #[cfg(feature = "enabled")]
+        pub use crate::tokio_sync::*;
+        #[cfg(not(feature = "enabled"))]
+        pub use ::tokio::sync::*;
+    }
+}
+
+/// The modules of lockdep-core's optional features (`tokio`), for the facade to re-export
+/// whenever lockdep-core is built with them (a glob: nothing when it is not).
+#[doc(hidden)]
+pub mod optional {
+    #[cfg(feature = "tokio")]
+    pub use crate::tokio;
 }
 
 #[cfg(feature = "enabled")]
