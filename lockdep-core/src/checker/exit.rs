@@ -49,6 +49,8 @@ impl Drop for ThreadExitHook {
     fn drop(&mut self) {
         with_thread(|t| {
             let _in_checker = t.enter();
+            // Holds other threads ended and posted here were no leaks.
+            t.apply_posted();
             let leaked: Vec<_> = t
                 .snapshot()
                 .iter()

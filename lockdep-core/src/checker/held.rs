@@ -548,6 +548,20 @@ impl Context {
         }
     }
 
+    /// Applies the releases of this context's holds and locks that other threads posted to its
+    /// inbox.
+    pub(crate) fn apply_posted(&self) {
+        if let Some(inbox) = self.inbox.get() {
+            let posted = inbox.take();
+            for instance in posted.holds {
+                self.release_hold(instance);
+            }
+            for instance in posted.locks {
+                self.release(instance);
+            }
+        }
+    }
+
     /// Empties the stack and frees its deep block (thread exit). A thread that goes deep
     /// again afterwards (a later thread-local destructor holding that many locks) gets a new
     /// block, which is never freed.

@@ -420,19 +420,10 @@ pub(crate) fn sync_held(t: &Context) {
     }
 }
 
-/// Applies the releases of this context's holds and locks that other threads posted to its
-/// inbox.
+/// [`Context::apply_posted`], out of line.
 #[cold]
 fn apply_remote_releases(t: &Context) {
-    if let Some(inbox) = t.inbox.get() {
-        let posted = inbox.take();
-        for instance in posted.holds {
-            t.release_hold(instance);
-        }
-        for instance in posted.locks {
-            t.release(instance);
-        }
-    }
+    t.apply_posted();
 }
 
 /// Pushes `acq`; false (and a fault report) when the held stack is full.

@@ -83,6 +83,19 @@ impl AsyncClass {
         Held(validated.0.map(|acq| self.map.begin_hold(&acq)))
     }
 
+    /// The validated acquisition of an owned guard or permit succeeded: held by nobody. Owned
+    /// guards and permits are made to be moved, into a spawned task above all (tokio's own
+    /// example hands each `acquire_owned` permit to the task it spawns), and a move is not
+    /// seen: held by the acquirer, the next acquisition would be reported as the same lock
+    /// taken twice, or pool recursion, while another task has the first. The acquisition was
+    /// validated (what the acquirer holds → the class); what the owner takes while it has the
+    /// guard records no dependency on it.
+    #[inline]
+    pub(super) fn handed_over(&self, validated: Validated) -> Held {
+        drop(validated);
+        Held::NONE
+    }
+
     /// A try that succeeded, as `access` at `site`: held, with no dependency of its own (a
     /// try never waits).
     #[inline]

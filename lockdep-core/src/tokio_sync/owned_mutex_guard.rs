@@ -118,7 +118,7 @@ impl<T: ?Sized> Mutex<T> {
         async move {
             let validated = self.class.validate(Access::Write, site);
             self.acquire().await;
-            let hold = self.class.acquired(validated);
+            let hold = self.class.handed_over(validated);
             OwnedMutexGuard::new(self, hold)
         }
     }
@@ -145,7 +145,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
         let validated = self.class.validate(Access::Write, Location::caller());
         self.blocking_acquire();
-        let hold = self.class.acquired(validated);
+        let hold = self.class.handed_over(validated);
         OwnedMutexGuard::new(self, hold)
     }
 
@@ -169,7 +169,8 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
         self.try_acquire()?;
-        let hold = self.class.tried(Access::Write, Location::caller());
+        // Owned: held by nobody (see `AsyncClass::handed_over`).
+        let hold = Held::NONE;
         Ok(OwnedMutexGuard::new(self, hold))
     }
 }

@@ -95,7 +95,7 @@ impl Semaphore {
         async move {
             let validated = self.validate(1, site);
             self.ll_sem.acquire().await?.forget();
-            let hold = self.hold(validated);
+            let hold = self.handed_over(validated);
             Ok(OwnedSemaphorePermit::new(self, 1, hold))
         }
     }
@@ -136,7 +136,7 @@ impl Semaphore {
         async move {
             let validated = self.validate(n, site);
             self.ll_sem.acquire_many(n).await?.forget();
-            let hold = self.hold(validated);
+            let hold = self.handed_over(validated);
             Ok(OwnedSemaphorePermit::new(self, n as usize, hold))
         }
     }
@@ -161,7 +161,7 @@ impl Semaphore {
     #[track_caller]
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         self.ll_sem.try_acquire()?.forget();
-        let hold = self.tried(1);
+        let hold = Held::NONE; // owned: held by nobody (see `AsyncClass::handed_over`)
         Ok(OwnedSemaphorePermit::new(self, 1, hold))
     }
 
@@ -189,7 +189,7 @@ impl Semaphore {
         n: u32,
     ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         self.ll_sem.try_acquire_many(n)?.forget();
-        let hold = self.tried(n);
+        let hold = Held::NONE; // owned: held by nobody (see `AsyncClass::handed_over`)
         Ok(OwnedSemaphorePermit::new(self, n as usize, hold))
     }
 
@@ -219,7 +219,7 @@ impl Semaphore {
     pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
         let validated = self.validate(1, Location::caller());
         untracked_scope(|| self.ll_sem.blocking_acquire())?.forget();
-        let hold = self.hold(validated);
+        let hold = self.handed_over(validated);
         Ok(OwnedSemaphorePermit::new(self, 1, hold))
     }
 
@@ -252,7 +252,7 @@ impl Semaphore {
     ) -> Result<OwnedSemaphorePermit, AcquireError> {
         let validated = self.validate(n, Location::caller());
         untracked_scope(|| self.ll_sem.blocking_acquire_many(n))?.forget();
-        let hold = self.hold(validated);
+        let hold = self.handed_over(validated);
         Ok(OwnedSemaphorePermit::new(self, n as usize, hold))
     }
 }

@@ -202,6 +202,13 @@ impl Semaphore {
         validated.map_or(Held::NONE, |validated| self.class.acquired(validated))
     }
 
+    /// The hold of a validated acquisition of owned permits: none (see
+    /// `AsyncClass::handed_over`).
+    #[inline]
+    pub(super) fn handed_over(&self, validated: Option<Validated>) -> Held {
+        validated.map_or(Held::NONE, |validated| self.class.handed_over(validated))
+    }
+
     /// The hold of a try that took `n` permits, at the caller's site.
     #[track_caller]
     #[inline]

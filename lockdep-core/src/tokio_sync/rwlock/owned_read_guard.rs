@@ -85,7 +85,7 @@ impl<T: ?Sized> RwLock<T> {
         async move {
             let validated = self.class.validate(Access::Read, site);
             self.acquire(1).await;
-            let hold = self.class.acquired(validated);
+            let hold = self.class.handed_over(validated);
             OwnedRwLockReadGuard::new(self, hold)
         }
     }
@@ -110,7 +110,8 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
         self.try_acquire(1)?;
-        let hold = self.class.tried(Access::Read, Location::caller());
+        // Owned: held by nobody (see `AsyncClass::handed_over`).
+        let hold = Held::NONE;
         Ok(OwnedRwLockReadGuard::new(self, hold))
     }
 }

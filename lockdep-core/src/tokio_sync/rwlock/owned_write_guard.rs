@@ -82,7 +82,7 @@ impl<T: ?Sized> RwLock<T> {
         async move {
             let validated = self.class.validate(Access::Write, site);
             self.acquire(self.mr).await;
-            let hold = self.class.acquired(validated);
+            let hold = self.class.handed_over(validated);
             OwnedRwLockWriteGuard::new(self, hold)
         }
     }
@@ -107,7 +107,8 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
         self.try_acquire(self.mr)?;
-        let hold = self.class.tried(Access::Write, Location::caller());
+        // Owned: held by nobody (see `AsyncClass::handed_over`).
+        let hold = Held::NONE;
         Ok(OwnedRwLockWriteGuard::new(self, hold))
     }
 }
