@@ -6,6 +6,9 @@
 
 use std::marker::PhantomData;
 
+#[cfg(feature = "enabled")]
+mod common;
+
 /// A type under test for the auto traits: `Probe::<T>::send()` is true when `T: Send` (an
 /// inherent method, chosen over the trait's default when its bound holds).
 pub struct Probe<T: ?Sized>(PhantomData<T>);
@@ -667,5 +670,50 @@ mod checked {
         dropped.send(()).unwrap();
         taker.join().unwrap();
         assert!(kinds(&[&name]).is_empty());
+    }
+
+    /// Run as a child in mode `panic` by the test below (does nothing without
+    /// `TEST_LOCKDEP_CHILD`): an uncontended acquisition whose validation panics gives back
+    /// what it took, so that the lock is not left taken by nobody.
+    #[test]
+    fn child_a_validation_that_panics_gives_the_lock_back() {
+        if std::env::var_os("TEST_LOCKDEP_CHILD").is_none() {
+            return;
+        }
+        let ((a, _), (b, _), (r, _), (s, _)) = (mutex(), mutex(), rwlock(), semaphore(2));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                lockdep::set_mode(Mode::Panic);
+                drop((a.lock().await, b.lock().await, r.write().await)); // a → b → r
+                let (a1, b1, r1, s1) = (a.clone(), b.clone(), r.clone(), s.clone());
+                let panics = [
+                    tokio::spawn(async move { drop((b1.lock().await, a1.lock().await)) }),
+                    tokio::spawn(async move { drop((r1.read().await, a.lock().await)) }),
+                    tokio::spawn(async move { drop((s1.acquire().await, s1.acquire().await)) }),
+                ];
+                for task in panics {
+                    assert!(task.await.unwrap_err().is_panic());
+                }
+                assert!(b.try_lock().is_ok() && r.try_write().is_ok());
+                assert_eq!(s.available_permits(), 2);
+            });
+        println!("given back");
+    }
+
+    #[test]
+    fn a_validation_that_panics_gives_the_lock_back() {
+        let out =
+            crate::common::child("checked::child_a_validation_that_panics_gives_the_lock_back")
+                .env("TEST_LOCKDEP_CHILD", "1")
+                .output()
+                .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("given back"),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

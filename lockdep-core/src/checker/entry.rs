@@ -325,6 +325,28 @@ pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
             return None;
         }
         t.sync_epoch();
+        hold_in(t, acq, counted)
+    })
+}
+
+/// Validates the blocking acquisition `acq` and puts it on the held stack as a hold, at once:
+/// [`begin_hold`] after the validation of [`might_acquire`], in one look at the context, for
+/// a primitive that took what it wanted without waiting (an async lock's uncontended path).
+#[cfg(feature = "tokio")] // used by the tokio drop-in only
+pub(crate) fn validate_and_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
+    with_context(|t| {
+        if t.reentry.get() {
+            return None;
+        }
+        validate::validate(t, acq);
+        hold_in(t, acq, counted)
+    })
+}
+
+/// [`begin_hold`] in the context `t`, its epoch synced.
+#[inline]
+fn hold_in(t: &super::held::Context, acq: &Acquisition, counted: bool) -> Option<Holder> {
+    {
         if !(counted && t.add_pool_hold(acq.class)) {
             if !validate::commit(t, acq) {
                 return None;
@@ -342,7 +364,7 @@ pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
             }
         };
         Some(Holder { inbox, generation })
-    })
+    }
 }
 
 /// Who holds a lock exclusively, kept in the lock (feature `send_guard`: its guard may be

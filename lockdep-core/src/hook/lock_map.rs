@@ -654,6 +654,25 @@ impl LockMap {
         }
     }
 
+    /// A blocking acquisition of this map's class as `access` at `site` that took what it
+    /// wanted without waiting: validated and held at once (an event is never held).
+    #[cfg(feature = "tokio")] // used by the tokio drop-in only
+    #[inline]
+    pub(crate) fn acquired_at_once(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<Hold> {
+        let acq = self.own_acquisition(access, false, site)?;
+        Some(match self.kind() {
+            ClassKind::Event => {
+                self.validate_own(&acq);
+                Hold::untracked()
+            }
+            kind => Hold::validate_and_begin(&acq, kind == ClassKind::Pool),
+        })
+    }
+
     /// A hold of this map's class taken by a try at `site` (receiving never blocks).
     pub(crate) fn hold_at(&self, site: &'static Location<'static>) -> Hold {
         match self.own_acquisition(Access::Write, true, site) {

@@ -5,6 +5,8 @@
 
 use std::panic::Location;
 
+use ::tokio::sync::SemaphorePermit;
+
 use crate::checker::entry::Acquisition;
 use crate::hook::hold::Hold;
 use crate::hook::lock_map::LockMap;
@@ -76,6 +78,31 @@ impl AsyncClass {
         Validated(acq)
     }
 
+    /// A blocking acquisition as `access` at `site`, at its future's first poll, given what
+    /// a try of the primitive did: a permit it took is validated and held at once, in one
+    /// look at the context (`Ok`, then kept for good); else the acquisition is validated, for
+    /// the primitive to wait and then hold it with [`acquired`](AsyncClass::acquired).
+    ///
+    /// The permit is forgotten only after the validation, so that a validation that panics
+    /// (mode `panic`) gives it back as it unwinds instead of leaving the primitive taken by
+    /// nobody.
+    #[inline]
+    pub(super) fn at_first_poll<E>(
+        &self,
+        tried: Result<SemaphorePermit<'_>, E>,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Result<Held, Validated> {
+        match tried {
+            Ok(permit) => {
+                let held = Held(self.map.acquired_at_once(access, site));
+                permit.forget();
+                Ok(held)
+            }
+            Err(_) => Err(self.validate(access, site)),
+        }
+    }
+
     /// The validated acquisition succeeded: held by this context from now on, until the
     /// returned hold ends.
     #[inline]
@@ -91,8 +118,7 @@ impl AsyncClass {
     /// validated (what the acquirer holds → the class); what the owner takes while it has the
     /// guard records no dependency on it.
     #[inline]
-    pub(super) fn handed_over(&self, validated: Validated) -> Held {
-        drop(validated);
+    pub(super) fn handed_over(&self, _validated: Validated) -> Held {
         Held::NONE
     }
 

@@ -104,9 +104,17 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
         let site = Location::caller();
         async move {
-            let validated = self.class.validate(Access::Write, site);
-            self.acquire().await;
-            MutexGuard::new(self, self.class.acquired(validated))
+            let held = match self
+                .class
+                .at_first_poll(self.s.try_acquire(), Access::Write, site)
+            {
+                Ok(held) => held,
+                Err(validated) => {
+                    self.acquire().await;
+                    self.class.acquired(validated)
+                }
+            };
+            MutexGuard::new(self, held)
         }
     }
 

@@ -74,9 +74,8 @@ impl Semaphore {
     pub fn acquire(&self) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
         let site = Location::caller();
         async move {
-            let validated = self.validate(1, site);
-            self.ll_sem.acquire().await?.forget();
-            Ok(SemaphorePermit::new(self, 1, self.hold(validated)))
+            let held = self.acquire_held(1, site).await?;
+            Ok(SemaphorePermit::new(self, 1, held))
         }
     }
 
@@ -116,9 +115,8 @@ impl Semaphore {
     ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
         let site = Location::caller();
         async move {
-            let validated = self.validate(n, site);
-            self.ll_sem.acquire_many(n).await?.forget();
-            Ok(SemaphorePermit::new(self, n as usize, self.hold(validated)))
+            let held = self.acquire_held(n, site).await?;
+            Ok(SemaphorePermit::new(self, n as usize, held))
         }
     }
 

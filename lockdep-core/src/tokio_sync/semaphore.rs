@@ -9,6 +9,7 @@ use std::panic::Location;
 
 use super::class::Held;
 use super::class::{AsyncClass, Validated};
+use ::tokio::sync::AcquireError;
 use lockdep_report::Access;
 
 /// A counting semaphore with the API of [`tokio::sync::Semaphore`], validated by the checker.
@@ -194,6 +195,32 @@ impl Semaphore {
     #[inline]
     pub(super) fn validate(&self, n: u32, site: &'static Location<'static>) -> Option<Validated> {
         (n != 0).then(|| self.class.validate(Access::Write, site))
+    }
+
+    /// Takes `n` permits for good as a blocking acquisition at `site` (taken at once when
+    /// they are free: validated and held in one step) and holds them in this context; `n == 0`
+    /// never waits: not validated, nothing held.
+    ///
+    /// # Errors
+    ///
+    /// tokio's [`AcquireError`] when the semaphore is closed: nothing is held.
+    pub(super) async fn acquire_held(
+        &self,
+        n: u32,
+        site: &'static Location<'static>,
+    ) -> Result<Held, AcquireError> {
+        if n == 0 {
+            self.ll_sem.acquire_many(0).await?.forget();
+            return Ok(Held::NONE);
+        }
+        let tried = self.ll_sem.try_acquire_many(n);
+        match self.class.at_first_poll(tried, Access::Write, site) {
+            Ok(held) => Ok(held),
+            Err(validated) => {
+                self.ll_sem.acquire_many(n).await?.forget();
+                Ok(self.class.acquired(validated))
+            }
+        }
     }
 
     /// The hold of a validated acquisition that succeeded.

@@ -81,9 +81,15 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> {
         let site = Location::caller();
         async move {
-            let validated = self.class.validate(Access::Read, site);
-            self.acquire(1).await;
-            RwLockReadGuard::new(&self.s, self.c.get(), self.class.acquired(validated))
+            let tried = self.s.try_acquire_many(1);
+            let held = match self.class.at_first_poll(tried, Access::Read, site) {
+                Ok(held) => held,
+                Err(validated) => {
+                    self.acquire(1).await;
+                    self.class.acquired(validated)
+                }
+            };
+            RwLockReadGuard::new(&self.s, self.c.get(), held)
         }
     }
 

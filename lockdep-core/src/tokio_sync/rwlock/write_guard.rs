@@ -92,10 +92,15 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
         async move {
-            let validated = self.class.validate(Access::Write, site);
-            self.acquire(self.mr).await;
-            let hold = self.class.acquired(validated);
-            RwLockWriteGuard::new(self.mr, &self.s, &self.class, self.c.get(), hold)
+            let tried = self.s.try_acquire_many(self.mr);
+            let held = match self.class.at_first_poll(tried, Access::Write, site) {
+                Ok(held) => held,
+                Err(validated) => {
+                    self.acquire(self.mr).await;
+                    self.class.acquired(validated)
+                }
+            };
+            RwLockWriteGuard::new(self.mr, &self.s, &self.class, self.c.get(), held)
         }
     }
 
