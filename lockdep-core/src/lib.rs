@@ -51,6 +51,7 @@ mod hook;
 mod lockdep_map;
 mod mode;
 mod mutex;
+mod named;
 mod once;
 mod raw_fair_mutex;
 mod raw_mutex;
@@ -108,8 +109,11 @@ pub use violation::Violation;
 /// `std::sync` (`Arc`, `mpsc`, `atomic`, `Barrier`, `PoisonError`, `WaitTimeoutResult`, …)
 /// is std's own item.
 ///
+/// One addition is lockdep's own: [`Named`](sync::Named), which gives a lock a class by name
+/// (`Mutex::named("ledger", value)`), as [`LockClass`] does for [`Mutex`].
+///
 /// Built without the `enabled` feature, this module is `std::sync` (`pub use std::sync::*`):
-/// std's own types, at no cost.
+/// std's own types, at no cost (and `Named::named` is `new`).
 ///
 /// # Examples
 ///
@@ -130,6 +134,7 @@ pub use violation::Violation;
 /// assert_eq!(*len, Some(5));
 /// ```
 pub mod sync {
+    pub use crate::named::Named;
     #[cfg(feature = "enabled")]
     pub use crate::std_sync::*;
     #[cfg(not(feature = "enabled"))]
