@@ -46,6 +46,7 @@
 
 mod class;
 mod condvar;
+mod env;
 mod fair_mutex;
 mod hook;
 mod lockdep_map;
@@ -164,7 +165,11 @@ pub fn violations() -> Vec<Violation> {
         .map(Violation::new)
         .collect();
     #[cfg(not(feature = "enabled"))]
-    Vec::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        Vec::new()
+    }
 }
 
 /// Removes and returns the recorded violations. Taken violations are not printed at exit and
@@ -187,7 +192,11 @@ pub fn take_violations() -> Vec<Violation> {
         .map(Violation::new)
         .collect();
     #[cfg(not(feature = "enabled"))]
-    Vec::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        Vec::new()
+    }
 }
 
 /// Checks that no violation is recorded (and not taken).
@@ -225,7 +234,11 @@ pub fn report() -> String {
     #[cfg(feature = "enabled")]
     return entry::report_text();
     #[cfg(not(feature = "enabled"))]
-    String::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::new()
+    }
 }
 
 /// The whole dependency graph as JSON: `{"classes":[{"id","name","kind","site"}],
@@ -252,7 +265,11 @@ pub fn graph_json() -> String {
     #[cfg(feature = "enabled")]
     return entry::graph_json();
     #[cfg(not(feature = "enabled"))]
-    String::from("{\"classes\":[],\"edges\":[]}")
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::from("{\"classes\":[],\"edges\":[]}")
+    }
 }
 
 /// The whole dependency graph as a Graphviz DOT digraph.
@@ -266,7 +283,11 @@ pub fn graph_dot() -> String {
     #[cfg(feature = "enabled")]
     return entry::graph_dot();
     #[cfg(not(feature = "enabled"))]
-    String::from("digraph lockdep {\n}\n")
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::from("digraph lockdep {\n}\n")
+    }
 }
 
 /// Size of the checker's state, for benchmarks and tests.

@@ -216,17 +216,8 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
 /// default, resolves them here: a file that can be merged on another machine. Resolving costs
 /// a process tens of milliseconds, reading the binary's debug information.
 fn symbols_at_merge() -> bool {
-    match std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() {
-        Ok("merge") => true,
-        Ok("process") | Err(_) => false,
-        Ok(other) => {
-            eprintln!(
-                "lockdep: LOCKDEP_REPORT_SYMBOLS={other:?} is neither `process` nor `merge`: \
-                 resolving the report file's stack traces in the process"
-            );
-            false
-        }
-    }
+    // Another value is `process` (`crate::env` said so when the checker started).
+    std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() == Ok("merge")
 }
 
 /// Writes `dir/name` by way of a hidden temporary file in `dir` (a rename is atomic only
