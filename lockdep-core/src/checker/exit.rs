@@ -1,5 +1,6 @@
 //! What happens when threads and the process exit: locks held at thread exit are reported;
-//! at process exit the recorded violations are printed and, with `LOCKDEP_REPORT_DIR`, the
+//! at process exit the recorded violations are printed (unless `LOCKDEP_EXIT_REPORT=file`),
+//! with what the suppression file suppressed, and, with `LOCKDEP_REPORT_DIR`, the
 //! graph and the violations are written as a JSON report file (`docs/json.md`); a process
 //! with violations left, or whose checking a fault turned off, exits with a failing status.
 
@@ -162,23 +163,38 @@ fn checker_off_status() -> Option<i32> {
     Some(code)
 }
 
-/// Prints the recorded violations and writes the report file; returns how many violations
-/// were recorded and not taken.
+/// Prints the recorded violations (and what the suppression file suppressed) and writes the
+/// report file; returns how many violations were recorded and not taken.
 fn process_exit_report() -> usize {
     let pending = store::pending();
-    if !pending.is_empty() {
-        eprintln!("{}", report::full(&pending));
+    if printed_at_exit() {
+        if !pending.is_empty() {
+            eprintln!("{}", report::full(&pending));
+        }
+        if let Some(summary) = store::suppression_summary() {
+            eprint!("{summary}");
+        }
     }
     if let Some(dir) = std::env::var_os("LOCKDEP_REPORT_DIR") {
+        // Suppressed violations too: a merge applies its own suppression file to them.
+        let mut recorded = pending.clone();
+        recorded.extend(store::suppressed());
         // A merger needs the graphs of clean processes too; a process that never took a
         // lock has nothing to add (the `ALLOC` node is in every graph).
-        let recorded = !pending.is_empty()
+        let anything = !recorded.is_empty()
             || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
-        if recorded {
-            write_json_report(std::path::Path::new(&dir), &pending);
+        if anything {
+            write_json_report(std::path::Path::new(&dir), &recorded);
         }
     }
     pending.len()
+}
+
+/// Whether the exit report is printed: unless `LOCKDEP_EXIT_REPORT=file` (`cargo lockdep`,
+/// whose merge prints every violation of the report files once), which leaves it to the
+/// report file.
+fn printed_at_exit() -> bool {
+    std::env::var("LOCKDEP_EXIT_REPORT").as_deref() != Ok("file")
 }
 
 /// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
