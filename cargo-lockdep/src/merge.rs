@@ -105,6 +105,8 @@ pub(crate) struct Merged {
     pub(crate) edges: Vec<Edge>,
     pub(crate) cycles: Vec<Cycle>,
     pub(crate) recorded: Vec<Recorded>,
+    /// Violations the suppression file suppressed (taken out of `cycles` and `recorded`).
+    pub(crate) suppressed: Vec<crate::suppress::Suppressed>,
     /// Files skipped, with why.
     pub(crate) bad: Vec<(PathBuf, BadFile)>,
     class_index: HashMap<ClassKey, u32>,
