@@ -193,7 +193,7 @@ fn an_unknown_report_symbols_value_is_a_warning_and_resolves_in_the_process() {
     assert!(
         stderr.contains(
             "lockdep: LOCKDEP_REPORT_SYMBOLS=\"later\" is not a value it takes (expected \
-             process or merge): ignored\n"
+             process or merge): using process\n"
         ),
         "{stderr}"
     );

@@ -7,11 +7,13 @@
 use std::io::Write as _;
 use std::sync::Once;
 
-/// A variable lockdep reads, and the values it takes (`None`: any).
+/// A variable lockdep reads, the values it takes (`None`: any), and what lockdep does with
+/// a value it does not take.
 struct Known {
     name: &'static str,
     valid: Option<fn(&str) -> bool>,
     expected: &'static str,
+    otherwise: &'static str,
 }
 
 /// Every variable lockdep reads (`lockdep-core`), and `cargo lockdep`'s test processes'
@@ -27,36 +29,43 @@ const KNOWN: &[Known] = &[
             )
         }),
         expected: "panic, warn, collect or off",
+        otherwise: "using warn",
     },
     Known {
         name: "LOCKDEP_REPORT_DIR",
         valid: None,
         expected: "a directory",
+        otherwise: "",
     },
     Known {
         name: "LOCKDEP_REPORT_SYMBOLS",
         valid: Some(|v| matches!(v, "process" | "merge")),
         expected: "process or merge",
+        otherwise: "using process",
     },
     Known {
         name: "LOCKDEP_EXIT_CODE",
         valid: Some(is_exit_code),
         expected: "an exit status, 0 to keep the program's own",
+        otherwise: "using 66",
     },
     Known {
         name: "LOCKDEP_FAULT_EXIT_CODE",
         valid: Some(is_exit_code),
         expected: "an exit status, 0 to keep the program's own",
+        otherwise: "using 67",
     },
     Known {
         name: "LOCKDEP_EXIT_REPORT",
         valid: Some(|v| matches!(v, "stderr" | "file")),
         expected: "stderr or file",
+        otherwise: "using stderr",
     },
     Known {
         name: "LOCKDEP_SUPPRESSIONS",
         valid: None,
         expected: "a suppression file",
+        otherwise: "",
     },
 ];
 
@@ -131,8 +140,8 @@ fn problems(vars: &[(String, String)], enabled: bool) -> Vec<String> {
             Some(known) => {
                 if known.valid.is_some_and(|valid| !valid(value)) {
                     out.push(format!(
-                        "{name}={value:?} is not a value it takes (expected {}): ignored",
-                        known.expected
+                        "{name}={value:?} is not a value it takes (expected {}): {}",
+                        known.expected, known.otherwise
                     ));
                 }
             }
@@ -179,7 +188,7 @@ mod tests {
         );
         assert_eq!(found.len(), 3, "{found:?}");
         assert!(found[0].starts_with(
-            "LOCKDEP_MODE=\"bogus\" is not a value it takes (expected panic, warn, collect or off)"
+            "LOCKDEP_MODE=\"bogus\" is not a value it takes (expected panic, warn, collect or off): using warn"
         ));
         assert!(found[1]
             .starts_with("unknown variable LOCKDEP_MDOE (ignored; lockdep reads LOCKDEP_MODE, "));
