@@ -146,7 +146,10 @@ pub mod sync {
 use checker::entry;
 
 /// A snapshot of the violations recorded and not yet taken (always empty without the
-/// `enabled` feature).
+/// `enabled` feature). Violations that the suppression file (`lockdep.toml`, or the file
+/// `LOCKDEP_SUPPRESSIONS` names) suppresses are not recorded: they are counted for their
+/// entry, printed at exit as such, and written to the report file (see `docs/suppressions.md`
+/// in the repository).
 ///
 /// # Examples
 ///
