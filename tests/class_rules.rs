@@ -253,10 +253,17 @@ fn locks_made_through_the_standard_library_are_classed_by_data_type() {
         "{:?}",
         lockdep::violations()
     );
-    // Named after the data type as well as the site, which alone would say nothing.
+    // Told apart by the data type as well as the site, which alone would say nothing: the
+    // report file keys them by both, and reports print both.
     let graph = lockdep::graph_json();
-    assert!(graph.contains("<i64>\""), "{graph}");
-    assert!(graph.contains("<String>\""), "{graph}");
+    assert!(graph.contains(r#""type":"i64""#), "{graph}");
+    assert!(
+        graph.contains(r#""type":"alloc::string::String""#),
+        "{graph}"
+    );
+    let dot = lockdep::graph_dot();
+    assert!(dot.contains(".rs:") && dot.contains(" <i64>"), "{dot}");
+    assert!(dot.contains(" <String>"), "{dot}");
 }
 
 #[test]

@@ -143,6 +143,23 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// A new unlocked mutex of the class named `name`, registered now: every lock made with
+    /// one name (and kind) is one class, as with a [`LockClass`] of that name.
+    #[cfg(feature = "enabled")]
+    #[track_caller]
+    pub(crate) fn named(name: &str, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::const_new(
+                RawMutex::with_map(LockMap::named(
+                    name,
+                    crate::ClassKind::Lock,
+                    Location::caller(),
+                )),
+                value,
+            ),
+        }
+    }
+
     /// A mutex over `raw` (`lock_api`'s `const_new`). A raw mutex made by
     /// `<RawMutex as lock_api::RawMutex>::INIT` has no class: it gets the caller's source
     /// location, as with [`new`](Mutex::new).

@@ -147,6 +147,23 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// A new unlocked lock of the class named `name`, registered now: every lock made with
+    /// one name (and kind) is one class, as with a [`LockClass`] of that name.
+    #[cfg(feature = "enabled")]
+    #[track_caller]
+    pub(crate) fn named(name: &str, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(
+                RawRwLock::with_map(LockMap::named(
+                    name,
+                    crate::ClassKind::Lock,
+                    Location::caller(),
+                )),
+                value,
+            ),
+        }
+    }
+
     /// A lock over `raw_rwlock` (`lock_api`'s `const_new`); one made by `INIT` gets the
     /// caller's source location as its class.
     ///
