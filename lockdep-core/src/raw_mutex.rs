@@ -9,7 +9,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{RawMutex as _, RawMutexTimed as _};
+use lock_api::RawMutex as _;
 
 use crate::access::Access;
 use crate::hook::checked::Checked;
@@ -73,9 +73,9 @@ impl RawMutex {
             subclass,
             Access::Write,
             site,
-            |r| r.try_lock(),
+            |r| r.try_lock_fast(),
             |r| {
-                r.lock();
+                r.lock_contended();
                 true
             },
         );
@@ -99,8 +99,8 @@ impl RawMutex {
             0,
             Access::Write,
             site,
-            |r| r.try_lock(),
-            |r| r.try_lock_until(deadline),
+            |r| r.try_lock_fast(),
+            |r| r.lock_contended_until(deadline),
         )
     }
 

@@ -61,34 +61,41 @@ const TOKEN_HANDOFF: UnparkToken = UnparkToken(1);
 
 const OVERFLOW: &str = "RawRwLock reader count overflow";
 
-/// What a thread parked on the main key is waiting for. Its park token is `grant()`, the
-/// amount to add to the state when it is granted.
-#[derive(Clone, Copy)]
-enum Request {
+/// What a blocking acquisition of a [`RawRwLock`] asks for: the argument of
+/// [`RawRwLock::try_lock_fast`] and [`RawRwLock::lock_contended`].
+///
+/// Inside, also what a thread parked on the main key is waiting for: its park token is
+/// `grant()`, the amount to add to the state when it is granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RwRequest {
+    /// A read (`lock_shared`): waits behind a writer that holds or has claimed the lock.
     Shared,
+    /// A recursive read (`lock_shared_recursive`): waits only while a writer holds the lock.
     SharedRecursive,
+    /// An upgradable read (`lock_upgradable`).
     Upgradable,
+    /// A write (`lock_exclusive`).
     Exclusive,
 }
 
-impl Request {
+impl RwRequest {
     /// Whether `state` admits the request now (for `Exclusive`: admits taking `WRITER`,
     /// after which the writer waits for the readers).
     #[cfg_attr(not(debug_assertions), inline)]
     fn admits(self, state: usize) -> bool {
         match self {
-            Request::Shared => state & WRITER == 0,
-            Request::SharedRecursive => state & WRITER == 0 || state & READERS != 0,
-            Request::Upgradable | Request::Exclusive => state & (WRITER | UPGRADABLE) == 0,
+            RwRequest::Shared => state & WRITER == 0,
+            RwRequest::SharedRecursive => state & WRITER == 0 || state & READERS != 0,
+            RwRequest::Upgradable | RwRequest::Exclusive => state & (WRITER | UPGRADABLE) == 0,
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn grant(self) -> usize {
         match self {
-            Request::Shared | Request::SharedRecursive => ONE_READER,
-            Request::Upgradable => ONE_READER | UPGRADABLE,
-            Request::Exclusive => WRITER,
+            RwRequest::Shared | RwRequest::SharedRecursive => ONE_READER,
+            RwRequest::Upgradable => ONE_READER | UPGRADABLE,
+            RwRequest::Exclusive => WRITER,
         }
     }
 }
@@ -197,9 +204,66 @@ impl RawRwLock {
         self.key() + 1
     }
 
+    /// What the blocking acquisition `request` tries first: one compare-and-swap from a state
+    /// that admits it, as parking_lot's fast paths (for a write, from unlocked). False when
+    /// the lock refuses it or the compare-and-swap loses a race; then
+    /// [`lock_contended`](RawRwLock::lock_contended) finishes the acquisition.
+    ///
+    /// A wrapper that does its own work around the contended path only (lockdep parks as
+    /// the checker's own work) calls these two instead of `lock_shared`, `lock_exclusive`,
+    /// …, so that a contended acquisition costs what parking_lot's does. Trying the
+    /// `try_lock_*` operation first would add compare-and-swap retries on the contended
+    /// word, and the blocking call its own attempt, each a transfer of the cache line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep_raw::{RawRwLock, RwRequest};
+    ///
+    /// let raw = RawRwLock::new();
+    /// if !raw.try_lock_fast(RwRequest::Exclusive) {
+    ///     raw.lock_contended(RwRequest::Exclusive);
+    /// }
+    /// assert!(lock_api::RawRwLock::is_locked_exclusive(&raw));
+    /// # unsafe { lock_api::RawRwLock::unlock_exclusive(&raw) };
+    /// ```
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn try_lock_fast(&self, request: RwRequest) -> bool {
+        match request {
+            RwRequest::Exclusive => self
+                .state
+                .compare_exchange_weak(0, WRITER, Acquire, Relaxed)
+                .is_ok(),
+            _ => self.try_shared_fast(request),
+        }
+    }
+
+    /// The contended path of the blocking acquisition `request`: spins a little, then parks
+    /// until it is granted (see [`try_lock_fast`](RawRwLock::try_lock_fast)). Also correct,
+    /// only slower, when the lock is free.
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn lock_contended(&self, request: RwRequest) {
+        self.lock_contended_inner(request, None);
+    }
+
+    /// [`lock_contended`](RawRwLock::lock_contended) until `deadline`: whether `request` was
+    /// granted before the deadline passed.
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn lock_contended_until(&self, request: RwRequest, deadline: Instant) -> bool {
+        self.lock_contended_inner(request, Some(deadline))
+    }
+
+    #[cfg_attr(not(debug_assertions), inline)]
+    fn lock_contended_inner(&self, request: RwRequest, deadline: Option<Instant>) -> bool {
+        match request {
+            RwRequest::Exclusive => self.lock_exclusive_slow(deadline),
+            _ => self.acquire_slow(request, deadline),
+        }
+    }
+
     /// One CAS attempt at a shared lock; false on refusal or contention.
     #[cfg_attr(not(debug_assertions), inline)]
-    fn try_shared_fast(&self, request: Request) -> bool {
+    fn try_shared_fast(&self, request: RwRequest) -> bool {
         let state = self.state.load(Relaxed);
         if !request.admits(state) {
             return false;
@@ -215,7 +279,7 @@ impl RawRwLock {
 
     /// Try-lock for shared and upgradable requests: retries on contention, fails on refusal.
     #[cfg_attr(not(debug_assertions), inline)]
-    fn try_acquire(&self, request: Request) -> bool {
+    fn try_acquire(&self, request: RwRequest) -> bool {
         let mut state = self.state.load(Relaxed);
         loop {
             if !request.admits(state) {
@@ -235,7 +299,7 @@ impl RawRwLock {
     /// Acquires `request` on the main key, parking while refused. Returns false if `deadline`
     /// passed first. For `Exclusive` this only claims `WRITER`: see [`Self::wait_for_readers`].
     #[cold]
-    fn acquire_slow(&self, request: Request, deadline: Option<Instant>) -> bool {
+    fn acquire_slow(&self, request: RwRequest, deadline: Option<Instant>) -> bool {
         let mut spin = SpinWait::new();
         let mut state = self.state.load(Relaxed);
         loop {
@@ -358,7 +422,7 @@ impl RawRwLock {
     /// Exclusive lock, slow path: claim `WRITER`, then wait for the readers.
     #[cold]
     fn lock_exclusive_slow(&self, deadline: Option<Instant>) -> bool {
-        self.acquire_slow(Request::Exclusive, deadline) && self.wait_for_readers(deadline, 0)
+        self.acquire_slow(RwRequest::Exclusive, deadline) && self.wait_for_readers(deadline, 0)
     }
 
     /// Upgrade: trade `UPGRADABLE` and our read for `WRITER`, then wait for the other readers.
@@ -502,14 +566,14 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared(&self) {
-        if !self.try_shared_fast(Request::Shared) {
-            self.acquire_slow(Request::Shared, None);
+        if !self.try_shared_fast(RwRequest::Shared) {
+            self.acquire_slow(RwRequest::Shared, None);
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared(&self) -> bool {
-        self.try_acquire(Request::Shared)
+        self.try_acquire(RwRequest::Shared)
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -523,11 +587,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_exclusive(&self) {
-        if self
-            .state
-            .compare_exchange_weak(0, WRITER, Acquire, Relaxed)
-            .is_err()
-        {
+        if !self.try_lock_fast(RwRequest::Exclusive) {
             self.lock_exclusive_slow(None);
         }
     }
@@ -625,13 +685,14 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_for(&self, timeout: Duration) -> bool {
-        self.try_shared_fast(Request::Shared)
-            || self.acquire_slow(Request::Shared, Instant::now().checked_add(timeout))
+        self.try_shared_fast(RwRequest::Shared)
+            || self.acquire_slow(RwRequest::Shared, Instant::now().checked_add(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_until(&self, timeout: Instant) -> bool {
-        self.try_shared_fast(Request::Shared) || self.acquire_slow(Request::Shared, Some(timeout))
+        self.try_shared_fast(RwRequest::Shared)
+            || self.acquire_slow(RwRequest::Shared, Some(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -650,14 +711,14 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
 unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared_recursive(&self) {
-        if !self.try_shared_fast(Request::SharedRecursive) {
-            self.acquire_slow(Request::SharedRecursive, None);
+        if !self.try_shared_fast(RwRequest::SharedRecursive) {
+            self.acquire_slow(RwRequest::SharedRecursive, None);
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive(&self) -> bool {
-        self.try_acquire(Request::SharedRecursive)
+        self.try_acquire(RwRequest::SharedRecursive)
     }
 }
 
@@ -665,17 +726,17 @@ unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
 unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
-        self.try_shared_fast(Request::SharedRecursive)
+        self.try_shared_fast(RwRequest::SharedRecursive)
             || self.acquire_slow(
-                Request::SharedRecursive,
+                RwRequest::SharedRecursive,
                 Instant::now().checked_add(timeout),
             )
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
-        self.try_shared_fast(Request::SharedRecursive)
-            || self.acquire_slow(Request::SharedRecursive, Some(timeout))
+        self.try_shared_fast(RwRequest::SharedRecursive)
+            || self.acquire_slow(RwRequest::SharedRecursive, Some(timeout))
     }
 }
 
@@ -684,14 +745,14 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
 unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_upgradable(&self) {
-        if !self.try_shared_fast(Request::Upgradable) {
-            self.acquire_slow(Request::Upgradable, None);
+        if !self.try_shared_fast(RwRequest::Upgradable) {
+            self.acquire_slow(RwRequest::Upgradable, None);
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable(&self) -> bool {
-        self.try_acquire(Request::Upgradable)
+        self.try_acquire(RwRequest::Upgradable)
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -765,14 +826,14 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
 unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
-        self.try_shared_fast(Request::Upgradable)
-            || self.acquire_slow(Request::Upgradable, Instant::now().checked_add(timeout))
+        self.try_shared_fast(RwRequest::Upgradable)
+            || self.acquire_slow(RwRequest::Upgradable, Instant::now().checked_add(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
-        self.try_shared_fast(Request::Upgradable)
-            || self.acquire_slow(Request::Upgradable, Some(timeout))
+        self.try_shared_fast(RwRequest::Upgradable)
+            || self.acquire_slow(RwRequest::Upgradable, Some(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
