@@ -35,9 +35,12 @@ use std::time::{Duration, Instant};
 // No lost wake-up, main key: a thread parks there only if `validate`, under the queue lock,
 // sees `PARKED` set and its request still refused; refusal means `WRITER` or `UPGRADABLE` is
 // held. Every transition that clears one of them reads `PARKED` in the same atomic step (or
-// runs under the queue lock) and, if set, wakes the queue: every parked reader plus the first
-// parked writer or upgradable reader. So a parked thread is either woken or blocked by a holder
-// that will wake it. Writer key: the writer parks only if `validate` sees readers and
+// runs under the queue lock) and, if set, wakes the queue (see `select`): in queue order the
+// readers up to and including the first writer or upgradable reader, and after an upgradable
+// reader the other readers. So a parked thread is either woken or queued behind a woken
+// writer with `PARKED` left set: whoever holds `WRITER` or `UPGRADABLE` next (that writer or
+// a thread that barged in before it) wakes the queue again when it lets go, and if nobody
+// takes them, the woken writer does, as nothing else refuses it. Writer key: the writer parks only if `validate` sees readers and
 // `WRITER_PARKED`; a reader leaving reads both in its `fetch_sub` and, if it was the last
 // one, wakes the writer key. Stale wake-ups there are harmless: the writer re-checks.
 
@@ -100,13 +103,20 @@ impl RwRequest {
     }
 }
 
-/// Wake-up policy for the main key, in queue order: every reader, plus the first writer or
-/// upgradable reader. `granted` accumulates the park tokens of the selected threads; the
-/// selection is always compatible (at most one `WRITER`/`UPGRADABLE`), so it can also be
-/// handed over as a whole.
+/// Wake-up policy for the main key, parking_lot's: in queue order, the readers up to and
+/// including the first writer or upgradable reader; after a writer nothing more (whoever it
+/// finds queued behind it waits for its unlock), after an upgradable reader the remaining
+/// readers too. `granted` accumulates the park tokens of the selected threads; the selection
+/// is always compatible (at most one `WRITER`/`UPGRADABLE`), so it can also be handed over as
+/// a whole.
+///
+/// Waking the readers queued behind a writer as well (as this lock once did) only makes them
+/// run into the writer and park again: under a write-heavy load, a context switch each.
 fn select(granted: &Cell<usize>, ParkToken(token): ParkToken) -> FilterOp {
     let so_far = granted.get();
-    if token & (WRITER | UPGRADABLE) != 0 && so_far & (WRITER | UPGRADABLE) != 0 {
+    if so_far & WRITER != 0 {
+        FilterOp::Stop
+    } else if token & (WRITER | UPGRADABLE) != 0 && so_far & UPGRADABLE != 0 {
         FilterOp::Skip
     } else {
         granted.set(so_far.wrapping_add(token));
@@ -134,8 +144,9 @@ fn select(granted: &Cell<usize>, ParkToken(token): ParkToken) -> FilterOp {
 ///   waiting behind an upgradable reader does not block new readers (it has not claimed the
 ///   lock yet).
 /// * **Fairness.** An ordinary unlock releases the lock and wakes the parked threads that
-///   could use it (all parked readers and the first parked writer or upgradable reader), which
-///   then compete with newcomers. A *fair* unlock ([`unlock_exclusive_fair`],
+///   could use it (in queue order, the readers up to and including the first parked writer or
+///   upgradable reader; after an upgradable reader, the other readers too), which then compete
+///   with newcomers. A *fair* unlock ([`unlock_exclusive_fair`],
 ///   [`unlock_upgradable_fair`], the `bump_*` operations) hands the lock straight to that same
 ///   set of waiters, in queue order, so no newcomer can barge in; `parking_lot_core` also turns
 ///   an ordinary unlock into a fair one about every 0.5 ms. A reader leaving never wakes the main
@@ -314,11 +325,13 @@ impl RawRwLock {
                 }
                 continue;
             }
+            // Spin only while nobody is parked: not behind queued threads, nor behind a writer
+            // that has parked to wait for its readers (it will not be done soon).
+            if state & (PARKED | WRITER_PARKED) == 0 && spin.spin() {
+                state = self.state.load(Relaxed);
+                continue;
+            }
             if state & PARKED == 0 {
-                if spin.spin() {
-                    state = self.state.load(Relaxed);
-                    continue;
-                }
                 if let Err(now) =
                     self.state
                         .compare_exchange_weak(state, state | PARKED, Relaxed, Relaxed)
