@@ -1,5 +1,5 @@
 //! Classes that fit Rust: locks of one class nested in one consistent order are not reported;
-//! the same locks taken in opposite orders are. (README, "Classes that fit Rust".)
+//! the same locks taken in opposite orders are. (book/src/concepts.md, "Classes that fit Rust".)
 #![cfg(feature = "enabled")]
 
 use lockdep::{Mode, Mutex, RwLock, ViolationKind};
@@ -10,7 +10,7 @@ use common::{class, kinds};
 
 /// Violations about the creation-site class at `line` of this file (any column).
 fn at_line(line: u32) -> Vec<ViolationKind> {
-    let site = format!("tests/class_rules.rs:{line}:");
+    let site = format!("{}:{line}:", file!());
     lockdep::violations()
         .iter()
         .filter(|v| v.classes().iter().any(|c| c.starts_with(&site)))

@@ -1,6 +1,6 @@
 //! clippy's `await_holding_lock` fires for a guard held across `.await` for std's and
 //! lock_api's guards, by path. `lockdep`'s parking_lot-shaped guards are lock_api's, so it
-//! fires for them; `lockdep::sync`'s guards are lockdep's own types, and `docs/clippy.toml`
+//! fires for them; `lockdep::sync`'s guards are lockdep's own types, and `book/src/clippy.toml`
 //! (`await-holding-invalid-types`) makes `await_holding_invalid_type` fire for them. This runs
 //! `cargo clippy` on a small crate (`tests/fixtures/clippy_await.rs`) with and without that
 //! file; without clippy installed it says so and checks nothing.
@@ -8,7 +8,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The repository (the workspace): this package is `lockdep-suite/` in it.
 fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// This package, whose `tests/fixtures` hold the fixture sources.
+fn suite() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -24,7 +30,7 @@ fn clippy_available() -> bool {
 }
 
 /// The fixture crate in `target/clippy-await/<name>` (its own workspace and target
-/// directory, shared by both runs), with `docs/clippy.toml` if `with_config`.
+/// directory, shared by both runs), with `book/src/clippy.toml` if `with_config`.
 fn fixture(name: &str, with_config: bool) -> PathBuf {
     let dir = repo().join("target").join("clippy-await").join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -44,14 +50,14 @@ lockdep = {{ path = "{repo}" }}
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(
-        repo().join("tests/fixtures/clippy_await.rs"),
+        suite().join("tests/fixtures/clippy_await.rs"),
         dir.join("src/lib.rs"),
     )
     .unwrap();
     std::fs::copy(repo().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let config = dir.join("clippy.toml");
     if with_config {
-        std::fs::copy(repo().join("docs/clippy.toml"), &config).unwrap();
+        std::fs::copy(repo().join("book/src/clippy.toml"), &config).unwrap();
     } else if config.exists() {
         std::fs::remove_file(&config).unwrap();
     }

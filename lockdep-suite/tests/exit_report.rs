@@ -177,7 +177,7 @@ fn report_symbols_merge_leaves_the_graphs_traces_as_addresses_in_the_binary() {
         assert!(first.is_ascii_digit(), "{graph}");
     }
     assert!(
-        graph.contains("\"site\":{\"file\":\"tests/exit_report.rs\""),
+        graph.contains(&format!("\"site\":{{\"file\":\"{}\"", file!())),
         "{graph}"
     );
     // A violation's traces are resolved all the same: its report was printed already.
@@ -246,6 +246,7 @@ fn unknown_variables_and_values_are_said_past_the_harness_s_capture() {
         .args(["--exact", "child_quiet", "--test-threads=1"])
         .env(CHILD, "1")
         .env_remove("LOCKDEP_REPORT_DIR")
+        .env_remove("LOCKDEP_EXIT_REPORT")
         .env("LOCKDEP_MODE", "bogus")
         .env("LOCKDEP_MDOE", "panic")
         .env("LOCKDEP_EXIT_CODE", "0")

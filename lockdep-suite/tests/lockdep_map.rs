@@ -11,11 +11,11 @@ use lockdep::{ClassKind, LockClass, LockdepMap, Mode, Mutex, ViolationKind};
 mod common;
 use common::class;
 
-#[path = "../examples/bounded_channel.rs"]
+#[path = "../../examples/bounded_channel.rs"]
 mod bounded_channel;
-#[path = "../examples/object_pool.rs"]
+#[path = "../../examples/object_pool.rs"]
 mod object_pool;
-#[path = "../examples/semaphore.rs"]
+#[path = "../../examples/semaphore.rs"]
 mod semaphore;
 
 fn setup() {

@@ -457,7 +457,7 @@ fn locks_made_at_one_site_share_a_class() {
         let _s1 = shards[1].lock();
         let _s0 = shards[0].lock();
     }
-    let name = format!("tests/locks.rs:{line}:{column}");
+    let name = format!("{}:{line}:{column}", file!());
     assert_eq!(
         kinds(&name),
         vec![ViolationKind::CircularDependency],
@@ -466,7 +466,7 @@ fn locks_made_at_one_site_share_a_class() {
     );
     // ...and two sites are two classes.
     let (p, q) = (Mutex::new(()), Mutex::new(()));
-    let p_class = format!("tests/locks.rs:{}:19", line!() - 1);
+    let p_class = format!("{}:{}:19", file!(), line!() - 1);
     let _p = p.lock();
     let _q = q.lock();
     assert!(kinds(&p_class).is_empty());

@@ -10,7 +10,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The repository (the workspace): this package is `lockdep-suite/` in it.
 fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// This package, whose `tests/fixtures` hold the fixture sources.
+fn suite() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -55,22 +61,23 @@ serde = []
 
 [[test]]
 name = "parking_lot_0_12"
-path = "{repo}/tests/fixtures/parking_lot_0_12/main.rs"
+path = "{suite}/tests/fixtures/parking_lot_0_12/main.rs"
 
 [[test]]
 name = "parking_lot_0_13"
-path = "{repo}/tests/fixtures/parking_lot_0_13/main.rs"
+path = "{suite}/tests/fixtures/parking_lot_0_13/main.rs"
 edition = "2024" # parking_lot 0.13's
 
 # As lockdep's own workspace: dependencies (lockdep among them) optimised in test builds.
 [profile.dev.package."*"]
 opt-level = 2
 "#,
-        repo = repo().display()
+        repo = repo().display(),
+        suite = suite().display()
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(
-        repo().join("tests/fixtures/patch_consumer.rs"),
+        suite().join("tests/fixtures/patch_consumer.rs"),
         dir.join("src/main.rs"),
     )
     .unwrap();

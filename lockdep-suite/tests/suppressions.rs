@@ -77,7 +77,7 @@ fn a_suppressed_violation_is_not_printed_not_returned_and_does_not_fail_the_proc
          \n\
          [[suppress]]\n\
          reason = \"this file's own locks\"\n\
-         classes = [\"tests/suppressions.rs:*\"]\n\
+         classes = [\"*tests/suppressions.rs:*\"]\n\
          \n\
          [[suppress]]\n\
          reason = \"stale\"\n\
@@ -105,7 +105,7 @@ fn a_report_is_suppressed_only_when_every_pattern_matches_one_of_its_classes() {
     let path = file(
         "supp-one",
         "[[suppress]]\nreason = \"known\"\nclasses = [\"supp-A\", \"supp-B\"]\n\
-         [[suppress]]\nreason = \"half\"\nclasses = [\"tests/suppressions.rs:*\", \"supp-A\"]\n",
+         [[suppress]]\nreason = \"half\"\nclasses = [\"*tests/suppressions.rs:*\", \"supp-A\"]\n",
     );
     let out = run(&path, 1);
     let err = stderr(&out);

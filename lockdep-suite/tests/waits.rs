@@ -1,4 +1,4 @@
-//! Waits for events in the graph (docs/waits.md): a thread that waits on a condition variable
+//! Waits for events in the graph (book/src/waits.md): a thread that waits on a condition variable
 //! while holding a lock its notifier takes on the way to the notify. Each scenario runs its
 //! halves one after the other (timed waits, joined threads), so nothing can hang; each test has
 //! its own classes, and its condition variables their own creation sites.
@@ -144,7 +144,7 @@ fn the_std_shaped_condvar_is_checked_too() {
         cv.notify_one();
     });
     // A std-shaped lock's class is its creation site.
-    let name = format!("tests/waits.rs:{l_line}:22");
+    let name = format!("{}:{l_line}:22", file!());
     assert_eq!(wait_deadlocks(&name), 1, "{}", lockdep::report());
 }
 
