@@ -139,6 +139,7 @@ fn lockdep_variables_for_a_compiled_out_checker_are_said_once_past_the_harness()
         .env("TEST_LOCKDEP_TEST_CHILD", "1")
         .env("LOCKDEP_MODE", "panic")
         .env_remove("LOCKDEP_REPORT_DIR")
+        .env_remove("LOCKDEP_EXIT_REPORT")
         .env_remove("LOCKDEP_EXIT_CODE")
         .output()
         .unwrap();

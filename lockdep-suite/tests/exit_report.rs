@@ -106,6 +106,42 @@ fn violations_left_at_exit_are_printed() {
     );
 }
 
+/// `LOCKDEP_EXIT_REPORT=summary` (this repository's own test runs, `.cargo/config.toml`):
+/// one line in place of the report, saying where the report went.
+#[test]
+fn exit_report_summary_says_where_the_report_went_in_one_line() {
+    let out = run_child(&[("LOCKDEP_MODE", "collect"), ("LOCKDEP_EXIT_REPORT", "summary")]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(!err.contains("WARNING:"), "{err}");
+    let said: Vec<&str> = err.lines().filter(|l| l.starts_with("lockdep:")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(
+        said[0].starts_with("lockdep: 1 violation recorded and not taken, not printed")
+            && said[0].contains("LOCKDEP_EXIT_REPORT=stderr prints them"),
+        "{err}"
+    );
+
+    let dir = report_dir("summary");
+    let (pid, out) = run(
+        "child_abba",
+        &[
+            ("LOCKDEP_MODE", "collect"),
+            ("LOCKDEP_EXIT_REPORT", "summary"),
+            ("LOCKDEP_REPORT_DIR", dir.to_str().unwrap()),
+        ],
+    );
+    assert!(out.status.success());
+    let err = stderr(&out);
+    let file = report_file(&dir, pid);
+    assert!(
+        err.contains(&format!("the report is in {}", file.display())),
+        "{err}"
+    );
+    assert!(!err.contains("WARNING:"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn report_dir_gets_one_json_file_per_process() {
     let dir = report_dir("exit-test");

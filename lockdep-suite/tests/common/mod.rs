@@ -95,7 +95,8 @@ impl Rng {
 }
 
 /// The test `test` of this test binary, to run as a child process on one test thread with its
-/// output captured and the checker's environment (`LOCKDEP_MODE`, `LOCKDEP_REPORT_DIR`) unset:
+/// output captured and the checker's environment (`LOCKDEP_MODE`, `LOCKDEP_REPORT_DIR`, and
+/// `LOCKDEP_EXIT_REPORT`, which `.cargo/config.toml` sets for the suite itself) unset:
 /// the caller sets what the case needs (the variable that makes the child test act, above all).
 /// Children plant violations on purpose, so they keep their own exit status
 /// (`LOCKDEP_EXIT_CODE=0`); a case about that status sets or removes it.
@@ -105,6 +106,7 @@ pub fn child(test: &str) -> Command {
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env_remove("LOCKDEP_MODE")
         .env_remove("LOCKDEP_REPORT_DIR")
+        .env_remove("LOCKDEP_EXIT_REPORT")
         .env("LOCKDEP_EXIT_CODE", "0")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

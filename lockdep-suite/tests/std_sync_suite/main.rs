@@ -43,6 +43,7 @@ fn the_suite_leaves_no_violation_untaken() {
         .env("LOCKDEP_EXIT_CODE", "66")
         .env_remove("LOCKDEP_MODE")
         .env_remove("LOCKDEP_REPORT_DIR")
+        .env_remove("LOCKDEP_EXIT_REPORT")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
