@@ -1,4 +1,4 @@
-//! The JSON shapes of `docs/json.md`: a violation, the graph, and the report file a process
+//! The JSON shapes of `book/src/json.md`: a violation, the graph, and the report file a process
 //! writes into `LOCKDEP_REPORT_DIR` at exit. Every document is parsed (strictly), not
 //! searched for substrings. The report-file cases re-run this test binary as a child that
 //! runs one `child_*` test (which does nothing unless `TEST_LOCKDEP_TEST_CHILD` is set).

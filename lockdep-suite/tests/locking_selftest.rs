@@ -185,7 +185,7 @@ fn abcdbcda() {
 #[test]
 fn aa_same_class_different_instances() {
     // LOCK(X1); LOCK(X2): the kernel's F for all kinds but rlock (recursive read). Here two
-    // locks of one class nested in one order are ordered by instance (README, "Classes that
+    // locks of one class nested in one order are ordered by instance (book/src/concepts.md, "Classes that
     // fit Rust"): no report; taking them in the opposite order too is the deadlock.
     lockdep::set_mode(Mode::Collect);
     for kind in ALL_KINDS {
