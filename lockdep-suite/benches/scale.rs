@@ -119,7 +119,7 @@ fn main() {
     let path_len = hops[far];
     drop(hops);
 
-    let before_stats = lockdep_core::__stats();
+    let before_stats = lockdep::__stats();
     let live_before = LIVE.load(Relaxed);
     let allocs_before = ALLOCS.load(Relaxed);
     let t = Instant::now();
@@ -130,7 +130,7 @@ fn main() {
     let build = t.elapsed();
     let checker_bytes = LIVE.load(Relaxed) - live_before;
     let allocs = ALLOCS.load(Relaxed) - allocs_before;
-    let stats = lockdep_core::__stats();
+    let stats = lockdep::__stats();
     let new_edges = stats.edges - before_stats.edges;
     assert!(
         lockdep::violations().is_empty(),

@@ -18,8 +18,12 @@ macro_rules! documents {
     };
 }
 
+/// The README, whose async quick start needs the `tokio` feature (CI runs the doctests with it).
+#[cfg_attr(feature = "tokio", doc = include_str!("../../README.md"))]
+#[doc(hidden)]
+pub mod readme {}
+
 documents! {
-    readme => "../../README.md",
     introduction => "../../book/src/introduction.md",
     concepts => "../../book/src/concepts.md",
     names => "../../book/src/names.md",
