@@ -236,7 +236,7 @@ fn a_blocking_lock_held_across_an_await_is_reported() {
         "{text}"
     );
     assert!(
-        text.contains("suspended while holding a blocking lock:\n  (task-await-held), at: tests/async_tasks.rs:"),
+        text.contains(&format!("suspended while holding a blocking lock:\n  (task-await-held), at: {}:", file!())),
         "{text}"
     );
     assert!(v.to_json().contains("\"kind\":\"held_across_await\""));

@@ -142,8 +142,8 @@ fn every_relative_link_resolves() {
 #[test]
 fn every_document_is_compiled_as_doctests() {
     let lib = read(&repo().join("lockdep-suite/src/lib.rs"));
-    let missing: Vec<&String> = chapters()
-        .iter()
+    let missing: Vec<String> = chapters()
+        .into_iter()
         .filter(|c| !lib.contains(&format!("\"../../book/src/{c}\"")))
         .collect();
     assert!(missing.is_empty(), "not in lockdep-suite/src/lib.rs: {missing:?}");

@@ -25,9 +25,10 @@ fn one_nesting_against_the_key_order_is_reported_at_first_sight() {
     assert_eq!(found.len(), 1, "{}", lockdep::report());
     assert_eq!(found[0].kind(), ViolationKind::DeclaredOrder);
     let text = found[0].to_string();
+    let site = format!("(order-account), at: {}:", file!());
     for needle in [
         "WARNING: locks of one class taken against their declared order",
-        "(order-account), at: tests/declared_order.rs:",
+        &site,
         " key 3\n",
         " key 5\n",
         "lock(order-account key 5);",

@@ -156,7 +156,7 @@ fn report_names_pool_lock_and_allocation_site() {
         .expect("livelock reported");
     let text = v.to_string();
     assert!(
-        text.contains(" pool: ml-report-pool (created at tests/mempool_livelock.rs:"),
+        text.contains(&format!(" pool: ml-report-pool (created at {}:", file!())),
         "{text}"
     );
     assert!(
@@ -168,7 +168,7 @@ fn report_names_pool_lock_and_allocation_site() {
         "{text}"
     );
     assert!(
-        text.contains("allocation under that lock at: tests/mempool_livelock.rs:"),
+        text.contains(&format!("allocation under that lock at: {}:", file!())),
         "{text}"
     );
     assert!(text.contains("*** LIVELOCK ***"), "{text}");
@@ -277,7 +277,7 @@ fn allocating_while_holding_an_element_is_reported() {
         "{text}"
     );
     assert!(
-        text.contains("allocation while holding an element at: tests/mempool_livelock.rs:"),
+        text.contains(&format!("allocation while holding an element at: {}:", file!())),
         "{text}"
     );
     assert!(text.contains("inside noreclaim_scope()"), "{text}");
@@ -541,7 +541,7 @@ fn pool_used_inside_reclaim_scope_joins_the_livelock_even_off_the_reclaim_path()
     );
     assert!(text.contains("lock(ml-shrink-s) (reclaim)"), "{text}");
     assert!(
-        text.contains("taken in memory reclaim: ml-shrink-s at: tests/mempool_livelock.rs:"),
+        text.contains(&format!("taken in memory reclaim: ml-shrink-s at: {}:", file!())),
         "{text}"
     );
 }

@@ -20,10 +20,13 @@ fn abba_report_has_the_kernel_shape() {
         let _a = a.lock();
     }
     let text = find("rep-abba-A").to_string();
+    let acquiring = format!("is trying to acquire lock:\n  (rep-abba-A), at: {}:", file!());
+    let holding = format!("but thread is already holding lock:\n  (rep-abba-B), at: {}:", file!());
+    let held = format!(" #0: (rep-abba-B), at: {}:", file!());
     for needle in [
         "WARNING: possible circular locking dependency detected",
-        "is trying to acquire lock:\n  (rep-abba-A), at: tests/reports.rs:",
-        "but thread is already holding lock:\n  (rep-abba-B), at: tests/reports.rs:",
+        &acquiring,
+        &holding,
         "the existing dependency chain (in reverse order) is:",
         "-> #1 (rep-abba-B):",
         "-> #0 (rep-abba-A):",
@@ -32,7 +35,7 @@ fn abba_report_has_the_kernel_shape() {
         "  lock(rep-abba-B);\n                               lock(rep-abba-A);\n                               lock(rep-abba-B);\n  lock(rep-abba-A);",
         " *** DEADLOCK ***",
         "1 lock held by ",
-        " #0: (rep-abba-B), at: tests/reports.rs:",
+        &held,
         "reports::abba_report_has_the_kernel_shape",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
@@ -229,7 +232,7 @@ fn read_acquisitions_show_as_rlock() {
     let text = v.to_string();
     assert!(text.contains("  rlock(rep-read-X);"), "{text}");
     assert!(
-        text.contains("(rep-read-X) read, at: tests/reports.rs:"),
+        text.contains(&format!("(rep-read-X) read, at: {}:", file!())),
         "{text}"
     );
     // Two classes: no chain block.
@@ -260,8 +263,8 @@ fn held_locks_are_listed_bottom_first() {
         .split_once(" locks held by ")
         .expect("a held-locks list")
         .1;
-    let o_at = held.find(" #0: (rep-held-O), at: tests/reports.rs:");
-    let b_at = held.find(" #1: (rep-held-B), at: tests/reports.rs:");
+    let o_at = held.find(&format!(" #0: (rep-held-O), at: {}:", file!()));
+    let b_at = held.find(&format!(" #1: (rep-held-B), at: {}:", file!()));
     assert!(o_at.is_some() && b_at.is_some() && o_at < b_at, "{text}");
     assert!(text.contains("2 locks held by "), "{text}");
     assert!(text.contains("stack backtrace:\n"), "{text}");
