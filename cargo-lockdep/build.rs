@@ -42,7 +42,10 @@ fn main() {
         .into_iter()
         .find(|(root, manifest)| {
             root.join("lockdep-core").join(manifest).is_file()
-                && root.join("patches/parking_lot-0.12").join(manifest).is_file()
+                && root
+                    .join("patches/parking_lot-0.12")
+                    .join(manifest)
+                    .is_file()
         })
         .unwrap_or_else(|| {
             panic!(

@@ -236,7 +236,10 @@ fn a_blocking_lock_held_across_an_await_is_reported() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("suspended while holding a blocking lock:\n  (task-await-held), at: {}:", file!())),
+        text.contains(&format!(
+            "suspended while holding a blocking lock:\n  (task-await-held), at: {}:",
+            file!()
+        )),
         "{text}"
     );
     assert!(v.to_json().contains("\"kind\":\"held_across_await\""));

@@ -104,7 +104,11 @@ fn broken_links(path: &Path) -> Vec<String> {
                 Some((file, anchor)) => (file, Some(anchor)),
                 None => (target.as_str(), None),
             };
-            let resolved = if file.is_empty() { path.to_owned() } else { dir.join(file) };
+            let resolved = if file.is_empty() {
+                path.to_owned()
+            } else {
+                dir.join(file)
+            };
             let here = format!("{}:{line_no}: {target}", path.display());
             if !resolved.exists() {
                 broken.push(format!("{here}: no such file"));
@@ -127,7 +131,11 @@ fn the_summary_lists_every_chapter_and_only_chapters() {
         .into_iter()
         .flat_map(|(_, line)| links(line))
         .collect();
-    assert_eq!(listed, chapters(), "book/src/SUMMARY.md against book/src/*.md");
+    assert_eq!(
+        listed,
+        chapters(),
+        "book/src/SUMMARY.md against book/src/*.md"
+    );
 }
 
 #[test]
@@ -146,7 +154,10 @@ fn every_document_is_compiled_as_doctests() {
         .into_iter()
         .filter(|c| !lib.contains(&format!("\"../../book/src/{c}\"")))
         .collect();
-    assert!(missing.is_empty(), "not in lockdep-suite/src/lib.rs: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "not in lockdep-suite/src/lib.rs: {missing:?}"
+    );
     assert!(lib.contains("\"../../README.md\""));
 }
 
@@ -164,7 +175,16 @@ fn the_link_checker_sees_a_broken_link_and_a_missing_heading() {
     .unwrap();
     let broken = broken_links(&page);
     assert_eq!(broken.len(), 3, "{broken:?}");
-    assert!(broken[0].ends_with("missing.md: no such file"), "{broken:?}");
-    assert!(broken[1].ends_with("page.md#nowhere: no such heading"), "{broken:?}");
-    assert!(broken[2].ends_with("other-missing.md: no such file"), "{broken:?}");
+    assert!(
+        broken[0].ends_with("missing.md: no such file"),
+        "{broken:?}"
+    );
+    assert!(
+        broken[1].ends_with("page.md#nowhere: no such heading"),
+        "{broken:?}"
+    );
+    assert!(
+        broken[2].ends_with("other-missing.md: no such file"),
+        "{broken:?}"
+    );
 }

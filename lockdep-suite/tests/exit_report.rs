@@ -110,7 +110,10 @@ fn violations_left_at_exit_are_printed() {
 /// one line in place of the report, saying where the report went.
 #[test]
 fn exit_report_summary_says_where_the_report_went_in_one_line() {
-    let out = run_child(&[("LOCKDEP_MODE", "collect"), ("LOCKDEP_EXIT_REPORT", "summary")]);
+    let out = run_child(&[
+        ("LOCKDEP_MODE", "collect"),
+        ("LOCKDEP_EXIT_REPORT", "summary"),
+    ]);
     assert!(out.status.success());
     let err = stderr(&out);
     assert!(!err.contains("WARNING:"), "{err}");

@@ -277,7 +277,10 @@ fn allocating_while_holding_an_element_is_reported() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("allocation while holding an element at: {}:", file!())),
+        text.contains(&format!(
+            "allocation while holding an element at: {}:",
+            file!()
+        )),
         "{text}"
     );
     assert!(text.contains("inside noreclaim_scope()"), "{text}");
@@ -541,7 +544,10 @@ fn pool_used_inside_reclaim_scope_joins_the_livelock_even_off_the_reclaim_path()
     );
     assert!(text.contains("lock(ml-shrink-s) (reclaim)"), "{text}");
     assert!(
-        text.contains(&format!("taken in memory reclaim: ml-shrink-s at: {}:", file!())),
+        text.contains(&format!(
+            "taken in memory reclaim: ml-shrink-s at: {}:",
+            file!()
+        )),
         "{text}"
     );
 }

@@ -20,8 +20,14 @@ fn abba_report_has_the_kernel_shape() {
         let _a = a.lock();
     }
     let text = find("rep-abba-A").to_string();
-    let acquiring = format!("is trying to acquire lock:\n  (rep-abba-A), at: {}:", file!());
-    let holding = format!("but thread is already holding lock:\n  (rep-abba-B), at: {}:", file!());
+    let acquiring = format!(
+        "is trying to acquire lock:\n  (rep-abba-A), at: {}:",
+        file!()
+    );
+    let holding = format!(
+        "but thread is already holding lock:\n  (rep-abba-B), at: {}:",
+        file!()
+    );
     let held = format!(" #0: (rep-abba-B), at: {}:", file!());
     for needle in [
         "WARNING: possible circular locking dependency detected",
