@@ -19,7 +19,7 @@ use super::stack_trace::StackTrace;
 use super::store;
 use super::types::{thread_name, tid, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
-use lockdep_report::ViolationKind;
+use lockdep_report::{LockStat, ViolationKind};
 
 /// Runs when a thread that has held something exits. Keeps the thread's handle and number,
 /// not its printed name: threads are started by the hundred thousand in some test suites, and
@@ -252,9 +252,13 @@ fn process_exit_report() -> usize {
         store::record(held_at_exit(thread, leaked));
     }
     let pending = store::pending();
+    let stat = super::stat::snapshot();
     if printed_at_exit() {
         if !pending.is_empty() {
             eprintln!("{}", report::full(&pending));
+        }
+        if !stat.is_empty() {
+            eprint!("{stat}");
         }
         if let Some(summary) = store::suppression_summary() {
             eprint!("{summary}");
@@ -269,7 +273,7 @@ fn process_exit_report() -> usize {
         let anything = !recorded.is_empty()
             || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
         if anything {
-            write_json_report(std::path::Path::new(&dir), &recorded);
+            write_json_report(std::path::Path::new(&dir), &recorded, &stat);
         }
     }
     pending.len()
@@ -282,9 +286,9 @@ fn printed_at_exit() -> bool {
     std::env::var("LOCKDEP_EXIT_REPORT").as_deref() != Ok("file")
 }
 
-/// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
+/// Writes the report file (who wrote it, the graph, `pending`, lock_stat's `stat`) into `dir`, atomically: a
 /// merger reading the directory sees whole files or none. Warns, never fails.
-fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
+fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>], stat: &LockStat) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -300,7 +304,7 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
     };
     let image = symbols_at_merge().then(Image::of_process).flatten();
     let symbols = image.as_ref().map_or(Symbols::Resolved, Symbols::Addresses);
-    let json = export::report_json(&writer, symbols, pending);
+    let json = export::report_json(&writer, symbols, pending, stat);
     // The nanoseconds keep a name unique when a later run reuses the pid.
     let name = format!("lockdep-{pid}-{}.json", now.as_nanos());
     if let Err((path, e)) = write_atomically(dir, &name, json.as_bytes()) {
