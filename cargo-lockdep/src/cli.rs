@@ -263,6 +263,7 @@ mod tests {
                 dot: Some(PathBuf::from("g.dot")),
                 html: Some(PathBuf::from("r.html")),
                 summary_only: true,
+                stat: false,
             }
         );
         assert!(parsed.no_patch);

@@ -299,6 +299,18 @@ impl fmt::Display for LockStat {
             "{:width$}  access    acquired   contended      %  wait total / max        hold total / max",
             "class"
         )?;
+        let site_width = self
+            .rows
+            .iter()
+            .flat_map(|r| {
+                r.waited_at
+                    .iter()
+                    .take(STAT_SITES)
+                    .chain(r.held_by.iter().take(STAT_SITES))
+            })
+            .map(|s| s.site.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut last_class = None;
         for row in &self.rows {
             let name = if last_class == Some(row.class.as_str()) {
@@ -340,11 +352,10 @@ impl fmt::Display for LockStat {
                 for s in sites.iter().take(STAT_SITES) {
                     writeln!(
                         f,
-                        "  {label}  {:w$} {:>11} waits  {}",
+                        "  {label}  {:site_width$} {:>9} waits  {}",
                         s.site,
                         grouped(s.count),
                         duration_text(s.wait_ns),
-                        w = width.saturating_sub(11).max(20),
                     )?;
                 }
             }
