@@ -359,8 +359,8 @@ mod checked {
             .filter(|v| v.involves(&name))
             .collect();
         assert_eq!(found.len(), 1);
-        let printed = format!("{name} <Ledger>");
-        let second = format!("{}:{line}:46 <Ledger>", file!());
+        let printed = format!("{name} Mutex<Ledger>");
+        let second = format!("{}:{line}:46 Mutex<Ledger>", file!());
         let mut classes = found[0].classes();
         classes.sort_unstable();
         assert_eq!(classes, [printed.as_str(), second.as_str()]);

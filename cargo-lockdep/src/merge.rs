@@ -25,7 +25,7 @@ use crate::parse::{self, BadFile, Image, Parsed, ReportFile};
 /// A class of the merged graph; its index is its merged id.
 pub(crate) struct Class {
     /// The name reports print: as the report files name it, with the data type of a
-    /// creation-site lock class (`src/bank.rs:40:20 <Ledger>`).
+    /// creation-site lock class (`src/bank.rs:40:20 Mutex<Ledger>`).
     pub(crate) name: String,
     /// The name as the report files wrote it (a creation-site class's site alone).
     pub(crate) written: String,

@@ -83,8 +83,8 @@ fn a_workspace_that_knows_nothing_of_lockdep_gets_its_parking_lot_locks_checked(
     );
     assert!(!out.stderr.contains("WARNING"), "{}", out.stderr);
     assert!(
-        out.stdout.contains("bank/src/lib.rs:25:21 <Ledger>")
-            && out.stdout.contains("bank/src/lib.rs:26:22 <Journal>"),
+        out.stdout.contains("bank/src/lib.rs:25:21 Mutex<Ledger>")
+            && out.stdout.contains("bank/src/lib.rs:26:22 Mutex<Journal>"),
         "classes are named by site and data type:\n{}",
         out.stdout
     );
@@ -145,7 +145,7 @@ fn a_suppression_entry_makes_the_run_pass_and_an_unused_one_is_listed() {
         "adopt-suppressions.toml",
         "[[suppress]]\n\
          reason = \"the audit takes the journal first, known\"\n\
-         classes = [\"bank/src/lib.rs:* <Ledger>\", \"*<Journal>\"]\n\
+         classes = [\"bank/src/lib.rs:* Mutex<Ledger>\", \"*<Journal>\"]\n\
          \n\
          [[suppress]]\n\
          reason = \"an old one\"\n\
@@ -219,9 +219,9 @@ fn a_baseline_adopts_the_reports_and_the_next_run_passes() {
     );
     assert!(
         text.contains(
-            "classes = [\"bank/src/lib.rs:25:21 <Ledger>\", \"bank/src/lib.rs:26:22 <Journal>\"]"
+            "classes = [\"bank/src/lib.rs:25:21 Mutex<Ledger>\", \"bank/src/lib.rs:26:22 Mutex<Journal>\"]"
         ) || text.contains(
-            "classes = [\"bank/src/lib.rs:26:22 <Journal>\", \"bank/src/lib.rs:25:21 <Ledger>\"]"
+            "classes = [\"bank/src/lib.rs:26:22 Mutex<Journal>\", \"bank/src/lib.rs:25:21 Mutex<Ledger>\"]"
         ),
         "{text}"
     );

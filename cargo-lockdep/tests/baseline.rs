@@ -75,7 +75,7 @@ fn a_baseline_goes_to_the_workspace_s_lockdep_toml_and_only_new_reports_fail() {
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("classes = [\"index\", \"log\"]\n"), "{text}");
     // A recorded class with its data type, as reports name it.
-    assert!(text.contains("classes = [\"cache <Vec<u8>>\"]\n"), "{text}");
+    assert!(text.contains("classes = [\"cache Vec<u8>\"]\n"), "{text}");
     assert_eq!(text.matches("[[suppress]]").count(), 2, "{text}");
 
     let after = run(&dir, &["check", "reports"]);

@@ -60,6 +60,7 @@ mod raw_rwlock;
 mod recursive_rwlock;
 mod remutex;
 mod rwlock;
+mod shape;
 #[cfg(feature = "enabled")]
 mod std_sync;
 #[cfg(all(feature = "tokio", feature = "enabled"))]

@@ -1,6 +1,7 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over the checked [`RawRwLock`], with
 //! creation-site classes, acquisition sites and the kernel's read/write rules.
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -99,7 +100,7 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             inner: lock_api::RwLock::const_new(
-                RawRwLock::with_map(LockMap::at_site::<T>(Location::caller())),
+                RawRwLock::with_map(LockMap::at_site::<shape::RwLock<T>>(Location::caller())),
                 value,
             ),
         }
@@ -178,7 +179,10 @@ impl<T> RwLock<T> {
     #[inline]
     pub const fn const_new(raw_rwlock: RawRwLock, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+            inner: lock_api::RwLock::const_new(
+                raw_rwlock.or_site::<shape::RwLock<T>>(Location::caller()),
+                value,
+            ),
         }
     }
 
@@ -195,7 +199,10 @@ impl<T> RwLock<T> {
     #[inline]
     pub const fn from_raw(raw_rwlock: RawRwLock, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+            inner: lock_api::RwLock::const_new(
+                raw_rwlock.or_site::<shape::RwLock<T>>(Location::caller()),
+                value,
+            ),
         }
     }
 }

@@ -32,10 +32,10 @@ use crate::toml_subset::{self, Value};
 ///      classes = [\"somecrate-1.*/src/*\", \"src/cache.rs:*\"]\n",
 /// )
 /// .unwrap();
-/// let report = ["src/cache.rs:10:5 <Vec<u8>>", "somecrate-1.2.0/src/pool.rs:3:9 <()>"];
+/// let report = ["src/cache.rs:10:5 Mutex<Vec<u8>>", "somecrate-1.2.0/src/pool.rs:3:9 Mutex<()>"];
 /// assert_eq!(file.suppressing(&report), Some(0));
 /// // Each pattern must match a class of the report.
-/// assert_eq!(file.suppressing(&["src/cache.rs:10:5 <Vec<u8>>", "src/db.rs:1:1"]), None);
+/// assert_eq!(file.suppressing(&["src/cache.rs:10:5 Mutex<Vec<u8>>", "src/db.rs:1:1"]), None);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Suppressions {
@@ -385,7 +385,7 @@ classes = [
         assert_eq!(file.suppressing(&["index"]), None);
         assert_eq!(
             file.suppressing(&[
-                "src/cache.rs:4:10 <Cache>",
+                "src/cache.rs:4:10 Mutex<Cache>",
                 "src/cache.rs:4:10",
                 "somecrate-1.0.2/src/lib.rs:9:1"
             ]),
@@ -434,7 +434,7 @@ classes = [
     #[test]
     fn a_baseline_entry_suppresses_exactly_its_report() {
         let names = [
-            "src/a.rs:1:2 <Vec<*const u8>>",
+            "src/a.rs:1:2 Mutex<Vec<*const u8>>",
             "we?rd \"name\" \\ here",
             "index",
         ];
@@ -446,7 +446,7 @@ classes = [
         assert_eq!(file.entries()[2].reason(), "baseline 2026-05-01");
         assert_eq!(file.suppressing(&names), Some(2));
         assert_eq!(
-            file.suppressing(&["src/a.rs:1:2 <Vec<XXconst u8>>", names[1], names[2]]),
+            file.suppressing(&["src/a.rs:1:2 Mutex<Vec<XXconst u8>>", names[1], names[2]]),
             None
         );
         assert_eq!(

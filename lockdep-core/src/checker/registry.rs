@@ -40,7 +40,7 @@ pub(crate) struct ClassInfo {
     /// [`data_type`]: ClassInfo::data_type
     pub(crate) name: &'static str,
     /// The name reports print: [`name`](ClassInfo::name) with the type of the data for a
-    /// creation-site lock class (`src/bank.rs:40:20 <Ledger>`), else the name itself.
+    /// creation-site lock class (`src/bank.rs:40:20 Mutex<Ledger>`), else the name itself.
     pub(crate) display: &'static str,
     /// The base class (the class itself but for a subclass).
     pub(crate) base: ClassId,
@@ -189,7 +189,7 @@ fn insert(
 }
 
 /// The name reports show for `id`: its name, with the type of its data for a creation-site
-/// lock class (`src/bank.rs:40:20 <Ledger>`: the site alone says where, not what).
+/// lock class (`src/bank.rs:40:20 Mutex<Ledger>`: the site alone says where, not what).
 pub(crate) fn display_name(id: ClassId) -> &'static str {
     info(id).display
 }
@@ -351,10 +351,10 @@ mod tests {
         );
         assert_eq!(
             display_name(a),
-            format!("{} <T>", info(a).name),
+            format!("{} T", info(a).name),
             "told apart by their data's type"
         );
-        assert_eq!(display_name(other), format!("{} <U>", info(a).name));
+        assert_eq!(display_name(other), format!("{} U", info(a).name));
         assert_eq!(
             display_name(pool),
             info(pool).name,
@@ -368,13 +368,13 @@ mod tests {
         let base = site_class(site, NodeKind::Lock, "registry::tests::Ledger").unwrap();
         let sub = subclass(base, 2).unwrap();
         let site_name = info(base).name;
-        assert_eq!(display_name(base), format!("{site_name} <Ledger>"));
-        assert_eq!(display_name(sub), format!("{site_name}/2 <Ledger>"));
+        assert_eq!(display_name(base), format!("{site_name} Ledger"));
+        assert_eq!(display_name(sub), format!("{site_name}/2 Ledger"));
         for name in [
             site_name.to_owned(),
-            format!("{site_name} <Ledger>"),
+            format!("{site_name} Ledger"),
             format!("{site_name}/2"),
-            format!("{site_name}/2 <Ledger>"),
+            format!("{site_name}/2 Ledger"),
         ] {
             assert!(answers_to(sub, &name), "{name}");
         }
