@@ -60,6 +60,23 @@ fn check_stat_merges_the_rows_of_two_report_files() {
         page.contains("<title>hot: 8 waits, 8.00µs in total</title>"),
         "{page}"
     );
+    let json = dir.join("merged.json");
+    let out = cargo_lockdep([
+        "check",
+        "--json",
+        json.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let row = &doc["lock_stat"][0];
+    assert_eq!(
+        (row["class"].as_str(), row["contentions"].as_u64()),
+        (Some("hot"), Some(8))
+    );
+    assert_eq!(row["wait_max_ns"], 7_000);
+    assert_eq!(row["waited_at"][0]["count"], 8);
     // Without --stat, files that have lock_stat print it too; files without it, nothing.
     let plain = cargo_lockdep(["check", dir.to_str().unwrap()]);
     assert!(
