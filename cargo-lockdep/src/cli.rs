@@ -17,6 +17,8 @@ pub(crate) struct Outputs {
     pub(crate) html: Option<PathBuf>,
     /// Only the summary line (and warnings).
     pub(crate) summary_only: bool,
+    /// `--stat`: lock_stat for the run (`LOCKDEP_STAT=1`), and its merged table printed.
+    pub(crate) stat: bool,
 }
 
 /// `cargo lockdep test|nextest|baseline`'s arguments.
@@ -69,7 +71,7 @@ fn file_flag<'a>(outputs: &'a mut Outputs, arg: &str) -> Option<(&'a mut Option<
 ///
 /// # Errors
 ///
-/// A flag of ours without its file, or `--stat` (not in this version).
+/// A flag of ours without its file.
 pub(crate) fn run_args(args: Vec<String>, baseline: bool) -> Result<RunArgs, String> {
     let mut parsed = RunArgs::default();
     let mut args = args.into_iter();
@@ -97,13 +99,7 @@ pub(crate) fn run_args(args: Vec<String>, baseline: bool) -> Result<RunArgs, Str
                     .ok_or("--from needs a directory of report files")?;
                 parsed.from = Some(PathBuf::from(dir));
             }
-            "--stat" => {
-                return Err(
-                    "--stat: contention statistics (LOCKDEP_STAT) are not in this \
-                            version of lockdep"
-                        .to_owned(),
-                )
-            }
+            "--stat" => parsed.outputs.stat = true,
             flag if CARGO_WITH_VALUE.contains(&flag) => {
                 parsed.cargo.push(arg);
                 parsed.cargo.extend(args.next());
@@ -135,6 +131,7 @@ pub(crate) fn check_args(args: Vec<String>) -> Result<(Outputs, Vec<PathBuf>), S
         }
         match arg.as_str() {
             "-q" | "--quiet" | "--summary-only" => outputs.summary_only = true,
+            "--stat" => outputs.stat = true,
             _ => paths.push(PathBuf::from(arg)),
         }
     }
@@ -266,6 +263,7 @@ mod tests {
                 dot: Some(PathBuf::from("g.dot")),
                 html: Some(PathBuf::from("r.html")),
                 summary_only: true,
+                stat: false,
             }
         );
         assert!(parsed.no_patch);
@@ -287,14 +285,13 @@ mod tests {
     }
 
     #[test]
-    fn a_flag_without_its_file_or_not_in_this_version_is_an_error() {
+    fn a_flag_without_its_file_is_an_error_and_stat_is_ours() {
         assert_eq!(
             run_args(strings(&["--json"]), false).unwrap_err(),
             "--json needs a file"
         );
-        assert!(run_args(strings(&["--stat"]), false)
-            .unwrap_err()
-            .contains("not in this version"));
+        assert!(run_args(strings(&["--stat"]), false).unwrap().outputs.stat);
+        assert!(check_args(strings(&["--stat", "d"])).unwrap().0.stat);
         // `--from` is baseline's.
         assert_eq!(run(&["--from", "d"]).cargo, strings(&["--from", "d"]));
         let baseline = run_args(strings(&["--from", "d", "--no-patch"]), true).unwrap();

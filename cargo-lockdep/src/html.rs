@@ -1,11 +1,12 @@
 //! `--html`: one self-contained page (inline CSS and SVG, no script, nothing fetched): the
-//! summary, each violation with a picture of its cycle and its text report, and an overview
-//! of the merged graph.
+//! summary, each violation with a picture of its cycle and its text report, lock_stat's most
+//! contended classes (when processes counted), and an overview of the merged graph.
 
 use std::fmt::Write as _;
 
 use lockdep_report::{NodeKind, ViolationKind};
 
+use crate::bars;
 use crate::merge::Merged;
 use crate::report::Rendered;
 use crate::resolve::Shown;
@@ -100,6 +101,7 @@ pub(crate) fn document(merged: &Merged, shown: &Shown, reports: &[Rendered]) -> 
             escape(&report.text)
         );
     }
+    bars::section(&mut out, &merged.lock_stat);
     overview(&mut out, merged);
     processes(&mut out, merged);
     out.push_str("</main></body></html>\n");

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use lockdep_report::{dep, Frame, Site};
+use lockdep_report::{dep, Frame, Site, StatRow, StatSite};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -28,6 +28,58 @@ struct Document<'a> {
     graph: Graph<'a>,
     violations: Vec<Violation<'a>>,
     suppressed: Vec<SuppressedOut<'a>>,
+    lock_stat: Vec<StatRowOut<'a>>,
+}
+
+/// A merged lock_stat row, as a report file's (`book/src/json.md`, "lock_stat row").
+#[derive(Serialize)]
+struct StatRowOut<'a> {
+    class: &'a str,
+    access: &'static str,
+    acquisitions: u64,
+    contentions: u64,
+    wait_total_ns: u64,
+    wait_max_ns: u64,
+    hold_total_ns: u64,
+    hold_max_ns: u64,
+    waited_at: Vec<StatSiteOut<'a>>,
+    held_by: Vec<StatSiteOut<'a>>,
+}
+
+/// A lock_stat row's site.
+#[derive(Serialize)]
+struct StatSiteOut<'a> {
+    site: &'a str,
+    count: u64,
+    wait_ns: u64,
+}
+
+impl<'a> StatRowOut<'a> {
+    fn of(row: &'a StatRow) -> StatRowOut<'a> {
+        let sites = |sites: &'a [StatSite]| {
+            sites
+                .iter()
+                .map(|s| StatSiteOut {
+                    site: &s.site,
+                    count: s.count,
+                    wait_ns: s.wait_ns,
+                })
+                .collect()
+        };
+        let c = &row.counts;
+        StatRowOut {
+            class: &row.class,
+            access: row.access.as_str(),
+            acquisitions: c.acquisitions,
+            contentions: c.contentions,
+            wait_total_ns: c.wait_total_ns,
+            wait_max_ns: c.wait_max_ns,
+            hold_total_ns: c.hold_total_ns,
+            hold_max_ns: c.hold_max_ns,
+            waited_at: sites(&row.waited_at),
+            held_by: sites(&row.held_by),
+        }
+    }
 }
 
 /// A violation the suppression file suppressed.
@@ -255,6 +307,7 @@ pub(crate) fn document(merged: &Merged, shown: &Shown, reports: &[Rendered]) -> 
                 reason: &s.reason,
             })
             .collect(),
+        lock_stat: merged.lock_stat.rows.iter().map(StatRowOut::of).collect(),
     };
     let mut out = serde_json::to_string(&doc).expect("the document serializes");
     out.push('\n');

@@ -24,6 +24,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![forbid(unsafe_code)]
 
+mod bars;
 mod cli;
 mod dot;
 mod embedded;
@@ -72,6 +73,8 @@ OUTPUTS:
   --dot FILE        the merged graph as Graphviz DOT, cycles in red
   --html FILE       a self-contained page: each report with a picture of its cycle, and the graph
   --summary-only    only the summary line (and warnings); check also takes -q, --quiet
+  --stat            the merged lock_stat table (contentions, wait and hold times per class;
+                    test and nextest run with LOCKDEP_STAT=1; book/src/lock_stat.md)
 OPTIONS (test, nextest, baseline): the OUTPUTS, and
   --no-patch        leave parking_lot as it is
 
@@ -228,6 +231,9 @@ fn present(
     }
     if let Some(applied) = &applied {
         print!("{}", applied.summary());
+    }
+    if outputs.stat || (!outputs.summary_only && !merged.lock_stat.is_empty()) {
+        print!("{}", text::lock_stat(&merged));
     }
     println!("{}", text::summary(&merged));
     let write = |path: &Option<PathBuf>, render: &dyn Fn() -> String| match path {

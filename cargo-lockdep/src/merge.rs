@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use lockdep_report::{cycle_kind, with_data_type, DependencyOrder, NodeKind, Site, ViolationKind};
+use lockdep_report::{
+    cycle_kind, with_data_type, DependencyOrder, LockStat, NodeKind, Site, ViolationKind,
+};
 use serde_json::value::RawValue;
 
 use crate::parse::{self, BadFile, Image, Parsed, ReportFile};
@@ -109,6 +111,8 @@ pub(crate) struct Merged {
     pub(crate) suppressed: Vec<Suppressed>,
     /// Files skipped, with why.
     pub(crate) bad: Vec<(PathBuf, BadFile)>,
+    /// lock_stat, of the processes that counted (`LOCKDEP_STAT=1`).
+    pub(crate) lock_stat: LockStat,
     class_index: HashMap<ClassKey, u32>,
     edge_index: HashMap<(u32, u32), usize>,
     order: DependencyOrder,
@@ -174,6 +178,10 @@ impl Merged {
             time: file.time,
             image: image.clone(),
         });
+        if !file.lock_stat.is_empty() {
+            let rows = file.lock_stat.into_iter().map(parse::StatRow::into_model);
+            self.lock_stat.merge(LockStat::of_process(rows.collect()));
+        }
         let max_id = file.graph.classes.iter().map(|c| c.id).max().unwrap_or(0);
         let mut local = vec![u32::MAX; max_id as usize + 1];
         for class in file.graph.classes {

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use lockdep_report::{dep, NodeKind, ViolationKind};
+use lockdep_report::{dep, Access, NodeKind, ViolationKind};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -34,6 +34,78 @@ pub(crate) struct ReportFile<'a> {
     pub(crate) graph: Graph<'a>,
     #[serde(borrow)]
     pub(crate) violations: Vec<&'a RawValue>,
+    /// lock_stat's rows (`LOCKDEP_STAT=1`; none in older files).
+    #[serde(default)]
+    pub(crate) lock_stat: Vec<StatRow>,
+}
+
+/// A lock_stat row (`book/src/json.md`).
+#[derive(Deserialize)]
+pub(crate) struct StatRow {
+    pub(crate) class: String,
+    #[serde(deserialize_with = "stat_access")]
+    pub(crate) access: Access,
+    pub(crate) acquisitions: u64,
+    pub(crate) contentions: u64,
+    pub(crate) wait_total_ns: u64,
+    pub(crate) wait_max_ns: u64,
+    pub(crate) hold_total_ns: u64,
+    pub(crate) hold_max_ns: u64,
+    #[serde(default)]
+    pub(crate) waited_at: Vec<StatSite>,
+    #[serde(default)]
+    pub(crate) held_by: Vec<StatSite>,
+}
+
+/// A lock_stat row's site.
+#[derive(Deserialize)]
+pub(crate) struct StatSite {
+    pub(crate) site: String,
+    pub(crate) count: u64,
+    pub(crate) wait_ns: u64,
+}
+
+impl StatRow {
+    /// The row as the report model has it.
+    pub(crate) fn into_model(self) -> lockdep_report::StatRow {
+        let sites = |sites: Vec<StatSite>| {
+            sites
+                .into_iter()
+                .map(|s| lockdep_report::StatSite {
+                    site: s.site,
+                    count: s.count,
+                    wait_ns: s.wait_ns,
+                })
+                .collect()
+        };
+        lockdep_report::StatRow {
+            class: self.class,
+            access: self.access,
+            counts: lockdep_report::StatCounts {
+                acquisitions: self.acquisitions,
+                contentions: self.contentions,
+                wait_total_ns: self.wait_total_ns,
+                wait_max_ns: self.wait_max_ns,
+                hold_total_ns: self.hold_total_ns,
+                hold_max_ns: self.hold_max_ns,
+            },
+            waited_at: sites(self.waited_at),
+            held_by: sites(self.held_by),
+        }
+    }
+}
+
+/// `write`, or `read` (any shared hold).
+fn stat_access<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Access, D::Error> {
+    named(
+        deserializer,
+        |s| match s {
+            "write" => Some(Access::Write),
+            "read" | "recursive_read" => Some(Access::Read),
+            _ => None,
+        },
+        "access",
+    )
 }
 
 /// A process's graph.

@@ -257,6 +257,9 @@ pub(crate) fn run_tests(
         .env("LOCKDEP_FAULT_EXIT_CODE", "0")
         // The merge prints every violation of the report files, once.
         .env("LOCKDEP_EXIT_REPORT", "file");
+    if args.outputs.stat {
+        command.env("LOCKDEP_STAT", "1");
+    }
     // The binaries are here for the merge: the processes leave their traces to it.
     if std::env::var_os("LOCKDEP_REPORT_SYMBOLS").is_none() {
         command.env("LOCKDEP_REPORT_SYMBOLS", "merge");

@@ -31,7 +31,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 /// `s`, cut to `max` characters with an ellipsis.
-fn shorten(s: &str, max: usize) -> String {
+pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }

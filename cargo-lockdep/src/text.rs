@@ -38,3 +38,13 @@ pub(crate) fn summary(merged: &Merged) -> String {
     }
     line
 }
+
+/// The merged lock_stat table (`--stat`), or a line saying that no process counted.
+pub(crate) fn lock_stat(merged: &Merged) -> String {
+    if merged.lock_stat.is_empty() {
+        return "lock_stat: no process counted (LOCKDEP_STAT=1 was not set, or no checked lock \
+                was taken)\n"
+            .to_owned();
+    }
+    merged.lock_stat.to_string()
+}

@@ -74,6 +74,12 @@ const KNOWN: &[Known] = &[
         otherwise: "using 68",
     },
     Known {
+        name: "LOCKDEP_STAT",
+        valid: Some(|v| matches!(v.trim(), "0" | "1")),
+        expected: "1 (on) or 0",
+        otherwise: "lock_stat is off",
+    },
+    Known {
         name: "LOCKDEP_SUPPRESSIONS",
         valid: None,
         expected: "a suppression file",
@@ -90,6 +96,12 @@ pub(crate) fn takes(name: &str, value: &str) -> bool {
         .find(|k| k.name == name)
         .and_then(|k| k.valid)
         .is_none_or(|valid| valid(value))
+}
+
+/// Whether `LOCKDEP_STAT=1` asks for lock_stat (`book/src/lock_stat.md`).
+#[cfg(feature = "enabled")]
+pub(crate) fn stat_requested() -> bool {
+    std::env::var("LOCKDEP_STAT").is_ok_and(|v| v.trim() == "1")
 }
 
 fn is_exit_code(v: &str) -> bool {

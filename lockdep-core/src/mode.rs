@@ -49,7 +49,31 @@ impl Mode {
 }
 
 #[cfg(feature = "enabled")]
-pub(crate) use state::{epoch, faulted, turn_off_after_fault};
+pub(crate) use state::{epoch, faulted, hot, stat_on, turn_off_after_fault};
+
+/// The state byte as a lock operation loads it, once: [`plain`](Hot::plain) checking (the
+/// fast path), [`off`](Hot::off), or anything else, out of line: checking with lock_stat
+/// (`LOCKDEP_STAT=1`), the mode not read yet, off after a fault (ask [`is_checking`] and
+/// [`stat_on`] there). Tested with `if`s in that order, not matched: so it compiles to the
+/// compare-and-branch of [`is_checking`], nothing more.
+#[cfg(feature = "enabled")]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Hot(u8);
+
+#[cfg(feature = "enabled")]
+impl Hot {
+    /// Checking, without lock_stat.
+    #[inline(always)]
+    pub(crate) fn plain(self) -> bool {
+        self.0.wrapping_sub(state::COLLECT) < 3
+    }
+
+    /// Mode off: the raw operation alone.
+    #[inline(always)]
+    pub(crate) fn off(self) -> bool {
+        self.0 == state::OFF
+    }
+}
 
 /// The current mode. After a bookkeeping fault the checker is off whatever the mode says
 /// (see [`is_checking`]); built without the `enabled` feature it is always [`Mode::Off`].
@@ -120,24 +144,31 @@ pub fn is_checking() -> bool {
 
 #[cfg(feature = "enabled")]
 mod state {
-    use super::Mode;
+    use crate::mode::{Hot, Mode};
     use std::sync::atomic::{
-        AtomicU32, AtomicU8,
+        AtomicBool, AtomicU32, AtomicU8,
         Ordering::{Acquire, Relaxed, Release},
     };
 
     // One byte holds the whole state so that the fast path is one relaxed load:
-    // 1..=3 checking (Collect, Warn, Panic), 0 off, FAULTED bit set after a bookkeeping fault
-    // (the kernel's `debug_locks_off()`), UNINIT before the environment was read.
-    const OFF: u8 = 0;
-    const COLLECT: u8 = 1;
+    // 1..=3 checking (Collect, Warn, Panic), 5..=7 checking with lock_stat (`STAT` added), 0
+    // off, FAULTED bit set after a bookkeeping fault (the kernel's `debug_locks_off()`),
+    // UNINIT before the environment was read. An acquisition's one load tells the plain
+    // checking states (its fast path) from all others (off, and out of line: lock_stat,
+    // uninitialized, faulted), so lock_stat costs the fast path nothing when it is off.
+    pub(super) const OFF: u8 = 0;
+    pub(super) const COLLECT: u8 = 1;
     const WARN: u8 = 2;
     const PANIC: u8 = 3;
+    const STAT: u8 = 4;
     const FAULTED: u8 = 0x40;
     const INITIALIZING: u8 = 0x80;
     const UNINIT: u8 = 0xff;
 
     static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+    /// Whether lock_stat is on (`LOCKDEP_STAT=1`), kept across mode changes: `STATE` has it
+    /// only while checking.
+    static STAT_ON: AtomicBool = AtomicBool::new(false);
     /// Bumped each time checking is turned back on after mode `Off`: held stacks from an
     /// earlier epoch are stale (releases made while off were not seen) and are forgotten.
     /// Written only by `set_mode`, read on every acquisition: its cache line stays shared.
@@ -150,11 +181,12 @@ mod state {
     }
 
     fn encode(mode: Mode) -> u8 {
+        let stat = if STAT_ON.load(Relaxed) { STAT } else { 0 };
         match mode {
             Mode::Off => OFF,
-            Mode::Collect => COLLECT,
-            Mode::Warn => WARN,
-            Mode::Panic => PANIC,
+            Mode::Collect => COLLECT | stat,
+            Mode::Warn => WARN | stat,
+            Mode::Panic => PANIC | stat,
         }
     }
 
@@ -162,7 +194,8 @@ mod state {
     #[inline(always)]
     pub(super) fn checking() -> bool {
         let s = STATE.load(Relaxed);
-        if s.wrapping_sub(COLLECT) < 3 {
+        // 1..=3 and 5..=7 (4 is never stored): one compare, as without lock_stat.
+        if s.wrapping_sub(COLLECT) < 7 {
             return true;
         }
         // UNINIT, or INITIALIZING by another thread (whose mode this one waits for).
@@ -200,19 +233,34 @@ mod state {
             .ok()
             .and_then(|v| Mode::parse(&v))
             .unwrap_or(Mode::Warn);
+        STAT_ON.store(crate::env::stat_requested(), Relaxed);
         INITIALIZING_HERE.with(|here| here.set(false));
         let _ = STATE.compare_exchange(INITIALIZING, encode(mode), Release, Relaxed);
         checking_now()
     }
 
     fn checking_now() -> bool {
-        STATE.load(Relaxed).wrapping_sub(COLLECT) < 3
+        STATE.load(Relaxed).wrapping_sub(COLLECT) < 7
+    }
+
+    /// What an acquisition or a release does, from one relaxed load (see [`Hot`]).
+    #[inline(always)]
+    pub(crate) fn hot() -> Hot {
+        Hot(STATE.load(Relaxed))
+    }
+
+    /// True when lock_stat is on and the checker is checking (for paths that wait anyway,
+    /// and for the out-of-line path of a [`Hot`] neither plain nor off).
+    #[inline]
+    pub(crate) fn stat_on() -> bool {
+        // Checking: 1..=7, no other bit.
+        checking() && STATE.load(Relaxed) & STAT != 0
     }
 
     /// The current mode (what was set, also after a fault).
     pub(super) fn mode() -> Mode {
         checking();
-        match STATE.load(Relaxed) & !FAULTED {
+        match STATE.load(Relaxed) & !(FAULTED | STAT) {
             COLLECT => Mode::Collect,
             WARN => Mode::Warn,
             PANIC => Mode::Panic,

@@ -13,6 +13,7 @@
 //!   [`short_path`]), and how a type is named ([`with_data_type`]);
 //! - the report model ([`Report`]) and its renderers: the kernel-style text (`Display`) and
 //!   Graphviz DOT ([`dot`]);
+//! - the contention statistics (`LOCKDEP_STAT`: [`LockStat`]), merged and rendered as a table;
 //! - the suppression file (`lockdep.toml`: [`Suppressions`], its class patterns [`Glob`]),
 //!   read by a small parser of the subset of TOML it is written in.
 //!
@@ -43,6 +44,7 @@ pub mod dot;
 mod frames;
 mod glob;
 mod kind;
+mod lock_stat;
 mod model;
 mod order;
 mod suppress;
@@ -54,6 +56,7 @@ pub use access::Access;
 pub use frames::{is_user, short_file, short_path, shown, source_root, test_closure};
 pub use glob::Glob;
 pub use kind::{cycle_kind, NodeKind, ViolationKind};
+pub use lock_stat::{duration_text, LockStat, StatCounts, StatRow, StatSite, STAT_SITES};
 pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};
 pub use order::{dep, DependencyOrder};
 pub use suppress::{Suppression, SuppressionError, Suppressions};

@@ -356,7 +356,10 @@ fn a_clean_run_prints_nothing_but_still_writes_its_json() {
     assert!(!err.contains("lockdep"), "{err}");
     let json = std::fs::read_to_string(report_file(&dir, pid)).unwrap();
     assert!(json.contains(&format!(",\"pid\":{pid},")), "{json}");
-    assert!(json.ends_with(",\"violations\":[]}\n"), "{json}");
+    assert!(
+        json.ends_with(",\"violations\":[],\"lock_stat\":[]}\n"),
+        "{json}"
+    );
     assert!(json.contains("\"name\":\"exit-quiet-B\""), "{json}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -407,7 +407,8 @@ fn the_report_file_says_who_wrote_it_and_holds_graph_and_violations() {
             "time",
             "image",
             "graph",
-            "violations"
+            "violations",
+            "lock_stat"
         ]
     );
     assert_eq!(report.at("version").num(), 2);

@@ -274,6 +274,62 @@ pub(crate) fn waiting(
     })
 }
 
+// ---- lock_stat ------------------------------------------------------------------------------
+
+/// lock_stat (`LOCKDEP_STAT=1`): the lock at `instance`, of class `class`, was taken as
+/// `access` at `site`; counted, and with `timed` its hold timed until [`stat_released`] on
+/// this thread (not for a hold that ends wherever its guard is dropped).
+#[cold]
+pub(crate) fn stat_acquired(
+    class: ClassId,
+    access: Access,
+    instance: usize,
+    site: &'static Location<'static>,
+    timed: bool,
+) {
+    as_checker(|| super::stat::acquired(class, access, instance, site, timed));
+}
+
+/// lock_stat: the lock at `instance` was released by this thread.
+#[cold]
+pub(crate) fn stat_released(instance: usize) {
+    as_checker(|| super::stat::released(instance));
+}
+
+/// lock_stat: an acquisition of the lock at `instance`, of class `class`, as `access` at
+/// `site` waits (a contended lock's slow path), timed until the value returned is dropped.
+#[cold]
+pub(crate) fn stat_contended(
+    class: ClassId,
+    access: Access,
+    instance: usize,
+    site: &'static Location<'static>,
+) -> StatWait {
+    StatWait(Some(as_checker(|| {
+        super::stat::contended(class, access, instance, site)
+    })))
+}
+
+/// A contended acquisition being timed for lock_stat (see [`stat_contended`]).
+pub(crate) struct StatWait(Option<super::stat::Contention>);
+
+impl Drop for StatWait {
+    fn drop(&mut self) {
+        if let Some(contention) = self.0.take() {
+            as_checker(|| contention.end());
+        }
+    }
+}
+
+/// Runs `f` as the checker's own work (its allocations are not the user's), also when the
+/// checker is running on this thread already.
+fn as_checker<R>(f: impl FnOnce() -> R) -> R {
+    with_context(|t| {
+        let _in_checker = t.enter();
+        f()
+    })
+}
+
 // ---- tasks ------------------------------------------------------------------------------
 
 /// A number for a new task that `lockdep::AsTask` gives a context of its own.

@@ -20,7 +20,7 @@ use super::stack_trace::StackTrace;
 use super::store;
 use super::types::{thread_name, tid, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
-use lockdep_report::ViolationKind;
+use lockdep_report::{LockStat, ViolationKind};
 
 /// Runs when a thread that has held something exits. Keeps the thread's handle and number,
 /// not its printed name: threads are started by the hundred thousand in some test suites, and
@@ -253,11 +253,15 @@ fn process_exit_report() -> usize {
         store::record(held_at_exit(thread, leaked));
     }
     let pending = store::pending();
+    let stat = super::stat::snapshot();
     let exit_report = exit_report();
     if exit_report == ExitReport::Stderr && !pending.is_empty() {
         eprintln!("{}", report::full(&pending));
     }
     if exit_report != ExitReport::File {
+        if !stat.is_empty() {
+            eprint!("{stat}");
+        }
         if let Some(summary) = store::suppression_summary() {
             eprint!("{summary}");
         }
@@ -272,7 +276,7 @@ fn process_exit_report() -> usize {
         let anything = !recorded.is_empty()
             || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
         if anything {
-            written = write_json_report(std::path::Path::new(&dir), &recorded);
+            written = write_json_report(std::path::Path::new(&dir), &recorded, &stat);
         }
     }
     if exit_report == ExitReport::Summary && !pending.is_empty() {
@@ -321,9 +325,14 @@ fn exit_report() -> ExitReport {
     }
 }
 
-/// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
-/// merger reading the directory sees whole files or none; its path. Warns, never fails.
-fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) -> Option<PathBuf> {
+/// Writes the report file (who wrote it, the graph, `pending`, lock_stat's `stat`) into `dir`,
+/// atomically: a merger reading the directory sees whole files or none; its path. Warns,
+/// never fails.
+fn write_json_report(
+    dir: &Path,
+    pending: &[Arc<ViolationData>],
+    stat: &LockStat,
+) -> Option<PathBuf> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -339,7 +348,7 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) -> Option<PathB
     };
     let image = symbols_at_merge().then(Image::of_process).flatten();
     let symbols = image.as_ref().map_or(Symbols::Resolved, Symbols::Addresses);
-    let json = export::report_json(&writer, symbols, pending);
+    let json = export::report_json(&writer, symbols, pending, stat);
     // The nanoseconds keep a name unique when a later run reuses the pid.
     let name = format!("lockdep-{pid}-{}.json", now.as_nanos());
     match write_atomically(dir, &name, json.as_bytes()) {

@@ -10,7 +10,7 @@ use super::fast_hash::FastHash;
 use super::graph::{self, dep};
 use super::image::Image;
 use super::registry;
-use lockdep_report::{dot, Site};
+use lockdep_report::{dot, LockStat, Site, StatRow};
 
 use super::report::{self, own_site, source_site_of, Report};
 use super::stack_trace::StackTrace;
@@ -321,6 +321,7 @@ pub(crate) fn report_json(
     writer: &Writer,
     symbols: Symbols<'_>,
     violations: &[Arc<ViolationData>],
+    stat: &LockStat,
 ) -> String {
     let mut out = format!("{{\"version\":{REPORT_VERSION},\"binary\":");
     json_opt_str(&mut out, writer.binary.as_deref());
@@ -347,8 +348,41 @@ pub(crate) fn report_json(
     write_graph(&mut out, symbols);
     out.push_str(",\"violations\":");
     json_list(&mut out, violations, |out, v| write_violation(out, v));
+    out.push_str(",\"lock_stat\":");
+    json_list(&mut out, &stat.rows, stat_row_json);
     out.push_str("}\n");
     out
+}
+
+/// A lock_stat row: `{"class","access","acquisitions","contentions","wait_total_ns",
+/// "wait_max_ns","hold_total_ns","hold_max_ns","waited_at","held_by"}`, the sites
+/// `{"site","count","wait_ns"}`.
+fn stat_row_json(out: &mut String, row: &StatRow) {
+    out.push_str("{\"class\":");
+    json_str(out, &row.class);
+    out.push_str(",\"access\":");
+    json_str(out, row.access.as_str());
+    let c = &row.counts;
+    let _ = write!(
+        out,
+        ",\"acquisitions\":{},\"contentions\":{},\"wait_total_ns\":{},\"wait_max_ns\":{},\
+         \"hold_total_ns\":{},\"hold_max_ns\":{}",
+        c.acquisitions,
+        c.contentions,
+        c.wait_total_ns,
+        c.wait_max_ns,
+        c.hold_total_ns,
+        c.hold_max_ns
+    );
+    for (name, sites) in [("waited_at", &row.waited_at), ("held_by", &row.held_by)] {
+        let _ = write!(out, ",\"{name}\":");
+        json_list(out, sites, |out, s| {
+            out.push_str("{\"site\":");
+            json_str(out, &s.site);
+            let _ = write!(out, ",\"count\":{},\"wait_ns\":{}}}", s.count, s.wait_ns);
+        });
+    }
+    out.push('}');
 }
 
 fn json_opt_str(out: &mut String, s: Option<&str>) {

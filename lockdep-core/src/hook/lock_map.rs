@@ -20,6 +20,17 @@ use std::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
+/// An acquisition validated on [`LockMap::acquire`]'s out-of-line path.
+#[cfg(feature = "enabled")]
+struct Other {
+    pending: Pending,
+    class: ClassId,
+    access: Access,
+    site: &'static Location<'static>,
+    /// Counted for lock_stat.
+    stat: bool,
+}
+
 /// How a lock names its class.
 #[cfg(feature = "enabled")]
 #[derive(Clone, Copy, Debug)]
@@ -213,23 +224,90 @@ impl LockMap {
     ) -> bool {
         #[cfg(feature = "enabled")]
         {
-            let Some(acq) = self.acquisition(instance, subclass, access, site) else {
+            // One load decides. lock_stat's path is out of line and does not take `lock`
+            // (which would make the fast path build its closure in memory), so that it costs
+            // nothing here when off.
+            let hot = crate::mode::hot();
+            if !hot.plain() {
+                if hot.off() {
+                    return lock();
+                }
+                let other = self.begin_other(instance, subclass, access, site);
+                let locked = lock();
+                if other.is_some() {
+                    self.end_other(other, instance, locked);
+                }
+                return locked;
+            }
+            let Some(acq) = self.acquisition_of(instance, subclass, access, site) else {
                 return lock();
             };
-            if subclass != 0 {
-                entry::check_same_lock(&acq);
-            }
-            let pending = Pending::validated(acq);
+            let pending = Self::begin(acq, subclass);
             let locked = lock();
-            if locked && pending.commit(Instance::lock(instance)) {
-                self.now_held(instance, access);
-            }
+            self.end(pending, instance, access, locked);
             locked
         }
         #[cfg(not(feature = "enabled"))]
         {
             let _ = (instance, subclass, access, site);
             lock()
+        }
+    }
+
+    /// The validation of the blocking acquisition `acq` (nesting subclass `subclass`), before
+    /// the lock is taken.
+    #[cfg(feature = "enabled")]
+    #[inline(always)]
+    fn begin(acq: Acquisition, subclass: u32) -> Pending {
+        if subclass != 0 {
+            entry::check_same_lock(&acq);
+        }
+        Pending::validated(acq)
+    }
+
+    /// After the lock call: held if `locked`.
+    #[cfg(feature = "enabled")]
+    #[inline(always)]
+    fn end(&self, pending: Pending, instance: usize, access: Access, locked: bool) -> bool {
+        let held = locked && pending.commit(Instance::lock(instance));
+        if held {
+            self.now_held(instance, access);
+        }
+        held
+    }
+
+    /// [`acquire`](LockMap::acquire)'s validation in any state but plain checking or off:
+    /// lock_stat, the mode not read yet, off after a fault. `None` when not checking.
+    #[cfg(feature = "enabled")]
+    #[cold]
+    #[inline(never)]
+    fn begin_other(
+        &self,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<Other> {
+        let acq = self.acquisition(instance, subclass, access, site)?;
+        let (class, stat) = (acq.class, crate::mode::stat_on());
+        Some(Other {
+            pending: Self::begin(acq, subclass),
+            class,
+            access,
+            site,
+            stat,
+        })
+    }
+
+    /// The end of [`begin_other`](LockMap::begin_other)'s acquisition: held if `locked`, and
+    /// counted with lock_stat.
+    #[cfg(feature = "enabled")]
+    #[cold]
+    #[inline(never)]
+    fn end_other(&self, other: Option<Other>, instance: usize, locked: bool) {
+        let Some(o) = other else { return };
+        if self.end(o.pending, instance, o.access, locked) && o.stat {
+            entry::stat_acquired(o.class, o.access, instance, o.site, true);
         }
     }
 
@@ -292,7 +370,37 @@ impl LockMap {
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
+        {
+            let hot = crate::mode::hot();
+            if hot.plain() {
+                self.release_checked(instance);
+            } else if !hot.off() {
+                self.release_other(instance);
+            }
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = instance;
+    }
+
+    /// [`release`](LockMap::release) in any state but plain checking (see
+    /// [`begin_other`](LockMap::begin_other)).
+    #[cfg(feature = "enabled")]
+    #[cold]
+    #[inline(never)]
+    fn release_other(&self, instance: usize) {
         if crate::mode::is_checking() {
+            self.release_checked(instance);
+            if crate::mode::stat_on() {
+                entry::stat_released(instance);
+            }
+        }
+    }
+
+    /// Takes the lock at `instance` off this context's held stack.
+    #[cfg(feature = "enabled")]
+    #[inline(always)]
+    fn release_checked(&self, instance: usize) {
+        {
             if self.order.key().is_some() {
                 entry::release_key(Instance::lock(instance));
             }
@@ -305,8 +413,6 @@ impl LockMap {
             #[cfg(not(feature = "send_guard"))]
             let _ = released;
         }
-        #[cfg(not(feature = "enabled"))]
-        let _ = instance;
     }
 
     /// The bookkeeping of a lock this context just took (at `instance`, as `access`): its
@@ -419,9 +525,15 @@ impl LockMap {
         wait: impl FnOnce() -> R,
     ) -> R {
         #[cfg(feature = "enabled")]
-        let _waiting = self
-            .checked_class()
-            .map(|class| entry::waiting(class, Instance::lock(instance), access, site));
+        let class = self.checked_class();
+        #[cfg(feature = "enabled")]
+        let _waiting =
+            class.map(|class| entry::waiting(class, Instance::lock(instance), access, site));
+        // Dropped first, when the wait is over: its time is the wait's.
+        #[cfg(feature = "enabled")]
+        let _timed = class
+            .filter(|_| crate::mode::stat_on())
+            .map(|class| entry::stat_contended(class, access, instance, site));
         #[cfg(not(feature = "enabled"))]
         let _ = (instance, access, site);
         wait()
@@ -557,6 +669,18 @@ impl LockMap {
         if !crate::mode::is_checking() {
             return None;
         }
+        self.acquisition_of(instance, subclass, access, site)
+    }
+
+    /// [`acquisition`](LockMap::acquisition) once the caller knows the checker is on.
+    #[cfg_attr(not(debug_assertions), inline)]
+    fn acquisition_of(
+        &self,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<Acquisition> {
         let class = self.class(subclass)?;
         Some(Acquisition::of_lock(
             class,
@@ -644,6 +768,32 @@ impl LockMap {
     #[inline]
     pub(crate) fn validate_own(&self, acq: &Acquisition) {
         entry::might_acquire(acq, self.kind().into());
+    }
+
+    /// lock_stat: a blocking acquisition `acq` of this map's class (its instance the map's
+    /// address) has to wait, timed until the value returned is dropped; `None` unless
+    /// lock_stat is on.
+    #[cfg(feature = "tokio")] // used by the tokio drop-in only
+    #[inline]
+    pub(crate) fn stat_wait(&self, acq: &Acquisition) -> Option<entry::StatWait> {
+        crate::mode::stat_on()
+            .then(|| entry::stat_contended(acq.class, acq.access, self.own_address(), acq.site))
+    }
+
+    /// lock_stat: `acq`, an acquisition of this map's class, took it (its hold is not timed:
+    /// it ends wherever its guard or permit is dropped).
+    #[cfg(feature = "tokio")] // used by the tokio drop-in only
+    #[inline]
+    pub(crate) fn stat_acquired(&self, acq: &Acquisition) {
+        if crate::mode::stat_on() {
+            entry::stat_acquired(acq.class, acq.access, self.own_address(), acq.site, false);
+        }
+    }
+
+    /// This map's address: lock_stat's instance for the map's own class.
+    #[cfg(feature = "tokio")]
+    fn own_address(&self) -> usize {
+        self as *const LockMap as usize
     }
 
     /// The hold of `acq`, taken now: an event is never held.

@@ -7,7 +7,7 @@ use std::panic::Location;
 
 use ::tokio::sync::SemaphorePermit;
 
-use crate::checker::entry::Acquisition;
+use crate::checker::entry::{Acquisition, StatWait};
 use crate::hook::hold::Hold;
 use crate::hook::lock_map::LockMap;
 use crate::ClassKind;
@@ -46,8 +46,9 @@ impl Held {
 
 /// A blocking acquisition, validated and not yet held: the primitive waits, then makes it a
 /// hold with [`AsyncClass::acquired`]. Dropped instead (a future cancelled while it waited),
-/// nothing is held. `None` while the checker is off.
-pub(crate) struct Validated(Option<Acquisition>);
+/// nothing is held. `None` while the checker is off. With lock_stat, a wait after a failed
+/// try at the first poll is timed until the acquisition (or the cancellation).
+pub(crate) struct Validated(Option<Acquisition>, Option<StatWait>);
 
 impl AsyncClass {
     /// The class of every lock made at `site` for data of type `T`.
@@ -75,7 +76,7 @@ impl AsyncClass {
         if let Some(acq) = &acq {
             self.map.validate_own(acq);
         }
-        Validated(acq)
+        Validated(acq, None)
     }
 
     /// A blocking acquisition as `access` at `site`, at its future's first poll, given what
@@ -97,9 +98,17 @@ impl AsyncClass {
             Ok(permit) => {
                 let held = Held(self.map.acquired_at_once(access, site));
                 permit.forget();
+                if held.0.is_some() && crate::mode::stat_on() {
+                    self.stat_acquired(access, site);
+                }
                 Ok(held)
             }
-            Err(_) => Err(self.validate(access, site)),
+            Err(_) => {
+                let Validated(acq, _) = self.validate(access, site);
+                // The try failed: the future waits (its polls until it has the permit).
+                let wait = acq.as_ref().and_then(|acq| self.map.stat_wait(acq));
+                Err(Validated(acq, wait))
+            }
         }
     }
 
@@ -107,7 +116,20 @@ impl AsyncClass {
     /// returned hold ends.
     #[inline]
     pub(crate) fn acquired(&self, validated: Validated) -> Held {
-        Held(validated.0.map(|acq| self.map.begin_hold(&acq)))
+        let Validated(acq, wait) = validated;
+        drop(wait);
+        Held(acq.map(|acq| {
+            self.map.stat_acquired(&acq);
+            self.map.begin_hold(&acq)
+        }))
+    }
+
+    /// lock_stat: an acquisition as `access` at `site` that did not wait.
+    #[cold]
+    fn stat_acquired(&self, access: Access, site: &'static Location<'static>) {
+        if let Some(acq) = self.map.own_acquisition(access, false, site) {
+            self.map.stat_acquired(&acq);
+        }
     }
 
     /// The validated acquisition of an owned guard or permit succeeded: held by nobody. Owned
@@ -118,7 +140,12 @@ impl AsyncClass {
     /// validated (what the acquirer holds → the class); what the owner takes while it has the
     /// guard records no dependency on it.
     #[inline]
-    pub(crate) fn handed_over(&self, _validated: Validated) -> Held {
+    pub(crate) fn handed_over(&self, validated: Validated) -> Held {
+        let Validated(acq, wait) = validated;
+        drop(wait);
+        if let Some(acq) = &acq {
+            self.map.stat_acquired(acq);
+        }
         Held::NONE
     }
 
