@@ -38,6 +38,7 @@ documents! {
     suppressions => "../../book/src/suppressions.md",
     reading_a_report => "../../book/src/reading-a-report.md",
     watchdog => "../../book/src/watchdog.md",
+    lock_stat => "../../book/src/lock_stat.md",
     kernel => "../../book/src/kernel.md",
     performance => "../../book/src/performance.md",
     json => "../../book/src/json.md",
