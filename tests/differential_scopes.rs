@@ -17,6 +17,10 @@
 //! found by BFS over (class, entered by a recursive read). After each operation the new real
 //! reports are compared with the reference's first verdict: none when it has none, else the
 //! same kind on the same class, or a cycle every dependency of which the reference recorded.
+//! A non-recursive read of a class no writer has waited for yet (no blocking write of it was
+//! validated) enters it as a recursive read would, and is held back: the first blocking write
+//! of the class makes the held-back reads count as non-recursive (a cycle they close is then
+//! reported), keeping their recursive state too (`docs/rules.md`).
 //! After the first violation of a case the two graphs legitimately differ (the real checker
 //! keeps out the dependency that closed the cycle), so the comparison stops there, except for
 //! recursion on ALLOC, which adds no dependency on either side (and is reported once per
@@ -121,6 +125,12 @@ struct Reference {
     deps: BTreeSet<Dep>,
     /// Dependencies between two locks of one class: (held, acquired).
     lock_deps: BTreeSet<((usize, usize), (usize, usize))>,
+    /// Classes a writer has waited for (a blocking exclusive acquisition of them).
+    written: BTreeSet<Node>,
+    /// Non-recursive dependencies into a class not yet written, in the order first made.
+    held_back: Vec<(Node, Node)>,
+    /// Dependencies held back once: they enter their class in both states.
+    released: BTreeSet<(Node, Node)>,
 }
 
 impl Reference {
@@ -130,7 +140,38 @@ impl Reference {
         Reference {
             deps,
             lock_deps: BTreeSet::new(),
+            written: BTreeSet::new(),
+            held_back: Vec::new(),
+            released: BTreeSet::new(),
         }
+    }
+
+    /// A writer first waits for `node`: the dependencies held back on its reads count as
+    /// non-recursive, in the order made; a cycle the first of them closes, if any.
+    fn first_write(&mut self, node: Node) -> Option<Verdict> {
+        if !self.written.insert(node) {
+            return None;
+        }
+        let froms: Vec<Node> = self
+            .held_back
+            .iter()
+            .filter(|d| d.1 == node)
+            .map(|d| d.0)
+            .collect();
+        let mut verdict = None;
+        for from in froms {
+            let closes = [false, true].iter().any(|&shared| {
+                self.deps.contains(&(from, shared, node, false))
+                    && self.strong_path(node, false, from, shared)
+            });
+            self.held_back.retain(|&d| d != (from, node));
+            self.released.insert((from, node));
+            if closes && verdict.is_none() {
+                WRITE_RELEASED.fetch_add(1, Ordering::Relaxed);
+                verdict = Some(Verdict::Cycle);
+            }
+        }
+        verdict
     }
 
     /// Is there a strong path from `start` (entered by a recursive read if `start_rec`) to
@@ -150,7 +191,10 @@ impl Reference {
             }
             for &(from, from_shared, to, to_rec) in &self.deps {
                 if from == node && !(entered_rec && from_shared) {
-                    queue.push_back((to, to_rec));
+                    queue.push_back((to, to_rec || self.held_back.contains(&(from, to))));
+                    if self.released.contains(&(from, to)) {
+                        queue.push_back((to, true));
+                    }
                 }
             }
         }
@@ -167,6 +211,11 @@ impl Reference {
         lock: Option<(usize, usize)>,
     ) -> Option<Verdict> {
         let rec = how == Held::ReadRec;
+        if how == Held::Excl {
+            if let Some(cycle) = self.first_write(node) {
+                return Some(cycle);
+            }
+        }
         // The held entries of the class this acquisition may wait for.
         let waits = |h: &&Entry| h.0 == node && !(rec && h.1.shared());
         let mut verdict = None;
@@ -183,11 +232,16 @@ impl Reference {
             }
             (_, None) => {}
         }
+        // A read of a class not written yet enters it as a recursive one (held back).
+        let enters_rec = rec || !self.written.contains(&node);
         for &(h, h_how, _) in held.iter().filter(|h| h.0 != node) {
-            if verdict.is_none() && self.strong_path(node, rec, h, h_how.shared()) {
+            if verdict.is_none() && self.strong_path(node, enters_rec, h, h_how.shared()) {
                 verdict = Some(Verdict::Cycle);
             }
             self.deps.insert((h, h_how.shared(), node, rec));
+            if !rec && !self.written.contains(&node) && !self.held_back.contains(&(h, node)) {
+                self.held_back.push((h, node));
+            }
         }
         verdict
     }
@@ -226,6 +280,8 @@ static CASE: AtomicUsize = AtomicUsize::new(0);
 static ALLOC_AGAIN_SEEN: AtomicBool = AtomicBool::new(false);
 /// Cycles among the locks of one class that the reference found and the checker reported.
 static INSTANCE_CYCLES: AtomicUsize = AtomicUsize::new(0);
+/// Cycles the reference found closed by a class's first write (held back on its reads).
+static WRITE_RELEASED: AtomicUsize = AtomicUsize::new(0);
 /// Cases run one at a time: each takes its violations at its end.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -738,6 +794,18 @@ fn two_locks_of_one_class_in_both_orders() {
     ])
     .unwrap();
     assert!(INSTANCE_CYCLES.load(Ordering::Relaxed) > found);
+}
+
+#[test]
+fn a_read_cycle_is_reported_at_the_first_write() {
+    let found = WRITE_RELEASED.load(Ordering::Relaxed);
+    run_program(&[
+        vec![Op::Lock(2, 0, How::Read), Op::Lock(0, 0, How::Excl)],
+        vec![Op::Lock(0, 0, How::Excl), Op::Lock(2, 1, How::Read)],
+        vec![Op::Lock(2, 0, How::Excl)],
+    ])
+    .unwrap();
+    assert!(WRITE_RELEASED.load(Ordering::Relaxed) > found);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -486,6 +486,8 @@ fn might_lock_of_rwlocks() {
         RwLock::with_class((), class("locks-mightrw-X")),
         Mutex::with_class((), class("locks-mightrw-Y")),
     );
+    // A writer waits for X: its reads may queue behind one (docs/rules.md).
+    drop(x.write());
     {
         let _y = y.lock();
         x.might_lock_read(); // Y → X (non-recursive read)

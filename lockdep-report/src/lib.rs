@@ -26,7 +26,7 @@
 //! ];
 //! let report = Report::new(
 //!     ViolationKind::CircularDependency,
-//!     Body::Cycle { found_by: FoundBy::Merge { processes: 2 }, ring },
+//!     Body::Cycle { found_by: FoundBy::Merge { processes: 2 }, ring, held_back: None },
 //! );
 //! let text = report.to_string();
 //! assert!(text.contains("WARNING: possible circular locking dependency detected"));
@@ -48,7 +48,7 @@ mod type_name;
 pub use access::Access;
 pub use frames::{is_user, short_file, short_path, shown, test_closure};
 pub use kind::{cycle_kind, NodeKind, ViolationKind};
-pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site};
-pub use order::{dep, DependencyOrder};
+pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, HeldBack, Lock, Report, Site};
+pub use order::{dep, DependencyOrder, Released};
 pub use text::{site_text, title};
 pub use type_name::with_data_type;

@@ -180,6 +180,18 @@ pub enum FoundBy {
     },
 }
 
+/// Why a cycle's closing dependency counted only later than it was made, and what made it
+/// count (lockdep's rules beyond the kernel's: `docs/rules.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeldBack {
+    /// The closing dependency is a non-recursive read, which waits behind a writer only once
+    /// one waits for its class: `write` is the first writer to wait (its site, when known).
+    FirstWrite {
+        /// The class written, as the first writer took it.
+        write: Lock,
+    },
+}
+
 /// What a report is about, by kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -190,6 +202,9 @@ pub enum Body {
         found_by: FoundBy,
         /// The dependencies.
         ring: Vec<Dependency>,
+        /// Until what the closing dependency was held back, if it was: then it was made
+        /// earlier than the cycle was found.
+        held_back: Option<HeldBack>,
     },
     /// `trying` is of a class already held as `holding` by `thread`.
     Recursive {

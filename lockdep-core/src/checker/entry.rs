@@ -113,6 +113,13 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
     validate::check_same_lock(acq);
 }
 
+/// A blocking upgradable read of `class` is about to be validated at `site`: it may wait for
+/// another upgradable read, as a writer's may (see `validate::upgradable_read`).
+#[inline]
+pub(crate) fn upgradable_read(class: ClassId, site: &'static Location<'static>) {
+    validate::upgradable_read(class, site);
+}
+
 /// `instance` was released: it leaves this thread's held stack, from any position.
 #[inline]
 pub(crate) fn release(instance: Instance) {

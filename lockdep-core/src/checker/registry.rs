@@ -50,6 +50,10 @@ pub(crate) struct ClassInfo {
     /// Another class has the same name (creation-site classes of one site and different data
     /// types): reports then add the type to the name ([`display_name`]).
     name_shared: AtomicBool,
+    /// A writer has waited for the class: set under the graph's lock, which knows it first
+    /// (`Graph::is_written`), and read without it, so that only the first write of a class
+    /// takes that lock to say so.
+    written: AtomicBool,
     subclasses: [AtomicU32; MAX_SUBCLASSES as usize],
 }
 
@@ -179,6 +183,7 @@ fn insert(
         site,
         data_type,
         name_shared: AtomicBool::new(first_of_name.is_some()),
+        written: AtomicBool::new(false),
         subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
     });
     match first_of_name {
@@ -190,6 +195,18 @@ fn insert(
     NEXT_ID.store(id + 1, Release);
     table.by_key.insert(key, id);
     Some(id)
+}
+
+/// Whether a writer is known to have waited for `id` (see `ClassInfo::written`; false is
+/// asked again under the graph's lock).
+#[inline]
+pub(crate) fn is_written(id: ClassId) -> bool {
+    info(id).written.load(Relaxed)
+}
+
+/// A writer has waited for `id`; the caller holds the graph's lock, which knows it.
+pub(crate) fn mark_written(id: ClassId) {
+    info(id).written.store(true, Relaxed);
 }
 
 /// The name reports show for `id`: its name, with the type of its data when another class

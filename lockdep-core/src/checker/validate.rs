@@ -15,7 +15,7 @@ use super::store;
 #[cfg(feature = "tokio")]
 use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
-use super::violation::{Detail, Link, LockDesc, ViolationData};
+use super::violation::{Detail, HeldBack, Link, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -543,10 +543,18 @@ fn check_deadlock(held: &[HeldLock], acq: &Acquisition, trying: &LockDesc) -> De
 pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<ViolationData>, bool) {
     let trying = desc_of(acq);
     let held_descs = || held.iter().map(LockDesc::from).collect::<Vec<_>>();
-    let mut found = match check_deadlock(held, acq, &trying) {
-        Deadlock::Continue(found) => found,
-        Deadlock::Stop(found) => return (found, false),
+    let mut found = if acq.access == Access::Write {
+        first_write(held, acq.class, acq.site)
+    } else {
+        Vec::new()
     };
+    match check_deadlock(held, acq, &trying) {
+        Deadlock::Continue(more) => found.extend(more),
+        Deadlock::Stop(more) => {
+            found.extend(more);
+            return (found, false);
+        }
+    }
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
     // A held lock of the acquired class adds no dependency (a class is not its own), and the
@@ -561,6 +569,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
         match graph.add(
             h.class,
             h.access,
+            h.site(),
             acq.class,
             acq.access,
             acq.site,
@@ -569,15 +578,21 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
             Ok(Added::Known | Added::New) => {}
             Ok(Added::Cycle(cycle)) => {
                 let current = trace.get_or_insert_with(StackTrace::capture).clone();
-                let ring = ring_of(&graph, h.class, h.access, acq, &cycle, current.clone());
-                let kind =
-                    lockdep_report::cycle_kind(ring.iter().map(|l| registry::info(l.to).kind));
+                let closing = Link {
+                    from: h.class,
+                    to: acq.class,
+                    deps: dep::of(h.access, acq.access),
+                    site: acq.site,
+                    trace: current.clone(),
+                };
+                let ring = ring_of(&graph, closing, &cycle.path);
                 let detail = Detail::Cycle {
                     trying: trying.clone(),
                     holding: LockDesc::from(h),
                     ring,
+                    held_back: None,
                 };
-                found.push(ViolationData::new(kind, detail, held_descs(), current));
+                found.push(cycle_violation(detail, held_descs(), current));
             }
             Err(Full) => {
                 drop(graph);
@@ -603,8 +618,12 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
         // the lower entry is released, `Context::remove` unlinks it). Found by
         // tests/differential_scopes.rs: after an AA report, later cycles through the entries
         // below were lost.
+        // The same for a non-recursive read of a class no writer waited for yet, which the
+        // order takes as a recursive read until one does (`docs/rules.md`).
+        let entered_as_recursive = h.access == Access::RecursiveRead
+            || (h.access == Access::Read && !graph.is_written(h.class));
         if h.linked_below
-            && h.access != Access::RecursiveRead
+            && !entered_as_recursive
             && !held[..i].iter().any(|below| below.class == h.class)
         {
             break;
@@ -613,34 +632,100 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
     (found, true)
 }
 
-/// The cycle the new dependency `from → acq` closes, as links: the new one first (its trace is
-/// `current`), then the existing path from `acq` back to `from`.
-fn ring_of(
-    graph: &graph::Graph,
-    from: ClassId,
-    held: Access,
-    acq: &Acquisition,
-    cycle: &graph::Cycle,
-    current: StackTrace,
-) -> Vec<Link> {
-    let mut ring = vec![Link {
-        from,
-        to: acq.class,
-        deps: dep::of(held, acq.access),
-        site: acq.site,
-        trace: current,
-    }];
-    for pair in cycle.path.windows(2) {
+/// A cycle's violation: a circular dependency, or the kind its classes make it
+/// (`lockdep_report::cycle_kind`).
+fn cycle_violation(detail: Detail, held: Vec<LockDesc>, trace: StackTrace) -> ViolationData {
+    let Detail::Cycle { ring, .. } = &detail else {
+        unreachable!("a cycle's detail");
+    };
+    let kind = lockdep_report::cycle_kind(ring.iter().map(|l| registry::info(l.to).kind));
+    ViolationData::new(kind, detail, held, trace)
+}
+
+/// The cycle the dependency `closing` closes along `path` (classes, from its acquired class
+/// back to its held class), as links: `closing` first, then the existing path.
+fn ring_of(graph: &graph::Graph, closing: Link, path: &[ClassId]) -> Vec<Link> {
+    let site = closing.site;
+    let mut ring = vec![closing];
+    for pair in path.windows(2) {
         let edge = graph.edge(pair[0], pair[1]);
         ring.push(Link {
             from: pair[0],
             to: pair[1],
             deps: edge.map_or(dep::EN, |e| e.deps),
-            site: edge.map_or(acq.site, |e| e.site),
+            site: edge.map_or(site, |e| e.site),
             trace: edge.map(|e| e.trace.clone()).unwrap_or_default(),
         });
     }
     ring
+}
+
+/// A writer waits for `class` at `site` (with `held` held): when none did before, a read of
+/// it may wait behind a writer from now on, so the dependencies held back on its reads count,
+/// and each cycle they close is a violation found now (`docs/rules.md`, "reads of a class
+/// nobody writes"). The caller has entered the checker.
+fn first_write(
+    held: &[HeldLock],
+    class: ClassId,
+    site: &'static Location<'static>,
+) -> Vec<ViolationData> {
+    if registry::is_written(class) {
+        return Vec::new();
+    }
+    let mut graph = graph::lock();
+    let released = graph.write(class, site);
+    registry::mark_written(class);
+    if released.is_empty() {
+        return Vec::new();
+    }
+    let current = StackTrace::capture();
+    let write = LockDesc {
+        class,
+        access: Access::Write,
+        count: 1,
+        site,
+    };
+    released
+        .into_iter()
+        .map(|(released, held_at)| {
+            let read = graph
+                .edge(released.from, class)
+                .expect("a held-back read is a recorded dependency");
+            let holding = LockDesc {
+                class: released.from,
+                access: if released.deps & dep::EN != 0 {
+                    Access::Write
+                } else {
+                    Access::Read
+                },
+                count: 1,
+                site: held_at,
+            };
+            let trying = LockDesc {
+                access: Access::Read,
+                site: read.site,
+                ..write.clone()
+            };
+            let closing = Link {
+                from: released.from,
+                to: class,
+                deps: dep::of(holding.access, trying.access),
+                site: read.site,
+                trace: read.trace.clone(),
+            };
+            let detail = Detail::Cycle {
+                ring: ring_of(&graph, closing, &released.path),
+                trying,
+                holding,
+                held_back: Some(HeldBack::FirstWrite(write.clone())),
+            };
+            cycle_violation(
+                detail,
+                held.iter().map(LockDesc::from).collect(),
+                current.clone(),
+            )
+        })
+        .collect()
 }
 
 /// Orders `acq` after `held[i]`, the nearest held lock of its class (see
@@ -697,6 +782,7 @@ fn check_instance_order(
             trying: trying.clone(),
             holding: LockDesc::from(holding),
             ring,
+            held_back: None,
         },
         held.iter().map(LockDesc::from).collect(),
         current,
@@ -733,6 +819,23 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
             held.iter().map(LockDesc::from).collect(),
             StackTrace::capture(),
         ));
+    });
+}
+
+/// A blocking upgradable read of `class` at `site`. Two upgradable reads exclude each other,
+/// so one may wait for another even where no writer waits: for the rule on reads of classes
+/// nobody writes, it counts as a writer (a cycle through reads of the class may block), and
+/// must be said so here, before validation, which cannot tell it from a plain read (their
+/// chains are one).
+pub(crate) fn upgradable_read(class: ClassId, site: &'static Location<'static>) {
+    if registry::is_written(class) {
+        return;
+    }
+    with_context(|t| {
+        let Some(_in_checker) = t.enter() else {
+            return;
+        };
+        store::record_all(first_write(&t.snapshot(), class, site));
     });
 }
 

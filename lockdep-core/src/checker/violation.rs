@@ -41,15 +41,26 @@ pub(crate) struct Link {
     pub(crate) trace: StackTrace,
 }
 
+/// Why a cycle's closing dependency counted only later than it was made (`docs/rules.md`),
+/// and the acquisition that made it count.
+#[derive(Clone)]
+pub(crate) enum HeldBack {
+    /// A read, which can wait behind a writer only once one waits for its class: this is
+    /// the first writer to wait.
+    FirstWrite(LockDesc),
+}
+
 /// What a violation is about, per kind.
 pub(crate) enum Detail {
     /// A cycle closed by acquiring `trying` while holding `holding`. `ring[0]` is the new
     /// dependency `holding → trying`; `ring[1..]` the existing path from `trying` back to
-    /// `holding`.
+    /// `holding`. When the dependency was held back, `held_back` says until what: then the
+    /// acquisition was made earlier, maybe by another thread.
     Cycle {
         trying: LockDesc,
         holding: LockDesc,
         ring: Vec<Link>,
+        held_back: Option<HeldBack>,
     },
     /// `trying` is of a class already held as `holding`.
     Recursive { trying: LockDesc, holding: LockDesc },

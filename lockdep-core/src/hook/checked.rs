@@ -71,6 +71,18 @@ impl<R> Checked<R> {
             .try_acquire(self.instance(), 0, access, site, || try_lock(&self.raw))
     }
 
+    /// A blocking upgradable read at `site` is next: it may wait for another upgradable read,
+    /// which the checker is told first (an upgradable read is validated as a read).
+    #[inline]
+    pub(crate) fn upgradable_read_at(&self, site: &'static Location<'static>) {
+        #[cfg(feature = "enabled")]
+        if let Some(class) = self.map.checked_class() {
+            crate::checker::entry::upgradable_read(class, site);
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = site;
+    }
+
     /// Records the dependencies of an acquisition as `access` at `site` without taking the
     /// lock.
     #[inline]
