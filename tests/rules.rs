@@ -236,3 +236,191 @@ fn the_same_lock_read_twice_is_reported_unwritten() {
         vec![ViolationKind::SameLockTwice]
     );
 }
+
+// ---- a lock taken before anyone else can see it ------------------------------------------
+
+/// An object with a lock of its own, kept in a registry.
+struct Object {
+    state: lockdep::Mutex<u32>,
+}
+
+/// A registry of objects, and the class of the objects' locks.
+struct Registry {
+    objects: RwLock<Vec<std::sync::Arc<Object>>>,
+    objects_class: &'static lockdep::LockClass,
+}
+
+impl Registry {
+    fn new(name: &str) -> Registry {
+        Registry {
+            objects: RwLock::with_class(Vec::new(), class(&format!("{name}-registry"))),
+            objects_class: class(&format!("{name}-object")),
+        }
+    }
+
+    /// Makes an object and registers it, locked while the registry is written: nobody can
+    /// reach it before both are released.
+    fn create(&self) -> std::sync::Arc<Object> {
+        let object = std::sync::Arc::new(Object {
+            state: lockdep::Mutex::with_class(0, self.objects_class),
+        });
+        let mut objects = self.objects.write();
+        let mut state = object.state.lock();
+        *state = 1;
+        objects.push(std::sync::Arc::clone(&object));
+        drop(state);
+        drop(objects);
+        object
+    }
+
+    /// The object `i`, found through the registry.
+    fn find(&self, i: usize) -> std::sync::Arc<Object> {
+        std::sync::Arc::clone(&self.objects.read()[i])
+    }
+
+    /// Holds an object's lock and reads the registry.
+    fn count_under(&self, object: &Object) -> usize {
+        let _state = object.state.lock();
+        self.objects.read().len()
+    }
+}
+
+/// A thread makes objects, each locked while the registry is written; another finds one
+/// through the registry, and reads the registry while holding its lock. The object's first
+/// lock happened before anyone else could reach it: no deadlock is possible.
+#[test]
+fn a_lock_taken_before_it_is_published_adds_no_dependency() {
+    lockdep::set_mode(Mode::Collect);
+    let registry = Registry::new("rules-published");
+    on_a_thread(|| {
+        registry.create();
+        registry.create();
+    });
+    on_a_thread(|| {
+        let object = registry.find(0);
+        assert_eq!(registry.count_under(&object), 2);
+    });
+    // Its creator locking it again after it was published changes nothing.
+    on_a_thread(|| {
+        registry.create();
+    });
+    assert!(
+        kinds("rules-published-registry").is_empty(),
+        "{:?}",
+        lockdep::violations()
+    );
+}
+
+/// The true twin: an object's lock taken while the registry is written *after* the object
+/// was shared is a dependency like any other, and closes the cycle.
+#[test]
+fn a_shared_lock_taken_under_the_registry_is_reported() {
+    lockdep::set_mode(Mode::Collect);
+    let registry = Registry::new("rules-shared");
+    on_a_thread(|| {
+        registry.create();
+    });
+    on_a_thread(|| {
+        let object = registry.find(0);
+        registry.count_under(&object);
+    });
+    assert!(kinds("rules-shared-registry").is_empty());
+    on_a_thread(|| {
+        let object = registry.find(0);
+        let _objects = registry.objects.write();
+        *object.state.lock() += 1;
+    });
+    assert_eq!(
+        kinds("rules-shared-registry"),
+        vec![ViolationKind::CircularDependency]
+    );
+}
+
+/// A lock first taken under the registry, then handed to a thread that never took the
+/// registry before: it was reachable without the registry, so its first lock counts, and the
+/// cycle it closes is reported when that thread takes it.
+#[test]
+fn a_lock_reached_without_the_registry_counts_from_its_first_hold() {
+    lockdep::set_mode(Mode::Collect);
+    let registry = Registry::new("rules-handed");
+    let mut handed = None;
+    on_a_thread(|| {
+        registry.create();
+        handed = Some(registry.create());
+    });
+    let handed = handed.unwrap();
+    // Another object, found through the registry, held while the registry is read.
+    on_a_thread(|| {
+        let object = registry.find(0);
+        registry.count_under(&object);
+    });
+    assert!(kinds("rules-handed-registry").is_empty());
+    let taken_line = line!() + 1;
+    on_a_thread(|| *handed.state.lock() += 1);
+    assert_eq!(
+        kinds("rules-handed-registry"),
+        vec![ViolationKind::CircularDependency]
+    );
+    let v = common::find("rules-handed-registry");
+    let text = v.to_string();
+    assert!(text.contains("takes lock:"), "{text}");
+    assert!(
+        text.contains(&format!("tests/rules.rs:{taken_line}:")),
+        "{text}"
+    );
+    assert!(
+        text.contains("without having taken (rules-handed-registry) before"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&v.to_json()).unwrap();
+    assert_eq!(json["held_back"]["until"], "shared");
+    assert_eq!(json["held_back"]["by"]["site"]["line"], taken_line);
+}
+
+/// One thread that makes an object under the registry, then holds it and reads the registry,
+/// cannot tell whether the object was private: the kernel's report.
+#[test]
+fn one_thread_taking_both_orders_is_reported() {
+    lockdep::set_mode(Mode::Collect);
+    let registry = Registry::new("rules-one-thread");
+    on_a_thread(|| {
+        let object = registry.create();
+        registry.count_under(&object);
+    });
+    assert_eq!(
+        kinds("rules-one-thread-registry"),
+        vec![ViolationKind::CircularDependency]
+    );
+}
+
+/// A lock moved in its first hold leaves what it held back at its old address, where another
+/// lock may be made: that lock's first acquisition is its own, and settles nothing of the
+/// moved one's (which would count the moved lock's first hold as the kernel does).
+#[test]
+fn a_lock_moved_in_its_first_hold_leaves_nothing_to_the_next_at_its_address() {
+    lockdep::set_mode(Mode::Collect);
+    let registry = Registry::new("rules-moved");
+    let mut slot = Some(lockdep::Mutex::with_class(0, registry.objects_class));
+    let address = |slot: &Option<lockdep::Mutex<u32>>| slot.as_ref().unwrap() as *const _;
+    let first = address(&slot);
+    {
+        let _objects = registry.objects.write();
+        drop(slot.as_ref().unwrap().lock());
+    }
+    let moved = slot.take().unwrap();
+    slot = Some(lockdep::Mutex::with_class(0, class("rules-moved-other")));
+    assert_eq!(address(&slot), first);
+    drop(slot.as_ref().unwrap().lock());
+    // The moved lock is settled at its next acquisition, with nothing to count.
+    drop(moved.lock());
+    registry.create();
+    on_a_thread(|| {
+        let object = registry.find(0);
+        registry.count_under(&object);
+    });
+    assert!(
+        kinds("rules-moved-registry").is_empty(),
+        "{:?}",
+        lockdep::violations()
+    );
+}

@@ -190,6 +190,17 @@ pub enum HeldBack {
         /// The class written, as the first writer took it.
         write: Lock,
     },
+    /// The closing dependency was made at the first acquisition of its lock, which may have
+    /// been before anyone else could reach it: `by` is the lock's next acquisition, by the
+    /// thread that first took it (`by_holder`: it kept the lock), or by another one that had
+    /// not taken the held class before (it reached the lock without it); `None` when it
+    /// counts because it closes a cycle while one thread alone has taken the held class.
+    FirstHold {
+        /// The next acquisition of the lock, if that made it count.
+        by: Option<Lock>,
+        /// Whether by the thread that first took it.
+        by_holder: bool,
+    },
 }
 
 /// What a report is about, by kind.

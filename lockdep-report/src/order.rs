@@ -262,6 +262,23 @@ fn node(class: ClassId, recursive: bool) -> u32 {
     class * 2 + recursive as u32
 }
 
+/// The split edges of the dependency `from → to` of types `deps`: `X -(a b)-> Y` is an edge
+/// into `Y.b` from `X.N`, and from `X.R` too when `a = E` (see the module's docs).
+fn split_edges(from: ClassId, to: ClassId, deps: u8) -> impl Iterator<Item = (u32, u32)> {
+    [(dep::EN | dep::SN, false), (dep::ER | dep::SR, true)]
+        .into_iter()
+        .filter(move |&(bits, _)| deps & bits != 0)
+        .flat_map(move |(bits, recursive)| {
+            let target = node(to, recursive);
+            let exclusive = deps & bits & (dep::EN | dep::ER) != 0;
+            let sources = [Some(node(from, false)), exclusive.then(|| node(from, true))];
+            sources
+                .into_iter()
+                .flatten()
+                .map(move |source| (source, target))
+        })
+}
+
 /// The split nodes of component `c`, given the members of every component: `c` alone unless
 /// it was merged.
 fn group<'a>(members: &'a [Vec<u32>], c: &'a u32) -> &'a [u32] {
@@ -408,26 +425,69 @@ impl DependencyOrder {
     fn insert_types(&mut self, from: ClassId, to: ClassId, deps: u8) -> Option<Vec<ClassId>> {
         self.ensure_class(from.max(to));
         let mut cycle = None;
-        // A dependency `X -(a b)-> Y` is an edge into `Y.b` from `X.N`, and from `X.R` too
-        // when `a = E` (see the module's docs).
-        for (bits, recursive) in [(dep::EN | dep::SN, false), (dep::ER | dep::SR, true)] {
-            if deps & bits == 0 {
-                continue;
-            }
-            let target = node(to, recursive);
-            let exclusive = deps & bits & (dep::EN | dep::ER) != 0;
-            let sources: &[u32] = if exclusive {
-                &[node(from, false), node(from, true)]
-            } else {
-                &[node(from, false)]
-            };
-            for &source in sources {
-                if let Some(path) = self.insert_split(source, target) {
-                    cycle.get_or_insert_with(|| path.iter().map(|n| n / 2).collect());
-                }
+        for (source, target) in split_edges(from, to, deps) {
+            if let Some(path) = self.insert_split(source, target) {
+                cycle.get_or_insert_with(|| path.iter().map(|n| n / 2).collect());
             }
         }
         cycle
+    }
+
+    /// Whether [`insert`](DependencyOrder::insert) of `from → to` with the types `deps`
+    /// would close a new cycle, without inserting it.
+    ///
+    /// ```
+    /// use lockdep_report::{dep, DependencyOrder};
+    ///
+    /// let mut order = DependencyOrder::default();
+    /// order.write(1);
+    /// order.write(2);
+    /// order.insert(1, 2, dep::EN);
+    /// assert!(order.closes(2, 1, dep::EN));
+    /// assert!(!order.closes(1, 2, dep::EN));
+    /// assert_eq!(order.insert(2, 1, dep::EN), Some(vec![1, 2]));
+    /// ```
+    pub fn closes(&self, from: ClassId, to: ClassId, deps: u8) -> bool {
+        let deps = if self.is_written(to) {
+            deps
+        } else {
+            dep::as_recursive(deps)
+        };
+        split_edges(from, to, deps).any(|(x, y)| self.split_closes(x, y))
+    }
+
+    /// Whether the split edge `x → y` would close a new cycle: `y`'s component reaches
+    /// `x`'s, and they are two (a self-loop always does).
+    fn split_closes(&self, x: u32, y: u32) -> bool {
+        if x == y {
+            return true;
+        }
+        let known = |n: u32| (n as usize) < self.comp.len();
+        if !known(x) || !known(y) || self.out[x as usize].contains(&y) {
+            return false;
+        }
+        let (cx, cy) = (self.comp[x as usize], self.comp[y as usize]);
+        let bound = self.ord[cx as usize];
+        if cx == cy || self.ord[cy as usize] > bound {
+            return false;
+        }
+        // Every path cy → cx lies between them in the order.
+        let mut seen = std::collections::HashSet::from([cy]);
+        let mut stack = vec![cy];
+        while let Some(c) = stack.pop() {
+            for &n in group(&self.members, &c) {
+                for &m in &self.out[n as usize] {
+                    let cm = self.comp[m as usize];
+                    if cm == cx {
+                        return true;
+                    }
+                    if self.ord[cm as usize] < bound && seen.insert(cm) {
+                        stack.push(cm);
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// Approximate heap bytes held by the order.
@@ -994,7 +1054,9 @@ mod tests {
                     }
                     continue;
                 }
+                let predicted = order.closes(from, to, bits);
                 let got = order.insert(from, to, bits);
+                prop_assert_eq!(predicted, got.is_some(), "closes() at {} of {:?}", i, ops);
                 let want = model.insert(from, to, bits);
                 prop_assert_eq!(got.is_some(), want, "dependency {} of {:?}", i, ops);
                 if let Some(path) = got {

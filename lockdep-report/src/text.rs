@@ -277,6 +277,34 @@ fn released_by(
                 "so a read of it may now wait behind a writer, as this earlier one:"
             )?;
         }
+        HeldBack::FirstHold { by: None, .. } => {
+            writeln!(
+                out,
+                "{thread} closes a cycle through the first acquisition of a lock, made while \
+                 holding a lock no other thread has taken (one thread cannot tell whether \
+                 the lock was private then):"
+            )?;
+        }
+        HeldBack::FirstHold {
+            by: Some(by),
+            by_holder,
+        } => {
+            writeln!(out, "{thread} takes lock:")?;
+            writeln!(out, "  {}\n", desc(by))?;
+            if *by_holder {
+                writeln!(
+                    out,
+                    "again, having taken it first: it kept it, so its first acquisition counts:"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "without having taken ({}) before: it could be reached without it, so its first \
+                     acquisition counts:",
+                    holding.class.name
+                )?;
+            }
+        }
     }
     writeln!(out, "  {}\n", desc(trying))?;
     writeln!(out, "made while holding:")?;
@@ -292,6 +320,8 @@ fn released_in_merge(out: &mut impl fmt::Write, held_back: &HeldBack) -> fmt::Re
             write.class.name,
             site_text(write.site.as_ref())
         ),
+        // A process writes a dependency held back in a first hold only once it counts.
+        HeldBack::FirstHold { .. } => Ok(()),
     }
 }
 

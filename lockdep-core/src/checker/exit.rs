@@ -9,13 +9,15 @@ use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::export::{self, Symbols};
+use super::first_hold;
+use super::graph;
 use super::held::{with_thread, Context};
 use super::image::Image;
 use super::registry;
 use super::report;
 use super::stack_trace::StackTrace;
 use super::store;
-use super::types::{thread_name, tid, NodeKind};
+use super::types::{thread_name, tid, Access, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
 
@@ -239,6 +241,7 @@ fn checker_off_status() -> Option<i32> {
 /// Prints the recorded violations and writes the report file; returns how many violations
 /// were recorded and not taken.
 fn process_exit_report() -> usize {
+    count_one_thread_first_holds();
     let pending = store::pending();
     if !pending.is_empty() {
         eprintln!("{}", report::full(&pending));
@@ -253,6 +256,26 @@ fn process_exit_report() -> usize {
         }
     }
     pending.len()
+}
+
+/// The dependencies still held back in locks' first holds whose held class one thread alone
+/// took count at exit (`docs/rules.md`): the graph, and the report file a merge reads, are
+/// then the kernel's for them. None closes a cycle: one that would have was counted when it
+/// would have closed it (after every new dependency, `validate::one_thread_cycles`).
+fn count_one_thread_first_holds() {
+    let mut graph = graph::lock();
+    for d in first_hold::alone(false, 0, |_| true) {
+        let trace = d.trace.clone();
+        let _ = graph.add(
+            d.from,
+            Access::Write,
+            d.held_site,
+            d.to,
+            d.acquired,
+            d.site,
+            &mut || trace.clone(),
+        );
+    }
 }
 
 /// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a

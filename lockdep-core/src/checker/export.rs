@@ -123,12 +123,27 @@ fn lock_json(out: &mut String, d: &LockDesc) {
 /// Until what a cycle's closing dependency was held back: `{"until","by"}` (`docs/json.md`).
 fn held_back_json(out: &mut String, held_back: &HeldBack, trace: &StackTrace) {
     let (until, by) = match held_back {
-        HeldBack::FirstWrite(write) => ("first_write", write),
+        HeldBack::FirstWrite(write) => ("first_write", Some(write)),
+        HeldBack::FirstHold {
+            by: None,
+            by_holder: _,
+        } => ("one_thread", None),
+        HeldBack::FirstHold {
+            by,
+            by_holder: true,
+        } => ("taken_again", by.as_ref()),
+        HeldBack::FirstHold {
+            by,
+            by_holder: false,
+        } => ("shared", by.as_ref()),
     };
     out.push_str("{\"until\":");
     json_str(out, until);
     out.push_str(",\"by\":");
-    lock_json_at(out, by, trace);
+    match by {
+        Some(by) => lock_json_at(out, by, trace),
+        None => out.push_str("null"),
+    }
     out.push('}');
 }
 

@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use once_cell::sync::Lazy;
 
 use super::fast_hash::FastHash;
+use super::first_hold;
 use super::stack_trace::StackTrace;
 use super::types::{lock as lock_internal, Access, ClassId};
 use lockdep_report::{DependencyOrder, Released};
@@ -68,6 +69,10 @@ pub(crate) struct Graph {
     /// Where the held class was acquired, for each dependency held back on a read of a class
     /// not yet written: what a report shows if a write releases it.
     read_holders: HashMap<(ClassId, ClassId), &'static Location<'static>, FastHash>,
+    /// Bumped whenever a dependency enters the order (a new one, or reads a first write
+    /// releases) or a class that a read was held back into in a lock's first hold is first
+    /// written: what was looked at before a bump may close a cycle after it.
+    generation: u64,
 }
 
 impl Graph {
@@ -101,6 +106,30 @@ impl Graph {
             + (self.first_writes.len() + self.read_holders.len()) * per_class
     }
 
+    /// Whether recording "`to` acquired as `acquired` while `from` held as `held`" would
+    /// close a new cycle (nothing is recorded).
+    pub(crate) fn closes(
+        &self,
+        from: ClassId,
+        held: Access,
+        to: ClassId,
+        acquired: Access,
+    ) -> bool {
+        self.order.closes(from, to, dep::of(held, acquired))
+    }
+
+    /// Whether "`to` acquired as `acquired` while `from` held as `held`" is recorded.
+    pub(crate) fn knows(&self, from: ClassId, held: Access, to: ClassId, acquired: Access) -> bool {
+        self.edge(from, to)
+            .is_some_and(|e| e.deps & dep::of(held, acquired) != 0)
+    }
+
+    /// Bumped whenever the order changes: unchanged, a question about cycles has the same
+    /// answer.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Whether a writer has waited for `class`: then a non-recursive read of it may wait
     /// behind one.
     pub(crate) fn is_written(&self, class: ClassId) -> bool {
@@ -125,6 +154,10 @@ impl Graph {
         }
         self.first_writes.insert(class, site);
         let released = self.order.write(class);
+        // Reads released, or one held back in a lock's first hold, may close a cycle now.
+        if !released.is_empty() || first_hold::held_back_into(class) {
+            self.generation += 1;
+        }
         let held_at = |from| self.read_holders.get(&(from, class)).copied();
         let released = released
             .into_iter()
@@ -167,6 +200,7 @@ impl Graph {
         if dep::non_recursive(bits) != 0 && !self.order.is_written(to) {
             self.read_holders.entry((from, to)).or_insert(held_site);
         }
+        self.generation += 1;
         let cycle = self.order.insert(from, to, bits).map(|path| Cycle { path });
         let trace = trace();
         self.edges

@@ -126,6 +126,10 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
                 HeldBack::FirstWrite(write) => model::HeldBack::FirstWrite {
                     write: lock_at(write, &data.trace),
                 },
+                HeldBack::FirstHold { by, by_holder } => model::HeldBack::FirstHold {
+                    by: by.as_ref().map(|by| lock_at(by, &data.trace)),
+                    by_holder: *by_holder,
+                },
             });
             (
                 model::Body::Cycle {

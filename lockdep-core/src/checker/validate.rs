@@ -6,6 +6,7 @@ use std::panic::Location;
 
 use super::chains;
 use super::exit;
+use super::first_hold::{self, Provisional};
 use super::graph::{self, dep, Added, Full};
 use super::held::{with_thread, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
 use super::instance_order::{self, Ordered};
@@ -294,7 +295,7 @@ pub(crate) fn holds(instance: Instance) -> bool {
 
 /// Validates `acq` against the held stack, unless this exact chain was validated before.
 /// The chain key with `acq` on top is memoized for the push that follows.
-#[inline]
+#[inline(always)]
 pub(crate) fn validate(t: &Context, acq: &Acquisition) {
     t.notify_path.note(acq.class, acq.access, acq.site);
     validate_unnoted(t, acq);
@@ -441,6 +442,8 @@ fn validate_slow(t: &Context, acq: &Acquisition, key: u64) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
+    // A thread's first acquisition of a class is always its first of some chain: here.
+    first_hold::note_acquired(acq.class);
     let held = t.snapshot();
     // A lock taken while a lock of its class is held is also ordered by instance (or is that
     // very lock), which a chain key (classes only) cannot stand for: such a chain is cached as
@@ -552,6 +555,8 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
         Deadlock::Continue(more) => found.extend(more),
         Deadlock::Stop(more) => {
             found.extend(more);
+            // A first write may have added dependencies.
+            found.extend(one_thread_cycles(held_descs()));
             return (found, false);
         }
     }
@@ -560,9 +565,42 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
     // A held lock of the acquired class adds no dependency (a class is not its own), and the
     // entries below it do not reach the acquisition through it: they get their own.
     let mut trace: Option<StackTrace> = None;
+    // At a lock's first acquisition, the dependencies from every lock held exclusively (any
+    // may have published it) are held back with it (`first_hold`); the entries below one of
+    // them do not reach the acquisition through it.
+    let in_first_hold = first_hold::is_first(acq.instance);
     let mut graph = graph::lock();
+    // One the graph has already is not held back: it changes nothing.
+    let held_back: Vec<bool> = held
+        .iter()
+        .map(|h| {
+            in_first_hold
+                && h.class != acq.class
+                && may_publish(h)
+                && !graph.knows(h.class, h.access, acq.class, acq.access)
+        })
+        .collect();
+    // Made again and again when first holds are never counted (each object made under its
+    // registry): their stack, the same, is kept once.
+    let mut trace_of = |from: ClassId| {
+        first_hold::kept_trace(from, acq.class, acq.site)
+            .unwrap_or_else(|| trace.get_or_insert_with(StackTrace::capture).clone())
+    };
+    let provisional: Vec<Provisional> = held
+        .iter()
+        .zip(&held_back)
+        .filter(|(_, &back)| back)
+        .map(|(h, _)| Provisional {
+            from: h.class,
+            held_site: h.site(),
+            to: acq.class,
+            acquired: acq.access,
+            site: acq.site,
+            trace: trace_of(h.class),
+        })
+        .collect();
     for (i, h) in held.iter().enumerate().rev() {
-        if h.class == acq.class {
+        if h.class == acq.class || held_back[i] {
             continue;
         }
         let mut capture = || trace.get_or_insert_with(StackTrace::capture).clone();
@@ -622,14 +660,171 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
         // order takes as a recursive read until one does (`docs/rules.md`).
         let entered_as_recursive = h.access == Access::RecursiveRead
             || (h.access == Access::Read && !graph.is_written(h.class));
+        // Nor when the dependencies into it are held back in its first hold.
         if h.linked_below
             && !entered_as_recursive
             && !held[..i].iter().any(|below| below.class == h.class)
+            && !first_hold::holds_back(h.instance)
         {
             break;
         }
     }
-    (found, true)
+    drop(graph);
+    let complete = provisional.is_empty();
+    // Not validated for good: a later acquisition of the chain, not a first one, records them.
+    if let Err(counted) = first_hold::hold_back(acq.instance, provisional) {
+        // Another thread took the lock meanwhile: they count.
+        found.extend(count_provisional(counted, None, held_descs()));
+    }
+    found.extend(one_thread_cycles(held_descs()));
+    (found, complete)
+}
+
+/// The dependencies this thread held back in first holds that would close a cycle now, while
+/// no other thread has taken their held class: they count (one thread cannot tell whether
+/// the lock was private), and the cycles they close are reported.
+fn one_thread_cycles(held: Vec<LockDesc>) -> Vec<ViolationData> {
+    let mut found = Vec::new();
+    // Counting one may make another close a cycle: until none does.
+    loop {
+        let counted = {
+            let graph = graph::lock();
+            first_hold::alone(true, graph.generation(), |d| {
+                graph.closes(d.from, Access::Write, d.to, d.acquired)
+            })
+        };
+        if counted.is_empty() {
+            return found;
+        }
+        let held_back = HeldBack::FirstHold {
+            by: None,
+            by_holder: true,
+        };
+        found.extend(count_provisional(counted, Some(held_back), held.clone()));
+    }
+}
+
+/// Whether `h` is held so that a lock first taken under it may have been made and published
+/// under it: a lock held exclusively (a registry's write lock); a reader publishes nothing.
+fn may_publish(h: &HeldLock) -> bool {
+    h.access == Access::Write && registry::info(h.class).kind == NodeKind::Lock
+}
+
+/// Records the dependencies `deps`, held back in a lock's first hold, which count now
+/// (`held_back`: the acquisition that made them count, and whether by the thread that first
+/// took the lock); the violations of the cycles they close (the reporting thread holding
+/// `held`).
+fn count_provisional(
+    deps: Vec<Provisional>,
+    held_back: Option<HeldBack>,
+    held: Vec<LockDesc>,
+) -> Vec<ViolationData> {
+    let mut found = Vec::new();
+    let mut graph = graph::lock();
+    for d in deps {
+        first_hold::counted(d.from, d.to);
+        let trace = d.trace.clone();
+        let added = graph.add(
+            d.from,
+            Access::Write,
+            d.held_site,
+            d.to,
+            d.acquired,
+            d.site,
+            &mut || trace.clone(),
+        );
+        match added {
+            Ok(Added::Known | Added::New) => {}
+            Ok(Added::Cycle(cycle)) => {
+                let closing = Link {
+                    from: d.from,
+                    to: d.to,
+                    deps: dep::of(Access::Write, d.acquired),
+                    site: d.site,
+                    trace: d.trace,
+                };
+                let detail = Detail::Cycle {
+                    ring: ring_of(&graph, closing, &cycle.path),
+                    trying: LockDesc {
+                        class: d.to,
+                        access: d.acquired,
+                        count: 1,
+                        site: d.site,
+                    },
+                    holding: LockDesc {
+                        class: d.from,
+                        access: Access::Write,
+                        count: 1,
+                        site: d.held_site,
+                    },
+                    held_back: held_back.clone(),
+                };
+                found.push(cycle_violation(detail, held.clone(), StackTrace::capture()));
+            }
+            Err(Full) => {
+                drop(graph);
+                store::fault(
+                    ViolationKind::TableOverflow,
+                    Detail::Overflow {
+                        what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
+                        limit: graph::MAX_EDGES,
+                    },
+                    held,
+                );
+                return found;
+            }
+        }
+    }
+    found
+}
+
+/// An acquisition of the lock `instance` (blocking, or a try) as `access` at `site` while its
+/// first hold, `state`, was not settled (`first_hold`): whether it is its first (the
+/// dependencies into it are held back while it is validated, until [`first_hold::end`]);
+/// else the lock is settled now, the dependencies held back counting or not, and the cycles
+/// of those that count reported.
+pub(crate) fn unsettled_acquisition(
+    instance: Instance,
+    state: &first_hold::FirstHold,
+    blocking: bool,
+    access: Access,
+    site: &'static Location<'static>,
+) -> bool {
+    with_context(|t| {
+        // The checker's own work (an allocation inside it): not looked at.
+        let Some(_in_checker) = t.enter() else {
+            state.settle_new();
+            return false;
+        };
+        // Checking off: the lock's first hold is not looked at.
+        if !crate::mode::is_checking() {
+            state.settle(instance);
+            return false;
+        }
+        match first_hold::acquire(instance, state, blocking, t.depth() != 0) {
+            first_hold::Acquired::First => true,
+            first_hold::Acquired::Nothing => false,
+            first_hold::Acquired::Settles { counted, by_holder } => {
+                if let Some(class) = counted.first().map(|d| d.to) {
+                    let held: Vec<LockDesc> = t.snapshot().iter().map(LockDesc::from).collect();
+                    let by = LockDesc {
+                        class,
+                        access,
+                        count: 1,
+                        site,
+                    };
+                    let held_back = HeldBack::FirstHold {
+                        by: Some(by),
+                        by_holder,
+                    };
+                    let mut found = count_provisional(counted, Some(held_back), held.clone());
+                    found.extend(one_thread_cycles(held));
+                    store::record_all(found);
+                }
+                false
+            }
+        }
+    })
 }
 
 /// A cycle's violation: a circular dependency, or the kind its classes make it
@@ -835,7 +1030,12 @@ pub(crate) fn upgradable_read(class: ClassId, site: &'static Location<'static>) 
         let Some(_in_checker) = t.enter() else {
             return;
         };
-        store::record_all(first_write(&t.snapshot(), class, site));
+        let held = t.snapshot();
+        let mut found = first_write(&held, class, site);
+        if !found.is_empty() {
+            found.extend(one_thread_cycles(held.iter().map(LockDesc::from).collect()));
+        }
+        store::record_all(found);
     });
 }
 

@@ -48,6 +48,15 @@ pub(crate) enum HeldBack {
     /// A read, which can wait behind a writer only once one waits for its class: this is
     /// the first writer to wait.
     FirstWrite(LockDesc),
+    /// A dependency into a lock made at its first acquisition, which may have been before
+    /// anyone else could reach it: `by` is the next acquisition of the lock, by the thread
+    /// that first took it (`by_holder`), or by another one that had not taken the held class
+    /// before (it reached the lock without it); `None` when it counts because it closes a
+    /// cycle while one thread alone has taken the held class.
+    FirstHold {
+        by: Option<LockDesc>,
+        by_holder: bool,
+    },
 }
 
 /// What a violation is about, per kind.
