@@ -23,10 +23,10 @@
 #![warn(missing_debug_implementations, unreachable_pub)]
 
 pub use lockdep_core::{
-    assert_no_violations, graph_dot, graph_json, in_reclaim_scope, is_checking, might_alloc, mode,
-    noreclaim_scope, reclaim_scope, report, set_mode, take_violations, untracked_scope, violations,
-    Condvar, LockClass, Mode, RawCondvar, TrackingAllocator, Violation, ViolationKind,
-    WaitTimeoutResult,
+    as_task, assert_no_violations, graph_dot, graph_json, in_reclaim_scope, is_checking,
+    might_alloc, mode, noreclaim_scope, reclaim_scope, report, set_mode, take_violations,
+    untracked_scope, violations, Condvar, LockClass, Mode, RawCondvar, TrackingAllocator,
+    Violation, ViolationKind, WaitTimeoutResult,
 };
 
 // The class API for primitives of one's own (the kernel's `lockdep_map`).
@@ -66,6 +66,12 @@ pub use lock_api;
 pub use lockdep_core::{__stats, Stats};
 
 pub use lockdep_core::sync;
+
+// `tokio` (`lockdep::tokio::sync`), present whenever lockdep-core is built with its `tokio`
+// feature (this crate's `tokio` feature turns it on; so does a build of lockdep-core's own
+// doctests with it). Without it the glob brings nothing, which the lints would flag.
+#[allow(unused_imports, unreachable_pub)]
+pub use lockdep_core::optional::*;
 
 /// Mempools: preallocated element pools whose users are checked against the mempool rule.
 pub mod mempool {

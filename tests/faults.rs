@@ -14,6 +14,10 @@ static LEAKY: LockClass = LockClass::new("faults-leaky");
 static AFTER_LEAK: LockClass = LockClass::new("faults-after-leak");
 
 #[test]
+#[cfg_attr(
+    feature = "send_guard",
+    ignore = "with send_guard the verdict waits for process exit: tests/guards_sent.rs"
+)]
 fn leaked_guard_is_reported_once_at_thread_exit() {
     lockdep::set_mode(Mode::Collect);
     let m: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::with_class(Vec::new(), &LEAKY)));
@@ -146,7 +150,7 @@ fn a_forgotten_guard_beside_one_kept_in_a_thread_local_is_a_leak() {
     assert!(v.to_string().contains("faults-forgetter/"), "{v}");
 }
 
-const CHILD: &str = "LOCKDEP_FAULTS_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_FAULTS_CHILD";
 
 /// The depth limit turns the whole checker off, so it runs in a child process.
 #[test]

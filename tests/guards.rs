@@ -181,12 +181,27 @@ fn a_condvar_reacquisition_is_reported_at_the_wait() {
 }
 
 #[test]
-fn locks_made_by_lock_api_init_are_not_checked() {
+fn locks_made_by_lock_api_init_are_classed_where_they_are_first_used() {
     lockdep::set_mode(Mode::Collect);
-    // `lock_api::Mutex::new` uses the raw lock's `INIT`, which has no creation site.
+    // `lock_api::Mutex::new` uses the raw lock's `INIT`, which has no creation site: a class
+    // is found at the first acquisition, named by the first frame of this file there.
     let a: lock_api::Mutex<lockdep::RawMutex, ()> = lock_api::Mutex::new(());
     let b: lock_api::Mutex<lockdep::RawMutex, ()> = lock_api::Mutex::new(());
-    drop((a.lock(), b.lock()));
+    let (a_line, b_line) = (line!() + 1, line!() + 2);
+    let first_a = a.lock();
+    let first_b = b.lock();
+    drop((first_b, first_a));
     drop((b.lock(), a.lock()));
+    let a_class = format!("{}:{a_line}:", file!());
+    let b_class = format!("{}:{b_line}:", file!());
+    let found: Vec<_> = lockdep::violations()
+        .into_iter()
+        .filter(|v| {
+            v.classes().iter().any(|c| c.starts_with(&a_class))
+                && v.classes().iter().any(|c| c.starts_with(&b_class))
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{}", lockdep::report());
+    assert_eq!(found[0].kind(), ViolationKind::CircularDependency);
     assert!(a.try_lock().is_some());
 }

@@ -88,7 +88,7 @@ pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle) -> Report {
                 class: class(merged, id),
                 access: Access::Write,
                 count: 1,
-                site: merged.classes[id as usize].written.clone().flatten(),
+                site: merged.classes[id as usize].first_write.clone().flatten(),
             },
         }
     });

@@ -55,7 +55,7 @@ fn cargo_lockdep_test_finds_a_wait_in_one_binary_and_its_notifier_in_another() {
     let json = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wait-notify-merged.json");
     let json_arg = json.to_str().unwrap();
     let out = cargo_lockdep_in_suite(&[
-        "test", "--json", json_arg, "--", "--test", "wait", "--test", "notify",
+        "test", "--test", "wait", "--json", json_arg, "--test", "notify",
     ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out
@@ -172,7 +172,7 @@ fn traces_resolved_by_the_merge_read_as_those_the_processes_resolve() {
     let args = |json: &Path| -> Vec<String> {
         let json = json.to_str().unwrap();
         [
-            "test", "--json", json, "--", "--test", "a", "--test", "b", "--test", "cache",
+            "test", "--json", json, "--test", "a", "--test", "b", "--test", "cache",
         ]
         .map(str::to_owned)
         .to_vec()
@@ -277,4 +277,28 @@ fn a_rebuilt_binary_leaves_its_traces_unresolved_and_says_so() {
         "{}",
         check.stderr
     );
+}
+
+#[test]
+fn a_real_deadlock_under_cargo_lockdep_test_is_a_failed_run_with_the_hang_reported() {
+    let started = std::time::Instant::now();
+    let out = cargo_lockdep_in_suite_with(
+        &["test", "--test", "hang"],
+        &[("ABBA_SUITE_HANG", "1"), ("LOCKDEP_WATCHDOG", "2")],
+    );
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(240),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(out.stderr.contains("the test run failed"), "{}", out.stderr);
+    // The process's report file has the hang, which the merge reports.
+    assert!(
+        out.stdout
+            .contains("BUG: hang: a wait lasted longer than the watchdog allows"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("The waits form a cycle, a deadlock:"));
 }

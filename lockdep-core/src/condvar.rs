@@ -51,8 +51,9 @@ pub struct Condvar {
 /// [`RawMutex`] that the caller holds.
 ///
 /// Its class is its creation site ([`new`](RawCondvar::new)); one made by
-/// [`INIT`](RawCondvar::INIT) has no site, so no class, and its waits and notifies are not
-/// checked (as a raw mutex made by `lock_api`'s `INIT`).
+/// [`INIT`](RawCondvar::INIT) has no site, and its class is where it is first waited for or
+/// notified: the first frame of the user's code there (as a raw mutex made by `lock_api`'s
+/// `INIT`).
 ///
 /// # Examples
 ///
@@ -76,8 +77,8 @@ pub struct RawCondvar {
 }
 
 impl RawCondvar {
-    /// A condition variable with no class (not checked): `lock_api`'s `INIT`, which has no
-    /// creation site. Prefer [`new`](RawCondvar::new).
+    /// A condition variable with no creation site (`lock_api`'s `INIT`): its class is where it
+    /// is first used. Prefer [`new`](RawCondvar::new).
     ///
     /// # Examples
     ///
@@ -88,7 +89,7 @@ impl RawCondvar {
     #[allow(clippy::declare_interior_mutable_const)]
     pub const INIT: RawCondvar = RawCondvar {
         raw: lockdep_raw::RawCondvar::new(),
-        map: LockMap::unkeyed(),
+        map: LockMap::unkeyed(crate::ClassKind::Event),
     };
 
     /// A new condition variable, whose class is the caller's source location.

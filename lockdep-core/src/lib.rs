@@ -46,11 +46,13 @@
 
 mod class;
 mod condvar;
+mod env;
 mod fair_mutex;
 mod hook;
 mod lockdep_map;
 mod mode;
 mod mutex;
+mod named;
 mod once;
 mod raw_fair_mutex;
 mod raw_mutex;
@@ -58,8 +60,11 @@ mod raw_rwlock;
 mod recursive_rwlock;
 mod remutex;
 mod rwlock;
+mod shape;
 #[cfg(feature = "enabled")]
 mod std_sync;
+#[cfg(all(feature = "tokio", feature = "enabled"))]
+mod tokio_sync;
 mod violation;
 
 #[cfg(feature = "enabled")]
@@ -73,6 +78,7 @@ pub use hook::alloc::{
 };
 pub use hook::hold::Hold;
 pub use hook::lock_map::untracked_scope;
+pub use hook::task::{as_task, AsTask};
 pub use lockdep_map::{Acquiring, LockdepMap};
 pub use lockdep_report::ViolationKind;
 pub use mode::{is_checking, mode, set_mode, Mode};
@@ -108,8 +114,11 @@ pub use violation::Violation;
 /// `std::sync` (`Arc`, `mpsc`, `atomic`, `Barrier`, `PoisonError`, `WaitTimeoutResult`, …)
 /// is std's own item.
 ///
+/// One addition is lockdep's own: [`Named`](sync::Named), which gives a lock a class by name
+/// (`Mutex::named("ledger", value)`), as [`LockClass`] does for [`Mutex`].
+///
 /// Built without the `enabled` feature, this module is `std::sync` (`pub use std::sync::*`):
-/// std's own types, at no cost.
+/// std's own types, at no cost (and `Named::named` is `new`).
 ///
 /// # Examples
 ///
@@ -130,17 +139,87 @@ pub use violation::Violation;
 /// assert_eq!(*len, Some(5));
 /// ```
 pub mod sync {
+    pub use crate::named::Named;
     #[cfg(feature = "enabled")]
     pub use crate::std_sync::*;
     #[cfg(not(feature = "enabled"))]
     pub use std::sync::*;
 }
 
+/// tokio, checked (feature `tokio`).
+#[cfg(feature = "tokio")]
+pub mod tokio {
+    /// A drop-in for `tokio::sync`: `use lockdep::tokio::sync::{Mutex, RwLock, Semaphore, …}`
+    /// in place of `use tokio::sync::{…}`, with no other edit, and every lock and semaphore is
+    /// checked, in the one dependency graph of the blocking locks and pools.
+    ///
+    /// `Mutex`, `RwLock` and `Semaphore`, their guards and permits have tokio's names and
+    /// signatures (except that `lock()`, `read()`, `write()`, `acquire()`, … are `fn`s that
+    /// return a future, the same calls with the same meaning: tokio's are `async fn`s). Each
+    /// lock is a class, its creation site; awaiting it is a blocking acquisition, validated
+    /// when the future is first polled and held once it completes; a `try_*` never waits and
+    /// records no dependency of its own; `blocking_*` is a blocking acquisition of a thread.
+    /// A read is the kernel's non-recursive read (tokio's lock is fair: a read queues behind a
+    /// waiting writer). A semaphore is a counted class, as a mempool: awaiting a permit of a
+    /// semaphore while holding one of it is [`PoolRecursion`](crate::ViolationKind::PoolRecursion).
+    /// A guard or permit ends its hold when dropped, on whichever task or thread. Everything
+    /// else (`mpsc`, `oneshot`, `watch`, `broadcast`, `Notify`, `Barrier`, `OnceCell`,
+    /// `SetOnce`, the error types, …) is tokio's own item.
+    ///
+    /// Built without the `enabled` feature, this module is `tokio::sync`
+    /// (`pub use tokio::sync::*`): tokio's own types, at no cost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::tokio::sync::{mpsc, Mutex, Semaphore};
+    /// use std::sync::Arc;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let state = Arc::new(Mutex::new(Vec::new()));
+    /// let workers = Arc::new(Semaphore::new(2));
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// for i in 0..4 {
+    ///     let (state, workers, tx) = (state.clone(), workers.clone(), tx.clone());
+    ///     tokio::spawn(async move {
+    ///         let _permit = workers.acquire().await.unwrap();
+    ///         state.lock().await.push(i);
+    ///         tx.send(i).await.unwrap();
+    ///     });
+    /// }
+    /// drop(tx);
+    /// let mut sent = 0;
+    /// while rx.recv().await.is_some() {
+    ///     sent += 1;
+    /// }
+    /// assert_eq!((sent, state.lock().await.len()), (4, 4));
+    /// # }
+    /// ```
+    pub mod sync {
+        #[cfg(feature = "enabled")]
+        pub use crate::tokio_sync::*;
+        #[cfg(not(feature = "enabled"))]
+        pub use ::tokio::sync::*;
+    }
+}
+
+/// The modules of lockdep-core's optional features (`tokio`), for the facade to re-export
+/// whenever lockdep-core is built with them (a glob: nothing when it is not).
+#[doc(hidden)]
+pub mod optional {
+    #[cfg(feature = "tokio")]
+    pub use crate::tokio;
+}
+
 #[cfg(feature = "enabled")]
 use checker::entry;
 
 /// A snapshot of the violations recorded and not yet taken (always empty without the
-/// `enabled` feature).
+/// `enabled` feature). Violations that the suppression file (`lockdep.toml`, or the file
+/// `LOCKDEP_SUPPRESSIONS` names) suppresses are not recorded: they are counted for their
+/// entry, printed at exit as such, and written to the report file (see `docs/suppressions.md`
+/// in the repository).
 ///
 /// # Examples
 ///
@@ -159,7 +238,11 @@ pub fn violations() -> Vec<Violation> {
         .map(Violation::new)
         .collect();
     #[cfg(not(feature = "enabled"))]
-    Vec::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        Vec::new()
+    }
 }
 
 /// Removes and returns the recorded violations. Taken violations are not printed at exit and
@@ -182,7 +265,11 @@ pub fn take_violations() -> Vec<Violation> {
         .map(Violation::new)
         .collect();
     #[cfg(not(feature = "enabled"))]
-    Vec::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        Vec::new()
+    }
 }
 
 /// Checks that no violation is recorded (and not taken).
@@ -220,7 +307,11 @@ pub fn report() -> String {
     #[cfg(feature = "enabled")]
     return entry::report_text();
     #[cfg(not(feature = "enabled"))]
-    String::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::new()
+    }
 }
 
 /// The whole dependency graph as JSON: `{"classes":[{"id","name","kind","site"}],
@@ -247,7 +338,11 @@ pub fn graph_json() -> String {
     #[cfg(feature = "enabled")]
     return entry::graph_json();
     #[cfg(not(feature = "enabled"))]
-    String::from("{\"classes\":[],\"edges\":[]}")
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::from("{\"classes\":[],\"edges\":[]}")
+    }
 }
 
 /// The whole dependency graph as a Graphviz DOT digraph.
@@ -261,7 +356,11 @@ pub fn graph_dot() -> String {
     #[cfg(feature = "enabled")]
     return entry::graph_dot();
     #[cfg(not(feature = "enabled"))]
-    String::from("digraph lockdep {\n}\n")
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::from("digraph lockdep {\n}\n")
+    }
 }
 
 /// Size of the checker's state, for benchmarks and tests.

@@ -1,6 +1,7 @@
 //! `Mutex`: `lock_api`'s mutex over the checked [`RawMutex`], with creation-site classes and
 //! acquisition sites.
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -73,7 +74,7 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
             inner: lock_api::Mutex::const_new(
-                RawMutex::with_map(LockMap::at_site::<T>(Location::caller())),
+                RawMutex::with_map(LockMap::at_site::<shape::Mutex<T>>(Location::caller())),
                 value,
             ),
         }
@@ -99,6 +100,67 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// A new unlocked mutex of the named class `class`, with the declared order key `key`
+    /// (an account number, an index, an address): two locks of one class that both have keys
+    /// nest by increasing key, and a nesting against that order is reported
+    /// ([`DeclaredOrder`](crate::ViolationKind::DeclaredOrder)) the first time it is seen,
+    /// without waiting for another thread to take them in the other order (the kernel's
+    /// `lock_set_cmp_fn`). Locks of the class without a key are ordered as observed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{LockClass, Mutex};
+    /// static ACCOUNT: LockClass = LockClass::new("doc-account");
+    ///
+    /// struct Account { id: u64, balance: Mutex<i64> }
+    /// impl Account {
+    ///     fn new(id: u64) -> Account {
+    ///         Account { id, balance: Mutex::with_class_key(0, &ACCOUNT, id) }
+    ///     }
+    /// }
+    ///
+    /// /// Locks both accounts by increasing id, whatever the direction of the transfer.
+    /// fn transfer(from: &Account, to: &Account, amount: i64) {
+    ///     let (first, second) = if from.id < to.id { (from, to) } else { (to, from) };
+    ///     let (mut a, mut b) = (first.balance.lock(), second.balance.lock());
+    ///     let (src, dst) = if from.id < to.id { (&mut *a, &mut *b) } else { (&mut *b, &mut *a) };
+    ///     *src -= amount;
+    ///     *dst += amount;
+    /// }
+    ///
+    /// let (alice, bob) = (Account::new(1), Account::new(2));
+    /// transfer(&alice, &bob, 10);
+    /// transfer(&bob, &alice, 5);
+    /// assert_eq!(*bob.balance.lock(), 5);
+    /// ```
+    #[inline]
+    pub const fn with_class_key(value: T, class: &'static LockClass, key: u64) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::const_new(
+                RawMutex::with_map(LockMap::with_class_key(class, key)),
+                value,
+            ),
+        }
+    }
+
+    /// A new unlocked mutex of the class named `name`, registered now: every lock made with
+    /// one name (and kind) is one class, as with a [`LockClass`] of that name.
+    #[cfg(feature = "enabled")]
+    #[track_caller]
+    pub(crate) fn named(name: &str, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::const_new(
+                RawMutex::with_map(LockMap::named(
+                    name,
+                    crate::ClassKind::Lock,
+                    Location::caller(),
+                )),
+                value,
+            ),
+        }
+    }
+
     /// A mutex over `raw` (`lock_api`'s `const_new`). A raw mutex made by
     /// `<RawMutex as lock_api::RawMutex>::INIT` has no class: it gets the caller's source
     /// location, as with [`new`](Mutex::new).
@@ -113,7 +175,10 @@ impl<T> Mutex<T> {
     #[track_caller]
     #[inline]
     pub const fn const_new(raw_mutex: RawMutex, value: T) -> Self {
-        Mutex::with_raw(raw_mutex.or_site::<T>(Location::caller()), value)
+        Mutex::with_raw(
+            raw_mutex.or_site::<shape::Mutex<T>>(Location::caller()),
+            value,
+        )
     }
 
     /// The same as [`const_new`](Mutex::const_new) (`lock_api`'s `from_raw`).
@@ -128,7 +193,10 @@ impl<T> Mutex<T> {
     #[track_caller]
     #[inline]
     pub const fn from_raw(raw_mutex: RawMutex, value: T) -> Self {
-        Mutex::with_raw(raw_mutex.or_site::<T>(Location::caller()), value)
+        Mutex::with_raw(
+            raw_mutex.or_site::<shape::Mutex<T>>(Location::caller()),
+            value,
+        )
     }
 }
 
@@ -220,6 +288,37 @@ impl<T: ?Sized, R: CheckedRawMutex> Mutex<T, R> {
     #[inline]
     pub fn lock_nested(&self, subclass: u32) -> lock_api::MutexGuard<'_, R, T> {
         self.raw_mutex().lock_at(subclass, Location::caller());
+        self.guard()
+    }
+
+    /// Acquires the mutex under `outer`, a mutex of another class that this thread holds and
+    /// that serialises the nesting of the locks of this mutex's class (the kernel's
+    /// `mutex_lock_nest_lock`): their order among themselves is not checked then, as no two
+    /// threads can nest them at once. Every other check is made as by [`lock`](Mutex::lock).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{LockClass, Mutex};
+    /// static ACCOUNT: LockClass = LockClass::new("doc-nest-account");
+    /// let bank = Mutex::new(()); // held by every transfer
+    /// let (a, b) = (Mutex::with_class(1, &ACCOUNT), Mutex::with_class(2, &ACCOUNT));
+    /// for (from, to) in [(&a, &b), (&b, &a)] {
+    ///     let all = bank.lock();
+    ///     let _from = from.lock_nest(&all);
+    ///     let _to = to.lock_nest(&all); // both orders, serialised by `bank`: not reported
+    /// }
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn lock_nest<U: ?Sized, R2: CheckedRawMutex>(
+        &self,
+        outer: &lock_api::MutexGuard<'_, R2, U>,
+    ) -> lock_api::MutexGuard<'_, R, T> {
+        let outer_mutex = lock_api::MutexGuard::mutex(outer);
+        // SAFETY: only read for its address, which names the outer lock on held stacks.
+        let outer = unsafe { outer_mutex.raw() }.checked().instance();
+        self.raw_mutex().lock_under_at(outer, Location::caller());
         self.guard()
     }
 

@@ -9,16 +9,17 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{RawMutex as _, RawMutexTimed as _};
+use lock_api::RawMutex as _;
 
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::{untracked_scope, LockMap};
 use lockdep_report::Access;
 
-/// The guards' `Send`-ness. Not `Send` by default: a guard's release must happen on the
-/// thread whose held stack has it. With the `send_guard` feature (parking_lot's), guards are
-/// `Send`; a guard released on another thread leaves its hold on the thread that took it (see
-/// the README).
+/// The guards' `Send`-ness. Not `Send` by default, as parking_lot's. With the `send_guard`
+/// feature (parking_lot's), guards are `Send`: a guard released on another thread ends the
+/// hold of the thread that took it (posted to it, for an exclusive hold; a shared hold sent
+/// away stays with its reader), and a thread that exits while a guard it sent away lives on
+/// is judged at process exit, when that guard has been dropped or leaked.
 #[cfg(not(feature = "send_guard"))]
 pub(crate) type GuardMarker = lock_api::GuardNoSend;
 /// See the other definition.
@@ -73,12 +74,34 @@ impl RawMutex {
             subclass,
             Access::Write,
             site,
+            |r| r.try_lock_fast(),
+            |r| {
+                r.lock_contended();
+                true
+            },
+        );
+    }
+
+    /// A blocking acquisition at `site` under the nest lock `outer` (this crate's raw mutex or
+    /// rwlock, at that address; see `LockMap::acquire_under`).
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub(crate) fn lock_under_at(&self, outer: usize, site: &'static Location<'static>) {
+        self.lock.acquire_under(
+            outer,
+            Access::Write,
+            site,
             |r| r.try_lock(),
             |r| {
                 r.lock();
                 true
             },
         );
+    }
+
+    /// The address that names this lock on held stacks.
+    #[inline]
+    pub(crate) fn instance(&self) -> usize {
+        self.lock.instance()
     }
 
     /// A try-acquisition at `site`.
@@ -99,8 +122,8 @@ impl RawMutex {
             0,
             Access::Write,
             site,
-            |r| r.try_lock(),
-            |r| r.try_lock_until(deadline),
+            |r| r.try_lock_fast(),
+            |r| r.lock_contended_until(deadline),
         )
     }
 
@@ -142,7 +165,7 @@ impl RawMutex {
 // SAFETY: mutual exclusion is `lockdep_raw::RawMutex`'s, whose every operation is forwarded
 // unchanged; the checker's bookkeeping around them touches only this thread's held stack.
 unsafe impl lock_api::RawMutex for RawMutex {
-    const INIT: RawMutex = RawMutex::with_map(LockMap::unkeyed());
+    const INIT: RawMutex = RawMutex::with_map(LockMap::unkeyed(crate::ClassKind::Lock));
     type GuardMarker = GuardMarker;
 
     #[track_caller]

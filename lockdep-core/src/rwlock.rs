@@ -1,6 +1,7 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over the checked [`RawRwLock`], with
 //! creation-site classes, acquisition sites and the kernel's read/write rules.
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -99,7 +100,7 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             inner: lock_api::RwLock::const_new(
-                RawRwLock::with_map(LockMap::at_site::<T>(Location::caller())),
+                RawRwLock::with_map(LockMap::at_site::<shape::RwLock<T>>(Location::caller())),
                 value,
             ),
         }
@@ -125,6 +126,45 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// A new unlocked lock of the named class `class`, with the declared order key `key`:
+    /// see [`Mutex::with_class_key`](crate::Mutex::with_class_key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep::{LockClass, RwLock};
+    /// static SHARD: LockClass = LockClass::new("doc-rw-shard");
+    /// let shards: Vec<RwLock<u32>> = (0..4).map(|i| RwLock::with_class_key(0, &SHARD, i)).collect();
+    /// let _first = shards[0].write();
+    /// let _second = shards[1].write(); // by increasing key: as declared
+    /// ```
+    #[inline]
+    pub const fn with_class_key(value: T, class: &'static LockClass, key: u64) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(
+                RawRwLock::with_map(LockMap::with_class_key(class, key)),
+                value,
+            ),
+        }
+    }
+
+    /// A new unlocked lock of the class named `name`, registered now: every lock made with
+    /// one name (and kind) is one class, as with a [`LockClass`] of that name.
+    #[cfg(feature = "enabled")]
+    #[track_caller]
+    pub(crate) fn named(name: &str, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(
+                RawRwLock::with_map(LockMap::named(
+                    name,
+                    crate::ClassKind::Lock,
+                    Location::caller(),
+                )),
+                value,
+            ),
+        }
+    }
+
     /// A lock over `raw_rwlock` (`lock_api`'s `const_new`); one made by `INIT` gets the
     /// caller's source location as its class.
     ///
@@ -139,7 +179,10 @@ impl<T> RwLock<T> {
     #[inline]
     pub const fn const_new(raw_rwlock: RawRwLock, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+            inner: lock_api::RwLock::const_new(
+                raw_rwlock.or_site::<shape::RwLock<T>>(Location::caller()),
+                value,
+            ),
         }
     }
 
@@ -156,7 +199,10 @@ impl<T> RwLock<T> {
     #[inline]
     pub const fn from_raw(raw_rwlock: RawRwLock, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+            inner: lock_api::RwLock::const_new(
+                raw_rwlock.or_site::<shape::RwLock<T>>(Location::caller()),
+                value,
+            ),
         }
     }
 }

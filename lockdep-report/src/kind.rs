@@ -50,11 +50,18 @@ pub enum ViolationKind {
     /// its worker that takes the lock blocks the thread the first one needs, and the lock
     /// stays held for as long as the task sleeps.
     HeldAcrossAwait,
+    /// Two locks of one class with declared order keys nested against their order (by
+    /// increasing key): reported at first sight, without waiting for the other order.
+    DeclaredOrder,
+    /// A wait for a lock, condition variable or pool element lasted longer than the
+    /// watchdog allows (`LOCKDEP_WATCHDOG`): the process is stopped with a report of who waits
+    /// for what and who holds what, instead of hanging.
+    Hang,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 11] = [
+    pub const ALL: [ViolationKind; 13] = [
         ViolationKind::CircularDependency,
         ViolationKind::RecursiveLock,
         ViolationKind::SameLockTwice,
@@ -66,6 +73,8 @@ impl ViolationKind {
         ViolationKind::HeldDepthOverflow,
         ViolationKind::TableOverflow,
         ViolationKind::HeldAcrossAwait,
+        ViolationKind::DeclaredOrder,
+        ViolationKind::Hang,
     ];
 
     /// A stable snake_case name, used in JSON.
@@ -82,6 +91,8 @@ impl ViolationKind {
             ViolationKind::HeldDepthOverflow => "held_depth_overflow",
             ViolationKind::TableOverflow => "table_overflow",
             ViolationKind::HeldAcrossAwait => "held_across_await",
+            ViolationKind::DeclaredOrder => "declared_order",
+            ViolationKind::Hang => "hang",
         }
     }
 
@@ -106,7 +117,15 @@ impl ViolationKind {
             ViolationKind::HeldDepthOverflow => "MAX_LOCK_DEPTH too low!",
             ViolationKind::TableOverflow => "lockdep table too small!",
             ViolationKind::HeldAcrossAwait => "blocking lock held across an await",
+            ViolationKind::DeclaredOrder => "locks of one class taken against their declared order",
+            ViolationKind::Hang => "hang: a wait lasted longer than the watchdog allows",
         }
+    }
+
+    /// True for the kinds whose report is a `BUG:`, not a `WARNING:`: the checker stopped
+    /// checking (a fault), or the program stopped (a hang).
+    pub const fn is_bug(self) -> bool {
+        self.turns_checker_off() || matches!(self, ViolationKind::Hang)
     }
 
     /// True for the kinds that mean the checker stopped checking (bookkeeping faults).
@@ -213,7 +232,7 @@ pub fn cycle_kind(kinds: impl IntoIterator<Item = NodeKind>) -> ViolationKind {
 
 #[cfg(test)]
 mod tests {
-    use super::{NodeKind, ViolationKind};
+    use crate::kind::{NodeKind, ViolationKind};
 
     #[test]
     fn every_name_reads_back() {

@@ -240,6 +240,20 @@ pub enum Body {
         /// Elements not returned.
         outstanding: usize,
     },
+    /// `trying` (declared order key `trying_key`) taken while `holding` (key `holding_key`,
+    /// not less), two locks of one class that nest by increasing key.
+    DeclaredOrder {
+        /// `name/tid`.
+        thread: String,
+        /// The acquisition.
+        trying: Lock,
+        /// The lock of its class held.
+        holding: Lock,
+        /// Their keys.
+        trying_key: u64,
+        /// See `trying_key`.
+        holding_key: u64,
+    },
     /// A task suspended holding a blocking lock.
     HeldAcrossAwait {
         /// The task, as reports name one (`task 12`).
@@ -251,6 +265,16 @@ pub enum Body {
         /// The thread, `name/tid`.
         thread: String,
     },
+    /// A wait lasted longer than the watchdog allows.
+    Hang {
+        /// The watchdog's limit, in milliseconds.
+        timeout_ms: u64,
+        /// Every wait in progress, the longest first.
+        waits: Vec<Wait>,
+        /// Waits (by index) that form a cycle, each waiting for what the next holds: a
+        /// deadlock; empty if there is none among them.
+        cycle: Vec<usize>,
+    },
     /// A table of the checker overflowed.
     Overflow {
         /// Which table.
@@ -258,6 +282,19 @@ pub enum Body {
         /// Its size.
         limit: usize,
     },
+}
+
+/// One wait in progress when the watchdog fired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wait {
+    /// The thread or task waiting.
+    pub who: String,
+    /// What it waits for, and where it asked.
+    pub waiting_for: Lock,
+    /// For how long, in milliseconds.
+    pub waited_ms: u64,
+    /// What it held when it began to wait, bottom first.
+    pub held: Vec<Lock>,
 }
 
 /// The locks a thread held when the report was made.
@@ -302,9 +339,12 @@ impl Report {
     pub fn classes(&self) -> Vec<&Class> {
         match &self.body {
             Body::Cycle { ring, .. } => ring.iter().map(|d| &d.to).collect(),
-            Body::Recursive { trying, .. } => vec![&trying.class],
+            Body::Recursive { trying, .. } | Body::DeclaredOrder { trying, .. } => {
+                vec![&trying.class]
+            }
             Body::PoolOutstanding { pool, .. } => vec![pool],
             Body::HeldAcrossAwait { lock, .. } => vec![&lock.class],
+            Body::Hang { waits, .. } => waits.iter().map(|w| &w.waiting_for.class).collect(),
             Body::HeldAtExit { .. } => self
                 .held
                 .iter()

@@ -917,7 +917,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::{dep, node, DependencyOrder, Released};
+    use crate::order::{dep, node, DependencyOrder, Released};
 
     /// The order's semantics, naively: the split graph as a set of edges, reachability by a
     /// full search each time; the dependencies as recorded, each read of a class no writer

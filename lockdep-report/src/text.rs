@@ -9,7 +9,9 @@
 use std::fmt;
 
 use crate::frames::test_closure;
-use crate::model::{Body, Class, Dependency, FoundBy, Frame, Held, HeldBack, Lock, Report, Site};
+use crate::model::{
+    Body, Class, Dependency, FoundBy, Frame, Held, HeldBack, Lock, Report, Site, Wait,
+};
 use crate::{dep, Access, NodeKind, ViolationKind};
 
 /// The rules above and below the headline are at least this wide.
@@ -58,6 +60,13 @@ impl fmt::Display for Report {
                      no longer guarantees forward progress to their holders.\n\n",
                 )?;
             }
+            Body::DeclaredOrder {
+                thread,
+                trying,
+                holding,
+                trying_key,
+                holding_key,
+            } => declared_order(f, thread, trying, holding, *trying_key, *holding_key)?,
             Body::HeldAcrossAwait {
                 task,
                 lock,
@@ -75,6 +84,11 @@ impl fmt::Display for Report {
                      .await, or use an async lock (lockdep::tokio::sync::Mutex).\n\n",
                 )?;
             }
+            Body::Hang {
+                timeout_ms,
+                waits,
+                cycle,
+            } => hang(f, *timeout_ms, waits, cycle)?,
             Body::Overflow { what, limit } => {
                 writeln!(f, "{what}: the limit is {limit}.")?;
                 f.write_str("turning off the locking correctness validator.\n\n")?;
@@ -117,11 +131,7 @@ pub fn title(kind: ViolationKind) -> String {
 /// The headline between its rules: `WARNING: …`, or `BUG: …` for a fault that turned the
 /// checker off.
 fn header(out: &mut impl fmt::Write, kind: ViolationKind) -> fmt::Result {
-    let prefix = if kind.turns_checker_off() {
-        "BUG"
-    } else {
-        "WARNING"
-    };
+    let prefix = if kind.is_bug() { "BUG" } else { "WARNING" };
     let title = format!("{prefix}: {}", kind.headline());
     let width = RULE_WIDTH.max(title.len());
     writeln!(out, "{}", "=".repeat(width))?;
@@ -643,6 +653,117 @@ fn table(out: &mut impl fmt::Write, names: &[String], rows: &[(usize, String)]) 
         writeln!(out, "{}{text};", " ".repeat(indent))?;
     }
     Ok(())
+}
+
+/// `ms` milliseconds as seconds with one decimal.
+fn seconds(ms: u64) -> String {
+    format!("{}.{} s", ms / 1000, ms % 1000 / 100)
+}
+
+fn hang(
+    out: &mut impl fmt::Write,
+    timeout_ms: u64,
+    waits: &[Wait],
+    cycle: &[usize],
+) -> fmt::Result {
+    writeln!(
+        out,
+        "The watchdog (LOCKDEP_WATCHDOG={}) stopped the process: {} wait(s) in progress.\n",
+        seconds(timeout_ms).trim_end_matches(" s"),
+        waits.len()
+    )?;
+    for w in waits {
+        let what = match w.waiting_for.class.kind {
+            NodeKind::Lock => "lock",
+            NodeKind::Pool => "an element of pool",
+            NodeKind::Event => "event",
+            NodeKind::Alloc => "memory",
+        };
+        writeln!(
+            out,
+            "{} has waited {} for {what}:",
+            w.who,
+            seconds(w.waited_ms)
+        )?;
+        writeln!(out, "  {}", desc(&w.waiting_for))?;
+        match w.held.len() {
+            0 => out.write_str(" holding nothing\n\n")?,
+            n => {
+                writeln!(out, " while holding {n}:")?;
+                for (i, lock) in w.held.iter().enumerate() {
+                    writeln!(out, " #{i}: {}", desc(lock))?;
+                }
+                out.write_char('\n')?;
+            }
+        }
+    }
+    if cycle.is_empty() {
+        return out.write_str(
+            "No cycle among these waits: a lock they wait for is held by a thread that is not\n\
+             waiting for a checked lock (it may be busy, or waiting for something else).\n\n",
+        );
+    }
+    out.write_str("The waits form a cycle, a deadlock:\n")?;
+    for (k, &i) in cycle.iter().enumerate() {
+        let next = &waits[cycle[(k + 1) % cycle.len()]];
+        writeln!(
+            out,
+            " {} waits for ({}), held by {}",
+            waits[i].who, waits[i].waiting_for.class.name, next.who
+        )?;
+    }
+    out.write_str("\n")?;
+    // Each waiter holds what the one before it waits for.
+    let names: Vec<String> = cycle.iter().map(|&i| waits[i].who.clone()).collect();
+    let mut rows = Vec::new();
+    for (k, _) in cycle.iter().enumerate() {
+        let before = &waits[cycle[(k + cycle.len() - 1) % cycle.len()]].waiting_for;
+        rows.push((k, op(&before.class, &before.class.name, before.access)));
+    }
+    for (k, &i) in cycle.iter().enumerate().rev() {
+        let w = &waits[i].waiting_for;
+        rows.push((k, op(&w.class, &w.class.name, w.access)));
+    }
+    table(out, &names, &rows)?;
+    out.write_str("\n *** DEADLOCK ***\n\n")
+}
+
+fn declared_order(
+    out: &mut impl fmt::Write,
+    thread: &str,
+    trying: &Lock,
+    holding: &Lock,
+    trying_key: u64,
+    holding_key: u64,
+) -> fmt::Result {
+    writeln!(out, "{thread} is trying to acquire lock:")?;
+    writeln!(out, "  {} key {trying_key}\n", desc(trying))?;
+    writeln!(out, "but thread is already holding lock:")?;
+    writeln!(out, "  {} key {holding_key}\n", desc(holding))?;
+    writeln!(
+        out,
+        "and the locks of ({}) are declared to nest by increasing key.\n",
+        trying.class.name
+    )?;
+    out.write_str("other info that might help us debug this:\n")?;
+    out.write_str(" Possible unsafe locking scenario:\n\n")?;
+    let name = &trying.class.name;
+    let (held, wanted) = (
+        format!("{name} key {holding_key}"),
+        format!("{name} key {trying_key}"),
+    );
+    let rows = [
+        (0, op(&holding.class, &held, holding.access)),
+        (1, op(&trying.class, &wanted, trying.access)),
+        (1, op(&holding.class, &held, holding.access)),
+        (0, op(&trying.class, &wanted, trying.access)),
+    ];
+    table(out, &["CPU0".to_owned(), "CPU1".to_owned()], &rows)?;
+    write!(
+        out,
+        "\n *** DEADLOCK ***\n\n Take the lock of key {trying_key} before the one of key \
+         {holding_key}: by increasing key, as every other path that nests them does.\n\n"
+    )
 }
 
 fn recursive(

@@ -21,7 +21,7 @@ use super::{event, export, first_hold, graph, instance_order, registry, report, 
 use crate::LockClass;
 
 pub(crate) use super::types::{ClassId, Instance, ALLOCATOR_SITE};
-pub(crate) use super::validate::{Acquisition, Pending};
+pub(crate) use super::validate::{Acquisition, OrderMemo, Pending};
 pub(crate) use super::violation::ViolationData;
 
 // ---- classes ----------------------------------------------------------------------------
@@ -63,14 +63,36 @@ pub(crate) fn named_class(
     kind: NodeKind,
     site: &'static Location<'static>,
 ) -> Option<ClassId> {
+    named_class_at(name, kind, Some(site))
+}
+
+fn named_class_at(
+    name: &str,
+    kind: NodeKind,
+    site: Option<&'static Location<'static>>,
+) -> Option<ClassId> {
     registering(|| {
         registry::register(
             registry::ClassKey::Named(name.to_owned(), kind),
             kind,
-            Some(site),
+            site,
             || name.to_owned(),
         )
     })
+}
+
+/// The class of a primitive made without a site (`lock_api`'s `INIT`), found where it is
+/// first used: named by the first frame of the user's code in this thread's stack (outside
+/// `lock_api`, parking_lot and lockdep), registered on first sight. `None` when the stack has
+/// no such frame. Captures and resolves a stack: once per such primitive.
+#[cold]
+pub(crate) fn class_of_first_use(kind: NodeKind) -> Option<ClassId> {
+    let site = with_context(|t| {
+        let _in_checker = t.enter()?;
+        StackTrace::capture().user_site()
+    })?;
+    let name = site.to_string();
+    named_class_at(&name, kind, None)
 }
 
 /// Nesting subclass `subclass` (≥ 1) of the class `base`; a subclass past the kernel's
@@ -89,9 +111,9 @@ pub(crate) fn alloc_class() -> ClassId {
     registry::alloc_class()
 }
 
-/// A registered class's name.
+/// A registered class's name, as reports print it.
 pub(crate) fn class_name(class: ClassId) -> &'static str {
-    registry::info(class).name
+    registry::display_name(class)
 }
 
 /// Where a creation-site class (or a named pool) was made.
@@ -99,12 +121,29 @@ pub(crate) fn class_site(class: ClassId) -> Option<&'static Location<'static>> {
     registry::info(class).site
 }
 
-/// The name a class made at `site` for data of type `data_type` has (or would have).
+/// The name reports print for a class made at `site` for data of type `data_type` (`""`:
+/// none).
 pub(crate) fn site_name(site: &'static Location<'static>, data_type: &'static str) -> String {
-    registry::site_name_of(site, data_type)
+    registry::site_display_name(site, data_type)
 }
 
 // ---- acquisitions and releases ----------------------------------------------------------
+
+/// This context now holds the lock `instance`, of declared order key `key`.
+#[cold]
+pub(crate) fn hold_key(instance: Instance, key: u64) {
+    with_context(|t| {
+        if let Some(_in_checker) = t.enter() {
+            t.note_key(instance, key);
+        }
+    });
+}
+
+/// This context released the keyed lock `instance`.
+#[cold]
+pub(crate) fn release_key(instance: Instance) {
+    with_context(|t| t.forget_key(instance));
+}
 
 /// A nested acquisition (subclass > 0) of a lock this thread may already hold: reported
 /// before blocking when it does.
@@ -120,10 +159,45 @@ pub(crate) fn upgradable_read(class: ClassId, site: &'static Location<'static>) 
     validate::upgradable_read(class, site);
 }
 
-/// `instance` was released: it leaves this thread's held stack, from any position.
+/// `instance` was released: it leaves this context's held stack, from any position; false
+/// when this context does not hold it (its guard was sent here from another thread).
 #[inline]
-pub(crate) fn release(instance: Instance) {
-    validate::release(instance);
+pub(crate) fn release(instance: Instance) -> bool {
+    validate::release(instance)
+}
+
+/// The lock `instance` was released by a context that does not hold it: its guard was sent
+/// there (feature `send_guard`). The release is posted to `holder`, the context that took it,
+/// which applies it before its next validation; if that thread has exited, its hold was no
+/// leak.
+#[cfg(feature = "send_guard")]
+pub(crate) fn released_elsewhere(instance: Instance, holder: Option<Holder>) {
+    with_context(|t| {
+        let _in_checker = t.enter();
+        if let Some(holder) = holder {
+            holder.inbox.post_lock(holder.generation, instance);
+        }
+        super::exit::orphans::released(instance);
+    });
+}
+
+/// The holder of what this context holds: its inbox (opened now if it has none) in the
+/// generation it owns. `None` inside the checker.
+#[cfg(feature = "send_guard")]
+pub(crate) fn this_holder() -> Option<Holder> {
+    with_context(|t| {
+        if let Some(inbox) = t.inbox.get() {
+            return Some(Holder {
+                inbox,
+                generation: t.inbox_generation.get(),
+            });
+        }
+        let _in_checker = t.enter()?;
+        let (inbox, generation) = Inbox::open();
+        t.inbox.set(Some(inbox));
+        t.inbox_generation.set(generation);
+        Some(Holder { inbox, generation })
+    })
 }
 
 /// Takes `instance` off the held stack for a wait that releases it (a condition variable),
@@ -220,6 +294,44 @@ pub(crate) fn add_reclaim_dependency(
     );
 }
 
+// ---- waits, for the watchdog ----------------------------------------------------------------
+
+/// A wait of this context (a contended lock's slow path, a condition variable's or a pool's
+/// wait) for the class `class` at `instance`, wanted at `site` as `access`: registered with the
+/// watchdog (when `LOCKDEP_WATCHDOG` is set) until the value returned is dropped.
+pub(crate) fn waiting(
+    class: ClassId,
+    instance: Instance,
+    access: Access,
+    site: &'static Location<'static>,
+) -> super::watchdog::Waiting {
+    with_context(|t| {
+        // Inside the raw lock's slow path the checker is entered already (its parking is the
+        // checker's own work): allocations here are not checked either way.
+        let _in_checker = t.enter();
+        super::watchdog::begin(t, class, instance, access, site)
+    })
+}
+
+// ---- tasks ------------------------------------------------------------------------------
+
+/// A number for a new task that `lockdep::AsTask` gives a context of its own.
+pub(crate) fn new_task() -> u64 {
+    super::tasks::new_scoped_task()
+}
+
+/// The task `task` runs on this thread until [`leave_task`] with what this returns.
+#[inline]
+pub(crate) fn enter_task(task: u64) -> u64 {
+    super::held::with_thread(|t| super::tasks::enter_scoped(t, task))
+}
+
+/// The end of [`enter_task`].
+#[inline]
+pub(crate) fn leave_task(previous: u64) {
+    super::held::with_thread(|t| super::tasks::leave_scoped(t, previous));
+}
+
 // ---- events ------------------------------------------------------------------------------
 
 /// This thread waits for `event` at `site`: `held → event`.
@@ -253,6 +365,28 @@ pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
             return None;
         }
         t.sync_epoch();
+        hold_in(t, acq, counted)
+    })
+}
+
+/// Validates the blocking acquisition `acq` and puts it on the held stack as a hold, at once:
+/// [`begin_hold`] after the validation of [`might_acquire`], in one look at the context, for
+/// a primitive that took what it wanted without waiting (an async lock's uncontended path).
+#[cfg(feature = "tokio")] // used by the tokio drop-in only
+pub(crate) fn validate_and_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
+    with_context(|t| {
+        if t.reentry.get() {
+            return None;
+        }
+        validate::validate(t, acq);
+        hold_in(t, acq, counted)
+    })
+}
+
+/// [`begin_hold`] in the context `t`, its epoch synced.
+#[inline]
+fn hold_in(t: &super::held::Context, acq: &Acquisition, counted: bool) -> Option<Holder> {
+    {
         if !(counted && t.add_pool_hold(acq.class)) {
             if !validate::commit(t, acq) {
                 return None;
@@ -270,7 +404,49 @@ pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
             }
         };
         Some(Holder { inbox, generation })
-    })
+    }
+}
+
+/// Who holds a lock exclusively, kept in the lock (feature `send_guard`: its guard may be
+/// dropped on another thread, which then posts the release to the holder).
+#[cfg(feature = "send_guard")]
+#[derive(Debug)]
+pub(crate) struct HolderCell {
+    inbox: std::sync::atomic::AtomicPtr<Inbox>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(feature = "send_guard")]
+impl HolderCell {
+    pub(crate) const fn new() -> HolderCell {
+        HolderCell {
+            inbox: std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()),
+            generation: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Records the holder (`None`: not known, e.g. one of several readers). Written by the
+    /// lock's owner only, between taking the raw lock and releasing it.
+    pub(crate) fn set(&self, holder: Option<Holder>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (inbox, generation) = holder.map_or((std::ptr::null_mut(), 0), |h| {
+            (h.inbox as *const Inbox as *mut Inbox, h.generation)
+        });
+        self.generation.store(generation, Relaxed);
+        self.inbox.store(inbox, Relaxed);
+    }
+
+    /// The holder recorded, if any.
+    pub(crate) fn get(&self) -> Option<Holder> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let inbox = self.inbox.load(Relaxed);
+        // SAFETY: a non-null pointer here came from an `&'static Inbox`.
+        let inbox: &'static Inbox = unsafe { inbox.as_ref() }?;
+        Some(Holder {
+            inbox,
+            generation: self.generation.load(Relaxed),
+        })
+    }
 }
 
 impl Holder {
@@ -293,7 +469,6 @@ impl Holder {
         with_context(|t| {
             if self.owns(t) {
                 t.release_hold(instance);
-                #[cfg(feature = "tokio")]
                 super::tasks::give_back_if_empty(t);
             } else {
                 // Posting allocates: as the checker's own work, or a `TrackingAllocator`

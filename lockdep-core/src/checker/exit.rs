@@ -1,10 +1,12 @@
 //! What happens when threads and the process exit: locks held at thread exit are reported;
-//! at process exit the recorded violations are printed and, with `LOCKDEP_REPORT_DIR`, the
+//! at process exit the recorded violations are printed (unless `LOCKDEP_EXIT_REPORT=file`),
+//! with what the suppression file suppressed, and, with `LOCKDEP_REPORT_DIR`, the
 //! graph and the violations are written as a JSON report file (`docs/json.md`); a process
 //! with violations left, or whose checking a fault turned off, exits with a failing status.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,7 +19,7 @@ use super::registry;
 use super::report;
 use super::stack_trace::StackTrace;
 use super::store;
-use super::types::{thread_name, tid, Access, NodeKind};
+use super::types::{thread_name, tid, Access, Instance, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
 
@@ -52,6 +54,8 @@ impl Drop for ThreadExitHook {
         let thread = || thread_name(&self.thread, self.tid);
         with_thread(|t| {
             let _in_checker = t.enter();
+            // Holds other threads ended and posted here were no leaks.
+            t.apply_posted();
             // A guard kept in another thread-local is released by that thread-local's
             // destructor, which may run after this one: the verdict waits for it.
             if leaked_locks(t).is_empty() || !after_thread_locals(thread()) {
@@ -63,11 +67,11 @@ impl Drop for ThreadExitHook {
 
 /// The locks `t` still holds (pool elements still held were moved elsewhere: that is normal,
 /// not a leak).
-fn leaked_locks(t: &Context) -> Vec<LockDesc> {
+fn leaked_locks(t: &Context) -> Vec<(Instance, LockDesc)> {
     t.snapshot()
         .iter()
         .filter(|h| registry::info(h.class).kind == NodeKind::Lock)
-        .map(LockDesc::from)
+        .map(|h| (h.instance, LockDesc::from(h)))
         .collect()
 }
 
@@ -75,6 +79,8 @@ fn leaked_locks(t: &Context) -> Vec<LockDesc> {
 /// (the thread named by `thread`); its held stack and its inbox are closed. The caller has
 /// entered the checker.
 fn finish_thread(t: &Context, thread: impl FnOnce() -> String) {
+    // Holds other threads ended and posted here meanwhile were no leaks.
+    t.apply_posted();
     let leaked = leaked_locks(t);
     t.clear();
     t.hold_entries.set(0);
@@ -82,12 +88,12 @@ fn finish_thread(t: &Context, thread: impl FnOnce() -> String) {
         inbox.close();
     }
     if !leaked.is_empty() && crate::mode::is_checking() {
-        store::record(ViolationData::on_thread(
+        #[cfg(feature = "send_guard")]
+        orphans::left(thread(), leaked);
+        #[cfg(not(feature = "send_guard"))]
+        store::record(held_at_exit(
             thread(),
-            ViolationKind::LockHeldAtExit,
-            Detail::HeldAtExit,
-            leaked,
-            StackTrace::default(),
+            leaked.into_iter().map(|(_, d)| d).collect(),
         ));
     }
 }
@@ -150,6 +156,60 @@ fn after_thread_locals(_thread: String) -> bool {
     false
 }
 
+/// The violation of a thread that exited holding `leaked`.
+fn held_at_exit(thread: String, leaked: Vec<LockDesc>) -> ViolationData {
+    ViolationData::on_thread(
+        thread,
+        ViolationKind::LockHeldAtExit,
+        Detail::HeldAtExit,
+        leaked,
+        StackTrace::default(),
+    )
+}
+
+/// Locks that threads held when they exited (feature `send_guard`). A guard may have been
+/// sent to another thread that still has it: the verdict waits until process exit, and a lock
+/// released meanwhile (from another thread) is no leak.
+#[cfg(feature = "send_guard")]
+pub(crate) mod orphans {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use std::sync::Mutex;
+
+    use crate::checker::types::{lock, Instance};
+    use crate::checker::violation::LockDesc;
+
+    /// An exited thread's name, and the locks it held (each with its description).
+    type Left = (String, Vec<(Instance, LockDesc)>);
+
+    static LEFT: Mutex<Vec<Left>> = Mutex::new(Vec::new());
+    static ANY: AtomicBool = AtomicBool::new(false);
+
+    /// `thread` exited holding `locks`. The caller has entered the checker.
+    pub(super) fn left(thread: String, locks: Vec<(Instance, LockDesc)>) {
+        lock(&LEFT).push((thread, locks));
+        ANY.store(true, Relaxed);
+    }
+
+    /// The lock `instance` was released on a thread that did not take it: if an exited
+    /// thread had it, it was no leak. The caller has entered the checker.
+    pub(crate) fn released(instance: Instance) {
+        if ANY.load(Relaxed) {
+            for (_, locks) in lock(&LEFT).iter_mut() {
+                locks.retain(|(i, _)| *i != instance);
+            }
+        }
+    }
+
+    /// The locks still held by exited threads, by thread.
+    pub(super) fn remaining() -> Vec<(String, Vec<LockDesc>)> {
+        std::mem::take(&mut *lock(&LEFT))
+            .into_iter()
+            .filter(|(_, locks)| !locks.is_empty())
+            .map(|(thread, locks)| (thread, locks.into_iter().map(|(_, d)| d).collect()))
+            .collect()
+    }
+}
+
 static PROCESS_EXIT: Once = Once::new();
 
 /// Makes sure the exit report runs at process exit.
@@ -172,6 +232,9 @@ extern "C" fn at_process_exit() {
         with_thread(|t| {
             let _in_checker = t.enter();
             let unreported = process_exit_report();
+            if STOPPED_FOR_HANG.load(Relaxed) {
+                return watchdog_status();
+            }
             checker_off_status().or_else(|| violation_status(unreported))
         })
     });
@@ -223,6 +286,27 @@ fn violation_status(unreported: usize) -> Option<i32> {
     Some(code)
 }
 
+/// The watchdog's default exit status: sanitizers use 66 (violations) and 67 (faults) here.
+const WATCHDOG_EXIT_CODE: i32 = 68;
+
+/// Set once the watchdog has stopped the process: its exit status is the watchdog's.
+static STOPPED_FOR_HANG: AtomicBool = AtomicBool::new(false);
+
+/// Ends the process the watchdog found hung (its hang recorded): the exit report runs at
+/// exit (prints, writes the report file) and makes the status the watchdog's.
+pub(crate) fn stop_for_hang() -> ! {
+    STOPPED_FOR_HANG.store(true, Relaxed);
+    std::process::exit(exit_code("LOCKDEP_WATCHDOG_EXIT_CODE", WATCHDOG_EXIT_CODE).unwrap_or(0))
+}
+
+/// The exit status of a process the watchdog stopped: `LOCKDEP_WATCHDOG_EXIT_CODE`, else 68
+/// (`LOCKDEP_EXIT_CODE` does not silence it: a hang is not a possible deadlock but a real one).
+fn watchdog_status() -> Option<i32> {
+    let code = exit_code("LOCKDEP_WATCHDOG_EXIT_CODE", WATCHDOG_EXIT_CODE)?;
+    eprintln!("lockdep: the watchdog stopped the process: exit status {code}");
+    Some(code)
+}
+
 /// Says so when a fault turned checking off, and the exit status that makes a CI run see
 /// it: a run that was not checked must not pass as a checked one.
 fn checker_off_status() -> Option<i32> {
@@ -238,21 +322,33 @@ fn checker_off_status() -> Option<i32> {
     Some(code)
 }
 
-/// Prints the recorded violations and writes the report file; returns how many violations
-/// were recorded and not taken.
+/// Prints the recorded violations (and what the suppression file suppressed) and writes the
+/// report file; returns how many violations were recorded and not taken.
 fn process_exit_report() -> usize {
     count_one_thread_first_holds();
+    #[cfg(feature = "send_guard")]
+    for (thread, leaked) in orphans::remaining() {
+        store::record(held_at_exit(thread, leaked));
+    }
     let pending = store::pending();
-    if !pending.is_empty() {
-        eprintln!("{}", report::full(&pending));
+    if printed_at_exit() {
+        if !pending.is_empty() {
+            eprintln!("{}", report::full(&pending));
+        }
+        if let Some(summary) = store::suppression_summary() {
+            eprint!("{summary}");
+        }
     }
     if let Some(dir) = std::env::var_os("LOCKDEP_REPORT_DIR") {
+        // Suppressed violations too: a merge applies its own suppression file to them.
+        let mut recorded = pending.clone();
+        recorded.extend(store::suppressed());
         // A merger needs the graphs of clean processes too; a process that never took a
         // lock has nothing to add (the `ALLOC` node is in every graph).
-        let recorded = !pending.is_empty()
+        let anything = !recorded.is_empty()
             || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
-        if recorded {
-            write_json_report(std::path::Path::new(&dir), &pending);
+        if anything {
+            write_json_report(std::path::Path::new(&dir), &recorded);
         }
     }
     pending.len()
@@ -276,6 +372,13 @@ fn count_one_thread_first_holds() {
             &mut || trace.clone(),
         );
     }
+}
+
+/// Whether the exit report is printed: unless `LOCKDEP_EXIT_REPORT=file` (`cargo lockdep`,
+/// whose merge prints every violation of the report files once), which leaves it to the
+/// report file.
+fn printed_at_exit() -> bool {
+    std::env::var("LOCKDEP_EXIT_REPORT").as_deref() != Ok("file")
 }
 
 /// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
@@ -313,17 +416,8 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
 /// default, resolves them here: a file that can be merged on another machine. Resolving costs
 /// a process tens of milliseconds, reading the binary's debug information.
 fn symbols_at_merge() -> bool {
-    match std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() {
-        Ok("merge") => true,
-        Ok("process") | Err(_) => false,
-        Ok(other) => {
-            eprintln!(
-                "lockdep: LOCKDEP_REPORT_SYMBOLS={other:?} is neither `process` nor `merge`: \
-                 resolving the report file's stack traces in the process"
-            );
-            false
-        }
-    }
+    // Another value is `process` (`crate::env` said so when the checker started).
+    std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() == Ok("merge")
 }
 
 /// Writes `dir/name` by way of a hidden temporary file in `dir` (a rename is atomic only
@@ -403,7 +497,7 @@ fn exact_test(mut args: impl Iterator<Item = String>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::exact_test;
+    use crate::checker::exit::exact_test;
 
     fn exact(args: &[&str]) -> Option<String> {
         exact_test(args.iter().map(|a| a.to_string()))

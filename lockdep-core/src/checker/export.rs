@@ -208,6 +208,21 @@ fn write_violation(out: &mut String, data: &ViolationData) {
             out.push_str(",\"holding\":");
             lock_json(out, holding);
         }
+        Detail::DeclaredOrder {
+            trying,
+            holding,
+            trying_key,
+            holding_key,
+        } => {
+            out.push_str(",\"trying\":");
+            lock_json_at(out, trying, &data.trace);
+            out.push_str(",\"holding\":");
+            lock_json(out, holding);
+            let _ = write!(
+                out,
+                ",\"trying_key\":{trying_key},\"holding_key\":{holding_key}"
+            );
+        }
         Detail::PoolOutstanding {
             outstanding, site, ..
         } => {
@@ -220,6 +235,26 @@ fn write_violation(out: &mut String, data: &ViolationData) {
             let _ = write!(out, ",\"limit\":{limit}");
         }
         Detail::HeldAtExit => {}
+        Detail::Hang {
+            timeout,
+            waiters,
+            cycle,
+        } => {
+            let _ = write!(out, ",\"timeout_ms\":{},\"waits\":", timeout.as_millis());
+            json_list(out, waiters, |out, w| {
+                out.push_str("{\"who\":");
+                json_str(out, &w.who);
+                out.push_str(",\"waiting_for\":");
+                lock_json(out, &w.waiting_for);
+                let _ = write!(out, ",\"waited_ms\":{},\"held\":", w.waited.as_millis());
+                json_list(out, &w.held, lock_json);
+                out.push('}');
+            });
+            out.push_str(",\"cycle\":");
+            json_list(out, cycle, |out, i| {
+                let _ = write!(out, "{i}");
+            });
+        }
         Detail::HeldAcrossAwait {
             task, site, next, ..
         } => {
@@ -396,7 +431,7 @@ pub(crate) fn graph_dot() -> String {
         }
     }
     let names: Vec<String> = (1..=registry::count())
-        .map(|c| registry::display_name(c).into_owned())
+        .map(|c| registry::display_name(c).to_owned())
         .collect();
     let nodes = names.iter().zip(1..).map(|(name, id)| dot::Node {
         id,

@@ -177,9 +177,11 @@ pub(crate) struct Context {
     /// What this thread acquired since it last waited for an event: the way to its next
     /// notify.
     pub(crate) notify_path: NotifyPath,
+    /// The declared order keys of the keyed locks held (see `OrderMemo`), by instance: null
+    /// until the context first holds one; freed at thread exit.
+    keys: Cell<*mut Vec<(Instance, u64)>>,
     /// The bookkeeping of tokio tasks: as a task's context, whose it is; as a thread's, which
     /// task's context the thread used last.
-    #[cfg(feature = "tokio")]
     pub(crate) task: super::task_state::TaskState,
 }
 
@@ -228,7 +230,7 @@ impl Context {
             memo_acq: Cell::new(0),
             memo_key: Cell::new(0),
             notify_path: NotifyPath::new(),
-            #[cfg(feature = "tokio")]
+            keys: Cell::new(std::ptr::null_mut()),
             task: super::task_state::TaskState::new(),
         }
     }
@@ -248,7 +250,6 @@ impl Context {
         self.epoch.set(epoch);
         self.depth.set(0);
         self.hold_entries.set(0);
-        #[cfg(feature = "tokio")]
         self.task.forget();
     }
 
@@ -547,18 +548,70 @@ impl Context {
         }
     }
 
+    /// Applies the releases of this context's holds and locks that other threads posted to its
+    /// inbox.
+    pub(crate) fn apply_posted(&self) {
+        if let Some(inbox) = self.inbox.get() {
+            let posted = inbox.take();
+            for instance in posted.holds {
+                self.release_hold(instance);
+            }
+            for instance in posted.locks {
+                self.release(instance);
+            }
+        }
+    }
+
     /// Empties the stack and frees its deep block (thread exit). A thread that goes deep
     /// again afterwards (a later thread-local destructor holding that many locks) gets a new
     /// block, which is never freed.
     pub(crate) fn clear(&self) {
         self.depth.set(0);
         self.hold_entries.set(0);
+        let keys = self.keys.replace(std::ptr::null_mut());
+        if !keys.is_null() {
+            // SAFETY: made by `Box::into_raw` in `note_key`, and no longer reachable.
+            drop(unsafe { Box::from_raw(keys) });
+        }
         let block = self.deep.replace(std::ptr::null_mut());
         if !block.is_null() {
             // SAFETY: `block` came from `System.alloc_zeroed` with this layout, and no slot
             // of it is referenced any more (the depth is 0).
             unsafe { System.dealloc(block.cast(), Self::deep_layout()) };
         }
+    }
+
+    /// Notes that this context holds the keyed lock `instance`, of declared order key `key`.
+    /// Allocates: the caller has entered the checker.
+    pub(crate) fn note_key(&self, instance: Instance, key: u64) {
+        let mut keys = self.keys.get();
+        if keys.is_null() {
+            keys = Box::into_raw(Box::default());
+            self.keys.set(keys);
+        }
+        // SAFETY: `keys` is this context's own list (made above or before), only touched on
+        // the thread that uses the context, and no other reference to it is alive.
+        unsafe { &mut *keys }.push((instance, key));
+    }
+
+    /// This context released the keyed lock `instance`.
+    pub(crate) fn forget_key(&self, instance: Instance) {
+        // SAFETY: as in `note_key`.
+        if let Some(keys) = unsafe { self.keys.get().as_mut() } {
+            if let Some(i) = keys.iter().rposition(|(held, _)| *held == instance) {
+                keys.swap_remove(i);
+            }
+        }
+    }
+
+    /// The declared order key of the lock `instance` this context holds, if it is keyed.
+    pub(crate) fn key_of(&self, instance: Instance) -> Option<u64> {
+        // SAFETY: as in `note_key`.
+        let keys = unsafe { self.keys.get().as_ref() }?;
+        keys.iter()
+            .rev()
+            .find(|(held, _)| *held == instance)
+            .map(|&(_, key)| key)
     }
 
     #[inline(always)]
@@ -608,7 +661,7 @@ impl Context {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::held::*;
 
     fn entry(class: ClassId, access: Access) -> HeldLock {
         HeldLock {

@@ -27,7 +27,18 @@ pub(crate) struct Inbox {
 
 struct InboxState {
     generation: u64,
+    /// Holds ended elsewhere (units of counted classes, `LockdepMap` holds).
     released: Vec<Instance>,
+    /// Locks released elsewhere: guards sent to and dropped on another thread (feature
+    /// `send_guard`).
+    released_locks: Vec<Instance>,
+}
+
+/// What was posted to an inbox since it was last looked at.
+#[derive(Default)]
+pub(crate) struct Posted {
+    pub(crate) holds: Vec<Instance>,
+    pub(crate) locks: Vec<Instance>,
 }
 
 /// Inboxes of exited threads, for reuse.
@@ -43,6 +54,7 @@ impl Inbox {
                 state: Mutex::new(InboxState {
                     generation: 0,
                     released: Vec::new(),
+                    released_locks: Vec::new(),
                 }),
             }))
         });
@@ -61,14 +73,37 @@ impl Inbox {
         }
     }
 
+    /// Posts the release of the lock `instance`, which the owner of `generation` took and
+    /// another thread released (its guard was sent there). Allocates: the caller has entered
+    /// the checker.
+    #[cfg(feature = "send_guard")]
+    pub(crate) fn post_lock(&self, generation: u64, instance: Instance) {
+        let mut state = lock(&self.state);
+        if state.generation == generation {
+            state.released_locks.push(instance);
+            self.pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether anything was posted since the last [`take`](Inbox::take).
+    #[cfg(feature = "send_guard")]
+    #[inline]
+    pub(crate) fn has_posts(&self) -> bool {
+        self.pending.load(Ordering::Relaxed)
+    }
+
     /// The releases posted since the last call (none without touching the lock when nothing
     /// was posted).
     #[inline]
-    pub(crate) fn take(&self) -> Vec<Instance> {
+    pub(crate) fn take(&self) -> Posted {
         if self.pending.swap(false, Ordering::Acquire) {
-            std::mem::take(&mut lock(&self.state).released)
+            let mut state = lock(&self.state);
+            Posted {
+                holds: std::mem::take(&mut state.released),
+                locks: std::mem::take(&mut state.released_locks),
+            }
         } else {
-            Vec::new()
+            Posted::default()
         }
     }
 
@@ -79,6 +114,7 @@ impl Inbox {
             let mut state = lock(&self.state);
             state.generation += 1;
             state.released.clear();
+            state.released_locks.clear();
         }
         self.pending.store(false, Ordering::Relaxed);
         lock(&FREE).push(self);

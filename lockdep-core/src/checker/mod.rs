@@ -41,11 +41,10 @@ mod registry;
 mod report;
 mod stack_trace;
 mod store;
-#[cfg(feature = "tokio")]
 mod task_state;
-#[cfg(feature = "tokio")]
 mod tasks;
 mod types;
 mod unwind;
 mod validate;
 mod violation;
+mod watchdog;

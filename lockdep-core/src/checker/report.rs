@@ -59,7 +59,7 @@ pub(crate) fn task_name(task: u64) -> String {
 pub(crate) fn class(class: ClassId) -> model::Class {
     let info = registry::info(class);
     model::Class {
-        name: registry::display_name(class).into_owned(),
+        name: registry::display_name(class).to_owned(),
         kind: info.kind,
         site: info.site.map(registry::source_site),
     }
@@ -166,6 +166,21 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
                 None,
             )
         }
+        Detail::DeclaredOrder {
+            trying,
+            holding,
+            trying_key,
+            holding_key,
+        } => (
+            model::Body::DeclaredOrder {
+                thread,
+                trying: lock_at(trying, &data.trace),
+                holding: lock(holding),
+                trying_key: *trying_key,
+                holding_key: *holding_key,
+            },
+            Some(frames(&data.trace)),
+        ),
         Detail::HeldAcrossAwait {
             task,
             class: lock_class,
@@ -187,6 +202,28 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
                 thread,
             };
             // What the reporting context holds says nothing about the task that suspended.
+            return model::Report::new(data.kind, body);
+        }
+        Detail::Hang {
+            timeout,
+            waiters,
+            cycle,
+        } => {
+            let ms = |d: &std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            let waits = waiters
+                .iter()
+                .map(|w| model::Wait {
+                    who: w.who.clone(),
+                    waiting_for: lock(&w.waiting_for),
+                    waited_ms: ms(&w.waited),
+                    held: w.held.iter().map(lock).collect(),
+                })
+                .collect();
+            let body = model::Body::Hang {
+                timeout_ms: ms(timeout),
+                waits,
+                cycle: cycle.clone(),
+            };
             return model::Report::new(data.kind, body);
         }
         Detail::Overflow { what, limit } => (

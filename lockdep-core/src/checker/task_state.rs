@@ -1,4 +1,5 @@
-//! What a thread's or a task's [`Context`] keeps about tokio tasks (feature `tokio`): as a
+//! What a thread's or a task's [`Context`] keeps about tasks (tokio's, or futures given a
+//! context of their own by `lockdep::AsTask`): as a
 //! task's context, whose it is and what blocking locks it holds; as a thread's, which task's
 //! context the thread used last. The table of task contexts and the rules of who may touch
 //! one are `checker::tasks`'.
@@ -32,6 +33,9 @@ pub(crate) struct TaskState {
     /// Set while this thread asks tokio which task runs, or switches contexts: an allocation
     /// in there (tokio's thread-local, the overflow table) must not ask again.
     pub(crate) busy: Cell<bool>,
+    /// As a thread's context: the task a `lockdep::AsTask` wrapper runs on this thread now
+    /// (0: none), which wins over tokio's.
+    pub(crate) scoped: Cell<u64>,
     /// A context of the overflow table (not of a slot).
     pub(crate) spilled: AtomicBool,
 }
@@ -49,6 +53,7 @@ impl TaskState {
             last_context: Cell::new(std::ptr::null()),
             last_generation: Cell::new(0),
             busy: Cell::new(false),
+            scoped: Cell::new(0),
             spilled: AtomicBool::new(false),
         }
     }

@@ -32,12 +32,14 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
+#[cfg(feature = "tokio")]
 use std::hash::{Hash, Hasher};
 use std::panic::Location;
 use std::sync::atomic::{AtomicPtr, Ordering::*};
 use std::sync::Mutex;
 
 use super::held::Context;
+use super::task_state::TaskState;
 use super::types::{lock, tid, ClassId};
 
 /// Slots of the table of task contexts, and how far a task looks for its own or a free one
@@ -51,7 +53,47 @@ static TABLE: [AtomicPtr<Context>; SLOTS] = [const { AtomicPtr::new(std::ptr::nu
 static OVERFLOW: Mutex<Option<HashMap<u64, usize>>> = Mutex::new(None);
 static SPARE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
+/// The task running on the thread whose task state is `state`: the one a `lockdep::AsTask`
+/// wrapper runs, else (feature `tokio`) tokio's current task, else 0.
+#[inline(always)]
+fn current_task(state: &TaskState) -> u64 {
+    let scoped = state.scoped.get();
+    if scoped != 0 {
+        return scoped;
+    }
+    #[cfg(feature = "tokio")]
+    {
+        state.busy.set(true);
+        let id = tokio::task::try_id();
+        state.busy.set(false);
+        id.map_or(0, task_number)
+    }
+    #[cfg(not(feature = "tokio"))]
+    0
+}
+
+/// Numbers of the tasks `lockdep::AsTask` makes: above any tokio task's (tokio counts up
+/// from 1).
+static NEXT_SCOPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 63);
+
+/// A number for a new `lockdep::AsTask` task.
+pub(crate) fn new_scoped_task() -> u64 {
+    NEXT_SCOPED.fetch_add(1, Relaxed)
+}
+
+/// The `lockdep::AsTask` task `task` runs on the thread whose own context is `thread` until
+/// [`leave_scoped`]; returns the one that ran before (wrappers may nest).
+pub(crate) fn enter_scoped(thread: &Context, task: u64) -> u64 {
+    thread.task.scoped.replace(task)
+}
+
+/// The end of [`enter_scoped`]: `previous` runs again.
+pub(crate) fn leave_scoped(thread: &Context, previous: u64) {
+    thread.task.scoped.set(previous);
+}
+
 /// The task's number, as tokio has it (`Id` hashes as its one `u64`).
+#[cfg(feature = "tokio")]
 fn task_number(id: tokio::task::Id) -> u64 {
     /// Keeps the last `u64` written: `Id`'s hash is its number.
     struct Number(u64);
@@ -80,13 +122,11 @@ fn task_number(id: tokio::task::Id) -> u64 {
 #[inline(always)]
 pub(crate) fn cached(thread: &Context) -> Result<&Context, u64> {
     let state = &thread.task;
+    // Inside a switch (its allocations come back here): the thread's own.
     if state.busy.get() {
         return Ok(thread);
     }
-    state.busy.set(true);
-    let id = tokio::task::try_id();
-    state.busy.set(false);
-    let task = id.map_or(0, task_number);
+    let task = current_task(state);
     if task == state.last_task.get() {
         if task == 0 {
             return Ok(thread);

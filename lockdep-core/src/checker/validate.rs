@@ -13,7 +13,6 @@ use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
 use super::store;
-#[cfg(feature = "tokio")]
 use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, HeldBack, Link, LockDesc, ViolationData};
@@ -30,11 +29,43 @@ pub(crate) struct Acquisition {
     pub(crate) site: &'static Location<'static>,
     /// What is taken: the held entry's identity once it is held.
     pub(crate) instance: Instance,
-    /// The taken lock's memo of the order among the locks of its class (the address of an
-    /// `AtomicU64`, see [`instance_order::memo_key`]; 0 for none): a lock nested in another
-    /// of its class is validated again only when the one held is not the one the memo names.
+    /// The taken lock's [`OrderMemo`] (its address; 0 for none): a lock nested in another of
+    /// its class is validated again only when the one held is not the one the memo names.
     /// An address, so that an acquisition stays `Send`.
     pub(crate) memo: usize,
+    /// The declared order key of the nearest held lock of the acquisition's class (see
+    /// [`OrderMemo`]), found by the slow path.
+    held_key: Option<u64>,
+    /// Taken under a nest lock this context holds (the kernel's `mutex_lock_nest_lock`): the
+    /// locks of its class taken under that one are serialised by it, so their order among
+    /// themselves is not checked.
+    serialised: bool,
+}
+
+/// What a lock keeps about the order among the locks of its class: the memo of the lock it
+/// was last validated nested under (`instance_order::memo_key`, 0 for none), and its declared
+/// order key, if it has one. Two keyed locks of one class nest by increasing key: a
+/// nesting against it is reported the first time it is seen (the kernel's `lock_set_cmp_fn`).
+#[derive(Debug)]
+pub(crate) struct OrderMemo {
+    memo: AtomicU64,
+    key: Option<u64>,
+}
+
+impl OrderMemo {
+    /// The memo of a lock of declared order key `key`, if any.
+    pub(crate) const fn new(key: Option<u64>) -> OrderMemo {
+        OrderMemo {
+            memo: AtomicU64::new(0),
+            key,
+        }
+    }
+
+    /// The declared order key, if any.
+    #[inline]
+    pub(crate) fn key(&self) -> Option<u64> {
+        self.key
+    }
 }
 
 impl Acquisition {
@@ -53,30 +84,41 @@ impl Acquisition {
             site,
             instance,
             memo: 0,
+            held_key: None,
+            serialised: false,
         }
     }
 
-    /// [`blocking`](Acquisition::blocking), of a lock whose instance-order memo is `memo`.
+    /// This acquisition, made by a try (it never blocks).
+    #[inline(always)]
+    pub(crate) fn by_try(self) -> Acquisition {
+        Acquisition {
+            trylock: true,
+            ..self
+        }
+    }
+
+    /// [`blocking`](Acquisition::blocking), of a lock whose [`OrderMemo`] is `memo`.
     #[inline(always)]
     pub(crate) fn of_lock(
         class: ClassId,
         access: Access,
         site: &'static Location<'static>,
         instance: Instance,
-        memo: &AtomicU64,
+        memo: &OrderMemo,
     ) -> Acquisition {
         Acquisition {
-            memo: memo as *const AtomicU64 as usize,
+            memo: memo as *const OrderMemo as usize,
             ..Acquisition::blocking(class, access, site, instance)
         }
     }
 
-    /// The taken lock's instance-order memo, if it has one.
+    /// The taken lock's [`OrderMemo`], if it has one.
     #[inline(always)]
-    fn memo(&self) -> Option<&AtomicU64> {
-        // SAFETY: a non-zero memo is the address of an `AtomicU64` in the lock being taken,
+    fn memo(&self) -> Option<&OrderMemo> {
+        // SAFETY: a non-zero memo is the address of an `OrderMemo` in the lock being taken,
         // which outlives its acquisition.
-        (self.memo != 0).then(|| unsafe { &*(self.memo as *const AtomicU64) })
+        (self.memo != 0).then(|| unsafe { &*(self.memo as *const OrderMemo) })
     }
 }
 
@@ -108,6 +150,34 @@ impl Pending {
         trylock: false,
         site: Location::caller(),
     };
+
+    /// Validates the blocking acquisition `acq` now, before blocking, as taken under the nest
+    /// lock `outer` (a lock of another class that serialises the nesting of the locks of
+    /// `acq`'s class): when this context holds `outer`, the order among those locks is not
+    /// checked. Out of line: such acquisitions are the rare ones.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn validated_under(acq: Acquisition, outer: Instance) -> Pending {
+        let thread = with_context(|t| {
+            if t.reentry.get() {
+                return std::ptr::null();
+            }
+            t.sync_epoch();
+            let acq = Acquisition {
+                serialised: t.find(outer).is_some(),
+                ..acq
+            };
+            validate(t, &acq);
+            t as *const Context
+        });
+        Pending {
+            thread,
+            class: acq.class,
+            access: acq.access,
+            trylock: false,
+            site: acq.site,
+        }
+    }
 
     /// Validates the blocking acquisition `acq` now, before blocking.
     #[cfg_attr(not(debug_assertions), inline)]
@@ -152,9 +222,10 @@ impl Pending {
             site: self.site,
             instance,
             memo: 0,
+            held_key: None,
+            serialised: false,
         };
         let committed = !t.reentry.get() && commit(t, &acq);
-        #[cfg(feature = "tokio")]
         if committed && t.task.is_task() {
             t.task.blocking_taken(self.class, self.site);
         }
@@ -167,7 +238,6 @@ impl Pending {
 #[inline(always)]
 pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
     with_thread(|t| {
-        #[cfg(feature = "tokio")]
         let t = match tasks::cached(t) {
             Ok(context) => context,
             Err(task) => switch_context(t, task),
@@ -178,7 +248,6 @@ pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
 
 /// This thread now runs `task` (0: its own code): its context; the task the thread ran last
 /// is reported if it suspended holding a blocking lock.
-#[cfg(feature = "tokio")]
 #[cold]
 #[inline(never)]
 fn switch_context(thread: &Context, task: u64) -> &Context {
@@ -215,6 +284,8 @@ fn validate_blocking(
             site,
             instance,
             memo,
+            held_key: None,
+            serialised: false,
         };
         validate(t, &acq);
         t as *const Context
@@ -236,17 +307,15 @@ fn thread_unless_reentered() -> *const Context {
 /// Removes `instance`'s topmost entry from this thread's held stack, if it is there (any
 /// position: out-of-order release is normal Rust). Not `#[inline]`, see
 /// [`validate_blocking`].
-pub(crate) fn release(instance: Instance) {
+pub(crate) fn release(instance: Instance) -> bool {
     with_context(|t| {
         let released = t.release(instance);
-        #[cfg(feature = "tokio")]
         if released && t.task.is_task() {
             t.task.blocking_released();
             tasks::give_back_if_empty(t);
         }
-        #[cfg(not(feature = "tokio"))]
-        let _ = released;
-    });
+        released
+    })
 }
 
 /// Takes `instance` off the held stack for a wait that releases it (a condition variable),
@@ -256,7 +325,6 @@ pub(crate) fn suspend(instance: Instance) -> Option<(ClassId, Access)> {
         let i = t.find(instance)?;
         let held = t.get(i);
         t.remove(i);
-        #[cfg(feature = "tokio")]
         if t.task.is_task() {
             t.task.blocking_released();
         }
@@ -320,13 +388,16 @@ pub(crate) fn validate_unnoted(t: &Context, acq: &Acquisition) {
 /// find it there).
 #[inline(never)]
 fn check_instance(t: &Context, acq: &Acquisition, key: u64) {
+    if acq.serialised {
+        return;
+    }
     if let Some(memo) = acq.memo() {
         let held = (0..t.depth())
             .rev()
             .find(|&i| waits_for_own_class(t.class_at(i), t.access_at(i), acq))
             .map(|i| t.instance_at(i));
         if let Some(held) = held {
-            if held != acq.instance && memo.load(Relaxed) == instance_order::memo_key(held) {
+            if held != acq.instance && memo.memo.load(Relaxed) == instance_order::memo_key(held) {
                 return;
             }
         }
@@ -342,16 +413,18 @@ pub(crate) fn sync_held(t: &Context) {
     if t.hold_entries.get() != 0 {
         apply_remote_releases(t);
     }
+    // A guard of this context's sent to another thread and dropped there (only `send_guard`
+    // makes guards `Send`): its release waits here.
+    #[cfg(feature = "send_guard")]
+    if t.inbox.get().is_some_and(|inbox| inbox.has_posts()) {
+        apply_remote_releases(t);
+    }
 }
 
-/// Applies the releases of this thread's holds that other threads posted to its inbox.
+/// [`Context::apply_posted`], out of line.
 #[cold]
 fn apply_remote_releases(t: &Context) {
-    if let Some(inbox) = t.inbox.get() {
-        for instance in inbox.take() {
-            t.release_hold(instance);
-        }
-    }
+    t.apply_posted();
 }
 
 /// Pushes `acq`; false (and a fault report) when the held stack is full.
@@ -407,6 +480,8 @@ fn commit_deep(
         site,
         instance,
         memo: 0,
+        held_key: None,
+        serialised: false,
     };
     if t.push_deep(held_entry(&acq)) {
         return true;
@@ -448,10 +523,22 @@ fn validate_slow(t: &Context, acq: &Acquisition, key: u64) {
     // A lock taken while a lock of its class is held is also ordered by instance (or is that
     // very lock), which a chain key (classes only) cannot stand for: such a chain is cached as
     // one whose instance check is still to be made, each time (`check_instance`).
-    let by_instance = registry::info(acq.class).kind == NodeKind::Lock
-        && held
-            .iter()
-            .any(|h| waits_for_own_class(h.class, h.access, acq));
+    let nearest = held
+        .iter()
+        .rposition(|h| waits_for_own_class(h.class, h.access, acq));
+    let by_instance = registry::info(acq.class).kind == NodeKind::Lock && nearest.is_some();
+    // The declared order keys are the context's: the slow path takes the held one's along.
+    let keyed;
+    let acq = match (nearest, acq.memo().and_then(OrderMemo::key)) {
+        (Some(i), Some(_)) => {
+            keyed = Acquisition {
+                held_key: t.key_of(held[i].instance),
+                ..*acq
+            };
+            &keyed
+        }
+        _ => acq,
+    };
     if chains::is_validated(key) {
         t.cache_chain(key, by_instance);
         if by_instance {
@@ -933,13 +1020,35 @@ fn check_instance_order(
     trying: &LockDesc,
 ) -> Option<ViolationData> {
     let holding = &held[i];
+    let remember = || {
+        if let Some(memo) = acq.memo() {
+            memo.memo
+                .store(instance_order::memo_key(holding.instance), Relaxed);
+        }
+    };
+    // Two keyed locks: their keys say the order, at first sight.
+    if let (Some(key), Some(held_key)) = (acq.memo().and_then(OrderMemo::key), acq.held_key) {
+        if held_key < key {
+            remember();
+            return None;
+        }
+        return Some(ViolationData::new(
+            ViolationKind::DeclaredOrder,
+            Detail::DeclaredOrder {
+                trying: trying.clone(),
+                holding: LockDesc::from(holding),
+                trying_key: key,
+                holding_key: held_key,
+            },
+            held.iter().map(LockDesc::from).collect(),
+            StackTrace::capture(),
+        ));
+    }
     let mut current: Option<StackTrace> = None;
     let mut capture = || current.get_or_insert_with(StackTrace::capture).clone();
     let back = match instance_order::add(holding.instance, acq.instance, acq.site, &mut capture) {
         Ordered::Known | Ordered::New => {
-            if let Some(memo) = acq.memo() {
-                memo.store(instance_order::memo_key(holding.instance), Relaxed);
-            }
+            remember();
             return None;
         }
         Ordered::Cycle(back) => back,

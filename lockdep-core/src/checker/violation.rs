@@ -59,6 +59,15 @@ pub(crate) enum HeldBack {
     },
 }
 
+/// A wait in progress when the watchdog fired.
+#[derive(Clone)]
+pub(crate) struct Waiter {
+    pub(crate) who: String,
+    pub(crate) waiting_for: LockDesc,
+    pub(crate) waited: std::time::Duration,
+    pub(crate) held: Vec<LockDesc>,
+}
+
 /// What a violation is about, per kind.
 pub(crate) enum Detail {
     /// A cycle closed by acquiring `trying` while holding `holding`. `ring[0]` is the new
@@ -83,10 +92,23 @@ pub(crate) enum Detail {
     },
     /// A table of the checker overflowed.
     Overflow { what: &'static str, limit: usize },
+    /// A wait lasted longer than the watchdog allows: every wait in progress, the cycle of
+    /// waits among them (by index) if any.
+    Hang {
+        timeout: std::time::Duration,
+        waiters: Vec<Waiter>,
+        cycle: Vec<usize>,
+    },
+    /// `trying`, of declared order key `trying_key`, taken while `holding`, a lock of its
+    /// class of key `holding_key` (not less).
+    DeclaredOrder {
+        trying: LockDesc,
+        holding: LockDesc,
+        trying_key: u64,
+        holding_key: u64,
+    },
     /// Task `task` suspended holding a blocking lock of `class` taken at `site`; `next` ran
-    /// next on its thread (a task, or 0: the thread's own code). Only tasks (feature `tokio`)
-    /// suspend.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    /// next on its thread (a task, or 0: the thread's own code).
     HeldAcrossAwait {
         task: u64,
         class: ClassId,
@@ -141,9 +163,12 @@ impl ViolationData {
     pub(crate) fn classes(&self) -> Vec<ClassId> {
         match &self.detail {
             Detail::Cycle { ring, .. } => ring.iter().map(|l| l.to).collect(),
-            Detail::Recursive { trying, .. } => vec![trying.class],
+            Detail::Recursive { trying, .. } | Detail::DeclaredOrder { trying, .. } => {
+                vec![trying.class]
+            }
             Detail::HeldAtExit => self.held.iter().map(|h| h.class).collect(),
             Detail::PoolOutstanding { pool, .. } => vec![*pool],
+            Detail::Hang { waiters, .. } => waiters.iter().map(|w| w.waiting_for.class).collect(),
             Detail::HeldAcrossAwait { class, .. } => vec![*class],
             Detail::Overflow { .. } => Vec::new(),
         }
@@ -152,27 +177,27 @@ impl ViolationData {
     /// True when the acquisition that found it is an allocation through `TrackingAllocator`.
     pub(crate) fn is_from_global_allocator(&self) -> bool {
         match &self.detail {
-            Detail::Cycle { trying, .. } | Detail::Recursive { trying, .. } => {
-                *trying.site == *ALLOCATOR_SITE
-            }
+            Detail::Cycle { trying, .. }
+            | Detail::Recursive { trying, .. }
+            | Detail::DeclaredOrder { trying, .. } => *trying.site == *ALLOCATOR_SITE,
             _ => false,
         }
     }
 
-    /// True when a class named `name` is on the reported chain; a subclass (`name/N`)
-    /// matches its base class's name.
+    /// True when a class named `name` is on the reported chain: by its name, its printed
+    /// name (a creation-site lock class with its data type) or its site alone; a subclass
+    /// (`name/N`) matches its base class's names.
     pub(crate) fn involves(&self, name: &str) -> bool {
-        self.classes().into_iter().any(|c| {
-            let info = registry::info(c);
-            info.name == name || info.base_name == name
-        })
+        self.classes()
+            .into_iter()
+            .any(|c| registry::answers_to(c, name))
     }
 
-    /// Names of the classes the violation is about, in chain order.
+    /// Names of the classes the violation is about, in chain order, as reports print them.
     pub(crate) fn class_names(&self) -> Vec<&'static str> {
         self.classes()
             .into_iter()
-            .map(|c| registry::info(c).name)
+            .map(registry::display_name)
             .collect()
     }
 

@@ -74,12 +74,12 @@ impl<R> Checked<R> {
         #[cfg(feature = "enabled")]
         if !self.first_hold.is_settled() {
             return self.acquire_unsettled(subclass, access, site, || {
-                fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+                fast(&self.raw) || self.wait(access, site, slow)
             });
         }
         self.map
             .acquire(self.instance(), subclass, access, site, || {
-                fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+                fast(&self.raw) || self.wait(access, site, slow)
             })
     }
 
@@ -103,6 +103,38 @@ impl<R> Checked<R> {
         let locked = self.map.acquire(instance, subclass, access, site, lock);
         entry::first_hold_end(instance, &self.first_hold);
         locked
+    }
+
+    /// A blocking acquisition as `access` at `site` under the nest lock at `outer` (see
+    /// `LockMap::acquire_under`).
+    #[inline]
+    pub(crate) fn acquire_under(
+        &self,
+        outer: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        fast: impl FnOnce(&R) -> bool,
+        slow: impl FnOnce(&R) -> bool,
+    ) -> bool {
+        self.map
+            .acquire_under(self.instance(), outer, access, site, || {
+                fast(&self.raw) || self.wait(access, site, slow)
+            })
+    }
+
+    /// The blocking part of an acquisition as `access` at `site`: `slow`, the raw lock's
+    /// contended path, parked as the checker's own work (parking allocates the first time a
+    /// thread parks, and that is not the user's allocation), known to the watchdog.
+    #[inline(never)]
+    fn wait(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+        slow: impl FnOnce(&R) -> bool,
+    ) -> bool {
+        self.map.waiting(self.instance(), access, site, || {
+            untracked_scope(|| slow(&self.raw))
+        })
     }
 
     /// A try-acquisition as `access` at `site`. It never adds a dependency, but it settles a
@@ -152,7 +184,7 @@ impl<R> Checked<R> {
         slow: impl FnOnce(&R) -> bool,
     ) -> bool {
         self.map.upgrade(self.instance(), site, || {
-            fast(&self.raw) || untracked_scope(|| slow(&self.raw))
+            fast(&self.raw) || self.wait(Access::Write, site, slow)
         })
     }
 

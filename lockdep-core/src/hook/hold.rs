@@ -79,7 +79,20 @@ impl Hold {
     /// Puts `acq` on this thread's held stack (a unit of a counted class joins the entry the
     /// thread has for its class) and returns the hold that ends it.
     pub(crate) fn begin(acq: &Acquisition, counted: bool) -> Hold {
-        match entry::begin_hold(acq, counted) {
+        Hold::of(acq, entry::begin_hold(acq, counted))
+    }
+
+    /// Validates the blocking acquisition `acq` and holds it at once (it was taken without
+    /// waiting): see `entry::validate_and_hold`.
+    #[cfg(feature = "tokio")] // used by the tokio drop-in only
+    pub(crate) fn validate_and_begin(acq: &Acquisition, counted: bool) -> Hold {
+        Hold::of(acq, entry::validate_and_hold(acq, counted))
+    }
+
+    /// The hold of `acq` by `holder` (none: untracked).
+    #[inline]
+    fn of(acq: &Acquisition, holder: Option<Holder>) -> Hold {
+        match holder {
             Some(holder) => Hold {
                 class: AtomicU32::new(acq.class),
                 instance: acq.instance,

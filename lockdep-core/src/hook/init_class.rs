@@ -48,7 +48,7 @@ impl InitClass {
     #[inline]
     pub(crate) const fn unkeyed() -> InitClass {
         InitClass {
-            map: LockMap::unkeyed(),
+            map: LockMap::unkeyed(crate::ClassKind::Lock),
         }
     }
 

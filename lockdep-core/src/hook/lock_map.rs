@@ -16,7 +16,7 @@ use lockdep_report::Access;
 use crate::checker::entry::{self, Acquisition, ClassId, Instance, Pending};
 #[cfg(feature = "enabled")]
 use std::sync::atomic::{
-    AtomicU32, AtomicU64,
+    AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -32,9 +32,15 @@ enum MapKey {
     /// A class named at run time, registered when the map was made (0 if the class table
     /// was full: then not checked).
     Registered(ClassId, ClassKind),
-    /// No class: made by `lock_api`'s `INIT`, which knows no creation site. Not checked.
-    Unkeyed,
+    /// No class given: made by `lock_api`'s `INIT`, which knows no creation site. The class
+    /// is the first frame of the user's code where the lock is first used.
+    Unkeyed(ClassKind),
 }
+
+/// The class id cached in a map whose class could not be found (an unkeyed lock first used
+/// where the stack has no frame of the user's code): not checked, not looked for again.
+#[cfg(feature = "enabled")]
+const NO_CLASS: ClassId = ClassId::MAX;
 
 /// A lock's class and cached class id.
 #[derive(Debug)]
@@ -44,10 +50,14 @@ pub(crate) struct LockMap {
     /// The base class's id once registered (0 before), published with `Release`.
     #[cfg(feature = "enabled")]
     class: AtomicU32,
-    /// Which lock of its class this lock was last validated nested under (see
-    /// `checker::entry::Acquisition::of_lock`): 0 for none.
+    /// Which lock of its class this lock was last validated nested under, and its declared
+    /// order key, if any (see `checker::entry::OrderMemo`).
     #[cfg(feature = "enabled")]
-    memo: AtomicU64,
+    order: entry::OrderMemo,
+    /// Who holds the lock exclusively (feature `send_guard`: its guard may be released on
+    /// another thread, which then ends the hold there).
+    #[cfg(all(feature = "enabled", feature = "send_guard"))]
+    holder: entry::HolderCell,
 }
 
 impl LockMap {
@@ -75,7 +85,9 @@ impl LockMap {
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
-            memo: AtomicU64::new(0),
+            order: entry::OrderMemo::new(None),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
         }
     }
 
@@ -99,7 +111,9 @@ impl LockMap {
             LockMap {
                 key: MapKey::Registered(id, kind),
                 class: AtomicU32::new(id),
-                memo: AtomicU64::new(0),
+                order: entry::OrderMemo::new(None),
+                #[cfg(feature = "send_guard")]
+                holder: entry::HolderCell::new(),
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -120,20 +134,45 @@ impl LockMap {
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
-            memo: AtomicU64::new(0),
+            order: entry::OrderMemo::new(None),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
         }
     }
 
-    /// No class at all: the lock is never checked (`lock_api`'s `INIT`, which has no site).
+    /// A named class, this lock of declared order key `key`: two keyed locks of one class nest
+    /// by increasing key.
     #[inline]
-    pub(crate) const fn unkeyed() -> Self {
+    pub(crate) const fn with_class_key(class: &'static LockClass, key: u64) -> Self {
+        #[cfg(not(feature = "enabled"))]
+        let _ = (class, key);
         LockMap {
             #[cfg(feature = "enabled")]
-            key: MapKey::Unkeyed,
+            key: MapKey::Static(class),
             #[cfg(feature = "enabled")]
             class: AtomicU32::new(0),
             #[cfg(feature = "enabled")]
-            memo: AtomicU64::new(0),
+            order: entry::OrderMemo::new(Some(key)),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
+        }
+    }
+
+    /// No class given (`lock_api`'s `INIT`, which has no site): a primitive of `kind`, whose
+    /// class is where it is first used (see [`MapKey::Unkeyed`]).
+    #[inline]
+    pub(crate) const fn unkeyed(kind: ClassKind) -> Self {
+        #[cfg(not(feature = "enabled"))]
+        let _ = kind;
+        LockMap {
+            #[cfg(feature = "enabled")]
+            key: MapKey::Unkeyed(kind),
+            #[cfg(feature = "enabled")]
+            class: AtomicU32::new(0),
+            #[cfg(feature = "enabled")]
+            order: entry::OrderMemo::new(None),
+            #[cfg(all(feature = "enabled", feature = "send_guard"))]
+            holder: entry::HolderCell::new(),
         }
     }
 
@@ -145,11 +184,13 @@ impl LockMap {
     pub(crate) const fn or_site<T: ?Sized>(&self, site: &'static Location<'static>) -> Self {
         #[cfg(feature = "enabled")]
         return match self.key {
-            MapKey::Unkeyed => LockMap::at_site::<T>(site),
+            MapKey::Unkeyed(_) => LockMap::at_site::<T>(site),
             key => LockMap {
                 key,
                 class: AtomicU32::new(0),
-                memo: AtomicU64::new(0),
+                order: entry::OrderMemo::new(None),
+                #[cfg(feature = "send_guard")]
+                holder: entry::HolderCell::new(),
             },
         };
         #[cfg(not(feature = "enabled"))]
@@ -180,8 +221,8 @@ impl LockMap {
             }
             let pending = Pending::validated(acq);
             let locked = lock();
-            if locked {
-                pending.commit(Instance::lock(instance));
+            if locked && pending.commit(Instance::lock(instance)) {
+                self.now_held(instance, access);
             }
             locked
         }
@@ -217,7 +258,9 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         if locked {
             if let Some(acq) = self.acquisition(instance, subclass, access, site) {
-                Pending::tried(acq).commit(Instance::lock(instance));
+                if Pending::tried(acq).commit(Instance::lock(instance)) {
+                    self.now_held(instance, access);
+                }
             }
         }
         #[cfg(not(feature = "enabled"))]
@@ -250,10 +293,69 @@ impl LockMap {
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         if crate::mode::is_checking() {
-            entry::release(Instance::lock(instance));
+            if self.order.key().is_some() {
+                entry::release_key(Instance::lock(instance));
+            }
+            let released = entry::release(Instance::lock(instance));
+            // Not held here: its guard was sent to this thread. The holder ends the hold.
+            #[cfg(feature = "send_guard")]
+            if !released {
+                entry::released_elsewhere(Instance::lock(instance), self.holder.get());
+            }
+            #[cfg(not(feature = "send_guard"))]
+            let _ = released;
         }
         #[cfg(not(feature = "enabled"))]
         let _ = instance;
+    }
+
+    /// The bookkeeping of a lock this context just took (at `instance`, as `access`): its
+    /// declared order key, and (feature `send_guard`) who holds it, for an exclusive hold (a
+    /// shared hold has several holders).
+    #[cfg(feature = "enabled")]
+    #[inline]
+    fn now_held(&self, instance: usize, access: Access) {
+        if let Some(key) = self.order.key() {
+            entry::hold_key(Instance::lock(instance), key);
+        }
+        #[cfg(feature = "send_guard")]
+        self.holder.set(match access {
+            Access::Write => entry::this_holder(),
+            Access::Read | Access::RecursiveRead => None,
+        });
+        #[cfg(not(feature = "send_guard"))]
+        let _ = access;
+    }
+
+    /// A blocking acquisition under the nest lock at `outer` (a lock of another class held
+    /// by this context, which serialises the nesting of the locks of this lock's class: the
+    /// kernel's `mutex_lock_nest_lock`): validated without the order among those locks.
+    #[inline]
+    pub(crate) fn acquire_under(
+        &self,
+        instance: usize,
+        outer: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        lock: impl FnOnce() -> bool,
+    ) -> bool {
+        #[cfg(feature = "enabled")]
+        {
+            let Some(acq) = self.acquisition(instance, 0, access, site) else {
+                return lock();
+            };
+            let pending = Pending::validated_under(acq, Instance::lock(outer));
+            let locked = lock();
+            if locked && pending.commit(Instance::lock(instance)) {
+                self.now_held(instance, access);
+            }
+            locked
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, outer, access, site);
+            lock()
+        }
     }
 
     /// Runs `wait`, which releases the lock and takes it again (a condition-variable wait):
@@ -296,11 +398,32 @@ impl LockMap {
         wait: impl FnOnce() -> R,
     ) -> R {
         #[cfg(feature = "enabled")]
-        if let Some(class) = self.checked_class() {
+        let _waiting = self.checked_class().map(|class| {
             entry::wait_event(class, site);
-        }
+            entry::waiting(class, Instance::class(class), Access::Write, site)
+        });
         #[cfg(not(feature = "enabled"))]
         let _ = site;
+        wait()
+    }
+
+    /// Runs `wait`, the blocking part of an acquisition of the lock at `instance` as `access`
+    /// at `site` (a contended lock's slow path): the watchdog (`LOCKDEP_WATCHDOG`) knows of
+    /// it meanwhile.
+    #[inline]
+    pub(crate) fn waiting<R>(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        wait: impl FnOnce() -> R,
+    ) -> R {
+        #[cfg(feature = "enabled")]
+        let _waiting = self
+            .checked_class()
+            .map(|class| entry::waiting(class, Instance::lock(instance), access, site));
+        #[cfg(not(feature = "enabled"))]
+        let _ = (instance, access, site);
         wait()
     }
 
@@ -411,8 +534,7 @@ impl LockMap {
 
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
-        !matches!(self.key, MapKey::Unkeyed | MapKey::Registered(0, _))
-            && crate::mode::is_checking()
+        crate::mode::is_checking() && self.class(0).is_some()
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
@@ -440,7 +562,7 @@ impl LockMap {
             access,
             site,
             Instance::lock(instance),
-            &self.memo,
+            &self.order,
         ))
     }
 
@@ -448,6 +570,7 @@ impl LockMap {
     fn class(&self, subclass: u32) -> Option<ClassId> {
         let base = match self.class.load(Acquire) {
             0 => self.register()?,
+            NO_CLASS => return None,
             base => base,
         };
         if subclass == 0 {
@@ -464,7 +587,12 @@ impl LockMap {
                 entry::site_class(site, kind.into(), data_type())
             }
             MapKey::Static(class) => entry::static_class(class),
-            MapKey::Registered(0, _) | MapKey::Unkeyed => return None,
+            MapKey::Unkeyed(kind) => {
+                let id = entry::class_of_first_use(kind.into());
+                self.class.store(id.unwrap_or(NO_CLASS), Release);
+                return id;
+            }
+            MapKey::Registered(0, _) => return None,
             MapKey::Registered(id, _) => return Some(id),
         };
         self.class.store(id?, Release);
@@ -478,7 +606,10 @@ impl LockMap {
             MapKey::Static(class) => class.name().to_owned(),
             MapKey::Registered(0, _) => "<no class>".to_owned(),
             MapKey::Registered(id, _) => entry::class_name(id).to_owned(),
-            MapKey::Unkeyed => "<no class>".to_owned(),
+            MapKey::Unkeyed(_) => match self.class.load(Acquire) {
+                0 | NO_CLASS => "<no class>".to_owned(),
+                id => entry::class_name(id).to_owned(),
+            },
         }
     }
 
@@ -503,10 +634,8 @@ impl LockMap {
     ) -> Option<Acquisition> {
         let class = self.checked_class()?;
         let instance = self.own_instance(class);
-        Some(Acquisition {
-            trylock,
-            ..Acquisition::blocking(class, access, site, instance)
-        })
+        let acq = Acquisition::blocking(class, access, site, instance);
+        Some(if trylock { acq.by_try() } else { acq })
     }
 
     /// Validates the blocking acquisition `acq` of this map's class (nothing held after); of
@@ -523,6 +652,25 @@ impl LockMap {
             ClassKind::Event => Hold::untracked(),
             kind => Hold::begin(acq, kind == ClassKind::Pool),
         }
+    }
+
+    /// A blocking acquisition of this map's class as `access` at `site` that took what it
+    /// wanted without waiting: validated and held at once (an event is never held).
+    #[cfg(feature = "tokio")] // used by the tokio drop-in only
+    #[inline]
+    pub(crate) fn acquired_at_once(
+        &self,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<Hold> {
+        let acq = self.own_acquisition(access, false, site)?;
+        Some(match self.kind() {
+            ClassKind::Event => {
+                self.validate_own(&acq);
+                Hold::untracked()
+            }
+            kind => Hold::validate_and_begin(&acq, kind == ClassKind::Pool),
+        })
     }
 
     /// A hold of this map's class taken by a try at `site` (receiving never blocks).
@@ -579,7 +727,7 @@ impl LockMap {
         match self.key {
             MapKey::Site(_, _, kind) | MapKey::Registered(_, kind) => kind,
             MapKey::Static(class) => class.kind(),
-            MapKey::Unkeyed => ClassKind::Lock,
+            MapKey::Unkeyed(kind) => kind,
         }
     }
 }

@@ -7,3 +7,4 @@ pub(crate) mod checked;
 pub(crate) mod hold;
 pub(crate) mod init_class;
 pub(crate) mod lock_map;
+pub(crate) mod task;
