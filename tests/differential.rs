@@ -1263,6 +1263,70 @@ fn regressions() -> Vec<Vec<Vec<Op>>> {
             },
             Op::Reclaim(vec![Op::MightAlloc]),
         ]],
+        // L0#0 is first taken under L1 and L2 (thread 2), L1 → L0 known already (thread 1);
+        // thread 3, which took L1 before, takes it: it may have found L0#0 through L1, so
+        // neither dependency counts. A checker bug: it held back only the dependencies the
+        // graph did not have, lost L1 from what the lock was taken under, and counted L2 → L0.
+        vec![
+            vec![
+                Op::NoReclaim(vec![Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::Lock,
+                }]),
+                Op::NoReclaim(vec![
+                    Op::Take {
+                        class: 1,
+                        instance: 0,
+                        how: How::Lock,
+                    },
+                    Op::Take {
+                        class: 0,
+                        instance: 1,
+                        how: How::Lock,
+                    },
+                    Op::Alloc(0),
+                ]),
+                Op::Take {
+                    class: 0,
+                    instance: 1,
+                    how: How::Lock,
+                },
+            ],
+            vec![
+                Op::Take {
+                    class: 1,
+                    instance: 0,
+                    how: How::Lock,
+                },
+                Op::Alloc(0),
+                Op::Alloc(0),
+                Op::NoReclaim(vec![
+                    Op::Take {
+                        class: 2,
+                        instance: 0,
+                        how: How::Lock,
+                    },
+                    Op::Take {
+                        class: 0,
+                        instance: 0,
+                        how: How::Lock,
+                    },
+                ]),
+            ],
+            vec![
+                Op::Take {
+                    class: 1,
+                    instance: 0,
+                    how: How::Lock,
+                },
+                Op::Reclaim(vec![Op::Take {
+                    class: 0,
+                    instance: 0,
+                    how: How::Lock,
+                }]),
+            ],
+        ],
     ]
 }
 

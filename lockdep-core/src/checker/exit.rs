@@ -19,7 +19,7 @@ use super::registry;
 use super::report;
 use super::stack_trace::StackTrace;
 use super::store;
-use super::types::{thread_name, tid, Access, Instance, NodeKind};
+use super::types::{thread_name, tid, Instance, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
 
@@ -361,16 +361,7 @@ fn process_exit_report() -> usize {
 fn count_one_thread_first_holds() {
     let mut graph = graph::lock();
     for d in first_hold::alone(false, 0, |_| true) {
-        let trace = d.trace.clone();
-        let _ = graph.add(
-            d.from,
-            Access::Write,
-            d.held_site,
-            d.to,
-            d.acquired,
-            d.site,
-            &mut || trace.clone(),
-        );
+        let _ = graph.add_held_back(&d);
     }
 }
 

@@ -118,12 +118,6 @@ impl Graph {
         self.order.closes(from, to, dep::of(held, acquired))
     }
 
-    /// Whether "`to` acquired as `acquired` while `from` held as `held`" is recorded.
-    pub(crate) fn knows(&self, from: ClassId, held: Access, to: ClassId, acquired: Access) -> bool {
-        self.edge(from, to)
-            .is_some_and(|e| e.deps & dep::of(held, acquired) != 0)
-    }
-
     /// Bumped whenever the order changes: unchanged, a question about cycles has the same
     /// answer.
     pub(crate) fn generation(&self) -> u64 {
@@ -168,6 +162,24 @@ impl Graph {
             .collect();
         self.read_holders.retain(|&(_, to), _| to != class);
         released
+    }
+
+    /// Records a dependency held back in a lock's first hold, which counts now (its held
+    /// lock was held exclusively), as [`add`](Graph::add).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] when it does not fit.
+    pub(crate) fn add_held_back(&mut self, d: &first_hold::Provisional) -> Result<Added, Full> {
+        self.add(
+            d.from,
+            Access::Write,
+            d.held_site,
+            d.to,
+            d.acquired,
+            d.site,
+            &mut || d.trace.clone(),
+        )
     }
 
     /// Records "`to` acquired as `acquired` while `from` held as `held` (acquired at

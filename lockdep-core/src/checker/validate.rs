@@ -657,15 +657,11 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
     // them do not reach the acquisition through it.
     let in_first_hold = first_hold::is_first(acq.instance);
     let mut graph = graph::lock();
-    // One the graph has already is not held back: it changes nothing.
+    // Each is held back, even one the graph has already: the locks held then are what says
+    // whether the thread that next takes the lock may have found it through one of them.
     let held_back: Vec<bool> = held
         .iter()
-        .map(|h| {
-            in_first_hold
-                && h.class != acq.class
-                && may_publish(h)
-                && !graph.knows(h.class, h.access, acq.class, acq.access)
-        })
+        .map(|h| in_first_hold && h.class != acq.class && may_publish(h))
         .collect();
     // Made again and again when first holds are never counted (each object made under its
     // registry): their stack, the same, is kept once.
@@ -721,14 +717,7 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
             }
             Err(Full) => {
                 drop(graph);
-                store::fault(
-                    ViolationKind::TableOverflow,
-                    Detail::Overflow {
-                        what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
-                        limit: graph::MAX_EDGES,
-                    },
-                    held_descs(),
-                );
+                graph_full(held_descs());
                 return (found, false);
             }
         }
@@ -797,6 +786,19 @@ fn may_publish(h: &HeldLock) -> bool {
     h.access == Access::Write && registry::info(h.class).kind == NodeKind::Lock
 }
 
+/// The graph is full: a fault report (the reporting thread holding `held`), which turns the
+/// checker off.
+fn graph_full(held: Vec<LockDesc>) {
+    store::fault(
+        ViolationKind::TableOverflow,
+        Detail::Overflow {
+            what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
+            limit: graph::MAX_EDGES,
+        },
+        held,
+    );
+}
+
 /// Records the dependencies `deps`, held back in a lock's first hold, which count now
 /// (`held_back`: the acquisition that made them count, and whether by the thread that first
 /// took the lock); the violations of the cycles they close (the reporting thread holding
@@ -810,16 +812,7 @@ fn count_provisional(
     let mut graph = graph::lock();
     for d in deps {
         first_hold::counted(d.from, d.to);
-        let trace = d.trace.clone();
-        let added = graph.add(
-            d.from,
-            Access::Write,
-            d.held_site,
-            d.to,
-            d.acquired,
-            d.site,
-            &mut || trace.clone(),
-        );
+        let added = graph.add_held_back(&d);
         match added {
             Ok(Added::Known | Added::New) => {}
             Ok(Added::Cycle(cycle)) => {
@@ -850,14 +843,7 @@ fn count_provisional(
             }
             Err(Full) => {
                 drop(graph);
-                store::fault(
-                    ViolationKind::TableOverflow,
-                    Detail::Overflow {
-                        what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
-                        limit: graph::MAX_EDGES,
-                    },
-                    held,
-                );
+                graph_full(held);
                 return found;
             }
         }
