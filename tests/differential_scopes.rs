@@ -762,21 +762,21 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
             }
         }
         Op::MightAlloc => {
-            let verdicts = (!case.done && t.noreclaim == 0)
-                .then(|| {
-                    case.reference
-                        .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
-                })
-                .unwrap_or_default();
+            let verdicts = if !case.done && t.noreclaim == 0 {
+                case.reference
+                    .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
+            } else {
+                Vec::new()
+            };
             case.compare(verdicts, lockdep::might_alloc)?;
         }
         Op::Reclaim(ref body) => {
-            let verdicts = (!case.done)
-                .then(|| {
-                    case.reference
-                        .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
-                })
-                .unwrap_or_default();
+            let verdicts = if case.done {
+                Vec::new()
+            } else {
+                case.reference
+                    .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
+            };
             let mut result = Ok(());
             let mut entered = false;
             let before = lockdep::violations().len();

@@ -53,10 +53,15 @@ struct Record {
 /// when both are taken.
 static RECORDS: Lazy<Mutex<HashMap<Instance, Record, FastHash>>> = Lazy::new(Default::default);
 
+/// A dependency held back per pair of classes (held, acquired), with the thread that made it.
+type ByPair = HashMap<(ClassId, ClassId), (Provisional, u64), FastHash>;
+
+/// Per class, the thread that first acquired it, and whether another one has since.
+type Acquirers = HashMap<ClassId, (u64, bool), FastHash>;
+
 /// One dependency held back per pair of classes (held, acquired), with the thread that made
 /// it: the ones [`alone`] looks at. Taken inside the graph's lock.
-static PAIRS: Lazy<Mutex<HashMap<(ClassId, ClassId), (Provisional, u64), FastHash>>> =
-    Lazy::new(Default::default);
+static PAIRS: Lazy<Mutex<ByPair>> = Lazy::new(Default::default);
 
 /// The classes of locks that dependencies were held back into (kept once one was): a first
 /// write of one may make such a dependency, a read, close a cycle. Taken inside the graph's
@@ -64,8 +69,7 @@ static PAIRS: Lazy<Mutex<HashMap<(ClassId, ClassId), (Provisional, u64), FastHas
 static INTO: Lazy<Mutex<HashSet<ClassId, FastHash>>> = Lazy::new(Default::default);
 
 /// Which thread first acquired each class, and whether another one has since.
-static ACQUIRERS: Lazy<Mutex<HashMap<ClassId, (u64, bool), FastHash>>> =
-    Lazy::new(Default::default);
+static ACQUIRERS: Lazy<Mutex<Acquirers>> = Lazy::new(Default::default);
 
 thread_local! {
     /// The lock this thread is acquiring for the first time, `Instance::NONE` when none: its
