@@ -33,6 +33,9 @@ pub(crate) struct Class {
     /// The type of a creation-site lock class's data (`core::any::type_name`).
     pub(crate) data_type: Option<String>,
     pub(crate) site: Option<Site>,
+    /// Whether a writer waited for the class in some process, and where first (as the first
+    /// file, in merge order, that says so tells; `None` when it does not know).
+    pub(crate) first_write: Option<Option<Site>>,
 }
 
 /// A process that wrote a report file.
@@ -81,6 +84,9 @@ pub(crate) struct Cycle {
     pub(crate) ring: Vec<usize>,
     /// Processes that had recorded this very violation themselves.
     pub(crate) in_process: Vec<u32>,
+    /// The class whose first write (in merge order) made the closing dependency, a read of
+    /// it, count (`book/src/rules.md`); `None` when it counted when merged.
+    pub(crate) written: Option<u32>,
 }
 
 impl Cycle {
@@ -185,12 +191,16 @@ impl Merged {
         let max_id = file.graph.classes.iter().map(|c| c.id).max().unwrap_or(0);
         let mut local = vec![u32::MAX; max_id as usize + 1];
         for class in file.graph.classes {
-            local[class.id as usize] = self.class(
+            let id = self.class(
                 &class.name,
                 class.kind,
                 class.data_type.as_deref(),
                 class.site.as_ref().map(parse::Site::to_model),
             );
+            local[class.id as usize] = id;
+            if class.written {
+                self.written(id, class.written_at.as_ref().map(parse::Site::to_model));
+            }
         }
         for edge in file.graph.edges {
             let (from, to) = (local[edge.from as usize], local[edge.to as usize]);
@@ -229,7 +239,7 @@ impl Merged {
                 continue;
             }
             if let Some(path) = self.order.insert(from, to, new_bits) {
-                self.cycle_found(index, &path);
+                self.cycle_found(index, &path, None);
             }
         }
         for (violation, raw) in violations.into_iter().zip(file.violations) {
@@ -270,9 +280,26 @@ impl Merged {
                 kind,
                 data_type: data_type.map(str::to_owned),
                 site,
+                first_write: None,
             });
         }
         id
+    }
+
+    /// A process says a writer waited for class `id` (first at `site`, if it knows): a class
+    /// written in any process is written. The first time, the dependencies held back on its
+    /// reads are judged as they are, as the checker does at the first write.
+    fn written(&mut self, id: u32, site: Option<Site>) {
+        let class = &mut self.classes[id as usize];
+        match &mut class.first_write {
+            None => class.first_write = Some(site),
+            Some(known @ None) => *known = site,
+            Some(Some(_)) => {}
+        }
+        for released in self.order.write(id) {
+            let closing = self.edge_index[&(released.from, id)];
+            self.cycle_found(closing, &released.path, Some(id));
+        }
     }
 
     /// A creation-site lock class is printed with the type of its data, as the in-process
@@ -286,8 +313,9 @@ impl Merged {
     }
 
     /// Records the cycle that dependency `closing` closes along `path` (classes, from its
-    /// acquired class back to its held class).
-    fn cycle_found(&mut self, closing: usize, path: &[u32]) {
+    /// acquired class back to its held class), when the first write of class `written` made
+    /// it count, if one did.
+    fn cycle_found(&mut self, closing: usize, path: &[u32], written: Option<u32>) {
         let mut ring = vec![closing];
         ring.extend(
             path.windows(2)
@@ -297,6 +325,7 @@ impl Merged {
             kind: cycle_kind(path.iter().map(|&c| self.classes[c as usize].kind)),
             ring,
             in_process: Vec::new(),
+            written,
         });
     }
 

@@ -131,6 +131,18 @@ pub(crate) struct Class<'a> {
     /// types are different classes.
     #[serde(borrow, default, rename = "type")]
     pub(crate) data_type: Option<Cow<'a, str>>,
+    /// Whether a writer waited for the class in the process; a file written before lockdep
+    /// told says nothing, and every class of it counts as written (a read of it may wait
+    /// behind a writer, as the kernel's rule has it).
+    #[serde(default = "written_unless_told")]
+    pub(crate) written: bool,
+    /// Where a writer first waited for it, when known.
+    #[serde(borrow, default)]
+    pub(crate) written_at: Option<Site<'a>>,
+}
+
+fn written_unless_told() -> bool {
+    true
 }
 
 /// "`to` was acquired while `from` was held".

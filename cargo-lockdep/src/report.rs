@@ -6,7 +6,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use lockdep_report::{test_closure, title, Body, Class, Dependency, FoundBy, Report};
+use lockdep_report::{
+    test_closure, title, Access, Body, Class, Dependency, FoundBy, HeldBack, Lock, Report,
+};
 
 use crate::merge::{Cycle, Merged, Process, Recorded};
 use crate::resolve::Shown;
@@ -47,7 +49,7 @@ fn class(merged: &Merged, id: u32) -> Class {
 
 /// The report of a cycle the merge found.
 pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle) -> Report {
-    let ring: Vec<Dependency> = cycle
+    let mut ring: Vec<Dependency> = cycle
         .ring
         .iter()
         .map(|&e| {
@@ -78,7 +80,24 @@ pub(crate) fn cycle(merged: &Merged, shown: &Shown, cycle: &Cycle) -> Report {
     let found_by = FoundBy::Merge {
         processes: contributors.len(),
     };
-    let mut report = Report::new(cycle.kind, Body::Cycle { found_by, ring });
+    let held_back = cycle.written.map(|id| {
+        // The closing dependency is a read of the class written.
+        ring[0].wanted = Access::Read;
+        HeldBack::FirstWrite {
+            write: Lock {
+                class: class(merged, id),
+                access: Access::Write,
+                count: 1,
+                site: merged.classes[id as usize].first_write.clone().flatten(),
+            },
+        }
+    });
+    let body = Body::Cycle {
+        found_by,
+        ring,
+        held_back,
+    };
+    let mut report = Report::new(cycle.kind, body);
     if !cycle.in_process.is_empty() {
         report.notes.push(format!(
             "(also recorded in-process by {})",

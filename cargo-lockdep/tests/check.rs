@@ -62,6 +62,49 @@ fn a_cycle_through_recursive_reads_is_not_a_strong_path_across_files() {
 }
 
 #[test]
+fn reads_of_a_class_no_process_writes_close_no_cycle_until_one_does() {
+    // One process reads t, then l; another l, then t; l is written in the first. A read of t
+    // waits only behind a writer of t, and no process has one.
+    let dir = fresh_dir("read-only");
+    let reader = || {
+        Report::new("reads_t_then_l", 401)
+            .edge("t", "l", "SN")
+            .unwritten("t")
+            .written_at("l", 3)
+    };
+    let other = || {
+        Report::new("reads_l_then_t", 402)
+            .edge("l", "t", "SN")
+            .unwritten("t")
+    };
+    reader().write(&dir);
+    other().write(&dir);
+    let out = cargo_lockdep([std::ffi::OsStr::new("check"), dir.as_os_str()]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains("no violation"));
+
+    // A third process writes t: a class written in any process is written, and the cycle
+    // counts, its read and the write named.
+    let dir = fresh_dir("read-only-then-written");
+    reader().write(&dir);
+    other().write(&dir);
+    Report::new("writes_t", 403)
+        .class("t")
+        .written_at("t", 7)
+        .write(&dir);
+    let out = cargo_lockdep([std::ffi::OsStr::new("check"), dir.as_os_str()]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("1 violation(s): 1 circular dependency"));
+    assert!(
+        out.stdout
+            .contains("it is a read, which may wait behind a writer: a writer waits for (t) at: src/writes_t.rs:7:5"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("rlock(t)"), "{}", out.stdout);
+}
+
+#[test]
 fn a_pool_and_alloc_cycle_across_three_processes_is_a_mempool_livelock() {
     let dir = fresh_dir("livelock");
     // Element held, then `b` taken; `b` held while allocating; reclaim waits for the pool.

@@ -10,7 +10,9 @@
 //! - `upgradable_read`: a non-recursive read. It excludes writers and other upgradable
 //!   readers, and queues behind a waiting writer, so a cycle through it is a deadlock exactly
 //!   when one through a `read` is; two upgradable reads of one class on one thread are
-//!   reported as recursive locking, which they are.
+//!   reported as recursive locking, which they are. As it may wait for another upgradable
+//!   read, a blocking one counts as a writer for the rule on reads of classes nobody writes
+//!   (`book/src/rules.md`).
 //! - `upgrade`: an exclusive acquisition with the read hold set aside, as it waits for the
 //!   other readers; `downgrade` turns the hold into a read.
 //!
@@ -101,6 +103,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// `upgradable_read()` at `site`.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_upgradable_at(&self, site: &'static Location<'static>) {
+        self.lock.upgradable_read_at(site);
         self.blocking_at(0, Access::Read, site, RwRequest::Upgradable);
     }
 
@@ -213,6 +216,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         deadline: Instant,
         site: &'static Location<'static>,
     ) -> bool {
+        self.lock.upgradable_read_at(site);
         self.timed_at(Access::Read, site, RwRequest::Upgradable, deadline)
     }
 

@@ -115,7 +115,8 @@ pub fn digraph<'a>(
 ///     Dependency::new(b, a, dep::EN, None, Vec::new()),
 /// ];
 /// let found_by = FoundBy::Merge { processes: 2 };
-/// let report = Report::new(ViolationKind::CircularDependency, Body::Cycle { found_by, ring });
+/// let body = Body::Cycle { found_by, ring, held_back: None };
+/// let report = Report::new(ViolationKind::CircularDependency, body);
 /// let dot = dot::cycle(&report);
 /// assert!(dot.contains("c1 -> c0 [label=\"EN\", color=red"));
 /// assert!(dot.contains("c0 -> c1 [label=\"EN\"];"));

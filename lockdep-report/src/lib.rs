@@ -29,7 +29,7 @@
 //! ];
 //! let report = Report::new(
 //!     ViolationKind::CircularDependency,
-//!     Body::Cycle { found_by: FoundBy::Merge { processes: 2 }, ring },
+//!     Body::Cycle { found_by: FoundBy::Merge { processes: 2 }, ring, held_back: None },
 //! );
 //! let text = report.to_string();
 //! assert!(text.contains("WARNING: possible circular locking dependency detected"));
@@ -57,8 +57,10 @@ pub use frames::{is_user, short_file, short_path, shown, source_root, test_closu
 pub use glob::Glob;
 pub use kind::{cycle_kind, NodeKind, ViolationKind};
 pub use lock_stat::{duration_text, LockStat, StatCounts, StatRow, StatSite, STAT_SITES};
-pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};
-pub use order::{dep, DependencyOrder};
+pub use model::{
+    Body, Class, Dependency, FoundBy, Frame, Held, HeldBack, Lock, Report, Site, Wait,
+};
+pub use order::{dep, DependencyOrder, Released};
 pub use suppress::{Suppression, SuppressionError, Suppressions};
 pub use text::{site_text, title};
 pub use type_name::with_data_type;

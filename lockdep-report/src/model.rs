@@ -180,6 +180,29 @@ pub enum FoundBy {
     },
 }
 
+/// Why a cycle's closing dependency counted only later than it was made, and what made it
+/// count (lockdep's rules beyond the kernel's: `book/src/rules.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeldBack {
+    /// The closing dependency is a non-recursive read, which waits behind a writer only once
+    /// one waits for its class: `write` is the first writer to wait (its site, when known).
+    FirstWrite {
+        /// The class written, as the first writer took it.
+        write: Lock,
+    },
+    /// The closing dependency was made at the first acquisition of its lock, which may have
+    /// been before anyone else could reach it: `by` is the lock's next acquisition, by the
+    /// thread that first took it (`by_holder`: it kept the lock), or by another one that had
+    /// not taken the held class before (it reached the lock without it); `None` when it
+    /// counts because it closes a cycle while one thread alone has taken the held class.
+    FirstHold {
+        /// The next acquisition of the lock, if that made it count.
+        by: Option<Lock>,
+        /// Whether by the thread that first took it.
+        by_holder: bool,
+    },
+}
+
 /// What a report is about, by kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -190,6 +213,9 @@ pub enum Body {
         found_by: FoundBy,
         /// The dependencies.
         ring: Vec<Dependency>,
+        /// Until what the closing dependency was held back, if it was: then it was made
+        /// earlier than the cycle was found.
+        held_back: Option<HeldBack>,
     },
     /// `trying` is of a class already held as `holding` by `thread`.
     Recursive {

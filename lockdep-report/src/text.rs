@@ -9,7 +9,9 @@
 use std::fmt;
 
 use crate::frames::test_closure;
-use crate::model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};
+use crate::model::{
+    Body, Class, Dependency, FoundBy, Frame, Held, HeldBack, Lock, Report, Site, Wait,
+};
 use crate::{dep, Access, NodeKind, ViolationKind};
 
 /// The rules above and below the headline are at least this wide.
@@ -26,7 +28,11 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         header(f, self.kind)?;
         match &self.body {
-            Body::Cycle { found_by, ring } => cycle(f, self.kind, found_by, ring)?,
+            Body::Cycle {
+                found_by,
+                ring,
+                held_back,
+            } => cycle(f, self.kind, found_by, ring, held_back.as_ref())?,
             Body::Recursive {
                 thread,
                 trying,
@@ -263,11 +269,78 @@ fn trying_and_holding(
     writeln!(out, "  {}\n", desc(holding))
 }
 
+/// How a thread found a cycle whose closing dependency was held back until `held_back`
+/// (made earlier, maybe by another thread, as `trying` while holding `holding`).
+fn released_by(
+    out: &mut impl fmt::Write,
+    thread: &str,
+    held_back: &HeldBack,
+    trying: &Lock,
+    holding: &Lock,
+) -> fmt::Result {
+    match held_back {
+        HeldBack::FirstWrite { write } => {
+            writeln!(out, "{thread} is the first to wait to write lock:")?;
+            writeln!(out, "  {}\n", desc(write))?;
+            writeln!(
+                out,
+                "so a read of it may now wait behind a writer, as this earlier one:"
+            )?;
+        }
+        HeldBack::FirstHold { by: None, .. } => {
+            writeln!(
+                out,
+                "{thread} closes a cycle through the first acquisition of a lock, made while \
+                 holding a lock no other thread has taken (one thread cannot tell whether \
+                 the lock was private then):"
+            )?;
+        }
+        HeldBack::FirstHold {
+            by: Some(by),
+            by_holder,
+        } => {
+            writeln!(out, "{thread} takes lock:")?;
+            writeln!(out, "  {}\n", desc(by))?;
+            if *by_holder {
+                writeln!(
+                    out,
+                    "again, having taken it first: it kept it, so its first acquisition counts:"
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "without having taken ({}) before: it could be reached without it, so its first \
+                     acquisition counts:",
+                    holding.class.name
+                )?;
+            }
+        }
+    }
+    writeln!(out, "  {}\n", desc(trying))?;
+    writeln!(out, "made while holding:")?;
+    writeln!(out, "  {}\n", desc(holding))
+}
+
+/// The line of a merge's report that says why its closing dependency counts only now.
+fn released_in_merge(out: &mut impl fmt::Write, held_back: &HeldBack) -> fmt::Result {
+    match held_back {
+        HeldBack::FirstWrite { write } => writeln!(
+            out,
+            "it is a read, which may wait behind a writer: a writer waits for ({}) at: {}",
+            write.class.name,
+            site_text(write.site.as_ref())
+        ),
+        // A process writes a dependency held back in a first hold only once it counts.
+        HeldBack::FirstHold { .. } => Ok(()),
+    }
+}
+
 fn cycle(
     out: &mut fmt::Formatter<'_>,
     kind: ViolationKind,
     found_by: &FoundBy,
     ring: &[Dependency],
+    held_back: Option<&HeldBack>,
 ) -> fmt::Result {
     let closing = &ring[0];
     match found_by {
@@ -275,7 +348,10 @@ fn cycle(
             thread,
             trying,
             holding,
-        } => trying_and_holding(out, thread, trying, holding)?,
+        } => match held_back {
+            Some(held_back) => released_by(out, thread, held_back, trying, holding)?,
+            None => trying_and_holding(out, thread, trying, holding)?,
+        },
         FoundBy::Merge { processes } => {
             writeln!(
                 out,
@@ -289,6 +365,9 @@ fn cycle(
                 closing.to.name,
                 site_text(closing.site.as_ref())
             )?;
+            if let Some(held_back) = held_back {
+                released_in_merge(out, held_back)?;
+            }
         }
     }
     if closing.from.is_event() {

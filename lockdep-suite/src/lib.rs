@@ -37,6 +37,7 @@ documents! {
     merge => "../../book/src/merge.md",
     suppressions => "../../book/src/suppressions.md",
     reading_a_report => "../../book/src/reading-a-report.md",
+    rules => "../../book/src/rules.md",
     watchdog => "../../book/src/watchdog.md",
     lock_stat => "../../book/src/lock_stat.md",
     kernel => "../../book/src/kernel.md",

@@ -17,6 +17,15 @@
 //! found by BFS over (class, entered by a recursive read). After each operation the new real
 //! reports are compared with the reference's first verdict: none when it has none, else the
 //! same kind on the same class, or a cycle every dependency of which the reference recorded.
+//! A non-recursive read of a class no writer has waited for yet (no blocking write of it was
+//! validated) enters it as a recursive read would, and is held back: the first blocking write
+//! of the class makes the held-back reads count as non-recursive (a cycle they close is then
+//! reported), keeping their recursive state too (`book/src/rules.md`). A lock's first acquisition
+//! with something held holds back the dependencies from the locks held exclusively, until its
+//! next acquisition (blocking or a try): by its first holder, or by a thread that had acquired
+//! none of their classes, they count; else they are dropped. One per pair of classes also
+//! counts when its maker closes a cycle through it while no other thread acquired its held
+//! class.
 //! After the first violation of a case the two graphs legitimately differ (the real checker
 //! keeps out the dependency that closed the cycle), so the comparison stops there, except for
 //! recursion on ALLOC, which adds no dependency on either side (and is reported once per
@@ -37,7 +46,7 @@ use lockdep::{LockClass, Mode, Mutex};
 use lockdep::{Violation, ViolationKind};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Lock classes: 0 and 1 are `Mutex`es, the others `RwLock`s.
@@ -121,7 +130,25 @@ struct Reference {
     deps: BTreeSet<Dep>,
     /// Dependencies between two locks of one class: (held, acquired).
     lock_deps: BTreeSet<((usize, usize), (usize, usize))>,
+    /// Classes a writer has waited for (a blocking exclusive acquisition of them).
+    written: BTreeSet<Node>,
+    /// Non-recursive dependencies into a class not yet written, in the order first made.
+    held_back: Vec<(Node, Node)>,
+    /// Dependencies held back once: they enter their class in both states.
+    released: BTreeSet<(Node, Node)>,
+    /// The logical thread running now.
+    thread: usize,
+    /// Locks in their first hold: the thread that took it and the dependencies held back
+    /// (held class, the lock's class, taken as a recursive read); `None` once settled.
+    first_holds: BTreeMap<(usize, usize), Option<FirstHold>>,
+    /// The logical threads that acquired each class (blocking).
+    acquirers: BTreeMap<Node, BTreeSet<usize>>,
+    /// One dependency held back per pair of classes: (held, lock's class, recursive, maker).
+    pairs: Vec<(Node, Node, bool, usize)>,
 }
+
+/// A lock's first hold: who took it, and the dependencies held back.
+type FirstHold = (usize, Vec<(Node, Node, bool)>);
 
 impl Reference {
     fn new() -> Reference {
@@ -130,7 +157,111 @@ impl Reference {
         Reference {
             deps,
             lock_deps: BTreeSet::new(),
+            written: BTreeSet::new(),
+            held_back: Vec::new(),
+            released: BTreeSet::new(),
+            thread: 0,
+            first_holds: BTreeMap::new(),
+            acquirers: BTreeMap::new(),
+            pairs: Vec::new(),
         }
+    }
+
+    /// An acquisition (blocking or a try) of the lock `key` by this thread: if the lock is in
+    /// its first hold, it settles it; a cycle the dependencies that count close, if any.
+    fn settle(&mut self, key: (usize, usize)) -> Vec<Verdict> {
+        if !matches!(self.first_holds.get(&key), Some(Some(_))) {
+            return Vec::new();
+        }
+        let Some(Some((holder, held_back))) = self.first_holds.insert(key, None) else {
+            unreachable!("in its first hold, as just seen");
+        };
+        let thread = self.thread;
+        let found_through = holder != thread
+            && held_back.iter().any(|(from, ..)| {
+                self.acquirers
+                    .get(from)
+                    .is_some_and(|t| t.contains(&thread))
+            });
+        if found_through && !held_back.is_empty() {
+            FIRST_HOLDS_DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+        if found_through || held_back.is_empty() {
+            return Vec::new();
+        }
+        let mut verdicts = Vec::new();
+        for (from, to, rec) in held_back {
+            verdicts.extend(self.count(from, to, rec));
+        }
+        verdicts.extend(self.one_thread_cycles());
+        verdicts
+    }
+
+    /// The dependency `from` (held exclusively) → `to`, held back, counts: a cycle it closes.
+    fn count(&mut self, from: Node, to: Node, rec: bool) -> Option<Verdict> {
+        self.pairs.retain(|p| (p.0, p.1) != (from, to));
+        let closes = self.strong_path(to, rec || !self.written.contains(&to), from, false);
+        self.deps.insert((from, false, to, rec));
+        if !rec && !self.written.contains(&to) && !self.held_back.contains(&(from, to)) {
+            self.held_back.push((from, to));
+        }
+        closes.then_some(Verdict::Cycle)
+    }
+
+    /// The dependencies this thread held back that would close a cycle while no other thread
+    /// acquired their held class: they count, until none does.
+    fn one_thread_cycles(&mut self) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        loop {
+            let thread = self.thread;
+            let closing: Vec<(Node, Node, bool)> = self
+                .pairs
+                .iter()
+                .filter(|&&(from, to, rec, maker)| {
+                    maker == thread
+                        && self
+                            .acquirers
+                            .get(&from)
+                            .is_none_or(|t| t.iter().all(|&a| a == maker))
+                        && self.strong_path(to, rec || !self.written.contains(&to), from, false)
+                })
+                .map(|&(from, to, rec, _)| (from, to, rec))
+                .collect();
+            if closing.is_empty() {
+                return verdicts;
+            }
+            for (from, to, rec) in closing {
+                verdicts.extend(self.count(from, to, rec));
+            }
+        }
+    }
+
+    /// A writer first waits for `node`: the dependencies held back on its reads count as
+    /// non-recursive, in the order made; a cycle the first of them closes, if any.
+    fn first_write(&mut self, node: Node) -> Option<Verdict> {
+        if !self.written.insert(node) {
+            return None;
+        }
+        let froms: Vec<Node> = self
+            .held_back
+            .iter()
+            .filter(|d| d.1 == node)
+            .map(|d| d.0)
+            .collect();
+        let mut verdict = None;
+        for from in froms {
+            let closes = [false, true].iter().any(|&shared| {
+                self.deps.contains(&(from, shared, node, false))
+                    && self.strong_path(node, false, from, shared)
+            });
+            self.held_back.retain(|&d| d != (from, node));
+            self.released.insert((from, node));
+            if closes && verdict.is_none() {
+                WRITE_RELEASED.fetch_add(1, Ordering::Relaxed);
+                verdict = Some(Verdict::Cycle);
+            }
+        }
+        verdict
     }
 
     /// Is there a strong path from `start` (entered by a recursive read if `start_rec`) to
@@ -150,7 +281,10 @@ impl Reference {
             }
             for &(from, from_shared, to, to_rec) in &self.deps {
                 if from == node && !(entered_rec && from_shared) {
-                    queue.push_back((to, to_rec));
+                    queue.push_back((to, to_rec || self.held_back.contains(&(from, to))));
+                    if self.released.contains(&(from, to)) {
+                        queue.push_back((to, true));
+                    }
                 }
             }
         }
@@ -165,6 +299,52 @@ impl Reference {
         node: Node,
         how: Held,
         lock: Option<(usize, usize)>,
+    ) -> Vec<Verdict> {
+        let mut verdicts = Vec::new();
+        let first = match lock {
+            Some(key) => {
+                verdicts.extend(self.settle(key));
+                self.begin_first_hold(key, !held.is_empty())
+            }
+            None => false,
+        };
+        self.acquirers.entry(node).or_default().insert(self.thread);
+        if how == Held::Excl {
+            if let Some(cycle) = self.first_write(node) {
+                verdicts.push(cycle);
+                return verdicts;
+            }
+        }
+        match self.acquire_written(held, node, how, lock, first) {
+            Some(verdict @ Verdict::Again(_)) => {
+                verdicts.push(verdict);
+                verdicts.extend(self.one_thread_cycles());
+            }
+            Some(verdict) => verdicts.push(verdict),
+            None => verdicts.extend(self.one_thread_cycles()),
+        }
+        verdicts
+    }
+
+    /// Whether an acquisition of the lock `key` (with something held: `holds_any`) is its
+    /// first, whose dependencies from locks held exclusively are held back.
+    fn begin_first_hold(&mut self, key: (usize, usize), holds_any: bool) -> bool {
+        if self.first_holds.contains_key(&key) {
+            return false;
+        }
+        let first = holds_any.then(|| (self.thread, Vec::new()));
+        self.first_holds.insert(key, first);
+        holds_any
+    }
+
+    /// [`acquire`](Reference::acquire) past the first write, `first` if the lock's first hold.
+    fn acquire_written(
+        &mut self,
+        held: &[Entry],
+        node: Node,
+        how: Held,
+        lock: Option<(usize, usize)>,
+        first: bool,
     ) -> Option<Verdict> {
         let rec = how == Held::ReadRec;
         // The held entries of the class this acquisition may wait for.
@@ -183,11 +363,26 @@ impl Reference {
             }
             (_, None) => {}
         }
+        // A read of a class not written yet enters it as a recursive one (held back).
+        let enters_rec = rec || !self.written.contains(&node);
         for &(h, h_how, _) in held.iter().filter(|h| h.0 != node) {
-            if verdict.is_none() && self.strong_path(node, rec, h, h_how.shared()) {
+            if first && matches!(h, Node::Lock(_)) && h_how == Held::Excl {
+                // A lock held exclusively may have published this one: held back.
+                if !self.pairs.iter().any(|p| (p.0, p.1) == (h, node)) {
+                    self.pairs.push((h, node, rec, self.thread));
+                }
+                if let Some(Some((_, list))) = self.first_holds.get_mut(&lock.unwrap()) {
+                    list.push((h, node, rec));
+                }
+                continue;
+            }
+            if verdict.is_none() && self.strong_path(node, enters_rec, h, h_how.shared()) {
                 verdict = Some(Verdict::Cycle);
             }
             self.deps.insert((h, h_how.shared(), node, rec));
+            if !rec && !self.written.contains(&node) && !self.held_back.contains(&(h, node)) {
+                self.held_back.push((h, node));
+            }
         }
         verdict
     }
@@ -226,6 +421,11 @@ static CASE: AtomicUsize = AtomicUsize::new(0);
 static ALLOC_AGAIN_SEEN: AtomicBool = AtomicBool::new(false);
 /// Cycles among the locks of one class that the reference found and the checker reported.
 static INSTANCE_CYCLES: AtomicUsize = AtomicUsize::new(0);
+/// Cycles the reference found closed by a class's first write (held back on its reads).
+static WRITE_RELEASED: AtomicUsize = AtomicUsize::new(0);
+/// Locks' first holds whose held-back dependencies the reference dropped (the lock found
+/// through a lock held then).
+static FIRST_HOLDS_DROPPED: AtomicUsize = AtomicUsize::new(0);
 /// Cases run one at a time: each takes its violations at its end.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -453,14 +653,28 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                 (_, How::ReadRec) => Held::ReadRec,
             };
             let guard = match how {
-                How::TryExcl | How::TryRead => match lock {
-                    AnyLock::M(m) => m.try_lock().map(AnyGuard::M),
-                    AnyLock::R(r) if how == How::TryRead => r.try_read().map(AnyGuard::R),
-                    AnyLock::R(r) => r.try_write().map(AnyGuard::W),
-                },
+                How::TryExcl | How::TryRead => {
+                    // A try settles a first hold, reaching the lock.
+                    let verdicts = if case.done {
+                        Vec::new()
+                    } else {
+                        let verdicts = case.reference.settle((class, instance));
+                        case.reference.first_holds.insert((class, instance), None);
+                        verdicts
+                    };
+                    let mut guard = None;
+                    case.compare(verdicts, || {
+                        guard = match lock {
+                            AnyLock::M(m) => m.try_lock().map(AnyGuard::M),
+                            AnyLock::R(r) if how == How::TryRead => r.try_read().map(AnyGuard::R),
+                            AnyLock::R(r) => r.try_write().map(AnyGuard::W),
+                        }
+                    })?;
+                    guard
+                }
                 _ => {
-                    let verdict = if case.done {
-                        None
+                    let verdicts = if case.done {
+                        Vec::new()
                     } else {
                         case.reference.acquire(
                             &t.stack(),
@@ -470,7 +684,7 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                         )
                     };
                     let mut guard = None;
-                    case.compare(verdict.into_iter().collect(), || {
+                    case.compare(verdicts, || {
                         guard = Some(match (lock, how) {
                             (AnyLock::M(m), _) => AnyGuard::M(m.lock()),
                             (AnyLock::R(r), How::Read) => AnyGuard::R(r.read()),
@@ -502,7 +716,7 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
                         .acquire(&stack, Node::Pool(p), Held::Excl, None),
                 );
                 // `mempool_alloc()` starts with `might_alloc()`, except in reclaim itself.
-                if !t.in_reclaim() && t.noreclaim == 0 && verdicts != [Verdict::Cycle] {
+                if !t.in_reclaim() && t.noreclaim == 0 && !verdicts.contains(&Verdict::Cycle) {
                     verdicts.extend(
                         case.reference
                             .acquire(&stack, Node::Alloc, Held::Excl, None),
@@ -548,28 +762,28 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
             }
         }
         Op::MightAlloc => {
-            let verdict = (!case.done && t.noreclaim == 0)
-                .then(|| {
-                    case.reference
-                        .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
-                })
-                .flatten();
-            case.compare(verdict.into_iter().collect(), lockdep::might_alloc)?;
+            let verdicts = if !case.done && t.noreclaim == 0 {
+                case.reference
+                    .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
+            } else {
+                Vec::new()
+            };
+            case.compare(verdicts, lockdep::might_alloc)?;
         }
         Op::Reclaim(ref body) => {
-            let verdict = (!case.done)
-                .then(|| {
-                    case.reference
-                        .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
-                })
-                .flatten();
+            let verdicts = if case.done {
+                Vec::new()
+            } else {
+                case.reference
+                    .acquire(&t.stack(), Node::Alloc, Held::Excl, None)
+            };
             let mut result = Ok(());
             let mut entered = false;
             let before = lockdep::violations().len();
             lockdep::reclaim_scope(|| {
                 entered = true;
                 // The scope's own acquisition was validated on entry.
-                result = case.check(before, verdict.into_iter().collect());
+                result = case.check(before, verdicts);
                 let id = t.push(Node::Alloc, Held::Excl, None);
                 if result.is_ok() {
                     result = run_ops(case, t, body);
@@ -590,7 +804,9 @@ fn run_op<'w>(case: &mut Case<'w>, t: &mut Thread<'w>, op: &Op) -> Result<(), St
 }
 
 /// Runs one program: its logical threads one after the other, each on an OS thread.
-fn run_program(threads: &[Vec<Op>]) -> Result<(), String> {
+/// Runs the logical threads one after the other; the circular dependencies reported about the
+/// case's classes, which all agreed with the reference.
+fn run_program(threads: &[Vec<Op>]) -> Result<usize, String> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     lockdep::set_mode(Mode::Collect);
     let world = World::new();
@@ -602,7 +818,8 @@ fn run_program(threads: &[Vec<Op>]) -> Result<(), String> {
         carried: Vec::new(),
     };
     let mut result = Ok(());
-    for ops in threads {
+    for (thread, ops) in threads.iter().enumerate() {
+        case.reference.thread = thread;
         let carried = std::thread::scope(|s| {
             s.spawn(|| {
                 let mut t = Thread {
@@ -659,7 +876,14 @@ fn run_program(threads: &[Vec<Op>]) -> Result<(), String> {
             "false reports at thread exit ({leftover} elements carried): {unexplained:?}"
         ));
     }
-    Ok(())
+    let cycles = taken
+        .iter()
+        .filter(|v| {
+            v.kind() == ViolationKind::CircularDependency
+                && v.classes().iter().any(|c| c.starts_with(&prefix))
+        })
+        .count();
+    Ok(cycles)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -738,6 +962,39 @@ fn two_locks_of_one_class_in_both_orders() {
     ])
     .unwrap();
     assert!(INSTANCE_CYCLES.load(Ordering::Relaxed) > found);
+}
+
+#[test]
+fn a_read_cycle_is_reported_at_the_first_write() {
+    let found = WRITE_RELEASED.load(Ordering::Relaxed);
+    run_program(&[
+        vec![Op::Lock(2, 0, How::Read), Op::Lock(0, 0, How::Excl)],
+        vec![Op::Lock(0, 0, How::Excl), Op::Lock(2, 0, How::Read)],
+        vec![Op::Lock(2, 0, How::Excl)],
+    ])
+    .unwrap();
+    assert!(WRITE_RELEASED.load(Ordering::Relaxed) > found);
+}
+
+/// A registry (class 3) written while a fresh lock (class 0) is first taken; another thread
+/// finds it through the registry and, holding it, reads the registry: no report, the first
+/// hold's dependency dropped. A third takes the registry for write and then that lock, now
+/// shared: the cycle.
+#[test]
+fn a_lock_published_under_a_registry_settles_and_its_true_twin_is_reported() {
+    let dropped = FIRST_HOLDS_DROPPED.load(Ordering::Relaxed);
+    let publish = vec![Op::Lock(3, 0, How::Excl), Op::Lock(0, 1, How::Excl)];
+    let find_then_read = vec![
+        Op::Lock(3, 0, How::Read),
+        Op::Unlock(0),
+        Op::Lock(0, 1, How::Excl),
+        Op::Lock(3, 0, How::Read),
+    ];
+    let cycles = run_program(&[publish.clone(), find_then_read.clone()]).unwrap();
+    assert_eq!(cycles, 0, "no report");
+    assert!(FIRST_HOLDS_DROPPED.load(Ordering::Relaxed) > dropped);
+    let cycles = run_program(&[publish.clone(), find_then_read, publish]).unwrap();
+    assert_eq!(cycles, 1, "the true twin");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,6 +92,64 @@ fn locks_in_tls_destructors_do_not_crash_or_false_report() {
     assert!(kinds("faults-tls-B").is_empty());
 }
 
+static KEPT: LockClass = LockClass::new("faults-kept-in-tls");
+static KEPT_LOCK: Mutex<()> = Mutex::with_class((), &KEPT);
+static FORGOTTEN: LockClass = LockClass::new("faults-forgotten-beside-tls");
+static FORGOTTEN_LOCK: Mutex<()> = Mutex::with_class((), &FORGOTTEN);
+
+thread_local! {
+    /// A guard kept for the thread's whole life, released by this thread-local's destructor.
+    static KEPT_GUARD: std::cell::RefCell<Option<lockdep::MutexGuard<'static, ()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[test]
+fn a_guard_released_by_a_thread_local_destructor_is_no_leak() {
+    lockdep::set_mode(Mode::Collect);
+    std::thread::spawn(|| {
+        // The thread-local is first used (its destructor registered) before the thread's
+        // first hold registers the checker's exit hook: the hook's destructor runs first.
+        KEPT_GUARD.with(|g| *g.borrow_mut() = Some(KEPT_LOCK.lock()));
+    })
+    .join()
+    .unwrap();
+    assert!(
+        kinds("faults-kept-in-tls").is_empty(),
+        "{:?}",
+        lockdep::violations()
+    );
+    // Released, as the held stack says: the lock is free.
+    assert!(KEPT_LOCK.try_lock().is_some());
+}
+
+#[test]
+fn a_forgotten_guard_beside_one_kept_in_a_thread_local_is_a_leak() {
+    lockdep::set_mode(Mode::Collect);
+    let kept = LockClass::leak("faults-kept-beside-forgotten".to_owned());
+    let kept: &'static Mutex<()> = Box::leak(Box::new(Mutex::with_class((), kept)));
+    thread_local! {
+        static GUARD: std::cell::RefCell<Option<lockdep::MutexGuard<'static, ()>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    std::thread::Builder::new()
+        .name("faults-forgetter".into())
+        .spawn(move || {
+            GUARD.with(|g| *g.borrow_mut() = Some(kept.lock()));
+            std::mem::forget(FORGOTTEN_LOCK.lock());
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(
+        kinds("faults-forgotten-beside-tls"),
+        vec![ViolationKind::LockHeldAtExit]
+    );
+    let v = common::find("faults-forgotten-beside-tls");
+    // Only the forgotten guard: the one in the thread-local was released by its destructor.
+    assert_eq!(v.classes(), vec!["faults-forgotten-beside-tls"], "{v}");
+    assert!(v.to_string().contains("faults-forgetter/"), "{v}");
+}
+
 const CHILD: &str = "TEST_LOCKDEP_FAULTS_CHILD";
 
 /// The depth limit turns the whole checker off, so it runs in a child process.

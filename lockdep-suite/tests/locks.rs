@@ -486,6 +486,8 @@ fn might_lock_of_rwlocks() {
         RwLock::with_class((), class("locks-mightrw-X")),
         Mutex::with_class((), class("locks-mightrw-Y")),
     );
+    // A writer waits for X: its reads may queue behind one (book/src/rules.md).
+    drop(x.write());
     {
         let _y = y.lock();
         x.might_lock_read(); // Y → X (non-recursive read)
@@ -596,11 +598,14 @@ fn out_of_order_drop_in_the_middle_keeps_later_inversions_detected() {
     }
     {
         let _d = l[3].lock();
-        let _a = l[0].lock(); // D → A closes A → B → C → D → A
+        let _a = l[0].lock(); // D → A closes A → D → A
     }
     let v = common::find("locks-middle-A");
     assert_eq!(v.kind(), ViolationKind::CircularDependency);
-    assert_eq!(v.classes().len(), 4, "{:?}", v.classes());
+    // A → D itself is a dependency: D was first taken under C, whose own dependencies were
+    // held back then (a lock's first hold, book/src/rules.md), so A did not reach D through C and
+    // recorded its own; the kernel, which records C → D alone, reports A → B → C → D → A.
+    assert_eq!(v.classes(), ["locks-middle-A", "locks-middle-D"]);
 }
 
 #[test]

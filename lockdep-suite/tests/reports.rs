@@ -226,6 +226,8 @@ fn read_acquisitions_show_as_rlock() {
         lockdep::RwLock::with_class((), class("rep-read-X")),
         Mutex::with_class((), class("rep-read-Y")),
     );
+    // A writer waits for X: its reads may queue behind one (book/src/rules.md).
+    drop(x.write());
     {
         let _x = x.read();
         let _y = y.lock();

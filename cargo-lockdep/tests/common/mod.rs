@@ -15,6 +15,13 @@ pub struct Report {
     pub edges: Vec<(&'static str, &'static str, &'static str)>,
     /// Raw violation objects.
     pub violations: Vec<String>,
+    /// Classes listed without a dependency.
+    pub classes: Vec<&'static str>,
+    /// Classes no writer waited for in this process (others are written, as in a file of
+    /// before the `written` field: it is left out unless a class is named here or below).
+    pub unwritten: Vec<&'static str>,
+    /// Classes written, first at this line of `src/<test>.rs`.
+    pub written_at: Vec<(&'static str, u32)>,
 }
 
 impl Report {
@@ -24,6 +31,41 @@ impl Report {
             pid,
             edges: Vec::new(),
             violations: Vec::new(),
+            classes: Vec::new(),
+            unwritten: Vec::new(),
+            written_at: Vec::new(),
+        }
+    }
+
+    /// A class listed in the graph, with or without dependencies.
+    pub fn class(mut self, name: &'static str) -> Report {
+        self.classes.push(name);
+        self
+    }
+
+    /// The process never waited to write `name`.
+    pub fn unwritten(mut self, name: &'static str) -> Report {
+        self.unwritten.push(name);
+        self
+    }
+
+    /// The process first waited to write `name` at `line`.
+    pub fn written_at(mut self, name: &'static str, line: u32) -> Report {
+        self.written_at.push((name, line));
+        self
+    }
+
+    /// A class's `written` and `written_at` fields, if the report says anything of them.
+    fn written_json(&self, name: &str) -> String {
+        let test = self.test.as_deref().unwrap_or("main");
+        if self.unwritten.contains(&name) {
+            return r#","written":false,"written_at":null"#.to_owned();
+        }
+        match self.written_at.iter().find(|(n, _)| *n == name) {
+            Some((_, line)) => format!(
+                r#","written":true,"written_at":{{"file":"src/{test}.rs","line":{line},"column":5}}"#
+            ),
+            None => String::new(),
         }
     }
 
@@ -45,15 +87,20 @@ impl Report {
     /// The report file's text; class ids are numbered in order of appearance, from `ALLOC` = 1.
     pub fn json(&self) -> String {
         let mut names = vec!["ALLOC"];
-        for &(from, to, _) in &self.edges {
-            for name in [from, to] {
-                if !names.contains(&name) {
-                    names.push(name);
-                }
+        let listed = self.edges.iter().flat_map(|&(from, to, _)| [from, to]);
+        for name in listed.chain(self.classes.iter().copied()) {
+            if !names.contains(&name) {
+                names.push(name);
             }
         }
         let id = |name: &str| names.iter().position(|n| *n == name).unwrap() + 1;
-        let classes: Vec<String> = names.iter().map(|n| class_json(id(n), n)).collect();
+        let classes: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let class = class_json(id(n), n);
+                format!("{}{}}}", &class[..class.len() - 1], self.written_json(n))
+            })
+            .collect();
         let mut edges = Vec::new();
         for (line, &(from, to, deps)) in self.edges.iter().enumerate() {
             let deps: Vec<String> = deps.split(',').map(|d| format!("\"{d}\"")).collect();

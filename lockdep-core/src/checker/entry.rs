@@ -17,7 +17,7 @@ use super::inbox::Inbox;
 use super::stack_trace::StackTrace;
 use super::validate::with_context;
 use super::violation::{Detail, LockDesc};
-use super::{event, export, graph, instance_order, registry, report, store, validate};
+use super::{event, export, first_hold, graph, instance_order, registry, report, store, validate};
 use crate::LockClass;
 
 pub(crate) use super::types::{ClassId, Instance, ALLOCATOR_SITE};
@@ -152,6 +152,13 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
     validate::check_same_lock(acq);
 }
 
+/// A blocking upgradable read of `class` is about to be validated at `site`: it may wait for
+/// another upgradable read, as a writer's may (see `validate::upgradable_read`).
+#[inline]
+pub(crate) fn upgradable_read(class: ClassId, site: &'static Location<'static>) {
+    validate::upgradable_read(class, site);
+}
+
 /// `instance` was released: it leaves this context's held stack, from any position; false
 /// when this context does not hold it (its guard was sent here from another thread).
 #[inline]
@@ -224,6 +231,38 @@ pub(crate) fn holds_any() -> bool {
 #[inline]
 pub(crate) fn forget_lock(instance: Instance) {
     instance_order::forget(instance);
+}
+
+pub(crate) use super::first_hold::FirstHold;
+
+/// An acquisition of the lock at `instance` (blocking, or a try: `blocking`) as `access` at
+/// `site`, before it is validated, while the lock's first hold, `state`, is not settled
+/// (`book/src/rules.md`): true when this is its first acquisition, whose validation holds the
+/// dependencies into it back until [`first_hold_end`]; false when the lock is settled now
+/// (the dependencies held back count or not, and the cycles those that count close are
+/// reported).
+#[cold]
+pub(crate) fn first_hold(
+    instance: usize,
+    state: &FirstHold,
+    blocking: bool,
+    access: Access,
+    site: &'static Location<'static>,
+) -> bool {
+    validate::unsettled_acquisition(Instance::lock(instance), state, blocking, access, site)
+}
+
+/// The end of the first acquisition of the lock at `instance`: settled unless dependencies
+/// into it are held back.
+#[cold]
+pub(crate) fn first_hold_end(instance: usize, state: &FirstHold) {
+    first_hold::end(Instance::lock(instance), state);
+}
+
+/// The lock at `instance`, whose first hold held dependencies back, is gone: they go too.
+#[cold]
+pub(crate) fn forget_first_hold(instance: usize) {
+    first_hold::forget(Instance::lock(instance));
 }
 
 /// The blocking acquisition `acq` may happen (it is not held after): validated now. Of an

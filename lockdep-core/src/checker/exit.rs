@@ -12,13 +12,15 @@ use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::export::{self, Symbols};
+use super::first_hold;
+use super::graph;
 use super::held::{with_thread, Context};
 use super::image::Image;
 use super::registry;
 use super::report;
 use super::stack_trace::StackTrace;
 use super::store;
-use super::types::{thread_name, tid, NodeKind};
+use super::types::{thread_name, tid, Instance, NodeKind};
 use super::violation::{Detail, LockDesc, ViolationData};
 use lockdep_report::{LockStat, ViolationKind};
 
@@ -50,33 +52,109 @@ pub(crate) fn register_thread_exit_hook(t: &Context) {
 
 impl Drop for ThreadExitHook {
     fn drop(&mut self) {
+        let thread = || thread_name(&self.thread, self.tid);
         with_thread(|t| {
             let _in_checker = t.enter();
             // Holds other threads ended and posted here were no leaks.
             t.apply_posted();
-            let leaked: Vec<_> = t
-                .snapshot()
-                .iter()
-                .filter(|h| registry::info(h.class).kind == NodeKind::Lock)
-                .map(|h| (h.instance, LockDesc::from(h)))
-                .collect();
-            #[cfg(not(feature = "send_guard"))]
-            let leaked: Vec<LockDesc> = leaked.into_iter().map(|(_, d)| d).collect();
-            // Pool elements still held were moved elsewhere: that is normal, not a leak.
-            t.clear();
-            t.hold_entries.set(0);
-            if let Some(inbox) = t.inbox.take() {
-                inbox.close();
-            }
-            if !leaked.is_empty() && crate::mode::is_checking() {
-                let thread = thread_name(&self.thread, self.tid);
-                #[cfg(feature = "send_guard")]
-                orphans::left(thread, leaked);
-                #[cfg(not(feature = "send_guard"))]
-                store::record(held_at_exit(thread, leaked));
+            // A guard kept in another thread-local is released by that thread-local's
+            // destructor, which may run after this one: the verdict waits for it.
+            if leaked_locks(t).is_empty() || !after_thread_locals(thread()) {
+                finish_thread(t, thread);
             }
         });
     }
+}
+
+/// The locks `t` still holds (pool elements still held were moved elsewhere: that is normal,
+/// not a leak).
+fn leaked_locks(t: &Context) -> Vec<(Instance, LockDesc)> {
+    t.snapshot()
+        .iter()
+        .filter(|h| registry::info(h.class).kind == NodeKind::Lock)
+        .map(|h| (h.instance, LockDesc::from(h)))
+        .collect()
+}
+
+/// The end of a thread for the checker: the locks it still holds are leaked guards, reported
+/// (the thread named by `thread`); its held stack and its inbox are closed. The caller has
+/// entered the checker.
+fn finish_thread(t: &Context, thread: impl FnOnce() -> String) {
+    // Holds other threads ended and posted here meanwhile were no leaks.
+    t.apply_posted();
+    let leaked = leaked_locks(t);
+    t.clear();
+    t.hold_entries.set(0);
+    if let Some(inbox) = t.inbox.take() {
+        inbox.close();
+    }
+    if !leaked.is_empty() && crate::mode::is_checking() {
+        #[cfg(feature = "send_guard")]
+        orphans::left(thread(), leaked);
+        #[cfg(not(feature = "send_guard"))]
+        store::record(held_at_exit(
+            thread(),
+            leaked.into_iter().map(|(_, d)| d).collect(),
+        ));
+    }
+}
+
+/// Runs [`finish_thread`] for this thread (named `thread`) once every thread-local
+/// destructor of the thread has run, whenever they were registered; false when that cannot
+/// be arranged (then the caller finishes now).
+///
+/// Thread-local destructors run in the reverse order of their registration, and this
+/// thread's exit hook is registered with its first hold, often after the thread-local that
+/// keeps a guard (its destructor registered when first used, before the guard was taken in
+/// it): the hook's destructor runs first and would take that guard for a leaked one. glibc
+/// runs the destructors of `pthread_key_create` keys after every thread-local destructor
+/// (`__call_tls_dtors` before `__nptl_deallocate_tsd`), so the verdict is a key's.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn after_thread_locals(thread: String) -> bool {
+    use std::os::raw::{c_int, c_uint, c_void};
+    extern "C" {
+        fn pthread_key_create(
+            key: *mut c_uint,
+            destructor: Option<unsafe extern "C" fn(*mut c_void)>,
+        ) -> c_int;
+        fn pthread_setspecific(key: c_uint, value: *const c_void) -> c_int;
+    }
+    /// Finishes the thread whose name the key's value is (a `Box<String>`).
+    unsafe extern "C" fn finish(thread: *mut c_void) {
+        // SAFETY: the key's only values are `Box<String>`s made below, each set once.
+        let thread = unsafe { Box::from_raw(thread.cast::<String>()) };
+        // Never unwind into C.
+        let _ = std::panic::catch_unwind(move || {
+            with_thread(|t| {
+                let _in_checker = t.enter();
+                finish_thread(t, || *thread);
+            })
+        });
+    }
+    static KEY: std::sync::OnceLock<Option<c_uint>> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let mut key: c_uint = 0;
+        // SAFETY: `key` is a valid place for the new key; `finish` never unwinds.
+        (unsafe { pthread_key_create(&mut key, Some(finish)) } == 0).then_some(key)
+    });
+    let Some(key) = *key else {
+        return false;
+    };
+    let value = Box::into_raw(Box::new(thread));
+    // SAFETY: `key` was made by `pthread_key_create`; the value is freed by `finish`.
+    if unsafe { pthread_setspecific(key, value.cast()) } == 0 {
+        return true;
+    }
+    // SAFETY: not handed over: still ours.
+    drop(unsafe { Box::from_raw(value) });
+    false
+}
+
+/// Elsewhere the order of thread-local destructors and key destructors is not known: the
+/// verdict is made at once (a guard kept in a thread-local may be reported as leaked).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn after_thread_locals(_thread: String) -> bool {
+    false
 }
 
 /// The violation of a thread that exited holding `leaked`.
@@ -248,6 +326,7 @@ fn checker_off_status() -> Option<i32> {
 /// Prints the recorded violations (and what the suppression file suppressed) and writes the
 /// report file; returns how many violations were recorded and not taken.
 fn process_exit_report() -> usize {
+    count_one_thread_first_holds();
     #[cfg(feature = "send_guard")]
     for (thread, leaked) in orphans::remaining() {
         store::record(held_at_exit(thread, leaked));
@@ -283,6 +362,17 @@ fn process_exit_report() -> usize {
         say_where_the_report_went(pending.len(), written.as_deref());
     }
     pending.len()
+}
+
+/// The dependencies still held back in locks' first holds whose held class one thread alone
+/// took count at exit (`book/src/rules.md`): the graph, and the report file a merge reads, are
+/// then the kernel's for them. None closes a cycle: one that would have was counted when it
+/// would have closed it (after every new dependency, `validate::one_thread_cycles`).
+fn count_one_thread_first_holds() {
+    let mut graph = graph::lock();
+    for d in first_hold::alone(false, 0, |_| true) {
+        let _ = graph.add_held_back(&d);
+    }
 }
 
 /// `LOCKDEP_EXIT_REPORT=summary`'s one line, in place of the report: how many violations, and

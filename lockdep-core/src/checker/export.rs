@@ -15,7 +15,7 @@ use lockdep_report::{dot, LockStat, Site, StatRow};
 use super::report::{self, own_site, source_site_of, Report};
 use super::stack_trace::StackTrace;
 use super::types::ClassId;
-use super::violation::{Detail, LockDesc, ViolationData};
+use super::violation::{Detail, HeldBack, LockDesc, ViolationData};
 
 /// A JSON string literal.
 pub(crate) fn json_str(out: &mut String, s: &str) {
@@ -75,6 +75,25 @@ fn acquisition_site_json(out: &mut String, site: &'static Location<'static>, tra
 /// A class: `{"id","name","kind","site","type"}`, `site` being where a creation-site class
 /// was created and `type` the type of its locks' data (both null for a named class).
 fn class_json(out: &mut String, class: ClassId) {
+    class_fields(out, class);
+    out.push('}');
+}
+
+/// A class of a graph: [`class_json`] and whether a writer waited for it, where first
+/// (`{…,"written","written_at"}`; `written_at` null when not written, or at an unknown site).
+fn graph_class_json(out: &mut String, class: ClassId, first_write: Option<Option<Site>>) {
+    class_fields(out, class);
+    let _ = write!(
+        out,
+        ",\"written\":{},\"written_at\":",
+        first_write.is_some()
+    );
+    site_json(out, first_write.flatten().as_ref());
+    out.push('}');
+}
+
+/// [`class_json`] without its closing brace.
+fn class_fields(out: &mut String, class: ClassId) {
     let info = registry::info(class);
     let _ = write!(out, "{{\"id\":{class},\"name\":");
     json_str(out, info.name);
@@ -84,7 +103,6 @@ fn class_json(out: &mut String, class: ClassId) {
     site_json(out, info.site.map(registry::source_site).as_ref());
     out.push_str(",\"type\":");
     json_opt_str(out, info.data_type);
-    out.push('}');
 }
 
 /// A held or wanted lock; `trace` names the user's frame for an allocation's site.
@@ -100,6 +118,33 @@ fn lock_json_at(out: &mut String, d: &LockDesc, trace: &StackTrace) {
 
 fn lock_json(out: &mut String, d: &LockDesc) {
     lock_json_at(out, d, &StackTrace::default());
+}
+
+/// Until what a cycle's closing dependency was held back: `{"until","by"}` (`book/src/json.md`).
+fn held_back_json(out: &mut String, held_back: &HeldBack, trace: &StackTrace) {
+    let (until, by) = match held_back {
+        HeldBack::FirstWrite(write) => ("first_write", Some(write)),
+        HeldBack::FirstHold {
+            by: None,
+            by_holder: _,
+        } => ("one_thread", None),
+        HeldBack::FirstHold {
+            by,
+            by_holder: true,
+        } => ("taken_again", by.as_ref()),
+        HeldBack::FirstHold {
+            by,
+            by_holder: false,
+        } => ("shared", by.as_ref()),
+    };
+    out.push_str("{\"until\":");
+    json_str(out, until);
+    out.push_str(",\"by\":");
+    match by {
+        Some(by) => lock_json_at(out, by, trace),
+        None => out.push_str("null"),
+    }
+    out.push('}');
 }
 
 /// Resolved frames, innermost first: `[{"function","site"}]`.
@@ -134,11 +179,16 @@ fn write_violation(out: &mut String, data: &ViolationData) {
             trying,
             holding,
             ring,
+            held_back,
         } => {
             out.push_str(",\"trying\":");
             lock_json_at(out, trying, &data.trace);
             out.push_str(",\"holding\":");
             lock_json(out, holding);
+            if let Some(held_back) = held_back {
+                out.push_str(",\"held_back\":");
+                held_back_json(out, held_back, &data.trace);
+            }
             out.push_str(",\"chain\":");
             json_list(out, ring, |out, link| {
                 out.push_str("{\"from\":");
@@ -221,6 +271,9 @@ fn write_violation(out: &mut String, data: &ViolationData) {
     out.push('}');
 }
 
+/// A class, and whether a writer waited for it (where first, if known).
+type FirstWrite = (ClassId, Option<Option<&'static Location<'static>>>);
+
 /// How a document writes its dependencies' stack traces.
 #[derive(Clone, Copy)]
 pub(crate) enum Symbols<'a> {
@@ -245,17 +298,25 @@ fn write_graph(out: &mut String, symbols: Symbols<'_>) {
     registry::alloc_class();
     // Copied out (a trace is shared, not copied), so that resolving symbols, which is slow,
     // does not hold the graph's lock.
-    let mut edges: Vec<(ClassId, ClassId, u8, &'static Location<'static>, StackTrace)> =
-        graph::lock()
+    let (mut edges, first_writes) = {
+        let graph = graph::lock();
+        let edges: Vec<(ClassId, ClassId, u8, &'static Location<'static>, StackTrace)> = graph
             .edges()
             .map(|(&(from, to), e)| (from, to, e.deps, e.site, e.trace.clone()))
             .collect();
+        // Counted after the edges were copied: a class is registered before any dependency
+        // on it, so every class an edge names is listed, however other threads race with
+        // this.
+        let first_writes: Vec<FirstWrite> = (1..=registry::count())
+            .map(|c| (c, graph.is_written(c).then(|| graph.first_write(c))))
+            .collect();
+        (edges, first_writes)
+    };
     edges.sort_unstable_by_key(|e| (e.0, e.1));
-    // Counted after the edges were copied: a class is registered before any dependency on
-    // it, so every class an edge names is listed, however other threads race with this.
-    let classes: Vec<ClassId> = (1..=registry::count()).collect();
     out.push_str("{\"classes\":");
-    json_list(out, &classes, |out, &c| class_json(out, c));
+    json_list(out, &first_writes, |out, &(c, first_write)| {
+        graph_class_json(out, c, first_write.map(|site| site.and_then(own_site)));
+    });
     // Many dependencies share a trace (one acquisition's, or captures of one call path):
     // each distinct trace is written once.
     let mut traces: HashMap<&[usize], String, FastHash> = HashMap::default();

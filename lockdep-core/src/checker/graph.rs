@@ -1,7 +1,8 @@
 //! The process's dependency graph over classes: every dependency with where and how it was
 //! first seen, and the [`DependencyOrder`] of the classes, which finds the cycles (strong
 //! paths in the kernel's read/write-aware sense; see `src/order.rs` for how, and why every
-//! cycle is found, not only the first).
+//! cycle is found, not only the first), and which classes a writer has waited for (a read of
+//! any other blocks only as a recursive one does: `book/src/rules.md`).
 
 use std::collections::HashMap;
 use std::panic::Location;
@@ -10,9 +11,10 @@ use std::sync::{Mutex, MutexGuard};
 use once_cell::sync::Lazy;
 
 use super::fast_hash::FastHash;
+use super::first_hold;
 use super::stack_trace::StackTrace;
 use super::types::{lock as lock_internal, Access, ClassId};
-use lockdep_report::DependencyOrder;
+use lockdep_report::{DependencyOrder, Released};
 
 pub(crate) use lockdep_report::dep;
 
@@ -62,6 +64,15 @@ pub(crate) struct Graph {
     edges: HashMap<(ClassId, ClassId), Edge, FastHash>,
     /// Which classes reach which, and the cycles.
     order: DependencyOrder,
+    /// Where a writer first waited for each written class.
+    first_writes: HashMap<ClassId, &'static Location<'static>, FastHash>,
+    /// Where the held class was acquired, for each dependency held back on a read of a class
+    /// not yet written: what a report shows if a write releases it.
+    read_holders: HashMap<(ClassId, ClassId), &'static Location<'static>, FastHash>,
+    /// Bumped whenever a dependency enters the order (a new one, or reads a first write
+    /// releases) or a class that a read was held back into in a lock's first hold is first
+    /// written: what was looked at before a bump may close a cycle after it.
+    generation: u64,
 }
 
 impl Graph {
@@ -89,20 +100,102 @@ impl Graph {
             .values()
             .map(|e| edge_entry + e.trace.heap_bytes())
             .sum();
-        edges + self.order.heap_bytes()
+        let per_class = std::mem::size_of::<(ClassId, &Location)>() + 8;
+        edges
+            + self.order.heap_bytes()
+            + (self.first_writes.len() + self.read_holders.len()) * per_class
     }
 
-    /// Records "`to` acquired as `acquired` while `from` held as `held`", and says whether it
-    /// closes a cycle. A dependency that closes a cycle is recorded all the same: later ones
-    /// may close other cycles through it.
+    /// Whether recording "`to` acquired as `acquired` while `from` held as `held`" would
+    /// close a new cycle (nothing is recorded).
+    pub(crate) fn closes(
+        &self,
+        from: ClassId,
+        held: Access,
+        to: ClassId,
+        acquired: Access,
+    ) -> bool {
+        self.order.closes(from, to, dep::of(held, acquired))
+    }
+
+    /// Bumped whenever the order changes: unchanged, a question about cycles has the same
+    /// answer.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether a writer has waited for `class`: then a non-recursive read of it may wait
+    /// behind one.
+    pub(crate) fn is_written(&self, class: ClassId) -> bool {
+        self.order.is_written(class)
+    }
+
+    /// Where a writer first waited for `class`, if one has.
+    pub(crate) fn first_write(&self, class: ClassId) -> Option<&'static Location<'static>> {
+        self.first_writes.get(&class).copied()
+    }
+
+    /// A writer waits for `class`, at `site`: the first time, the dependencies held back on
+    /// its reads count as they are, and the cycles they close are returned, each with where
+    /// its held class was acquired.
+    pub(crate) fn write(
+        &mut self,
+        class: ClassId,
+        site: &'static Location<'static>,
+    ) -> Vec<(Released, &'static Location<'static>)> {
+        if self.order.is_written(class) {
+            return Vec::new();
+        }
+        self.first_writes.insert(class, site);
+        let released = self.order.write(class);
+        // Reads released, or one held back in a lock's first hold, may close a cycle now.
+        if !released.is_empty() || first_hold::held_back_into(class) {
+            self.generation += 1;
+        }
+        let held_at = |from| self.read_holders.get(&(from, class)).copied();
+        let released = released
+            .into_iter()
+            .map(|r| {
+                let at = held_at(r.from).unwrap_or(site);
+                (r, at)
+            })
+            .collect();
+        self.read_holders.retain(|&(_, to), _| to != class);
+        released
+    }
+
+    /// Records a dependency held back in a lock's first hold, which counts now (its held
+    /// lock was held exclusively), as [`add`](Graph::add).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] when it does not fit.
+    pub(crate) fn add_held_back(&mut self, d: &first_hold::Provisional) -> Result<Added, Full> {
+        self.add(
+            d.from,
+            Access::Write,
+            d.held_site,
+            d.to,
+            d.acquired,
+            d.site,
+            &mut || d.trace.clone(),
+        )
+    }
+
+    /// Records "`to` acquired as `acquired` while `from` held as `held` (acquired at
+    /// `held_site`)", and says whether it closes a cycle. A dependency that closes a cycle is
+    /// recorded all the same: later ones may close other cycles through it.
     ///
     /// # Errors
     ///
     /// [`Full`] when a new dependency does not fit (nothing is recorded).
+    // One argument per part of a dependency: a struct for them would be built only here.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn add(
         &mut self,
         from: ClassId,
         held: Access,
+        held_site: &'static Location<'static>,
         to: ClassId,
         acquired: Access,
         site: &'static Location<'static>,
@@ -116,6 +209,10 @@ impl Graph {
         } else if self.edges.len() >= MAX_EDGES {
             return Err(Full);
         }
+        if dep::non_recursive(bits) != 0 && !self.order.is_written(to) {
+            self.read_holders.entry((from, to)).or_insert(held_site);
+        }
+        self.generation += 1;
         let cycle = self.order.insert(from, to, bits).map(|path| Cycle { path });
         let trace = trace();
         self.edges
@@ -139,8 +236,13 @@ mod tests {
         Location::caller()
     }
 
+    /// `b` acquired as `br` with `a` held as `ar`; a writer waits for `b` first if `br` is
+    /// a write, as the checker says before adding the dependency.
     fn add(g: &mut Graph, a: ClassId, ar: Access, b: ClassId, br: Access) -> Added {
-        match g.add(a, ar, b, br, site(), &mut StackTrace::default) {
+        if br == Access::Write {
+            g.write(b, site());
+        }
+        match g.add(a, ar, site(), b, br, site(), &mut StackTrace::default) {
             Ok(added) => added,
             Err(Full) => panic!("graph full"),
         }
@@ -178,6 +280,22 @@ mod tests {
         let mut g = Graph::default();
         no_cycle(add(&mut g, 1, Access::RecursiveRead, 2, Access::Write));
         no_cycle(add(&mut g, 2, Access::Write, 1, Access::RecursiveRead));
+    }
+
+    #[test]
+    fn a_read_cycle_waits_for_the_first_writer() {
+        // rwsem_ABBA2: 2 read under 1, 1 taken under 2 held for read; no writer waits for 2.
+        let mut g = Graph::default();
+        no_cycle(add(&mut g, 1, Access::Write, 2, Access::Read));
+        no_cycle(add(&mut g, 2, Access::Read, 1, Access::Write));
+        assert!(!g.is_written(2));
+        let write_site = Location::caller();
+        let released = g.write(2, write_site);
+        assert_eq!(released.len(), 1);
+        assert_eq!((released[0].0.from, released[0].0.deps), (1, dep::EN));
+        assert_eq!(released[0].0.path, vec![2, 1]);
+        assert_eq!(g.first_write(2), Some(write_site));
+        assert!(g.write(2, write_site).is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!    tables' [`fast_hash`];
 //! 2. state: the class [`registry`], the validated [`chains`], [`inbox`]es, the per-thread
 //!    [`held`] stacks and [`notify_path`]s, the dependency [`graph`], the [`instance_order`] among the locks of
-//!    one class, lock_stat's per-thread counts ([`stat`]);
+//!    one class, the locks in their [`first_hold`], lock_stat's per-thread counts ([`stat`]);
 //! 3. [`violation`] data;
 //! 4. the violation [`store`], the text [`report`], the JSON/DOT [`export`];
 //! 5. thread and process [`exit`];
@@ -16,8 +16,9 @@
 //!
 //! The hooks that locks, pools and the allocator call (`crate::hook`) sit above all of it.
 //! Internal lock order, outermost first (all `std::sync::Mutex`, never instrumented): class
-//! registry → graph → violation store → a thread's inbox; the instance order and lock_stat's
-//! buffers (the list, then a thread's) are taken with none of them held. Nothing is called back into user
+//! registry → graph → the locks in their first hold → violation store → a thread's inbox; the
+//! instance order and lock_stat's buffers (the list, then a thread's) are taken with none of
+//! them held. Nothing is called back into user
 //! code while any of them is held, except `tracing` events, emitted after the store lock is
 //! released.
 
@@ -28,6 +29,7 @@ mod event;
 mod exit;
 mod export;
 mod fast_hash;
+mod first_hold;
 mod graph;
 mod held;
 mod image;

@@ -12,7 +12,7 @@ use once_cell::sync::OnceCell;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::atomic::{
-    AtomicU32,
+    AtomicBool, AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::sync::Mutex;
@@ -52,6 +52,10 @@ pub(crate) struct ClassInfo {
     /// one site for unrelated data (a helper without `#[track_caller]`, a derive, the
     /// standard library) are not one class.
     pub(crate) data_type: Option<&'static str>,
+    /// A writer has waited for the class: set under the graph's lock, which knows it first
+    /// (`Graph::is_written`), and read without it, so that only the first write of a class
+    /// takes that lock to say so.
+    written: AtomicBool,
     subclasses: [AtomicU32; MAX_SUBCLASSES as usize],
 }
 
@@ -181,11 +185,24 @@ fn insert(
         kind,
         site,
         data_type,
+        written: AtomicBool::new(false),
         subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
     });
     NEXT_ID.store(id + 1, Release);
     table.by_key.insert(key, id);
     Some(id)
+}
+
+/// Whether a writer is known to have waited for `id` (see `ClassInfo::written`; false is
+/// asked again under the graph's lock).
+#[inline]
+pub(crate) fn is_written(id: ClassId) -> bool {
+    info(id).written.load(Relaxed)
+}
+
+/// A writer has waited for `id`; the caller holds the graph's lock, which knows it.
+pub(crate) fn mark_written(id: ClassId) {
+    info(id).written.store(true, Relaxed);
 }
 
 /// The name reports show for `id`: its name, with the type of its data for a creation-site

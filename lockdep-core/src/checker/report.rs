@@ -10,7 +10,7 @@ use lockdep_report::{dep, Site};
 use super::registry;
 use super::stack_trace::StackTrace;
 use super::types::{ClassId, ALLOCATOR_SITE};
-use super::violation::{Detail, Link, LockDesc, ViolationData};
+use super::violation::{Detail, HeldBack, Link, LockDesc, ViolationData};
 
 /// A violation's kernel-style text. Rendering resolves stack traces, which is slow: the text
 /// is kept in the violation once rendered, so `Display` writes it from there.
@@ -109,6 +109,7 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
             trying,
             holding,
             ring,
+            held_back,
         } => {
             let mut ring: Vec<model::Dependency> =
                 ring.iter().map(|l| dependency(l, frames)).collect();
@@ -121,8 +122,21 @@ fn model_with(data: &ViolationData, frames: fn(&StackTrace) -> Vec<model::Frame>
                 trying: lock_at(trying, &data.trace),
                 holding: lock(holding),
             };
+            let held_back = held_back.as_ref().map(|held_back| match held_back {
+                HeldBack::FirstWrite(write) => model::HeldBack::FirstWrite {
+                    write: lock_at(write, &data.trace),
+                },
+                HeldBack::FirstHold { by, by_holder } => model::HeldBack::FirstHold {
+                    by: by.as_ref().map(|by| lock_at(by, &data.trace)),
+                    by_holder: *by_holder,
+                },
+            });
             (
-                model::Body::Cycle { found_by, ring },
+                model::Body::Cycle {
+                    found_by,
+                    ring,
+                    held_back,
+                },
                 Some(frames(&data.trace)),
             )
         }

@@ -6,6 +6,7 @@ use std::panic::Location;
 
 use super::chains;
 use super::exit;
+use super::first_hold::{self, Provisional};
 use super::graph::{self, dep, Added, Full};
 use super::held::{with_thread, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
 use super::instance_order::{self, Ordered};
@@ -14,7 +15,7 @@ use super::stack_trace::StackTrace;
 use super::store;
 use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
-use super::violation::{Detail, Link, LockDesc, ViolationData};
+use super::violation::{Detail, HeldBack, Link, LockDesc, ViolationData};
 use lockdep_report::ViolationKind;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -362,7 +363,7 @@ pub(crate) fn holds(instance: Instance) -> bool {
 
 /// Validates `acq` against the held stack, unless this exact chain was validated before.
 /// The chain key with `acq` on top is memoized for the push that follows.
-#[inline]
+#[inline(always)]
 pub(crate) fn validate(t: &Context, acq: &Acquisition) {
     t.notify_path.note(acq.class, acq.access, acq.site);
     validate_unnoted(t, acq);
@@ -516,6 +517,8 @@ fn validate_slow(t: &Context, acq: &Acquisition, key: u64) {
     let Some(_in_checker) = t.enter() else {
         return;
     };
+    // A thread's first acquisition of a class is always its first of some chain: here.
+    first_hold::note_acquired(acq.class);
     let held = t.snapshot();
     // A lock taken while a lock of its class is held is also ordered by instance (or is that
     // very lock), which a chain key (classes only) cannot stand for: such a chain is cached as
@@ -630,24 +633,64 @@ fn check_deadlock(held: &[HeldLock], acq: &Acquisition, trying: &LockDesc) -> De
 pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<ViolationData>, bool) {
     let trying = desc_of(acq);
     let held_descs = || held.iter().map(LockDesc::from).collect::<Vec<_>>();
-    let mut found = match check_deadlock(held, acq, &trying) {
-        Deadlock::Continue(found) => found,
-        Deadlock::Stop(found) => return (found, false),
+    let mut found = if acq.access == Access::Write {
+        first_write(held, acq.class, acq.site)
+    } else {
+        Vec::new()
     };
+    match check_deadlock(held, acq, &trying) {
+        Deadlock::Continue(more) => found.extend(more),
+        Deadlock::Stop(more) => {
+            found.extend(more);
+            // A first write may have added dependencies.
+            found.extend(one_thread_cycles(held_descs()));
+            return (found, false);
+        }
+    }
 
     // check_prevs_add: from each held entry down to and including the first non-trylock one.
     // A held lock of the acquired class adds no dependency (a class is not its own), and the
     // entries below it do not reach the acquisition through it: they get their own.
     let mut trace: Option<StackTrace> = None;
+    // At a lock's first acquisition, the dependencies from every lock held exclusively (any
+    // may have published it) are held back with it (`first_hold`); the entries below one of
+    // them do not reach the acquisition through it.
+    let in_first_hold = first_hold::is_first(acq.instance);
     let mut graph = graph::lock();
+    // Each is held back, even one the graph has already: the locks held then are what says
+    // whether the thread that next takes the lock may have found it through one of them.
+    let held_back: Vec<bool> = held
+        .iter()
+        .map(|h| in_first_hold && h.class != acq.class && may_publish(h))
+        .collect();
+    // Made again and again when first holds are never counted (each object made under its
+    // registry): their stack, the same, is kept once.
+    let mut trace_of = |from: ClassId| {
+        first_hold::kept_trace(from, acq.class, acq.site)
+            .unwrap_or_else(|| trace.get_or_insert_with(StackTrace::capture).clone())
+    };
+    let provisional: Vec<Provisional> = held
+        .iter()
+        .zip(&held_back)
+        .filter(|(_, &back)| back)
+        .map(|(h, _)| Provisional {
+            from: h.class,
+            held_site: h.site(),
+            to: acq.class,
+            acquired: acq.access,
+            site: acq.site,
+            trace: trace_of(h.class),
+        })
+        .collect();
     for (i, h) in held.iter().enumerate().rev() {
-        if h.class == acq.class {
+        if h.class == acq.class || held_back[i] {
             continue;
         }
         let mut capture = || trace.get_or_insert_with(StackTrace::capture).clone();
         match graph.add(
             h.class,
             h.access,
+            h.site(),
             acq.class,
             acq.access,
             acq.site,
@@ -656,26 +699,25 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
             Ok(Added::Known | Added::New) => {}
             Ok(Added::Cycle(cycle)) => {
                 let current = trace.get_or_insert_with(StackTrace::capture).clone();
-                let ring = ring_of(&graph, h.class, h.access, acq, &cycle, current.clone());
-                let kind =
-                    lockdep_report::cycle_kind(ring.iter().map(|l| registry::info(l.to).kind));
+                let closing = Link {
+                    from: h.class,
+                    to: acq.class,
+                    deps: dep::of(h.access, acq.access),
+                    site: acq.site,
+                    trace: current.clone(),
+                };
+                let ring = ring_of(&graph, closing, &cycle.path);
                 let detail = Detail::Cycle {
                     trying: trying.clone(),
                     holding: LockDesc::from(h),
                     ring,
+                    held_back: None,
                 };
-                found.push(ViolationData::new(kind, detail, held_descs(), current));
+                found.push(cycle_violation(detail, held_descs(), current));
             }
             Err(Full) => {
                 drop(graph);
-                store::fault(
-                    ViolationKind::TableOverflow,
-                    Detail::Overflow {
-                        what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
-                        limit: graph::MAX_EDGES,
-                    },
-                    held_descs(),
-                );
+                graph_full(held_descs());
                 return (found, false);
             }
         }
@@ -690,44 +732,268 @@ pub(crate) fn check_chain(held: &[HeldLock], acq: &Acquisition) -> (Vec<Violatio
         // the lower entry is released, `Context::remove` unlinks it). Found by
         // tests/differential_scopes.rs: after an AA report, later cycles through the entries
         // below were lost.
+        // The same for a non-recursive read of a class no writer waited for yet, which the
+        // order takes as a recursive read until one does (`book/src/rules.md`).
+        let entered_as_recursive = h.access == Access::RecursiveRead
+            || (h.access == Access::Read && !graph.is_written(h.class));
+        // Nor when the dependencies into it are held back in its first hold.
         if h.linked_below
-            && h.access != Access::RecursiveRead
+            && !entered_as_recursive
             && !held[..i].iter().any(|below| below.class == h.class)
+            && !first_hold::holds_back(h.instance)
         {
             break;
         }
     }
-    (found, true)
+    drop(graph);
+    let complete = provisional.is_empty();
+    // Not validated for good: a later acquisition of the chain, not a first one, records them.
+    if let Err(counted) = first_hold::hold_back(acq.instance, provisional) {
+        // Another thread took the lock meanwhile: they count.
+        found.extend(count_provisional(counted, None, held_descs()));
+    }
+    found.extend(one_thread_cycles(held_descs()));
+    (found, complete)
 }
 
-/// The cycle the new dependency `from → acq` closes, as links: the new one first (its trace is
-/// `current`), then the existing path from `acq` back to `from`.
-fn ring_of(
-    graph: &graph::Graph,
-    from: ClassId,
-    held: Access,
-    acq: &Acquisition,
-    cycle: &graph::Cycle,
-    current: StackTrace,
-) -> Vec<Link> {
-    let mut ring = vec![Link {
-        from,
-        to: acq.class,
-        deps: dep::of(held, acq.access),
-        site: acq.site,
-        trace: current,
-    }];
-    for pair in cycle.path.windows(2) {
+/// The dependencies this thread held back in first holds that would close a cycle now, while
+/// no other thread has taken their held class: they count (one thread cannot tell whether
+/// the lock was private), and the cycles they close are reported.
+fn one_thread_cycles(held: Vec<LockDesc>) -> Vec<ViolationData> {
+    let mut found = Vec::new();
+    // Counting one may make another close a cycle: until none does.
+    loop {
+        let counted = {
+            let graph = graph::lock();
+            first_hold::alone(true, graph.generation(), |d| {
+                graph.closes(d.from, Access::Write, d.to, d.acquired)
+            })
+        };
+        if counted.is_empty() {
+            return found;
+        }
+        let held_back = HeldBack::FirstHold {
+            by: None,
+            by_holder: true,
+        };
+        found.extend(count_provisional(counted, Some(held_back), held.clone()));
+    }
+}
+
+/// Whether `h` is held so that a lock first taken under it may have been made and published
+/// under it: a lock held exclusively (a registry's write lock); a reader publishes nothing.
+fn may_publish(h: &HeldLock) -> bool {
+    h.access == Access::Write && registry::info(h.class).kind == NodeKind::Lock
+}
+
+/// The graph is full: a fault report (the reporting thread holding `held`), which turns the
+/// checker off.
+fn graph_full(held: Vec<LockDesc>) {
+    store::fault(
+        ViolationKind::TableOverflow,
+        Detail::Overflow {
+            what: "lock dependencies (MAX_LOCKDEP_ENTRIES)",
+            limit: graph::MAX_EDGES,
+        },
+        held,
+    );
+}
+
+/// Records the dependencies `deps`, held back in a lock's first hold, which count now
+/// (`held_back`: the acquisition that made them count, and whether by the thread that first
+/// took the lock); the violations of the cycles they close (the reporting thread holding
+/// `held`).
+fn count_provisional(
+    deps: Vec<Provisional>,
+    held_back: Option<HeldBack>,
+    held: Vec<LockDesc>,
+) -> Vec<ViolationData> {
+    let mut found = Vec::new();
+    let mut graph = graph::lock();
+    for d in deps {
+        first_hold::counted(d.from, d.to);
+        let added = graph.add_held_back(&d);
+        match added {
+            Ok(Added::Known | Added::New) => {}
+            Ok(Added::Cycle(cycle)) => {
+                let closing = Link {
+                    from: d.from,
+                    to: d.to,
+                    deps: dep::of(Access::Write, d.acquired),
+                    site: d.site,
+                    trace: d.trace,
+                };
+                let detail = Detail::Cycle {
+                    ring: ring_of(&graph, closing, &cycle.path),
+                    trying: LockDesc {
+                        class: d.to,
+                        access: d.acquired,
+                        count: 1,
+                        site: d.site,
+                    },
+                    holding: LockDesc {
+                        class: d.from,
+                        access: Access::Write,
+                        count: 1,
+                        site: d.held_site,
+                    },
+                    held_back: held_back.clone(),
+                };
+                found.push(cycle_violation(detail, held.clone(), StackTrace::capture()));
+            }
+            Err(Full) => {
+                drop(graph);
+                graph_full(held);
+                return found;
+            }
+        }
+    }
+    found
+}
+
+/// An acquisition of the lock `instance` (blocking, or a try) as `access` at `site` while its
+/// first hold, `state`, was not settled (`first_hold`): whether it is its first (the
+/// dependencies into it are held back while it is validated, until [`first_hold::end`]);
+/// else the lock is settled now, the dependencies held back counting or not, and the cycles
+/// of those that count reported.
+pub(crate) fn unsettled_acquisition(
+    instance: Instance,
+    state: &first_hold::FirstHold,
+    blocking: bool,
+    access: Access,
+    site: &'static Location<'static>,
+) -> bool {
+    with_context(|t| {
+        // The checker's own work (an allocation inside it): not looked at.
+        let Some(_in_checker) = t.enter() else {
+            state.settle_new();
+            return false;
+        };
+        // Checking off: the lock's first hold is not looked at.
+        if !crate::mode::is_checking() {
+            state.settle(instance);
+            return false;
+        }
+        match first_hold::acquire(instance, state, blocking, t.depth() != 0) {
+            first_hold::Acquired::First => true,
+            first_hold::Acquired::Nothing => false,
+            first_hold::Acquired::Settles { counted, by_holder } => {
+                if let Some(class) = counted.first().map(|d| d.to) {
+                    let held: Vec<LockDesc> = t.snapshot().iter().map(LockDesc::from).collect();
+                    let by = LockDesc {
+                        class,
+                        access,
+                        count: 1,
+                        site,
+                    };
+                    let held_back = HeldBack::FirstHold {
+                        by: Some(by),
+                        by_holder,
+                    };
+                    let mut found = count_provisional(counted, Some(held_back), held.clone());
+                    found.extend(one_thread_cycles(held));
+                    store::record_all(found);
+                }
+                false
+            }
+        }
+    })
+}
+
+/// A cycle's violation: a circular dependency, or the kind its classes make it
+/// (`lockdep_report::cycle_kind`).
+fn cycle_violation(detail: Detail, held: Vec<LockDesc>, trace: StackTrace) -> ViolationData {
+    let Detail::Cycle { ring, .. } = &detail else {
+        unreachable!("a cycle's detail");
+    };
+    let kind = lockdep_report::cycle_kind(ring.iter().map(|l| registry::info(l.to).kind));
+    ViolationData::new(kind, detail, held, trace)
+}
+
+/// The cycle the dependency `closing` closes along `path` (classes, from its acquired class
+/// back to its held class), as links: `closing` first, then the existing path.
+fn ring_of(graph: &graph::Graph, closing: Link, path: &[ClassId]) -> Vec<Link> {
+    let site = closing.site;
+    let mut ring = vec![closing];
+    for pair in path.windows(2) {
         let edge = graph.edge(pair[0], pair[1]);
         ring.push(Link {
             from: pair[0],
             to: pair[1],
             deps: edge.map_or(dep::EN, |e| e.deps),
-            site: edge.map_or(acq.site, |e| e.site),
+            site: edge.map_or(site, |e| e.site),
             trace: edge.map(|e| e.trace.clone()).unwrap_or_default(),
         });
     }
     ring
+}
+
+/// A writer waits for `class` at `site` (with `held` held): when none did before, a read of
+/// it may wait behind a writer from now on, so the dependencies held back on its reads count,
+/// and each cycle they close is a violation found now (`book/src/rules.md`, "reads of a class
+/// nobody writes"). The caller has entered the checker.
+fn first_write(
+    held: &[HeldLock],
+    class: ClassId,
+    site: &'static Location<'static>,
+) -> Vec<ViolationData> {
+    if registry::is_written(class) {
+        return Vec::new();
+    }
+    let mut graph = graph::lock();
+    let released = graph.write(class, site);
+    registry::mark_written(class);
+    if released.is_empty() {
+        return Vec::new();
+    }
+    let current = StackTrace::capture();
+    let write = LockDesc {
+        class,
+        access: Access::Write,
+        count: 1,
+        site,
+    };
+    released
+        .into_iter()
+        .map(|(released, held_at)| {
+            let read = graph
+                .edge(released.from, class)
+                .expect("a held-back read is a recorded dependency");
+            let holding = LockDesc {
+                class: released.from,
+                access: if released.deps & dep::EN != 0 {
+                    Access::Write
+                } else {
+                    Access::Read
+                },
+                count: 1,
+                site: held_at,
+            };
+            let trying = LockDesc {
+                access: Access::Read,
+                site: read.site,
+                ..write.clone()
+            };
+            let closing = Link {
+                from: released.from,
+                to: class,
+                deps: dep::of(holding.access, trying.access),
+                site: read.site,
+                trace: read.trace.clone(),
+            };
+            let detail = Detail::Cycle {
+                ring: ring_of(&graph, closing, &released.path),
+                trying,
+                holding,
+                held_back: Some(HeldBack::FirstWrite(write.clone())),
+            };
+            cycle_violation(
+                detail,
+                held.iter().map(LockDesc::from).collect(),
+                current.clone(),
+            )
+        })
+        .collect()
 }
 
 /// Orders `acq` after `held[i]`, the nearest held lock of its class (see
@@ -806,6 +1072,7 @@ fn check_instance_order(
             trying: trying.clone(),
             holding: LockDesc::from(holding),
             ring,
+            held_back: None,
         },
         held.iter().map(LockDesc::from).collect(),
         current,
@@ -842,6 +1109,28 @@ pub(crate) fn check_same_lock(acq: &Acquisition) {
             held.iter().map(LockDesc::from).collect(),
             StackTrace::capture(),
         ));
+    });
+}
+
+/// A blocking upgradable read of `class` at `site`. Two upgradable reads exclude each other,
+/// so one may wait for another even where no writer waits: for the rule on reads of classes
+/// nobody writes, it counts as a writer (a cycle through reads of the class may block), and
+/// must be said so here, before validation, which cannot tell it from a plain read (their
+/// chains are one).
+pub(crate) fn upgradable_read(class: ClassId, site: &'static Location<'static>) {
+    if registry::is_written(class) {
+        return;
+    }
+    with_context(|t| {
+        let Some(_in_checker) = t.enter() else {
+            return;
+        };
+        let held = t.snapshot();
+        let mut found = first_write(&held, class, site);
+        if !found.is_empty() {
+            found.extend(one_thread_cycles(held.iter().map(LockDesc::from).collect()));
+        }
+        store::record_all(found);
     });
 }
 

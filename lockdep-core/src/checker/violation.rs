@@ -41,6 +41,24 @@ pub(crate) struct Link {
     pub(crate) trace: StackTrace,
 }
 
+/// Why a cycle's closing dependency counted only later than it was made (`book/src/rules.md`),
+/// and the acquisition that made it count.
+#[derive(Clone)]
+pub(crate) enum HeldBack {
+    /// A read, which can wait behind a writer only once one waits for its class: this is
+    /// the first writer to wait.
+    FirstWrite(LockDesc),
+    /// A dependency into a lock made at its first acquisition, which may have been before
+    /// anyone else could reach it: `by` is the next acquisition of the lock, by the thread
+    /// that first took it (`by_holder`), or by another one that had not taken the held class
+    /// before (it reached the lock without it); `None` when it counts because it closes a
+    /// cycle while one thread alone has taken the held class.
+    FirstHold {
+        by: Option<LockDesc>,
+        by_holder: bool,
+    },
+}
+
 /// A wait in progress when the watchdog fired.
 #[derive(Clone)]
 pub(crate) struct Waiter {
@@ -54,11 +72,13 @@ pub(crate) struct Waiter {
 pub(crate) enum Detail {
     /// A cycle closed by acquiring `trying` while holding `holding`. `ring[0]` is the new
     /// dependency `holding → trying`; `ring[1..]` the existing path from `trying` back to
-    /// `holding`.
+    /// `holding`. When the dependency was held back, `held_back` says until what: then the
+    /// acquisition was made earlier, maybe by another thread.
     Cycle {
         trying: LockDesc,
         holding: LockDesc,
         ring: Vec<Link>,
+        held_back: Option<HeldBack>,
     },
     /// `trying` is of a class already held as `holding`.
     Recursive { trying: LockDesc, holding: LockDesc },

@@ -3,10 +3,16 @@
 //! operation goes through here with its bookkeeping: a blocking acquisition is validated
 //! before it blocks and parks as the checker's own work, a release leaves the held stack
 //! before the raw unlock.
+//!
+//! A lock's first hold may be before anyone else can reach it (`book/src/rules.md`): until its
+//! second acquisition settles that, its acquisitions tell the checker first. A settled lock
+//! costs one load of a byte beside the raw lock per acquisition.
 
 use std::panic::Location;
 
 use super::lock_map::{untracked_scope, LockMap};
+#[cfg(feature = "enabled")]
+use crate::checker::entry;
 use lockdep_report::Access;
 
 /// `raw`, checked through `map`. Without the `enabled` feature the map is zero-sized and
@@ -16,14 +22,21 @@ use lockdep_report::Access;
 pub(crate) struct Checked<R> {
     pub(crate) raw: R,
     pub(crate) map: LockMap,
+    /// Whether the lock's first hold is settled: its second acquisition happened, or its
+    /// first held nothing back (`checker::first_hold`).
+    #[cfg(feature = "enabled")]
+    first_hold: entry::FirstHold,
 }
 
-/// A lock that is gone leaves the order among the locks of its class: its address may next
-/// hold an unrelated lock.
+/// A lock that is gone leaves the order among the locks of its class (its address may next
+/// hold an unrelated lock), and what its first hold held back.
 #[cfg(feature = "enabled")]
 impl<R> Drop for Checked<R> {
     #[inline]
     fn drop(&mut self) {
+        if self.first_hold.is_pending() {
+            entry::forget_first_hold(self.instance());
+        }
         self.map.forget(self.instance());
     }
 }
@@ -31,7 +44,12 @@ impl<R> Drop for Checked<R> {
 impl<R> Checked<R> {
     #[inline]
     pub(crate) const fn new(raw: R, map: LockMap) -> Checked<R> {
-        Checked { raw, map }
+        Checked {
+            raw,
+            map,
+            #[cfg(feature = "enabled")]
+            first_hold: entry::FirstHold::new(),
+        }
     }
 
     /// The held-stack identity of this lock: its address.
@@ -53,10 +71,38 @@ impl<R> Checked<R> {
         fast: impl FnOnce(&R) -> bool,
         slow: impl FnOnce(&R) -> bool,
     ) -> bool {
+        #[cfg(feature = "enabled")]
+        if !self.first_hold.is_settled() {
+            return self.acquire_unsettled(subclass, access, site, || {
+                fast(&self.raw) || self.wait(access, site, slow)
+            });
+        }
         self.map
             .acquire(self.instance(), subclass, access, site, || {
                 fast(&self.raw) || self.wait(access, site, slow)
             })
+    }
+
+    /// [`acquire`](Checked::acquire) of a lock whose first hold is not settled: the checker
+    /// settles it now, or holds the dependencies into it back while this, its first
+    /// acquisition, is validated.
+    #[cfg(feature = "enabled")]
+    #[cold]
+    #[inline(never)]
+    fn acquire_unsettled(
+        &self,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        lock: impl FnOnce() -> bool,
+    ) -> bool {
+        let instance = self.instance();
+        if !entry::first_hold(instance, &self.first_hold, true, access, site) {
+            return self.map.acquire(instance, subclass, access, site, lock);
+        }
+        let locked = self.map.acquire(instance, subclass, access, site, lock);
+        entry::first_hold_end(instance, &self.first_hold);
+        locked
     }
 
     /// A blocking acquisition as `access` at `site` under the nest lock at `outer` (see
@@ -91,7 +137,8 @@ impl<R> Checked<R> {
         })
     }
 
-    /// A try-acquisition as `access` at `site`.
+    /// A try-acquisition as `access` at `site`. It never adds a dependency, but it settles a
+    /// first hold: this thread reached the lock.
     #[inline(always)]
     pub(crate) fn try_acquire(
         &self,
@@ -99,8 +146,24 @@ impl<R> Checked<R> {
         site: &'static Location<'static>,
         try_lock: impl FnOnce(&R) -> bool,
     ) -> bool {
+        #[cfg(feature = "enabled")]
+        if !self.first_hold.is_settled() {
+            entry::first_hold(self.instance(), &self.first_hold, false, access, site);
+        }
         self.map
             .try_acquire(self.instance(), 0, access, site, || try_lock(&self.raw))
+    }
+
+    /// A blocking upgradable read at `site` is next: it may wait for another upgradable read,
+    /// which the checker is told first (an upgradable read is validated as a read).
+    #[inline]
+    pub(crate) fn upgradable_read_at(&self, site: &'static Location<'static>) {
+        #[cfg(feature = "enabled")]
+        if let Some(class) = self.map.checked_class() {
+            crate::checker::entry::upgradable_read(class, site);
+        }
+        #[cfg(not(feature = "enabled"))]
+        let _ = site;
     }
 
     /// Records the dependencies of an acquisition as `access` at `site` without taking the
