@@ -82,7 +82,8 @@ fn a_tokio_mutex_waited_for_is_a_contention() {
     let (_, json) = run_test("child_waits_for_a_tokio_mutex", &[("LOCKDEP_STAT", "1")]);
     // A creation-site class: this file's line, with the data's type.
     let site = format!(
-        "tests/lock_stat.rs:{}:",
+        "{}:{}:",
+        file!(),
         line_of("let m = Arc::new(lockdep::tokio::sync::Mutex::new(0u64));")
     );
     let row = json["lock_stat"]
@@ -173,9 +174,9 @@ fn a_contended_lock_shows_its_contentions_and_wait_time() {
     };
     assert!(sites("waited_at")
         .iter()
-        .all(|s| s.starts_with("tests/lock_stat.rs:")));
+        .all(|s| s.starts_with(concat!(file!(), ":"))));
     // The holder of the 30 ms hold took it in the other thread, first line of its closure.
-    let holder = format!("tests/lock_stat.rs:{}:", line_of("let guard = m2.lock();"));
+    let holder = format!("{}:{}:", file!(), line_of("let guard = m2.lock();"));
     assert!(
         sites("held_by").iter().any(|s| s.starts_with(&holder)),
         "{hammered}"
@@ -192,7 +193,10 @@ fn a_contended_lock_shows_its_contentions_and_wait_time() {
         "{err}"
     );
     assert!(err.contains("\nlock_stat-hammered "), "{err}");
-    assert!(err.contains("  waited at  tests/lock_stat.rs:"), "{err}");
+    assert!(
+        err.contains(concat!("  waited at  ", file!(), ":")),
+        "{err}"
+    );
 }
 
 #[test]

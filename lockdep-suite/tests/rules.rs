@@ -75,14 +75,13 @@ fn the_first_writer_of_a_read_class_closes_the_held_back_cycle() {
         "{text}"
     );
     assert!(
-        text.contains(&format!(
-            "(rules-written-T), at: tests/rules.rs:{write_line}:"
-        )),
+        text.contains(&format!("(rules-written-T), at: {}:{write_line}:", file!())),
         "{text}"
     );
     assert!(
         text.contains(&format!(
-            "(rules-written-T) read, at: tests/rules.rs:{read_line}:"
+            "(rules-written-T) read, at: {}:{read_line}:",
+            file!()
         )),
         "{text}"
     );
@@ -365,7 +364,7 @@ fn a_lock_reached_without_the_registry_counts_from_its_first_hold() {
     let text = v.to_string();
     assert!(text.contains("takes lock:"), "{text}");
     assert!(
-        text.contains(&format!("tests/rules.rs:{taken_line}:")),
+        text.contains(&format!("{}:{taken_line}:", file!())),
         "{text}"
     );
     assert!(
