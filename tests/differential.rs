@@ -781,9 +781,9 @@ fn program() -> impl Strategy<Value = Vec<Vec<Op>>> {
     prop::collection::vec(prop::collection::vec(op(), 1..10), 1..4)
 }
 
-/// Cases run: 10,000 by default; `LOCKDEP_DIFF_CASES` for more (or fewer).
+/// Cases run: 10,000 by default; `TEST_LOCKDEP_DIFF_CASES` for more (or fewer).
 fn cases() -> u32 {
-    std::env::var("LOCKDEP_DIFF_CASES")
+    std::env::var("TEST_LOCKDEP_DIFF_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000)

@@ -26,7 +26,7 @@
 //! the nearest held lock of the class the acquisition may wait for); a cycle among them is a
 //! circular dependency over the one class, and, like a cycle of classes, ends the comparison.
 //!
-//! `LOCKDEP_DIFF_SCOPES_CASES=<n>` runs more (or fewer) cases than the default 5,000. Failing
+//! `TEST_LOCKDEP_DIFF_SCOPES_CASES=<n>` runs more (or fewer) cases than the default 5,000. Failing
 //! programs are kept by proptest in `tests/differential_scopes.proptest-regressions`.
 #![cfg(feature = "enabled")]
 
@@ -705,11 +705,11 @@ fn program() -> impl Strategy<Value = Vec<Vec<Op>>> {
     prop::collection::vec(prop::collection::vec(op, 1..10), 1..4)
 }
 
-/// Cases per process: 5,000 by default, `LOCKDEP_DIFF_SCOPES_CASES` for more, at most 40,000:
+/// Cases per process: 5,000 by default, `TEST_LOCKDEP_DIFF_SCOPES_CASES` for more, at most 40,000:
 /// each case registers up to 7 fresh classes, and past the class table's 262,144 the checker
 /// turns itself off (as it should), which would be reported here as lost violations.
 fn cases() -> u32 {
-    std::env::var("LOCKDEP_DIFF_SCOPES_CASES")
+    std::env::var("TEST_LOCKDEP_DIFF_SCOPES_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5_000)

@@ -120,3 +120,36 @@ fn sync_is_std_sync_itself() {
     let _: std::sync::LazyLock<u8> = lockdep::sync::LazyLock::new(|| 0);
     let _: std::sync::Arc<u8> = lockdep::sync::Arc::new(0);
 }
+
+/// A child that calls `lockdep::violations()` as a test of a suite does (nothing without
+/// `TEST_LOCKDEP_TEST_CHILD`).
+#[test]
+fn child_reads_the_violations() {
+    if std::env::var_os("TEST_LOCKDEP_TEST_CHILD").is_none() {
+        return;
+    }
+    assert!(lockdep::violations().is_empty());
+    lockdep::assert_no_violations();
+}
+
+#[test]
+fn lockdep_variables_for_a_compiled_out_checker_are_said_once_past_the_harness() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_reads_the_violations", "--test-threads=1"])
+        .env("TEST_LOCKDEP_TEST_CHILD", "1")
+        .env("LOCKDEP_MODE", "panic")
+        .env_remove("LOCKDEP_REPORT_DIR")
+        .env_remove("LOCKDEP_EXIT_CODE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let said: Vec<&str> = err.lines().filter(|l| l.starts_with("lockdep: ")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(
+        said[0].starts_with(
+            "lockdep: LOCKDEP_MODE is set, but this build of lockdep has no checker (its `enabled` feature is off)"
+        ),
+        "{err}"
+    );
+}

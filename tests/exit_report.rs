@@ -1,6 +1,6 @@
 //! What CI sees from a whole process: the report at exit, `LOCKDEP_REPORT_DIR`, `LOCKDEP_MODE`.
 //! Each case re-runs this test binary as a child that provokes one ABBA (the `child_abba`
-//! test, which does nothing unless `LOCKDEP_TEST_CHILD` is set).
+//! test, which does nothing unless `TEST_LOCKDEP_TEST_CHILD` is set).
 #![cfg(feature = "enabled")]
 
 use lockdep::{LockClass, Mutex};
@@ -8,7 +8,7 @@ use std::process::Output;
 
 mod common;
 
-const CHILD: &str = "LOCKDEP_TEST_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_TEST_CHILD";
 
 static A: LockClass = LockClass::new("exit-A");
 static B: LockClass = LockClass::new("exit-B");
@@ -191,7 +191,10 @@ fn report_symbols_merge_leaves_the_graphs_traces_as_addresses_in_the_binary() {
 fn an_unknown_report_symbols_value_is_a_warning_and_resolves_in_the_process() {
     let (json, stderr) = report_with_symbols("later");
     assert!(
-        stderr.contains("LOCKDEP_REPORT_SYMBOLS=\"later\" is neither"),
+        stderr.contains(
+            "lockdep: LOCKDEP_REPORT_SYMBOLS=\"later\" is not a value it takes (expected \
+             process or merge): using process\n"
+        ),
         "{stderr}"
     );
     assert!(json.contains("\"image\":null"), "{json}");
@@ -221,13 +224,48 @@ fn unknown_mode_is_a_warning_and_means_warn() {
     let err = stderr(&out);
     let warnings: Vec<_> = err
         .lines()
-        .filter(|l| l.contains("unknown LOCKDEP_MODE=\"loud\""))
+        .filter(|l| {
+            l.starts_with("lockdep: LOCKDEP_MODE=\"loud\" is not a value it takes (expected panic, warn, collect or off)")
+        })
         .collect();
     assert_eq!(warnings.len(), 1, "{err}");
     // Warn prints at the acquisition, and the exit report again.
     assert_eq!(
         err.matches("WARNING: possible circular locking dependency detected")
             .count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_variables_and_values_are_said_past_the_harness_s_capture() {
+    // Without `--nocapture`: what the test thread prints with `eprintln!` stays in the
+    // harness, the warnings do not.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_quiet", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env_remove("LOCKDEP_REPORT_DIR")
+        .env("LOCKDEP_MODE", "bogus")
+        .env("LOCKDEP_MDOE", "panic")
+        .env("LOCKDEP_EXIT_CODE", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let said = |needle: &str| err.lines().filter(|l| l.starts_with(needle)).count();
+    assert_eq!(
+        said("lockdep: LOCKDEP_MODE=\"bogus\" is not a value it takes"),
+        1,
+        "{err}"
+    );
+    assert_eq!(
+        said("lockdep: unknown variable LOCKDEP_MDOE (ignored; lockdep reads LOCKDEP_MODE, "),
+        1,
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("lockdep: ")).count(),
         2,
         "{err}"
     );

@@ -92,7 +92,7 @@ fn locks_in_tls_destructors_do_not_crash_or_false_report() {
     assert!(kinds("faults-tls-B").is_empty());
 }
 
-const CHILD: &str = "LOCKDEP_FAULTS_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_FAULTS_CHILD";
 
 /// The depth limit turns the whole checker off, so it runs in a child process.
 #[test]

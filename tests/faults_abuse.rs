@@ -9,7 +9,7 @@
 //!
 //! What turns the checker off for the whole process, `Mode::Panic` and the environment
 //! variables run in a child process: this test binary re-executed with `--exact <child test>`
-//! and `LOCKDEP_ABUSE_CHILD` set (the `child_*` tests do nothing without it).
+//! and `TEST_LOCKDEP_ABUSE_CHILD` set (the `child_*` tests do nothing without it).
 //!
 //! `tests/faults_tracking_alloc.rs` compiles this same file with `TrackingAllocator` as the
 //! global allocator, so every scenario also runs with every allocation checked. Pools here are
@@ -26,7 +26,7 @@ mod common;
 use std::sync::mpsc;
 use std::thread;
 
-const CHILD: &str = "LOCKDEP_ABUSE_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_ABUSE_CHILD";
 
 /// A fresh class named `abuse-<name>` (names are unique per test, so parallel tests in this
 /// process never see each other's violations).

@@ -52,7 +52,7 @@ fn a_guard_sent_away_is_not_held_at_the_senders_exit() {
 }
 
 /// Set in the child process of [`a_leaked_guard_is_still_reported_at_process_exit`].
-const CHILD: &str = "LOCKDEP_TEST_GUARDS_SENT_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_GUARDS_SENT_CHILD";
 
 /// In a child process: a thread leaks a guard (`mem::forget`) and exits.
 #[test]

@@ -1,7 +1,7 @@
 //! The JSON shapes of `docs/json.md`: a violation, the graph, and the report file a process
 //! writes into `LOCKDEP_REPORT_DIR` at exit. Every document is parsed (strictly), not
 //! searched for substrings. The report-file cases re-run this test binary as a child that
-//! runs one `child_*` test (which does nothing unless `LOCKDEP_TEST_CHILD` is set).
+//! runs one `child_*` test (which does nothing unless `TEST_LOCKDEP_TEST_CHILD` is set).
 #![cfg(feature = "enabled")]
 
 use lockdep::mempool::Mempool;
@@ -285,7 +285,7 @@ fn edge<'a>(graph: &'a Json, from: &str, to: &str) -> &'a Json {
 // ---------------------------------------------------------------------------------------------
 // The report file, written by child processes.
 
-const CHILD: &str = "LOCKDEP_TEST_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_TEST_CHILD";
 
 static CHILD_A: LockClass = LockClass::new("json-child-A");
 static CHILD_B: LockClass = LockClass::new("json-child-B");

@@ -28,11 +28,11 @@ use common::unique_class;
 #[global_allocator]
 static ALLOCATOR: lockdep::TrackingAllocator = lockdep::TrackingAllocator;
 
-const CHILD: &str = "LOCKDEP_MACHINERY_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_MACHINERY_CHILD";
 
-/// How long each exchange case runs (`LOCKDEP_STRESS_MS` overrides; CI keeps the default).
+/// How long each exchange case runs (`TEST_LOCKDEP_STRESS_MS` overrides; CI keeps the default).
 fn case_time() -> Duration {
-    let ms = std::env::var("LOCKDEP_STRESS_MS")
+    let ms = std::env::var("TEST_LOCKDEP_STRESS_MS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(700);

@@ -1,7 +1,7 @@
 //! Panic mode when a cycle closes inside a thread-local destructor: a panic there aborts the
 //! process ("thread local panicked on drop"), losing the exit report and the test harness's
 //! verdict, so the violation is printed and recorded instead, as while unwinding. The child
-//! (`child_tls_abba`, which does nothing unless `LOCKDEP_TEST_CHILD` is set) closes an ABBA
+//! (`child_tls_abba`, which does nothing unless `TEST_LOCKDEP_TEST_CHILD` is set) closes an ABBA
 //! in a thread-local's destructor under `LOCKDEP_MODE=panic`.
 #![cfg(feature = "enabled")]
 
@@ -9,7 +9,7 @@ use lockdep::{LockClass, Mutex};
 
 mod common;
 
-const CHILD: &str = "LOCKDEP_TEST_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_TEST_CHILD";
 
 static A: LockClass = LockClass::new("tls-A");
 static B: LockClass = LockClass::new("tls-B");

@@ -18,7 +18,7 @@
 //! cargo test --release --test stress_mixed -- --ignored --nocapture
 //! ```
 //!
-//! `LOCKDEP_STRESS_OPS=<n>` sets the operations per thread of the CI variants.
+//! `TEST_LOCKDEP_STRESS_OPS=<n>` sets the operations per thread of the CI variants.
 #![cfg(feature = "enabled")]
 
 use lockdep::mempool::{Element, Mempool};
@@ -46,7 +46,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn ci_ops(default: usize) -> usize {
-    std::env::var("LOCKDEP_STRESS_OPS")
+    std::env::var("TEST_LOCKDEP_STRESS_OPS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)

@@ -161,6 +161,16 @@ fn a_std_program_compiles_and_behaves_the_same_with_the_import_swapped() {
 }
 
 #[test]
+fn a_named_lock_builds_and_works_in_either_build() {
+    use lockdep::sync::{Mutex, Named, RwLock};
+    let m = Mutex::named("sync-std named", 1);
+    *m.lock().unwrap() += 1;
+    assert_eq!(m.into_inner().unwrap(), 2);
+    let l = RwLock::named("sync-std named rwlock", "a");
+    assert_eq!(*l.read().unwrap(), "a");
+}
+
+#[test]
 fn poisoning_is_std_s() {
     let (std, ours) = (with_std::poisoning(), with_lockdep::poisoning());
     assert_eq!(ours, std);
@@ -329,6 +339,57 @@ mod checked {
         assert!(kinds(&[&name]).is_empty()); // two locks of the class, in one order
         drop((second.lock().unwrap(), first.lock().unwrap()));
         assert_eq!(kinds(&[&name]), [ViolationKind::CircularDependency]);
+    }
+
+    #[test]
+    fn a_class_is_printed_with_its_data_type_and_matched_by_its_site() {
+        lockdep::set_mode(Mode::Collect);
+        struct Ledger(u32);
+        let (a, b) = (Mutex::new(Ledger(1)), Mutex::new(Ledger(2)));
+        let line = line!() - 1;
+        let name = format!("{}:{line}:23", file!());
+        let take = |x: &Mutex<Ledger>, y: &Mutex<Ledger>| {
+            let (x, y) = (x.lock().unwrap(), y.lock().unwrap());
+            x.0 + y.0
+        };
+        take(&a, &b);
+        take(&b, &a);
+        let found: Vec<_> = lockdep::violations()
+            .into_iter()
+            .filter(|v| v.involves(&name))
+            .collect();
+        assert_eq!(found.len(), 1);
+        let printed = format!("{name} Mutex<Ledger>");
+        let second = format!("{}:{line}:46 Mutex<Ledger>", file!());
+        let mut classes = found[0].classes();
+        classes.sort_unstable();
+        assert_eq!(classes, [printed.as_str(), second.as_str()]);
+        assert!(found[0].involves(&printed));
+        assert!(found[0].to_string().contains(&printed), "{}", found[0]);
+    }
+
+    #[test]
+    fn a_named_lock_s_class_is_its_name() {
+        use lockdep::sync::Named;
+        lockdep::set_mode(Mode::Collect);
+        let ledger = Mutex::named("sync-std ledger", 0_u64);
+        let accounts = RwLock::named("sync-std accounts", Vec::<u64>::new());
+        // Another lock of the same name, made elsewhere, is of the same class.
+        let other_ledger = Mutex::named("sync-std ledger", 1_u64);
+        drop((ledger.lock().unwrap(), accounts.write().unwrap()));
+        assert!(kinds(&["sync-std ledger"]).is_empty());
+        drop((accounts.read().unwrap(), other_ledger.lock().unwrap()));
+        assert_eq!(
+            kinds(&["sync-std ledger", "sync-std accounts"]),
+            [ViolationKind::CircularDependency]
+        );
+        let v = lockdep::violations()
+            .into_iter()
+            .find(|v| v.involves("sync-std ledger"))
+            .unwrap();
+        let mut classes = v.classes();
+        classes.sort_unstable();
+        assert_eq!(classes, ["sync-std accounts", "sync-std ledger"]);
     }
 
     #[test]

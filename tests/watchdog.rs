@@ -11,7 +11,7 @@ use lockdep::{LockClass, Mode, Mutex};
 mod common;
 
 /// Set in the child processes.
-const CHILD: &str = "LOCKDEP_TEST_WATCHDOG_CHILD";
+const CHILD: &str = "TEST_LOCKDEP_WATCHDOG_CHILD";
 
 static A: LockClass = LockClass::new("watchdog-A");
 static B: LockClass = LockClass::new("watchdog-B");

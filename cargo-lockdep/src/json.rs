@@ -27,6 +27,16 @@ struct Document<'a> {
     skipped: Vec<Skipped<'a>>,
     graph: Graph<'a>,
     violations: Vec<Violation<'a>>,
+    suppressed: Vec<SuppressedOut<'a>>,
+}
+
+/// A violation the suppression file suppressed.
+#[derive(Serialize)]
+struct SuppressedOut<'a> {
+    kind: &'static str,
+    classes: &'a [String],
+    line: usize,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -235,6 +245,16 @@ pub(crate) fn document(merged: &Merged, shown: &Shown, reports: &[Rendered]) -> 
             edges: edges.into_iter().map(|e| edge(merged, shown, e)).collect(),
         },
         violations,
+        suppressed: merged
+            .suppressed
+            .iter()
+            .map(|s| SuppressedOut {
+                kind: s.kind.as_str(),
+                classes: &s.classes,
+                line: s.line,
+                reason: &s.reason,
+            })
+            .collect(),
     };
     let mut out = serde_json::to_string(&doc).expect("the document serializes");
     out.push('\n');

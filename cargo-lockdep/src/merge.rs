@@ -22,7 +22,11 @@ use crate::parse::{self, BadFile, Image, Parsed, ReportFile};
 
 /// A class of the merged graph; its index is its merged id.
 pub(crate) struct Class {
+    /// The name reports print: as the report files name it, with the data type of a
+    /// creation-site lock class (`src/bank.rs:40:20 Mutex<Ledger>`).
     pub(crate) name: String,
+    /// The name as the report files wrote it (a creation-site class's site alone).
+    pub(crate) written: String,
     pub(crate) kind: NodeKind,
     /// The type of a creation-site lock class's data (`core::any::type_name`).
     pub(crate) data_type: Option<String>,
@@ -101,12 +105,24 @@ pub(crate) struct Merged {
     pub(crate) edges: Vec<Edge>,
     pub(crate) cycles: Vec<Cycle>,
     pub(crate) recorded: Vec<Recorded>,
+    /// Violations the suppression file suppressed (taken out of `cycles` and `recorded`).
+    pub(crate) suppressed: Vec<Suppressed>,
     /// Files skipped, with why.
     pub(crate) bad: Vec<(PathBuf, BadFile)>,
     class_index: HashMap<ClassKey, u32>,
     edge_index: HashMap<(u32, u32), usize>,
     order: DependencyOrder,
     recorded_index: HashMap<ViolationKey, usize>,
+}
+
+/// A violation an entry suppressed.
+pub(crate) struct Suppressed {
+    pub(crate) kind: ViolationKind,
+    /// Its classes, as reports name them.
+    pub(crate) classes: Vec<String>,
+    /// The entry's line and reason.
+    pub(crate) line: usize,
+    pub(crate) reason: String,
 }
 
 /// What makes two classes one: name, kind and data type.
@@ -140,10 +156,10 @@ impl Merged {
     }
 
     /// The merge of every file added: recorded violations that the merge found again folded
-    /// into its cycles, classes that share a name told apart by their data type.
+    /// into its cycles, classes named with their data type.
     pub(crate) fn finish(mut self) -> Merged {
         self.fold_recorded_into_cycles();
-        self.disambiguate_names();
+        self.name_with_data_types();
         self
     }
 
@@ -242,6 +258,7 @@ impl Merged {
         if id == next {
             self.classes.push(Class {
                 name: name.to_owned(),
+                written: name.to_owned(),
                 kind,
                 data_type: data_type.map(str::to_owned),
                 site,
@@ -250,23 +267,12 @@ impl Merged {
         id
     }
 
-    /// Classes of one name (one creation site, data of different types) are told apart by
-    /// their data type, as the in-process reports do.
-    fn disambiguate_names(&mut self) {
-        let mut count: HashMap<(NodeKind, &str), usize> = HashMap::new();
-        for c in &self.classes {
-            *count.entry((c.kind, c.name.as_str())).or_default() += 1;
-        }
-        let shared: Vec<usize> = (0..self.classes.len())
-            .filter(|&i| {
-                let c = &self.classes[i];
-                count[&(c.kind, c.name.as_str())] > 1
-            })
-            .collect();
-        for i in shared {
-            let c = &mut self.classes[i];
+    /// A creation-site lock class is printed with the type of its data, as the in-process
+    /// reports print it: the site says where its locks are made, not what they protect.
+    fn name_with_data_types(&mut self) {
+        for c in &mut self.classes {
             if let Some(data_type) = &c.data_type {
-                c.name = with_data_type(&c.name, data_type);
+                c.name = with_data_type(&c.written, data_type);
             }
         }
     }

@@ -522,12 +522,12 @@ pub(crate) fn overview(merged: &Merged) -> Option<String> {
 mod tests {
     use std::path::PathBuf;
 
-    use super::{cycle, overview};
     use crate::merge::Merged;
     use crate::parse;
     use crate::read::Read;
     use crate::report;
     use crate::resolve::Shown;
+    use crate::svg::{cycle, overview};
 
     /// A report file of one process with these dependencies between classes named so
     /// (`pool:…` a pool, `event:…` an event, `ALLOC` memory, any other a lock).
@@ -669,7 +669,7 @@ mod tests {
 
     #[test]
     fn a_graph_too_large_is_not_drawn() {
-        assert!(overview(&graph(super::OVERVIEW_LIMIT + 1)).is_none());
+        assert!(overview(&graph(crate::svg::OVERVIEW_LIMIT + 1)).is_none());
     }
 
     #[test]

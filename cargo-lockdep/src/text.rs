@@ -30,6 +30,9 @@ pub(crate) fn summary(merged: &Merged) -> String {
             );
         }
     }
+    if !merged.suppressed.is_empty() {
+        let _ = write!(line, "; {} suppressed", merged.suppressed.len());
+    }
     if !merged.bad.is_empty() {
         let _ = write!(line, "; {} bad file(s) skipped", merged.bad.len());
     }

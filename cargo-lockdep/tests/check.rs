@@ -350,13 +350,17 @@ fn classes_of_one_site_and_different_data_types_stay_apart() {
     let dir = fresh_dir("data-types");
     Report::new("shards_then_user", 401)
         .edge(
-            "src/helper.rs:3:5|std::collections::HashMap<u64, u64>",
+            "src/helper.rs:3:5|lockdep_core::shape::Mutex<std::collections::HashMap<u64, u64>>",
             "user",
             "EN",
         )
         .write(&dir);
     Report::new("user_then_placeholder", 402)
-        .edge("user", "src/helper.rs:3:5|()", "EN")
+        .edge(
+            "user",
+            "src/helper.rs:3:5|lockdep_core::shape::Mutex<()>",
+            "EN",
+        )
         .write(&dir);
     let out = cargo_lockdep([std::ffi::OsStr::new("check"), dir.as_os_str()]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -366,7 +370,7 @@ fn classes_of_one_site_and_different_data_types_stay_apart() {
     Report::new("user_then_shards", 403)
         .edge(
             "user",
-            "src/helper.rs:3:5|std::collections::HashMap<u64, u64>",
+            "src/helper.rs:3:5|lockdep_core::shape::Mutex<std::collections::HashMap<u64, u64>>",
             "EN",
         )
         .write(&dir);
@@ -374,7 +378,7 @@ fn classes_of_one_site_and_different_data_types_stay_apart() {
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
-            .contains("(src/helper.rs:3:5 <HashMap<u64, u64>>)"),
+            .contains("(src/helper.rs:3:5 Mutex<HashMap<u64, u64>>)"),
         "{}",
         out.stdout
     );

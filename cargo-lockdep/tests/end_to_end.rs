@@ -55,7 +55,7 @@ fn cargo_lockdep_test_finds_a_wait_in_one_binary_and_its_notifier_in_another() {
     let json = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wait-notify-merged.json");
     let json_arg = json.to_str().unwrap();
     let out = cargo_lockdep_in_suite(&[
-        "test", "--json", json_arg, "--", "--test", "wait", "--test", "notify",
+        "test", "--test", "wait", "--json", json_arg, "--test", "notify",
     ]);
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out
@@ -172,7 +172,7 @@ fn traces_resolved_by_the_merge_read_as_those_the_processes_resolve() {
     let args = |json: &Path| -> Vec<String> {
         let json = json.to_str().unwrap();
         [
-            "test", "--json", json, "--", "--test", "a", "--test", "b", "--test", "cache",
+            "test", "--json", json, "--test", "a", "--test", "b", "--test", "cache",
         ]
         .map(str::to_owned)
         .to_vec()

@@ -2,6 +2,7 @@
 //! (parking_lot's `FairMutex`). It orders like a `Mutex`: fairness decides who gets the lock
 //! next, never which orders can deadlock.
 
+use crate::shape;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
@@ -71,7 +72,10 @@ impl<T> FairMutex<T> {
     #[track_caller]
     #[inline]
     pub const fn new(value: T) -> Self {
-        FairMutex::with_map(LockMap::at_site::<T>(Location::caller()), value)
+        FairMutex::with_map(
+            LockMap::at_site::<shape::FairMutex<T>>(Location::caller()),
+            value,
+        )
     }
 
     /// A new unlocked fair mutex of the named class `class`.
@@ -104,7 +108,11 @@ impl<T> FairMutex<T> {
     pub const fn const_new(raw_mutex: RawFairMutex, value: T) -> Self {
         FairMutex {
             inner: Mutex::with_raw(
-                RawFairMutex::from_raw(raw_mutex.into_raw().or_site::<T>(Location::caller())),
+                RawFairMutex::from_raw(
+                    raw_mutex
+                        .into_raw()
+                        .or_site::<shape::FairMutex<T>>(Location::caller()),
+                ),
                 value,
             ),
         }

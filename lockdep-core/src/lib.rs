@@ -46,11 +46,13 @@
 
 mod class;
 mod condvar;
+mod env;
 mod fair_mutex;
 mod hook;
 mod lockdep_map;
 mod mode;
 mod mutex;
+mod named;
 mod once;
 mod raw_fair_mutex;
 mod raw_mutex;
@@ -58,6 +60,7 @@ mod raw_rwlock;
 mod recursive_rwlock;
 mod remutex;
 mod rwlock;
+mod shape;
 #[cfg(feature = "enabled")]
 mod std_sync;
 #[cfg(all(feature = "tokio", feature = "enabled"))]
@@ -111,8 +114,11 @@ pub use violation::Violation;
 /// `std::sync` (`Arc`, `mpsc`, `atomic`, `Barrier`, `PoisonError`, `WaitTimeoutResult`, …)
 /// is std's own item.
 ///
+/// One addition is lockdep's own: [`Named`](sync::Named), which gives a lock a class by name
+/// (`Mutex::named("ledger", value)`), as [`LockClass`] does for [`Mutex`].
+///
 /// Built without the `enabled` feature, this module is `std::sync` (`pub use std::sync::*`):
-/// std's own types, at no cost.
+/// std's own types, at no cost (and `Named::named` is `new`).
 ///
 /// # Examples
 ///
@@ -133,6 +139,7 @@ pub use violation::Violation;
 /// assert_eq!(*len, Some(5));
 /// ```
 pub mod sync {
+    pub use crate::named::Named;
     #[cfg(feature = "enabled")]
     pub use crate::std_sync::*;
     #[cfg(not(feature = "enabled"))]
@@ -209,7 +216,10 @@ pub mod optional {
 use checker::entry;
 
 /// A snapshot of the violations recorded and not yet taken (always empty without the
-/// `enabled` feature).
+/// `enabled` feature). Violations that the suppression file (`lockdep.toml`, or the file
+/// `LOCKDEP_SUPPRESSIONS` names) suppresses are not recorded: they are counted for their
+/// entry, printed at exit as such, and written to the report file (see `docs/suppressions.md`
+/// in the repository).
 ///
 /// # Examples
 ///
@@ -228,7 +238,11 @@ pub fn violations() -> Vec<Violation> {
         .map(Violation::new)
         .collect();
     #[cfg(not(feature = "enabled"))]
-    Vec::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        Vec::new()
+    }
 }
 
 /// Removes and returns the recorded violations. Taken violations are not printed at exit and
@@ -251,7 +265,11 @@ pub fn take_violations() -> Vec<Violation> {
         .map(Violation::new)
         .collect();
     #[cfg(not(feature = "enabled"))]
-    Vec::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        Vec::new()
+    }
 }
 
 /// Checks that no violation is recorded (and not taken).
@@ -289,7 +307,11 @@ pub fn report() -> String {
     #[cfg(feature = "enabled")]
     return entry::report_text();
     #[cfg(not(feature = "enabled"))]
-    String::new()
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::new()
+    }
 }
 
 /// The whole dependency graph as JSON: `{"classes":[{"id","name","kind","site"}],
@@ -316,7 +338,11 @@ pub fn graph_json() -> String {
     #[cfg(feature = "enabled")]
     return entry::graph_json();
     #[cfg(not(feature = "enabled"))]
-    String::from("{\"classes\":[],\"edges\":[]}")
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::from("{\"classes\":[],\"edges\":[]}")
+    }
 }
 
 /// The whole dependency graph as a Graphviz DOT digraph.
@@ -330,7 +356,11 @@ pub fn graph_dot() -> String {
     #[cfg(feature = "enabled")]
     return entry::graph_dot();
     #[cfg(not(feature = "enabled"))]
-    String::from("digraph lockdep {\n}\n")
+    {
+        // Variables set for a checker that is not there are worth a word.
+        env::check_once();
+        String::from("digraph lockdep {\n}\n")
+    }
 }
 
 /// Size of the checker's state, for benchmarks and tests.

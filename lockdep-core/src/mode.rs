@@ -3,7 +3,9 @@
 /// What the checker does with a violation.
 ///
 /// The default is [`Mode::Warn`], or what the environment variable `LOCKDEP_MODE` says
-/// (`panic`, `warn`, `collect`, `off`), read once at first use.
+/// (`panic`, `warn`, `collect`, `off`), read once at first use. Another value is warned
+/// about, on the process's stderr (past a test harness's capture), and is `warn`; so are
+/// other `LOCKDEP_*` variables that lockdep does not read.
 ///
 /// # Examples
 ///
@@ -64,7 +66,10 @@ pub fn mode() -> Mode {
     #[cfg(feature = "enabled")]
     return state::mode();
     #[cfg(not(feature = "enabled"))]
-    Mode::Off
+    {
+        crate::env::check_once();
+        Mode::Off
+    }
 }
 
 /// Sets the mode for the whole process, overriding `LOCKDEP_MODE`. Does nothing when built
@@ -82,7 +87,10 @@ pub fn set_mode(mode: Mode) {
     #[cfg(feature = "enabled")]
     state::set_mode(mode);
     #[cfg(not(feature = "enabled"))]
-    let _ = mode;
+    {
+        crate::env::check_once();
+        let _ = mode;
+    }
 }
 
 /// True when lock operations are being validated: false in mode [`Mode::Off`], once a
@@ -186,17 +194,12 @@ mod state {
             return checking_now();
         }
         INITIALIZING_HERE.with(|here| here.set(true));
-        let mode = match std::env::var("LOCKDEP_MODE") {
-            Ok(v) => Mode::parse(&v).unwrap_or_else(|| {
-                eprintln!("lockdep: unknown LOCKDEP_MODE={v:?} (expected panic, warn, collect or off); using warn");
-                Mode::Warn
-            }),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                eprintln!("lockdep: LOCKDEP_MODE is not valid UTF-8; using warn");
-                Mode::Warn
-            }
-            Err(std::env::VarError::NotPresent) => Mode::Warn,
-        };
+        // A value it does not take is warn, and said so with the other variables' problems.
+        crate::env::check_once();
+        let mode = std::env::var("LOCKDEP_MODE")
+            .ok()
+            .and_then(|v| Mode::parse(&v))
+            .unwrap_or(Mode::Warn);
         INITIALIZING_HERE.with(|here| here.set(false));
         let _ = STATE.compare_exchange(INITIALIZING, encode(mode), Release, Relaxed);
         checking_now()
@@ -234,5 +237,21 @@ mod state {
     /// The kernel's `debug_locks_off()`: stop checking for the rest of the process.
     pub(crate) fn turn_off_after_fault() {
         STATE.fetch_or(FAULTED, Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Mode;
+
+    #[test]
+    fn the_environment_check_takes_the_modes_parse_takes() {
+        for value in ["panic", "WARN", " collect ", "Off", "loud", "", "warn2"] {
+            assert_eq!(
+                Mode::parse(value).is_some(),
+                crate::env::takes("LOCKDEP_MODE", value),
+                "{value:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! `Mutex`: `lock_api`'s mutex over the checked [`RawMutex`], with creation-site classes and
 //! acquisition sites.
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -73,7 +74,7 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
             inner: lock_api::Mutex::const_new(
-                RawMutex::with_map(LockMap::at_site::<T>(Location::caller())),
+                RawMutex::with_map(LockMap::at_site::<shape::Mutex<T>>(Location::caller())),
                 value,
             ),
         }
@@ -143,6 +144,23 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// A new unlocked mutex of the class named `name`, registered now: every lock made with
+    /// one name (and kind) is one class, as with a [`LockClass`] of that name.
+    #[cfg(feature = "enabled")]
+    #[track_caller]
+    pub(crate) fn named(name: &str, value: T) -> Self {
+        Mutex {
+            inner: lock_api::Mutex::const_new(
+                RawMutex::with_map(LockMap::named(
+                    name,
+                    crate::ClassKind::Lock,
+                    Location::caller(),
+                )),
+                value,
+            ),
+        }
+    }
+
     /// A mutex over `raw` (`lock_api`'s `const_new`). A raw mutex made by
     /// `<RawMutex as lock_api::RawMutex>::INIT` has no class: it gets the caller's source
     /// location, as with [`new`](Mutex::new).
@@ -157,7 +175,10 @@ impl<T> Mutex<T> {
     #[track_caller]
     #[inline]
     pub const fn const_new(raw_mutex: RawMutex, value: T) -> Self {
-        Mutex::with_raw(raw_mutex.or_site::<T>(Location::caller()), value)
+        Mutex::with_raw(
+            raw_mutex.or_site::<shape::Mutex<T>>(Location::caller()),
+            value,
+        )
     }
 
     /// The same as [`const_new`](Mutex::const_new) (`lock_api`'s `from_raw`).
@@ -172,7 +193,10 @@ impl<T> Mutex<T> {
     #[track_caller]
     #[inline]
     pub const fn from_raw(raw_mutex: RawMutex, value: T) -> Self {
-        Mutex::with_raw(raw_mutex.or_site::<T>(Location::caller()), value)
+        Mutex::with_raw(
+            raw_mutex.or_site::<shape::Mutex<T>>(Location::caller()),
+            value,
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 //! records `Once → L`, a call made while holding `L` records `L → Once`, and the two
 //! together are the deadlock they are. The rule is `lockdep::sync`'s (`hook::init_class`).
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -135,7 +136,7 @@ impl Once {
     #[track_caller]
     #[inline]
     pub const fn new() -> Once {
-        Once::with_init_class(InitClass::at_site::<()>(Location::caller()))
+        Once::with_init_class(InitClass::at_site::<shape::Once>(Location::caller()))
     }
 
     /// A `Once` already complete (parking_lot 0.13's): no initializer ever runs, and no call
@@ -153,7 +154,7 @@ impl Once {
     #[track_caller]
     #[inline]
     pub const fn new_completed() -> Once {
-        let once = Once::with_init_class(InitClass::at_site::<()>(Location::caller()));
+        let once = Once::with_init_class(InitClass::at_site::<shape::Once>(Location::caller()));
         Once {
             state: AtomicU8::new(OnceState::Done as u8),
             ..once

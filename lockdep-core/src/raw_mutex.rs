@@ -9,7 +9,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{RawMutex as _, RawMutexTimed as _};
+use lock_api::RawMutex as _;
 
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::{untracked_scope, LockMap};
@@ -74,9 +74,9 @@ impl RawMutex {
             subclass,
             Access::Write,
             site,
-            |r| r.try_lock(),
+            |r| r.try_lock_fast(),
             |r| {
-                r.lock();
+                r.lock_contended();
                 true
             },
         );
@@ -122,8 +122,8 @@ impl RawMutex {
             0,
             Access::Write,
             site,
-            |r| r.try_lock(),
-            |r| r.try_lock_until(deadline),
+            |r| r.try_lock_fast(),
+            |r| r.lock_contended_until(deadline),
         )
     }
 

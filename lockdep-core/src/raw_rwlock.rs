@@ -20,10 +20,9 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use lock_api::{
-    RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _, RawRwLockTimed as _,
-    RawRwLockUpgrade as _, RawRwLockUpgradeTimed as _,
-};
+use lock_api::{RawRwLock as _, RawRwLockRecursive as _, RawRwLockUpgrade as _};
+
+use lockdep_raw::RwRequest;
 
 use crate::hook::checked::Checked;
 use crate::hook::lock_map::LockMap;
@@ -79,61 +78,30 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         if RECURSIVE {
             return self.lock_shared_recursive_at(subclass, site);
         }
-        self.lock.acquire(
-            subclass,
-            Access::Read,
-            site,
-            |r| r.try_lock_shared(),
-            |r| {
-                r.lock_shared();
-                true
-            },
-        );
+        self.blocking_at(subclass, Access::Read, site, RwRequest::Shared);
     }
 
     /// `read_recursive()` at `site`.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_shared_recursive_at(&self, subclass: u32, site: &'static Location<'static>) {
-        self.lock.acquire(
+        self.blocking_at(
             subclass,
             Access::RecursiveRead,
             site,
-            |r| r.try_lock_shared_recursive(),
-            |r| {
-                r.lock_shared_recursive();
-                true
-            },
+            RwRequest::SharedRecursive,
         );
     }
 
     /// `write()` at `site`.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_exclusive_at(&self, subclass: u32, site: &'static Location<'static>) {
-        self.lock.acquire(
-            subclass,
-            Access::Write,
-            site,
-            |r| r.try_lock_exclusive(),
-            |r| {
-                r.lock_exclusive();
-                true
-            },
-        );
+        self.blocking_at(subclass, Access::Write, site, RwRequest::Exclusive);
     }
 
     /// `upgradable_read()` at `site`.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn lock_upgradable_at(&self, site: &'static Location<'static>) {
-        self.lock.acquire(
-            0,
-            Access::Read,
-            site,
-            |r| r.try_lock_upgradable(),
-            |r| {
-                r.lock_upgradable();
-                true
-            },
-        );
+        self.blocking_at(0, Access::Read, site, RwRequest::Upgradable);
     }
 
     /// A try-acquisition as `access` at `site`.
@@ -147,16 +115,46 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         self.lock.try_acquire(access, site, try_lock)
     }
 
-    /// A timed acquisition as `access` at `site`, validated like a blocking one.
+    /// A blocking acquisition `request`, held as `access`, nesting subclass `subclass`, at
+    /// `site`: the raw lock's one uncontended attempt, then its contended path (as the raw
+    /// `lock_*` call, without trying twice).
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn blocking_at(
+        &self,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        request: RwRequest,
+    ) {
+        self.lock.acquire(
+            subclass,
+            access,
+            site,
+            |r| r.try_lock_fast(request),
+            |r| {
+                r.lock_contended(request);
+                true
+            },
+        );
+    }
+
+    /// A timed acquisition `request` until `deadline`, held as `access` at `site`, validated
+    /// like a blocking one.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn timed_at(
         &self,
         access: Access,
         site: &'static Location<'static>,
-        fast: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
-        slow: impl FnOnce(&lockdep_raw::RawRwLock) -> bool,
+        request: RwRequest,
+        deadline: Instant,
     ) -> bool {
-        self.lock.acquire(0, access, site, fast, slow)
+        self.lock.acquire(
+            0,
+            access,
+            site,
+            |r| r.try_lock_fast(request),
+            |r| r.lock_contended_until(request, deadline),
+        )
     }
 
     /// `try_read()` at `site` (a recursive read if `RECURSIVE`).
@@ -180,12 +178,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         if RECURSIVE {
             return self.timed_recursive_read_at(deadline, site);
         }
-        self.timed_at(
-            Access::Read,
-            site,
-            |r| r.try_lock_shared(),
-            |r| r.try_lock_shared_until(deadline),
-        )
+        self.timed_at(Access::Read, site, RwRequest::Shared, deadline)
     }
 
     /// A timed `read_recursive()` at `site`.
@@ -198,8 +191,8 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         self.timed_at(
             Access::RecursiveRead,
             site,
-            |r| r.try_lock_shared_recursive(),
-            |r| r.try_lock_shared_recursive_until(deadline),
+            RwRequest::SharedRecursive,
+            deadline,
         )
     }
 
@@ -210,12 +203,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         deadline: Instant,
         site: &'static Location<'static>,
     ) -> bool {
-        self.timed_at(
-            Access::Write,
-            site,
-            |r| r.try_lock_exclusive(),
-            |r| r.try_lock_exclusive_until(deadline),
-        )
+        self.timed_at(Access::Write, site, RwRequest::Exclusive, deadline)
     }
 
     /// A timed `upgradable_read()` at `site`.
@@ -225,12 +213,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         deadline: Instant,
         site: &'static Location<'static>,
     ) -> bool {
-        self.timed_at(
-            Access::Read,
-            site,
-            |r| r.try_lock_upgradable(),
-            |r| r.try_lock_upgradable_until(deadline),
-        )
+        self.timed_at(Access::Read, site, RwRequest::Upgradable, deadline)
     }
 
     /// Records the dependencies of an acquisition as `access` without taking the lock.

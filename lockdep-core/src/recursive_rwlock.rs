@@ -3,6 +3,7 @@
 //! a queued writer while readers hold the lock, so reads nest on one thread, and cycles
 //! through them count only if they are strong paths (the kernel's `read_lock` on `rwlock_t`).
 
+use crate::shape;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
@@ -58,7 +59,10 @@ impl<T> RecursiveRwLock<T> {
     #[track_caller]
     #[inline]
     pub const fn new(value: T) -> Self {
-        RecursiveRwLock::with_map(LockMap::at_site::<T>(Location::caller()), value)
+        RecursiveRwLock::with_map(
+            LockMap::at_site::<shape::RecursiveRwLock<T>>(Location::caller()),
+            value,
+        )
     }
 
     /// A new unlocked lock of the named class `class`.

@@ -5,6 +5,7 @@
 //! checker sees one acquisition per outermost hold: re-entry by the owner is never reported,
 //! and the mutex orders against other locks exactly like a [`Mutex`](crate::Mutex).
 
+use crate::shape;
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::ops::Deref;
@@ -110,7 +111,9 @@ impl<T> ReentrantMutex<T> {
     #[inline]
     pub const fn new(value: T) -> Self {
         ReentrantMutex::const_new(
-            RawMutex::with_map(LockMap::at_site::<T>(Location::caller())),
+            RawMutex::with_map(LockMap::at_site::<shape::ReentrantMutex<T>>(
+                Location::caller(),
+            )),
             RawThreadId,
             value,
         )
@@ -150,7 +153,7 @@ impl<T> ReentrantMutex<T> {
     pub const fn const_new(raw_mutex: RawMutex, get_thread_id: RawThreadId, value: T) -> Self {
         ReentrantMutex {
             inner: lock_api::ReentrantMutex::const_new(
-                raw_mutex.or_site::<T>(Location::caller()),
+                raw_mutex.or_site::<shape::ReentrantMutex<T>>(Location::caller()),
                 get_thread_id,
                 value,
             ),

@@ -1,6 +1,7 @@
 //! `RwLock`: `lock_api`'s reader-writer lock over the checked [`RawRwLock`], with
 //! creation-site classes, acquisition sites and the kernel's read/write rules.
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -99,7 +100,7 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             inner: lock_api::RwLock::const_new(
-                RawRwLock::with_map(LockMap::at_site::<T>(Location::caller())),
+                RawRwLock::with_map(LockMap::at_site::<shape::RwLock<T>>(Location::caller())),
                 value,
             ),
         }
@@ -147,6 +148,23 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// A new unlocked lock of the class named `name`, registered now: every lock made with
+    /// one name (and kind) is one class, as with a [`LockClass`] of that name.
+    #[cfg(feature = "enabled")]
+    #[track_caller]
+    pub(crate) fn named(name: &str, value: T) -> Self {
+        RwLock {
+            inner: lock_api::RwLock::const_new(
+                RawRwLock::with_map(LockMap::named(
+                    name,
+                    crate::ClassKind::Lock,
+                    Location::caller(),
+                )),
+                value,
+            ),
+        }
+    }
+
     /// A lock over `raw_rwlock` (`lock_api`'s `const_new`); one made by `INIT` gets the
     /// caller's source location as its class.
     ///
@@ -161,7 +179,10 @@ impl<T> RwLock<T> {
     #[inline]
     pub const fn const_new(raw_rwlock: RawRwLock, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+            inner: lock_api::RwLock::const_new(
+                raw_rwlock.or_site::<shape::RwLock<T>>(Location::caller()),
+                value,
+            ),
         }
     }
 
@@ -178,7 +199,10 @@ impl<T> RwLock<T> {
     #[inline]
     pub const fn from_raw(raw_rwlock: RawRwLock, value: T) -> Self {
         RwLock {
-            inner: lock_api::RwLock::const_new(raw_rwlock.or_site::<T>(Location::caller()), value),
+            inner: lock_api::RwLock::const_new(
+                raw_rwlock.or_site::<shape::RwLock<T>>(Location::caller()),
+                value,
+            ),
         }
     }
 }

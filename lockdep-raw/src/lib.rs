@@ -71,7 +71,7 @@ mod untracked;
 pub use condvar::{DifferentMutex, RawCondvar};
 pub use mutex::RawMutex;
 pub use parking::init_parking;
-pub use rwlock::RawRwLock;
+pub use rwlock::{RawRwLock, RwRequest};
 pub use untracked::{
     const_mutex, const_rwlock, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard,
     RwLockUpgradableReadGuard, RwLockWriteGuard,

@@ -87,6 +87,54 @@ impl RawMutex {
         self as *const Self as usize
     }
 
+    /// What [`lock`] tries first: one compare-and-swap from unlocked to locked, as
+    /// parking_lot's fast path. False when the mutex is held or has waiters (or, rarely,
+    /// spuriously); then [`lock_contended`] finishes the acquisition.
+    ///
+    /// A wrapper that does its own work around the contended path only (lockdep parks as
+    /// the checker's own work) calls these two instead of [`lock`], so that a contended
+    /// acquisition costs what parking_lot's does: one failed compare-and-swap, then the spin
+    /// and park loop. [`try_lock`] first would add a load of the contended cache line and
+    /// [`lock`]'s own attempt a second compare-and-swap, each a transfer of that line.
+    ///
+    /// [`lock`]: lock_api::RawMutex::lock
+    /// [`try_lock`]: lock_api::RawMutex::try_lock
+    /// [`lock_contended`]: RawMutex::lock_contended
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let raw = lockdep_raw::RawMutex::new();
+    /// if !raw.try_lock_fast() {
+    ///     raw.lock_contended();
+    /// }
+    /// assert!(lock_api::RawMutex::is_locked(&raw));
+    /// # unsafe { lock_api::RawMutex::unlock(&raw) };
+    /// ```
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn try_lock_fast(&self) -> bool {
+        self.state
+            .compare_exchange_weak(0, LOCKED, Acquire, Relaxed)
+            .is_ok()
+    }
+
+    /// [`lock`]'s contended path: spins a little, then parks until it owns the mutex (see
+    /// [`try_lock_fast`]). Also correct, only slower, when the mutex is free.
+    ///
+    /// [`lock`]: lock_api::RawMutex::lock
+    /// [`try_lock_fast`]: RawMutex::try_lock_fast
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn lock_contended(&self) {
+        self.lock_slow(None);
+    }
+
+    /// [`lock_contended`](RawMutex::lock_contended) until `deadline`: whether it acquired
+    /// the mutex before the deadline passed.
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn lock_contended_until(&self, deadline: Instant) -> bool {
+        self.lock_slow(Some(deadline))
+    }
+
     /// Acquires the mutex, parking if needed. Returns false if `deadline` passed first.
     #[cold]
     fn lock_slow(&self, deadline: Option<Instant>) -> bool {
@@ -203,11 +251,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock(&self) {
-        if self
-            .state
-            .compare_exchange_weak(0, LOCKED, Acquire, Relaxed)
-            .is_err()
-        {
+        if !self.try_lock_fast() {
             self.lock_slow(None);
         }
     }

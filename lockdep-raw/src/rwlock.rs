@@ -35,9 +35,12 @@ use std::time::{Duration, Instant};
 // No lost wake-up, main key: a thread parks there only if `validate`, under the queue lock,
 // sees `PARKED` set and its request still refused; refusal means `WRITER` or `UPGRADABLE` is
 // held. Every transition that clears one of them reads `PARKED` in the same atomic step (or
-// runs under the queue lock) and, if set, wakes the queue: every parked reader plus the first
-// parked writer or upgradable reader. So a parked thread is either woken or blocked by a holder
-// that will wake it. Writer key: the writer parks only if `validate` sees readers and
+// runs under the queue lock) and, if set, wakes the queue (see `select`): in queue order the
+// readers up to and including the first writer or upgradable reader, and after an upgradable
+// reader the other readers. So a parked thread is either woken or queued behind a woken
+// writer with `PARKED` left set: whoever holds `WRITER` or `UPGRADABLE` next (that writer or
+// a thread that barged in before it) wakes the queue again when it lets go, and if nobody
+// takes them, the woken writer does, as nothing else refuses it. Writer key: the writer parks only if `validate` sees readers and
 // `WRITER_PARKED`; a reader leaving reads both in its `fetch_sub` and, if it was the last
 // one, wakes the writer key. Stale wake-ups there are harmless: the writer re-checks.
 
@@ -61,45 +64,59 @@ const TOKEN_HANDOFF: UnparkToken = UnparkToken(1);
 
 const OVERFLOW: &str = "RawRwLock reader count overflow";
 
-/// What a thread parked on the main key is waiting for. Its park token is `grant()`, the
-/// amount to add to the state when it is granted.
-#[derive(Clone, Copy)]
-enum Request {
+/// What a blocking acquisition of a [`RawRwLock`] asks for: the argument of
+/// [`RawRwLock::try_lock_fast`] and [`RawRwLock::lock_contended`].
+///
+/// Inside, also what a thread parked on the main key is waiting for: its park token is
+/// `grant()`, the amount to add to the state when it is granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RwRequest {
+    /// A read (`lock_shared`): waits behind a writer that holds or has claimed the lock.
     Shared,
+    /// A recursive read (`lock_shared_recursive`): waits only while a writer holds the lock.
     SharedRecursive,
+    /// An upgradable read (`lock_upgradable`).
     Upgradable,
+    /// A write (`lock_exclusive`).
     Exclusive,
 }
 
-impl Request {
+impl RwRequest {
     /// Whether `state` admits the request now (for `Exclusive`: admits taking `WRITER`,
     /// after which the writer waits for the readers).
     #[cfg_attr(not(debug_assertions), inline)]
     fn admits(self, state: usize) -> bool {
         match self {
-            Request::Shared => state & WRITER == 0,
-            Request::SharedRecursive => state & WRITER == 0 || state & READERS != 0,
-            Request::Upgradable | Request::Exclusive => state & (WRITER | UPGRADABLE) == 0,
+            RwRequest::Shared => state & WRITER == 0,
+            RwRequest::SharedRecursive => state & WRITER == 0 || state & READERS != 0,
+            RwRequest::Upgradable | RwRequest::Exclusive => state & (WRITER | UPGRADABLE) == 0,
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn grant(self) -> usize {
         match self {
-            Request::Shared | Request::SharedRecursive => ONE_READER,
-            Request::Upgradable => ONE_READER | UPGRADABLE,
-            Request::Exclusive => WRITER,
+            RwRequest::Shared | RwRequest::SharedRecursive => ONE_READER,
+            RwRequest::Upgradable => ONE_READER | UPGRADABLE,
+            RwRequest::Exclusive => WRITER,
         }
     }
 }
 
-/// Wake-up policy for the main key, in queue order: every reader, plus the first writer or
-/// upgradable reader. `granted` accumulates the park tokens of the selected threads; the
-/// selection is always compatible (at most one `WRITER`/`UPGRADABLE`), so it can also be
-/// handed over as a whole.
+/// Wake-up policy for the main key, parking_lot's: in queue order, the readers up to and
+/// including the first writer or upgradable reader; after a writer nothing more (whoever it
+/// finds queued behind it waits for its unlock), after an upgradable reader the remaining
+/// readers too. `granted` accumulates the park tokens of the selected threads; the selection
+/// is always compatible (at most one `WRITER`/`UPGRADABLE`), so it can also be handed over as
+/// a whole.
+///
+/// Waking the readers queued behind a writer as well (as this lock once did) only makes them
+/// run into the writer and park again: under a write-heavy load, a context switch each.
 fn select(granted: &Cell<usize>, ParkToken(token): ParkToken) -> FilterOp {
     let so_far = granted.get();
-    if token & (WRITER | UPGRADABLE) != 0 && so_far & (WRITER | UPGRADABLE) != 0 {
+    if so_far & WRITER != 0 {
+        FilterOp::Stop
+    } else if token & (WRITER | UPGRADABLE) != 0 && so_far & UPGRADABLE != 0 {
         FilterOp::Skip
     } else {
         granted.set(so_far.wrapping_add(token));
@@ -127,8 +144,9 @@ fn select(granted: &Cell<usize>, ParkToken(token): ParkToken) -> FilterOp {
 ///   waiting behind an upgradable reader does not block new readers (it has not claimed the
 ///   lock yet).
 /// * **Fairness.** An ordinary unlock releases the lock and wakes the parked threads that
-///   could use it (all parked readers and the first parked writer or upgradable reader), which
-///   then compete with newcomers. A *fair* unlock ([`unlock_exclusive_fair`],
+///   could use it (in queue order, the readers up to and including the first parked writer or
+///   upgradable reader; after an upgradable reader, the other readers too), which then compete
+///   with newcomers. A *fair* unlock ([`unlock_exclusive_fair`],
 ///   [`unlock_upgradable_fair`], the `bump_*` operations) hands the lock straight to that same
 ///   set of waiters, in queue order, so no newcomer can barge in; `parking_lot_core` also turns
 ///   an ordinary unlock into a fair one about every 0.5 ms. A reader leaving never wakes the main
@@ -197,9 +215,66 @@ impl RawRwLock {
         self.key() + 1
     }
 
+    /// What the blocking acquisition `request` tries first: one compare-and-swap from a state
+    /// that admits it, as parking_lot's fast paths (for a write, from unlocked). False when
+    /// the lock refuses it or the compare-and-swap loses a race; then
+    /// [`lock_contended`](RawRwLock::lock_contended) finishes the acquisition.
+    ///
+    /// A wrapper that does its own work around the contended path only (lockdep parks as
+    /// the checker's own work) calls these two instead of `lock_shared`, `lock_exclusive`,
+    /// …, so that a contended acquisition costs what parking_lot's does. Trying the
+    /// `try_lock_*` operation first would add compare-and-swap retries on the contended
+    /// word, and the blocking call its own attempt, each a transfer of the cache line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockdep_raw::{RawRwLock, RwRequest};
+    ///
+    /// let raw = RawRwLock::new();
+    /// if !raw.try_lock_fast(RwRequest::Exclusive) {
+    ///     raw.lock_contended(RwRequest::Exclusive);
+    /// }
+    /// assert!(lock_api::RawRwLock::is_locked_exclusive(&raw));
+    /// # unsafe { lock_api::RawRwLock::unlock_exclusive(&raw) };
+    /// ```
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn try_lock_fast(&self, request: RwRequest) -> bool {
+        match request {
+            RwRequest::Exclusive => self
+                .state
+                .compare_exchange_weak(0, WRITER, Acquire, Relaxed)
+                .is_ok(),
+            _ => self.try_shared_fast(request),
+        }
+    }
+
+    /// The contended path of the blocking acquisition `request`: spins a little, then parks
+    /// until it is granted (see [`try_lock_fast`](RawRwLock::try_lock_fast)). Also correct,
+    /// only slower, when the lock is free.
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn lock_contended(&self, request: RwRequest) {
+        self.lock_contended_inner(request, None);
+    }
+
+    /// [`lock_contended`](RawRwLock::lock_contended) until `deadline`: whether `request` was
+    /// granted before the deadline passed.
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub fn lock_contended_until(&self, request: RwRequest, deadline: Instant) -> bool {
+        self.lock_contended_inner(request, Some(deadline))
+    }
+
+    #[cfg_attr(not(debug_assertions), inline)]
+    fn lock_contended_inner(&self, request: RwRequest, deadline: Option<Instant>) -> bool {
+        match request {
+            RwRequest::Exclusive => self.lock_exclusive_slow(deadline),
+            _ => self.acquire_slow(request, deadline),
+        }
+    }
+
     /// One CAS attempt at a shared lock; false on refusal or contention.
     #[cfg_attr(not(debug_assertions), inline)]
-    fn try_shared_fast(&self, request: Request) -> bool {
+    fn try_shared_fast(&self, request: RwRequest) -> bool {
         let state = self.state.load(Relaxed);
         if !request.admits(state) {
             return false;
@@ -215,7 +290,7 @@ impl RawRwLock {
 
     /// Try-lock for shared and upgradable requests: retries on contention, fails on refusal.
     #[cfg_attr(not(debug_assertions), inline)]
-    fn try_acquire(&self, request: Request) -> bool {
+    fn try_acquire(&self, request: RwRequest) -> bool {
         let mut state = self.state.load(Relaxed);
         loop {
             if !request.admits(state) {
@@ -235,7 +310,7 @@ impl RawRwLock {
     /// Acquires `request` on the main key, parking while refused. Returns false if `deadline`
     /// passed first. For `Exclusive` this only claims `WRITER`: see [`Self::wait_for_readers`].
     #[cold]
-    fn acquire_slow(&self, request: Request, deadline: Option<Instant>) -> bool {
+    fn acquire_slow(&self, request: RwRequest, deadline: Option<Instant>) -> bool {
         let mut spin = SpinWait::new();
         let mut state = self.state.load(Relaxed);
         loop {
@@ -250,11 +325,13 @@ impl RawRwLock {
                 }
                 continue;
             }
+            // Spin only while nobody is parked: not behind queued threads, nor behind a writer
+            // that has parked to wait for its readers (it will not be done soon).
+            if state & (PARKED | WRITER_PARKED) == 0 && spin.spin() {
+                state = self.state.load(Relaxed);
+                continue;
+            }
             if state & PARKED == 0 {
-                if spin.spin() {
-                    state = self.state.load(Relaxed);
-                    continue;
-                }
                 if let Err(now) =
                     self.state
                         .compare_exchange_weak(state, state | PARKED, Relaxed, Relaxed)
@@ -358,7 +435,7 @@ impl RawRwLock {
     /// Exclusive lock, slow path: claim `WRITER`, then wait for the readers.
     #[cold]
     fn lock_exclusive_slow(&self, deadline: Option<Instant>) -> bool {
-        self.acquire_slow(Request::Exclusive, deadline) && self.wait_for_readers(deadline, 0)
+        self.acquire_slow(RwRequest::Exclusive, deadline) && self.wait_for_readers(deadline, 0)
     }
 
     /// Upgrade: trade `UPGRADABLE` and our read for `WRITER`, then wait for the other readers.
@@ -502,14 +579,14 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared(&self) {
-        if !self.try_shared_fast(Request::Shared) {
-            self.acquire_slow(Request::Shared, None);
+        if !self.try_shared_fast(RwRequest::Shared) {
+            self.acquire_slow(RwRequest::Shared, None);
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared(&self) -> bool {
-        self.try_acquire(Request::Shared)
+        self.try_acquire(RwRequest::Shared)
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -523,11 +600,7 @@ unsafe impl lock_api::RawRwLock for RawRwLock {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_exclusive(&self) {
-        if self
-            .state
-            .compare_exchange_weak(0, WRITER, Acquire, Relaxed)
-            .is_err()
-        {
+        if !self.try_lock_fast(RwRequest::Exclusive) {
             self.lock_exclusive_slow(None);
         }
     }
@@ -625,13 +698,14 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_for(&self, timeout: Duration) -> bool {
-        self.try_shared_fast(Request::Shared)
-            || self.acquire_slow(Request::Shared, Instant::now().checked_add(timeout))
+        self.try_shared_fast(RwRequest::Shared)
+            || self.acquire_slow(RwRequest::Shared, Instant::now().checked_add(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_until(&self, timeout: Instant) -> bool {
-        self.try_shared_fast(Request::Shared) || self.acquire_slow(Request::Shared, Some(timeout))
+        self.try_shared_fast(RwRequest::Shared)
+            || self.acquire_slow(RwRequest::Shared, Some(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -650,14 +724,14 @@ unsafe impl lock_api::RawRwLockTimed for RawRwLock {
 unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_shared_recursive(&self) {
-        if !self.try_shared_fast(Request::SharedRecursive) {
-            self.acquire_slow(Request::SharedRecursive, None);
+        if !self.try_shared_fast(RwRequest::SharedRecursive) {
+            self.acquire_slow(RwRequest::SharedRecursive, None);
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive(&self) -> bool {
-        self.try_acquire(Request::SharedRecursive)
+        self.try_acquire(RwRequest::SharedRecursive)
     }
 }
 
@@ -665,17 +739,17 @@ unsafe impl lock_api::RawRwLockRecursive for RawRwLock {
 unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_for(&self, timeout: Duration) -> bool {
-        self.try_shared_fast(Request::SharedRecursive)
+        self.try_shared_fast(RwRequest::SharedRecursive)
             || self.acquire_slow(
-                Request::SharedRecursive,
+                RwRequest::SharedRecursive,
                 Instant::now().checked_add(timeout),
             )
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_shared_recursive_until(&self, timeout: Instant) -> bool {
-        self.try_shared_fast(Request::SharedRecursive)
-            || self.acquire_slow(Request::SharedRecursive, Some(timeout))
+        self.try_shared_fast(RwRequest::SharedRecursive)
+            || self.acquire_slow(RwRequest::SharedRecursive, Some(timeout))
     }
 }
 
@@ -684,14 +758,14 @@ unsafe impl lock_api::RawRwLockRecursiveTimed for RawRwLock {
 unsafe impl lock_api::RawRwLockUpgrade for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn lock_upgradable(&self) {
-        if !self.try_shared_fast(Request::Upgradable) {
-            self.acquire_slow(Request::Upgradable, None);
+        if !self.try_shared_fast(RwRequest::Upgradable) {
+            self.acquire_slow(RwRequest::Upgradable, None);
         }
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable(&self) -> bool {
-        self.try_acquire(Request::Upgradable)
+        self.try_acquire(RwRequest::Upgradable)
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -765,14 +839,14 @@ unsafe impl lock_api::RawRwLockUpgradeDowngrade for RawRwLock {
 unsafe impl lock_api::RawRwLockUpgradeTimed for RawRwLock {
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_for(&self, timeout: Duration) -> bool {
-        self.try_shared_fast(Request::Upgradable)
-            || self.acquire_slow(Request::Upgradable, Instant::now().checked_add(timeout))
+        self.try_shared_fast(RwRequest::Upgradable)
+            || self.acquire_slow(RwRequest::Upgradable, Instant::now().checked_add(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
     fn try_lock_upgradable_until(&self, timeout: Instant) -> bool {
-        self.try_shared_fast(Request::Upgradable)
-            || self.acquire_slow(Request::Upgradable, Some(timeout))
+        self.try_shared_fast(RwRequest::Upgradable)
+            || self.acquire_slow(RwRequest::Upgradable, Some(timeout))
     }
 
     #[cfg_attr(not(debug_assertions), inline)]

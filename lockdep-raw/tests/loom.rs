@@ -308,6 +308,36 @@ fn rwlock_downgrade_upgradable_admits_writer() {
     });
 }
 
+/// A writer's unlock wakes the queue only up to the first writer it finds (parking_lot's
+/// policy): a reader queued behind a waiting writer stays parked until that writer (or
+/// whoever takes the lock before it) lets go, and must then be woken.
+#[test]
+fn rwlock_reader_queued_behind_writer() {
+    for fair in [false, true] {
+        model(move || {
+            let g = Guarded::new(RawRwLock::new());
+            g.lock.lock_exclusive();
+            let w = spawn(&g, rw_write);
+            let r = spawn(&g, |g| {
+                let v = rw_read(g);
+                assert!(v >= 1, "the reader got in after the holder's unlock");
+            });
+            g.bump();
+            // SAFETY: held exclusively.
+            unsafe {
+                if fair {
+                    g.lock.unlock_exclusive_fair();
+                } else {
+                    g.lock.unlock_exclusive();
+                }
+            }
+            w.join().unwrap();
+            r.join().unwrap();
+            assert_eq!(rw_read(&g), 2);
+        });
+    }
+}
+
 #[test]
 fn rwlock_fair_unlocks() {
     model(|| {

@@ -232,7 +232,7 @@ pub fn cycle_kind(kinds: impl IntoIterator<Item = NodeKind>) -> ViolationKind {
 
 #[cfg(test)]
 mod tests {
-    use super::{NodeKind, ViolationKind};
+    use crate::kind::{NodeKind, ViolationKind};
 
     #[test]
     fn every_name_reads_back() {

@@ -12,7 +12,9 @@
 //! - which frames of a stack a report shows and how it writes their files ([`shown`],
 //!   [`short_path`]), and how a type is named ([`with_data_type`]);
 //! - the report model ([`Report`]) and its renderers: the kernel-style text (`Display`) and
-//!   Graphviz DOT ([`dot`]).
+//!   Graphviz DOT ([`dot`]);
+//! - the suppression file (`lockdep.toml`: [`Suppressions`], its class patterns [`Glob`]),
+//!   read by a small parser of the subset of TOML it is written in.
 //!
 //! It depends on nothing: neither the locks nor the checker come with it.
 //!
@@ -39,16 +41,21 @@
 mod access;
 pub mod dot;
 mod frames;
+mod glob;
 mod kind;
 mod model;
 mod order;
+mod suppress;
 mod text;
+mod toml_subset;
 mod type_name;
 
 pub use access::Access;
 pub use frames::{is_user, short_file, short_path, shown, test_closure};
+pub use glob::Glob;
 pub use kind::{cycle_kind, NodeKind, ViolationKind};
 pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};
 pub use order::{dep, DependencyOrder};
+pub use suppress::{Suppression, SuppressionError, Suppressions};
 pub use text::{site_text, title};
 pub use type_name::with_data_type;

@@ -726,7 +726,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::{dep, node, DependencyOrder};
+    use crate::order::{dep, node, DependencyOrder};
 
     /// The order's semantics, naively: the split graph as a set of edges, reachability by a
     /// full search each time.

@@ -1,10 +1,11 @@
 //! Type names as people read them.
 
-/// `name` told apart by the type of its data, as reports and merged reports show a
-/// creation-site class whose site alone does not tell it apart: `src/h.rs:3:5 <Vec<u8>>` for
-/// `("src/h.rs:3:5", "alloc::vec::Vec<u8>")`.
+/// A creation-site class's name with its type, as reports and merged reports print it:
+/// `src/bank.rs:40:20 Mutex<Ledger>` for `("src/bank.rs:40:20",
+/// "lockdep_core::shape::Mutex<bank::Ledger>")` (the checker names a class by a stand-in of its
+/// lock type around its data type).
 pub fn with_data_type(name: &str, data_type: &str) -> String {
-    format!("{name} <{}>", short_type(data_type))
+    format!("{name} {}", short_type(data_type))
 }
 
 /// A type name without its module paths: `Vec<u8>` for `alloc::vec::Vec<u8>`.
@@ -50,8 +51,15 @@ mod tests {
     #[test]
     fn a_name_with_its_data_type() {
         assert_eq!(
+            with_data_type(
+                "src/bank.rs:40:20",
+                "lockdep_core::shape::Mutex<bank::Ledger>"
+            ),
+            "src/bank.rs:40:20 Mutex<Ledger>"
+        );
+        assert_eq!(
             with_data_type("src/h.rs:3:5", "alloc::vec::Vec<u8>"),
-            "src/h.rs:3:5 <Vec<u8>>"
+            "src/h.rs:3:5 Vec<u8>"
         );
     }
 }

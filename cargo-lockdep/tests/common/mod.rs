@@ -170,16 +170,36 @@ pub fn cargo_lockdep_in_suite(args: &[&str]) -> Output {
 
 /// [`cargo_lockdep_in_suite`] with these environment variables set.
 pub fn cargo_lockdep_in_suite_with(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+    cargo_lockdep_in(&suite(), args, env)
+}
+
+/// The target directory the fixture workspaces are built into, kept between runs.
+pub fn fixtures_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
-        .join("lockdep-fixtures");
+        .join("lockdep-fixtures")
+}
+
+/// `cargo-lockdep lockdep ARGS` as cargo would run it in `dir`, with these environment
+/// variables set, building into [`fixtures_target`].
+pub fn cargo_lockdep_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = cargo_lockdep_command(dir, args, env).output().unwrap();
+    Output {
+        code: out.status.code().unwrap(),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// The command [`cargo_lockdep_in`] runs.
+pub fn cargo_lockdep_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-lockdep"));
     command
         .arg("lockdep")
         .args(args)
-        .current_dir(suite())
-        .env("CARGO_TARGET_DIR", &target);
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", fixtures_target());
     // What this test process was given for itself is not the suite's.
     for var in [
         "LOCKDEP_REPORT_DIR",
@@ -187,14 +207,11 @@ pub fn cargo_lockdep_in_suite_with(args: &[&str], env: &[(&str, &str)]) -> Outpu
         "LOCKDEP_REPORT_SYMBOLS",
         "RUSTFLAGS",
         "NEXTEST_TEST_NAME",
+        "LOCKDEP_SUPPRESSIONS",
+        "LOCKDEP_EXIT_REPORT",
     ] {
         command.env_remove(var);
     }
     command.envs(env.iter().copied());
-    let out = command.output().unwrap();
-    Output {
-        code: out.status.code().unwrap(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    command
 }

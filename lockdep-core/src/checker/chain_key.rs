@@ -30,7 +30,7 @@ pub(crate) fn extend(prev: u64, acq: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::chain_key::*;
 
     #[test]
     fn extension_depends_on_order_and_access() {

@@ -111,9 +111,9 @@ pub(crate) fn alloc_class() -> ClassId {
     registry::alloc_class()
 }
 
-/// A registered class's name.
+/// A registered class's name, as reports print it.
 pub(crate) fn class_name(class: ClassId) -> &'static str {
-    registry::info(class).name
+    registry::display_name(class)
 }
 
 /// Where a creation-site class (or a named pool) was made.
@@ -121,9 +121,10 @@ pub(crate) fn class_site(class: ClassId) -> Option<&'static Location<'static>> {
     registry::info(class).site
 }
 
-/// The name a class made at `site` for data of type `data_type` has (or would have).
+/// The name reports print for a class made at `site` for data of type `data_type` (`""`:
+/// none).
 pub(crate) fn site_name(site: &'static Location<'static>, data_type: &'static str) -> String {
-    registry::site_name_of(site, data_type)
+    registry::site_display_name(site, data_type)
 }
 
 // ---- acquisitions and releases ----------------------------------------------------------

@@ -1,10 +1,12 @@
 //! What happens when threads and the process exit: locks held at thread exit are reported;
-//! at process exit the recorded violations are printed and, with `LOCKDEP_REPORT_DIR`, the
+//! at process exit the recorded violations are printed (unless `LOCKDEP_EXIT_REPORT=file`),
+//! with what the suppression file suppressed, and, with `LOCKDEP_REPORT_DIR`, the
 //! graph and the violations are written as a JSON report file (`docs/json.md`); a process
 //! with violations left, or whose checking a fault turned off, exits with a failing status.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -152,7 +154,7 @@ extern "C" fn at_process_exit() {
         with_thread(|t| {
             let _in_checker = t.enter();
             let unreported = process_exit_report();
-            if super::watchdog::fired() {
+            if STOPPED_FOR_HANG.load(Relaxed) {
                 return watchdog_status();
             }
             checker_off_status().or_else(|| violation_status(unreported))
@@ -206,13 +208,23 @@ fn violation_status(unreported: usize) -> Option<i32> {
     Some(code)
 }
 
+/// The watchdog's default exit status: sanitizers use 66 (violations) and 67 (faults) here.
+const WATCHDOG_EXIT_CODE: i32 = 68;
+
+/// Set once the watchdog has stopped the process: its exit status is the watchdog's.
+static STOPPED_FOR_HANG: AtomicBool = AtomicBool::new(false);
+
+/// Ends the process the watchdog found hung (its hang recorded): the exit report runs at
+/// exit (prints, writes the report file) and makes the status the watchdog's.
+pub(crate) fn stop_for_hang() -> ! {
+    STOPPED_FOR_HANG.store(true, Relaxed);
+    std::process::exit(exit_code("LOCKDEP_WATCHDOG_EXIT_CODE", WATCHDOG_EXIT_CODE).unwrap_or(0))
+}
+
 /// The exit status of a process the watchdog stopped: `LOCKDEP_WATCHDOG_EXIT_CODE`, else 68
 /// (`LOCKDEP_EXIT_CODE` does not silence it: a hang is not a possible deadlock but a real one).
-pub(crate) fn watchdog_status() -> Option<i32> {
-    let code = exit_code(
-        "LOCKDEP_WATCHDOG_EXIT_CODE",
-        super::watchdog::WATCHDOG_EXIT_CODE,
-    )?;
+fn watchdog_status() -> Option<i32> {
+    let code = exit_code("LOCKDEP_WATCHDOG_EXIT_CODE", WATCHDOG_EXIT_CODE)?;
     eprintln!("lockdep: the watchdog stopped the process: exit status {code}");
     Some(code)
 }
@@ -232,27 +244,42 @@ fn checker_off_status() -> Option<i32> {
     Some(code)
 }
 
-/// Prints the recorded violations and writes the report file; returns how many violations
-/// were recorded and not taken.
+/// Prints the recorded violations (and what the suppression file suppressed) and writes the
+/// report file; returns how many violations were recorded and not taken.
 fn process_exit_report() -> usize {
     #[cfg(feature = "send_guard")]
     for (thread, leaked) in orphans::remaining() {
         store::record(held_at_exit(thread, leaked));
     }
     let pending = store::pending();
-    if !pending.is_empty() {
-        eprintln!("{}", report::full(&pending));
+    if printed_at_exit() {
+        if !pending.is_empty() {
+            eprintln!("{}", report::full(&pending));
+        }
+        if let Some(summary) = store::suppression_summary() {
+            eprint!("{summary}");
+        }
     }
     if let Some(dir) = std::env::var_os("LOCKDEP_REPORT_DIR") {
+        // Suppressed violations too: a merge applies its own suppression file to them.
+        let mut recorded = pending.clone();
+        recorded.extend(store::suppressed());
         // A merger needs the graphs of clean processes too; a process that never took a
         // lock has nothing to add (the `ALLOC` node is in every graph).
-        let recorded = !pending.is_empty()
+        let anything = !recorded.is_empty()
             || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
-        if recorded {
-            write_json_report(std::path::Path::new(&dir), &pending);
+        if anything {
+            write_json_report(std::path::Path::new(&dir), &recorded);
         }
     }
     pending.len()
+}
+
+/// Whether the exit report is printed: unless `LOCKDEP_EXIT_REPORT=file` (`cargo lockdep`,
+/// whose merge prints every violation of the report files once), which leaves it to the
+/// report file.
+fn printed_at_exit() -> bool {
+    std::env::var("LOCKDEP_EXIT_REPORT").as_deref() != Ok("file")
 }
 
 /// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
@@ -290,17 +317,8 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
 /// default, resolves them here: a file that can be merged on another machine. Resolving costs
 /// a process tens of milliseconds, reading the binary's debug information.
 fn symbols_at_merge() -> bool {
-    match std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() {
-        Ok("merge") => true,
-        Ok("process") | Err(_) => false,
-        Ok(other) => {
-            eprintln!(
-                "lockdep: LOCKDEP_REPORT_SYMBOLS={other:?} is neither `process` nor `merge`: \
-                 resolving the report file's stack traces in the process"
-            );
-            false
-        }
-    }
+    // Another value is `process` (`crate::env` said so when the checker started).
+    std::env::var("LOCKDEP_REPORT_SYMBOLS").as_deref() == Ok("merge")
 }
 
 /// Writes `dir/name` by way of a hidden temporary file in `dir` (a rename is atomic only
@@ -380,7 +398,7 @@ fn exact_test(mut args: impl Iterator<Item = String>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::exact_test;
+    use crate::checker::exit::exact_test;
 
     fn exact(args: &[&str]) -> Option<String> {
         exact_test(args.iter().map(|a| a.to_string()))

@@ -370,7 +370,7 @@ pub(crate) fn graph_dot() -> String {
         }
     }
     let names: Vec<String> = (1..=registry::count())
-        .map(|c| registry::display_name(c).into_owned())
+        .map(|c| registry::display_name(c).to_owned())
         .collect();
     let nodes = names.iter().zip(1..).map(|(name, id)| dot::Node {
         id,

@@ -62,7 +62,7 @@ impl Hasher for FastHasher {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::fast_hash::*;
     use std::collections::HashSet;
     use std::hash::BuildHasher;
 

@@ -132,7 +132,7 @@ impl Graph {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::graph::*;
     use std::collections::{HashSet, VecDeque};
 
     fn site() -> &'static Location<'static> {

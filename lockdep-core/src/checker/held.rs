@@ -661,7 +661,7 @@ impl Context {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::held::*;
 
     fn entry(class: ClassId, access: Access) -> HeldLock {
         HeldLock {

@@ -67,7 +67,7 @@ fn main_program() -> Option<(usize, Vec<(usize, usize)>)> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::image::*;
 
     #[test]
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]

@@ -3,8 +3,9 @@
 //!
 //! A direct-mapped set of [`SLOTS`] entries indexed by class, each tagged with the thread's
 //! wait generation: noting an acquisition is at most two stores, and a wait forgets the whole set by
-//! bumping the generation. Two classes that share a slot keep only the later one: the set may
-//! forget an acquisition, never invent one, so a collision can only hide a report.
+//! bumping the generation. Classes that share a home slot probe onward; past [`SLOTS`]
+//! classes since one wait, the set forgets the later ones (it may forget an acquisition,
+//! never invent one, so a full set can only hide a report).
 
 use std::cell::Cell;
 use std::panic::Location;
@@ -53,13 +54,34 @@ impl NotifyPath {
     /// takes the same locks costs a load and a compare, no store.
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
-        let slot = &self.slots[class as usize % SLOTS];
         let word = (self.generation.get() as u64 + 1) << 32
             | (access as u64) << CLASS_BITS
             | (class as u64 & CLASS_MASK);
-        if slot.word.get() != word {
-            slot.word.set(word);
-            slot.site.set(Some(site));
+        let home = class as usize % SLOTS;
+        if self.slots[home].word.get() != word {
+            self.note_from(home, word, site);
+        }
+    }
+
+    /// Stores `word` in the first slot from `home` on (wrapping) that is free in this
+    /// generation or holds the same class: linear probing, so that classes that share a home
+    /// slot are all kept. Nothing is ever removed within a generation, so a probe never stops
+    /// short of where a class was put. With every slot taken by other classes, the class is
+    /// not noted (the path may forget, never invent).
+    #[inline(never)]
+    fn note_from(&self, home: usize, word: u64, site: &'static Location<'static>) {
+        let generation = word >> 32;
+        for i in 0..SLOTS {
+            let slot = &self.slots[(home + i) % SLOTS];
+            let held = slot.word.get();
+            if held == word {
+                return;
+            }
+            if held >> 32 != generation || held & CLASS_MASK == word & CLASS_MASK {
+                slot.word.set(word);
+                slot.site.set(Some(site));
+                return;
+            }
         }
     }
 
@@ -121,10 +143,36 @@ mod tests {
     }
 
     #[test]
-    fn a_collision_keeps_the_later_class_only() {
+    fn classes_that_share_a_slot_are_all_kept() {
         let path = NotifyPath::new();
-        path.note(1, Access::Write, Location::caller());
-        path.note(1 + SLOTS as u32, Access::Write, Location::caller());
-        assert_eq!(classes(&path), [1 + SLOTS as u32]);
+        let shared = [SLOTS as u32 - 1, 2 * SLOTS as u32 - 1, 3 * SLOTS as u32 - 1];
+        for class in shared {
+            path.note(class, Access::Write, Location::caller());
+        }
+        path.note(0, Access::Read, Location::caller()); // its home slot taken by a probe
+        assert_eq!(classes(&path), [0, shared[0], shared[1], shared[2]]);
+        // Noted again, a class keeps its one slot; another access replaces it there.
+        path.note(shared[1], Access::Write, Location::caller());
+        path.note(shared[2], Access::Read, Location::caller());
+        assert_eq!(classes(&path), [0, shared[0], shared[1], shared[2]]);
+        let read = path.entries().find(|e| e.0 == shared[2]).unwrap();
+        assert_eq!(read.1, Access::Read);
+        path.restart();
+        path.note(2 * SLOTS as u32 - 1, Access::Write, Location::caller());
+        assert_eq!(
+            classes(&path),
+            [2 * SLOTS as u32 - 1],
+            "a wait frees every slot"
+        );
+    }
+
+    #[test]
+    fn a_full_path_forgets_the_later_classes() {
+        let path = NotifyPath::new();
+        for class in 0..SLOTS as u32 + 3 {
+            path.note(class * 7, Access::Write, Location::caller());
+        }
+        let kept: Vec<u32> = (0..SLOTS as u32).map(|c| c * 7).collect();
+        assert_eq!(classes(&path), kept);
     }
 }

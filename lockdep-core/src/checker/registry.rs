@@ -9,11 +9,10 @@
 //! must also see the `ClassInfo` written before it, since it goes on to read it lock-free.
 
 use once_cell::sync::OnceCell;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::atomic::{
-    AtomicBool, AtomicU32,
+    AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
 use std::sync::Mutex;
@@ -35,21 +34,24 @@ const CHUNKS: usize = MAX_CLASSES / CHUNK;
 
 /// Everything known about a class.
 pub(crate) struct ClassInfo {
-    /// Printed name: `name` or `name/N` for subclass N.
+    /// The class's name as report files key it: `name` or `name/N` for subclass N; a
+    /// creation-site class is named by its site alone (its data type is [`data_type`]).
+    ///
+    /// [`data_type`]: ClassInfo::data_type
     pub(crate) name: &'static str,
-    /// Name of the base class (what `Violation::involves` matches).
-    pub(crate) base_name: &'static str,
+    /// The name reports print: [`name`](ClassInfo::name) with the type of the data for a
+    /// creation-site lock class (`src/bank.rs:40:20 Mutex<Ledger>`), else the name itself.
+    pub(crate) display: &'static str,
+    /// The base class (the class itself but for a subclass).
+    pub(crate) base: ClassId,
     pub(crate) kind: NodeKind,
     /// Where the class was defined, when it is a creation-site class.
     pub(crate) site: Option<&'static Location<'static>>,
     /// The type of the data its locks protect (`core::any::type_name`), for a creation-site
-    /// lock class: part of the class's identity, so that locks made at one site for
-    /// unrelated data (a helper without `#[track_caller]`, a derive, the standard library)
-    /// are not one class.
+    /// lock class and its subclasses: part of the class's identity, so that locks made at
+    /// one site for unrelated data (a helper without `#[track_caller]`, a derive, the
+    /// standard library) are not one class.
     pub(crate) data_type: Option<&'static str>,
-    /// Another class has the same name (creation-site classes of one site and different data
-    /// types): reports then add the type to the name ([`display_name`]).
-    name_shared: AtomicBool,
     subclasses: [AtomicU32; MAX_SUBCLASSES as usize],
 }
 
@@ -73,11 +75,10 @@ pub(crate) enum ClassKey {
 
 static CHUNKS_TABLE: [OnceCell<Box<[OnceCell<ClassInfo>]>>; CHUNKS] =
     [const { OnceCell::new() }; CHUNKS];
-/// Every class by key, and the first class of each name (to mark names two classes share).
+/// Every class by key.
 #[derive(Default)]
 struct Table {
     by_key: HashMap<ClassKey, ClassId>,
-    by_name: HashMap<&'static str, ClassId>,
 }
 
 static BY_KEY: once_cell::sync::Lazy<Mutex<Table>> = once_cell::sync::Lazy::new(Default::default);
@@ -130,35 +131,32 @@ pub(crate) fn register(
             NodeKind::Alloc,
             None,
             "ALLOC",
-            "ALLOC",
+            None,
         );
         ALLOC_ID.store(id?, Release);
         if key == ClassKey::Alloc {
             return id;
         }
     }
-    let (base_name, name) = match key {
+    let (name, base) = match key {
         ClassKey::Sub(base, n) => {
-            let base = info(base);
-            let name: &'static str = Box::leak(format!("{}/{}", base.name, n).into_boxed_str());
-            (base.base_name, name)
+            let name: &'static str =
+                Box::leak(format!("{}/{}", info(base).name, n).into_boxed_str());
+            (name, Some(base))
         }
-        _ => {
-            let name: &'static str = Box::leak(name().into_boxed_str());
-            (name, name)
-        }
+        _ => (&*Box::leak(name().into_boxed_str()), None),
     };
-    insert(&mut by_key, key, kind, site, name, base_name)
+    insert(&mut by_key, key, kind, site, name, base)
 }
 
-/// Adds a class under the registry's lock.
+/// Adds a class under the registry's lock: a subclass of `base`, or a class of its own.
 fn insert(
     table: &mut Table,
     key: ClassKey,
     kind: NodeKind,
     site: Option<&'static Location<'static>>,
     name: &'static str,
-    base_name: &'static str,
+    base: Option<ClassId>,
 ) -> Option<ClassId> {
     let id = NEXT_ID.load(Relaxed);
     let idx = id as usize;
@@ -167,52 +165,46 @@ fn insert(
     }
     let chunk =
         CHUNKS_TABLE[idx / CHUNK].get_or_init(|| (0..CHUNK).map(|_| OnceCell::new()).collect());
-    let data_type = match key {
-        ClassKey::Site { data_type, .. } if !data_type.is_empty() => Some(data_type),
+    let data_type = match (&key, base) {
+        (ClassKey::Site { data_type, .. }, _) if !data_type.is_empty() => Some(*data_type),
+        (_, Some(base)) => info(base).data_type,
         _ => None,
     };
-    let first_of_name = table.by_name.get(name).copied();
+    let display = match data_type {
+        Some(t) => Box::leak(with_data_type(name, t).into_boxed_str()),
+        None => name,
+    };
     let _ = chunk[idx % CHUNK].set(ClassInfo {
         name,
-        base_name,
+        display,
+        base: base.unwrap_or(id),
         kind,
         site,
         data_type,
-        name_shared: AtomicBool::new(first_of_name.is_some()),
         subclasses: [const { AtomicU32::new(0) }; MAX_SUBCLASSES as usize],
     });
-    match first_of_name {
-        Some(first) => info(first).name_shared.store(true, Relaxed),
-        None => {
-            table.by_name.insert(name, id);
-        }
-    }
     NEXT_ID.store(id + 1, Release);
     table.by_key.insert(key, id);
     Some(id)
 }
 
-/// The name reports show for `id`: its name, with the type of its data when another class
-/// has the same name (locks of unrelated data made at one site).
-pub(crate) fn display_name(id: ClassId) -> Cow<'static, str> {
-    let info = info(id);
-    match info.data_type {
-        Some(t) if info.name_shared.load(Relaxed) => Cow::Owned(with_data_type(info.name, t)),
-        _ => Cow::Borrowed(info.name),
-    }
+/// The name reports show for `id`: its name, with the type of its data for a creation-site
+/// lock class (`src/bank.rs:40:20 Mutex<Ledger>`: the site alone says where, not what).
+pub(crate) fn display_name(id: ClassId) -> &'static str {
+    info(id).display
 }
 
-/// Whether `file` is a source file of the standard library (std, core, alloc): a site there
-/// (a function pointer's call shim, `Default::default` through a generic container) says
-/// nothing about which locks are made.
-fn in_standard_library(file: &str) -> bool {
-    [
-        "library/core/src/",
-        "library/alloc/src/",
-        "library/std/src/",
-    ]
-    .iter()
-    .any(|lib| file.contains(lib))
+/// The names class `id` answers to: its name, its display name (with its data type), and its
+/// base class's (a subclass, printed `name/N`, answers to its class's names).
+pub(crate) fn names(id: ClassId) -> [&'static str; 4] {
+    let info = info(id);
+    let base = self::info(info.base);
+    [info.display, info.name, base.display, base.name]
+}
+
+/// Whether `name` names class `id` (one of its [`names`]).
+pub(crate) fn answers_to(id: ClassId, name: &str) -> bool {
+    names(id).contains(&name)
 }
 
 /// The creation-site name of a class: `path/to/file.rs:LINE:COL`.
@@ -223,7 +215,7 @@ pub(crate) fn site_name(site: &'static Location<'static>) -> String {
 /// `site` as reports show it, its file shortened.
 pub(crate) fn source_site(site: &'static Location<'static>) -> Site {
     Site {
-        file: Cow::Borrowed(lockdep_report::short_file(site.file())),
+        file: std::borrow::Cow::Borrowed(lockdep_report::short_file(site.file())),
         line: site.line(),
         column: Some(site.column()),
     }
@@ -261,7 +253,7 @@ pub(crate) fn site_class(
         },
         kind,
         Some(site),
-        || site_name_of(site, data_type),
+        || site_name(site),
     )?;
     SITE_CLASSES.insert(by_address, id);
     Some(id)
@@ -276,12 +268,13 @@ type SiteAddress = (usize, usize, usize, NodeKind);
 static SITE_CLASSES: once_cell::sync::Lazy<DashMap<SiteAddress, ClassId, FastHash>> =
     once_cell::sync::Lazy::new(Default::default);
 
-/// The name of the creation-site class of `site` and `data_type`.
-pub(crate) fn site_name_of(site: &'static Location<'static>, data_type: &str) -> String {
-    if in_standard_library(site.file()) && !data_type.is_empty() {
-        with_data_type(&site_name(site), data_type)
-    } else {
+/// The name reports show for the creation-site class of `site` and `data_type` (`""` for
+/// none).
+pub(crate) fn site_display_name(site: &'static Location<'static>, data_type: &str) -> String {
+    if data_type.is_empty() {
         site_name(site)
+    } else {
+        with_data_type(&site_name(site), data_type)
     }
 }
 
@@ -336,7 +329,7 @@ pub(crate) fn alloc_class() -> ClassId {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::checker::registry::*;
 
     #[test]
     fn a_site_class_is_found_by_address_and_by_contents() {
@@ -356,5 +349,36 @@ mod tests {
             info(a).name,
             "one site: one name, two classes"
         );
+        assert_eq!(
+            display_name(a),
+            format!("{} T", info(a).name),
+            "told apart by their data's type"
+        );
+        assert_eq!(display_name(other), format!("{} U", info(a).name));
+        assert_eq!(
+            display_name(pool),
+            info(pool).name,
+            "a pool has no data type"
+        );
+    }
+
+    #[test]
+    fn a_subclass_is_named_after_its_class_and_answers_to_its_names() {
+        let site = Location::caller();
+        let base = site_class(site, NodeKind::Lock, "registry::tests::Ledger").unwrap();
+        let sub = subclass(base, 2).unwrap();
+        let site_name = info(base).name;
+        assert_eq!(display_name(base), format!("{site_name} Ledger"));
+        assert_eq!(display_name(sub), format!("{site_name}/2 Ledger"));
+        for name in [
+            site_name.to_owned(),
+            format!("{site_name} Ledger"),
+            format!("{site_name}/2"),
+            format!("{site_name}/2 Ledger"),
+        ] {
+            assert!(answers_to(sub, &name), "{name}");
+        }
+        assert!(!answers_to(sub, &format!("{site_name}/1")));
+        assert!(!answers_to(base, &format!("{site_name}/2")));
     }
 }

@@ -59,7 +59,7 @@ pub(crate) fn task_name(task: u64) -> String {
 pub(crate) fn class(class: ClassId) -> model::Class {
     let info = registry::info(class);
     model::Class {
-        name: registry::display_name(class).into_owned(),
+        name: registry::display_name(class).to_owned(),
         kind: info.kind,
         site: info.site.map(registry::source_site),
     }

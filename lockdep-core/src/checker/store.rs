@@ -1,9 +1,19 @@
-//! Where violations go: deduplicated once per process, then printed, recorded, traced or
-//! turned into a panic according to the mode.
+//! Where violations go: deduplicated once per process, then suppressed (by the suppression
+//! file, see [`Suppressions`]), or printed, recorded, traced or turned into a panic according
+//! to the mode.
+//!
+//! A suppressed violation is not printed, does not panic, is not returned by `violations()`
+//! or `take_violations()` (so `assert_no_violations()` passes) and does not count for the
+//! exit status: a team that has accepted a report fails only on new ones. It is kept for the
+//! report file (a merge applies its own suppressions to it) and counted for its entry; at
+//! exit, a process that suppressed something says how much each entry suppressed and which
+//! entries suppressed nothing.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use lockdep_report::Suppressions;
 use once_cell::sync::Lazy;
 
 use super::registry;
@@ -18,19 +28,70 @@ use lockdep_report::ViolationKind;
 struct Store {
     /// Recorded and not yet taken.
     pending: Vec<Arc<ViolationData>>,
+    /// Suppressed by an entry of the suppression file.
+    suppressed: Vec<Arc<ViolationData>>,
+    /// Violations suppressed by each entry of the suppression file.
+    hits: Vec<usize>,
     /// Every violation ever reported (each is reported once per process).
     seen: HashSet<(ViolationKind, Vec<ClassId>)>,
 }
 
 static STORE: Lazy<Mutex<Store>> = Lazy::new(Default::default);
 
-/// Keeps a new violation (`None` if this problem was reported before), and traces it.
+/// The process's suppression file and its entries.
+struct SuppressionFile {
+    path: PathBuf,
+    entries: Suppressions,
+}
+
+/// The suppression file (`LOCKDEP_SUPPRESSIONS`, else the nearest `lockdep.toml` from the
+/// current directory up to the workspace's root), read at the first violation: a file that
+/// cannot be read or parsed is said once, with its line and what is wrong, and suppresses
+/// nothing.
+static SUPPRESSIONS: Lazy<Option<SuppressionFile>> = Lazy::new(|| {
+    let dir = std::env::current_dir().ok()?;
+    let path = Suppressions::file_in(&dir)?;
+    match Suppressions::read(&path) {
+        Ok(entries) => Some(SuppressionFile { path, entries }),
+        Err(e) => {
+            crate::env::warn(&format!("{e}: no report is suppressed"));
+            None
+        }
+    }
+});
+
+/// The entry of the suppression file that suppresses `data`, by index: every pattern of the
+/// entry matches a class of the violation, by one of the names the class answers to.
+fn suppressing(data: &ViolationData) -> Option<usize> {
+    let file = SUPPRESSIONS.as_ref()?;
+    if file.entries.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = data
+        .classes()
+        .into_iter()
+        .flat_map(registry::names)
+        .collect();
+    file.entries.suppressing(&names)
+}
+
+/// Keeps a new violation (`None` if this problem was reported before, or is suppressed), and
+/// traces it.
 fn remember(data: ViolationData) -> Option<Arc<ViolationData>> {
     let signature = data.signature();
+    let suppressed_by = suppressing(&data);
     let violation = Arc::new(data);
     {
         let mut store = lock(&STORE);
         if !store.seen.insert(signature) {
+            return None;
+        }
+        if let Some(entry) = suppressed_by {
+            store.suppressed.push(violation);
+            if store.hits.len() <= entry {
+                store.hits.resize(entry + 1, 0);
+            }
+            store.hits[entry] += 1;
             return None;
         }
         store.pending.push(Arc::clone(&violation));
@@ -173,4 +234,17 @@ pub(crate) fn pending() -> Vec<Arc<ViolationData>> {
 /// Recorded violations, removing them.
 pub(crate) fn take() -> Vec<Arc<ViolationData>> {
     std::mem::take(&mut lock(&STORE).pending)
+}
+
+/// Violations the suppression file suppressed.
+pub(crate) fn suppressed() -> Vec<Arc<ViolationData>> {
+    lock(&STORE).suppressed.clone()
+}
+
+/// What each entry of the suppression file suppressed, and the entries that suppressed
+/// nothing, as lines starting with `lockdep: `; `None` when nothing was suppressed.
+pub(crate) fn suppression_summary() -> Option<String> {
+    let file = SUPPRESSIONS.as_ref()?;
+    let hits = lock(&STORE).hits.clone();
+    (hits.iter().sum::<usize>() > 0).then(|| file.entries.summary("lockdep: ", &file.path, &hits))
 }

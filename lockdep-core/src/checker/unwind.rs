@@ -329,7 +329,7 @@ mod x86_64_linux {
 
     #[cfg(test)]
     mod tests {
-        use super::trace;
+        use crate::checker::unwind::trace;
 
         /// The walk gives the system unwinder's return addresses, frame for frame, below the
         /// two walkers' own frames.

@@ -164,20 +164,20 @@ impl ViolationData {
         }
     }
 
-    /// True when a class named `name` is on the reported chain; a subclass (`name/N`)
-    /// matches its base class's name.
+    /// True when a class named `name` is on the reported chain: by its name, its printed
+    /// name (a creation-site lock class with its data type) or its site alone; a subclass
+    /// (`name/N`) matches its base class's names.
     pub(crate) fn involves(&self, name: &str) -> bool {
-        self.classes().into_iter().any(|c| {
-            let info = registry::info(c);
-            info.name == name || info.base_name == name
-        })
+        self.classes()
+            .into_iter()
+            .any(|c| registry::answers_to(c, name))
     }
 
-    /// Names of the classes the violation is about, in chain order.
+    /// Names of the classes the violation is about, in chain order, as reports print them.
     pub(crate) fn class_names(&self) -> Vec<&'static str> {
         self.classes()
             .into_iter()
-            .map(|c| registry::info(c).name)
+            .map(registry::display_name)
             .collect()
     }
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
+use std::sync::atomic::{AtomicU8, Ordering::*};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -21,15 +21,10 @@ use super::types::{current_thread_name, lock, ClassId, Instance};
 use super::violation::{Detail, LockDesc, ViolationData, Waiter};
 use lockdep_report::{Access, ViolationKind};
 
-/// The watchdog's default exit status: sanitizers use 66 (violations) and 67 (faults) here.
-pub(crate) const WATCHDOG_EXIT_CODE: i32 = 68;
-
 /// Whether the watchdog is on: 0 not read yet, 1 off, 2 on.
 static STATE: AtomicU8 = AtomicU8::new(0);
 /// Its timeout, once read.
 static TIMEOUT: Mutex<Option<Duration>> = Mutex::new(None);
-/// Set once the watchdog has fired: the process exits with its status.
-static FIRED: AtomicBool = AtomicBool::new(false);
 
 /// The waits in progress, by number.
 static WAITS: Mutex<Option<Waits>> = Mutex::new(None);
@@ -74,11 +69,6 @@ fn read_setting() -> bool {
     *lock(&TIMEOUT) = timeout;
     STATE.store(if timeout.is_some() { 2 } else { 1 }, Relaxed);
     timeout.is_some()
-}
-
-/// The watchdog fired: the process's exit status is the watchdog's.
-pub(crate) fn fired() -> bool {
-    FIRED.load(Relaxed)
 }
 
 /// Begins a wait of the context `t` for `what` (the lock or class at `instance`, wanted at
@@ -175,11 +165,8 @@ fn watch() {
             }
             hang(waits, now, timeout)
         };
-        FIRED.store(true, Relaxed);
         super::store::hang(hung);
-        // The exit report runs at exit (prints, writes the report file), and makes the
-        // status the watchdog's.
-        std::process::exit(super::exit::watchdog_status().unwrap_or(0));
+        super::exit::stop_for_hang();
     }
 }
 

@@ -330,3 +330,13 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Mutex<T> {
         T::deserialize(deserializer).map(Mutex::new)
     }
 }
+
+impl<T> crate::named::Named<T> for Mutex<T> {
+    #[track_caller]
+    fn named(name: &str, t: T) -> Mutex<T> {
+        Mutex {
+            poison: Flag::new(),
+            inner: crate::Mutex::named(name, t),
+        }
+    }
+}

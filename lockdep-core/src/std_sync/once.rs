@@ -1,5 +1,6 @@
 //! `sync::Once`: std's `Once`, whose initialization is a class (see `hook::init_class`).
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 use std::sync::OnceState;
@@ -66,7 +67,7 @@ impl Once {
     pub const fn new() -> Once {
         Once {
             inner: std::sync::Once::new(),
-            class: InitClass::at_site::<()>(Location::caller()),
+            class: InitClass::at_site::<shape::Once>(Location::caller()),
         }
     }
 

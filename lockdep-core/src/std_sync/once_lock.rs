@@ -1,5 +1,6 @@
 //! `sync::OnceLock`: std's `OnceLock`, whose initialization is a class (see `hook::init_class`).
 
+use crate::shape;
 use std::fmt;
 use std::panic::Location;
 
@@ -43,7 +44,7 @@ impl<T> OnceLock<T> {
     pub const fn new() -> OnceLock<T> {
         OnceLock {
             inner: std::sync::OnceLock::new(),
-            class: InitClass::at_site::<T>(Location::caller()),
+            class: InitClass::at_site::<shape::OnceLock<T>>(Location::caller()),
         }
     }
 
@@ -243,7 +244,7 @@ impl<T> From<T> for OnceLock<T> {
     fn from(value: T) -> OnceLock<T> {
         OnceLock {
             inner: std::sync::OnceLock::from(value),
-            class: InitClass::at_site::<T>(Location::caller()),
+            class: InitClass::at_site::<shape::OnceLock<T>>(Location::caller()),
         }
     }
 }

@@ -458,3 +458,13 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for RwLock<T> {
         T::deserialize(deserializer).map(RwLock::new)
     }
 }
+
+impl<T> crate::named::Named<T> for RwLock<T> {
+    #[track_caller]
+    fn named(name: &str, t: T) -> RwLock<T> {
+        RwLock {
+            poison: Flag::new(),
+            inner: crate::RwLock::named(name, t),
+        }
+    }
+}

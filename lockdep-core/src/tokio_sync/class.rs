@@ -18,28 +18,28 @@ use lockdep_report::Access;
 /// class (`ClassKind::Pool`, as a mempool's) of its creation site, the permits a context holds
 /// collapsing into one held entry.
 #[derive(Debug)]
-pub(super) struct AsyncClass {
+pub(crate) struct AsyncClass {
     map: LockMap,
 }
 
 /// A hold of a tokio-shaped primitive by a guard or permit: none when the checker was off at
 /// the acquisition (so that a guard made then costs nothing more to drop than tokio's).
 #[derive(Debug, Default)]
-pub(super) struct Held(Option<Hold>);
+pub(crate) struct Held(Option<Hold>);
 
 impl Held {
     /// Nothing held.
-    pub(super) const NONE: Held = Held(None);
+    pub(crate) const NONE: Held = Held(None);
 
     /// Ends the hold now (on whichever task or thread): nothing is held after.
     #[inline]
-    pub(super) fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         drop(self.0.take());
     }
 
     /// The hold, leaving nothing held here (it moves to another guard or permit).
     #[inline]
-    pub(super) fn take(&mut self) -> Held {
+    pub(crate) fn take(&mut self) -> Held {
         Held(self.0.take())
     }
 }
@@ -47,12 +47,12 @@ impl Held {
 /// A blocking acquisition, validated and not yet held: the primitive waits, then makes it a
 /// hold with [`AsyncClass::acquired`]. Dropped instead (a future cancelled while it waited),
 /// nothing is held. `None` while the checker is off.
-pub(super) struct Validated(Option<Acquisition>);
+pub(crate) struct Validated(Option<Acquisition>);
 
 impl AsyncClass {
     /// The class of every lock made at `site` for data of type `T`.
     #[inline]
-    pub(super) const fn lock<T: ?Sized>(site: &'static Location<'static>) -> AsyncClass {
+    pub(crate) const fn lock<T: ?Sized>(site: &'static Location<'static>) -> AsyncClass {
         AsyncClass {
             map: LockMap::at_site::<T>(site),
         }
@@ -60,7 +60,7 @@ impl AsyncClass {
 
     /// The counted class of every semaphore made at `site`.
     #[inline]
-    pub(super) const fn semaphore(site: &'static Location<'static>) -> AsyncClass {
+    pub(crate) const fn semaphore(site: &'static Location<'static>) -> AsyncClass {
         AsyncClass {
             map: LockMap::untyped_at_site(ClassKind::Pool, site),
         }
@@ -70,7 +70,7 @@ impl AsyncClass {
     /// `held → class` for what this context holds, and a class it holds already is reported
     /// (the same lock twice, or a permit of a semaphore it holds one of: pool recursion).
     #[inline]
-    pub(super) fn validate(&self, access: Access, site: &'static Location<'static>) -> Validated {
+    pub(crate) fn validate(&self, access: Access, site: &'static Location<'static>) -> Validated {
         let acq = self.map.own_acquisition(access, false, site);
         if let Some(acq) = &acq {
             self.map.validate_own(acq);
@@ -87,7 +87,7 @@ impl AsyncClass {
     /// (mode `panic`) gives it back as it unwinds instead of leaving the primitive taken by
     /// nobody.
     #[inline]
-    pub(super) fn at_first_poll<E>(
+    pub(crate) fn at_first_poll<E>(
         &self,
         tried: Result<SemaphorePermit<'_>, E>,
         access: Access,
@@ -106,7 +106,7 @@ impl AsyncClass {
     /// The validated acquisition succeeded: held by this context from now on, until the
     /// returned hold ends.
     #[inline]
-    pub(super) fn acquired(&self, validated: Validated) -> Held {
+    pub(crate) fn acquired(&self, validated: Validated) -> Held {
         Held(validated.0.map(|acq| self.map.begin_hold(&acq)))
     }
 
@@ -118,14 +118,14 @@ impl AsyncClass {
     /// validated (what the acquirer holds → the class); what the owner takes while it has the
     /// guard records no dependency on it.
     #[inline]
-    pub(super) fn handed_over(&self, _validated: Validated) -> Held {
+    pub(crate) fn handed_over(&self, _validated: Validated) -> Held {
         Held::NONE
     }
 
     /// A try that succeeded, as `access` at `site`: held, with no dependency of its own (a
     /// try never waits).
     #[inline]
-    pub(super) fn tried(&self, access: Access, site: &'static Location<'static>) -> Held {
+    pub(crate) fn tried(&self, access: Access, site: &'static Location<'static>) -> Held {
         Held(
             self.map
                 .own_acquisition(access, true, site)
@@ -137,7 +137,7 @@ impl AsyncClass {
     /// nothing to validate). A downgrade in another context than the holder's leaves the hold
     /// exclusive.
     #[inline]
-    pub(super) fn downgrade(&self) {
+    pub(crate) fn downgrade(&self) {
         self.map.change_access(self.instance(), Access::Read);
     }
 

@@ -3,6 +3,7 @@
 //! `lock`, `try_lock`, `blocking_lock`; `owned_mutex_guard`: the `_owned` ones), so that the
 //! guards' modules depend on this one and not the other way round.
 
+use crate::shape;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::Location;
@@ -80,7 +81,7 @@ impl<T: ?Sized> Mutex<T> {
         T: Sized,
     {
         Mutex {
-            class: AsyncClass::lock::<T>(Location::caller()),
+            class: AsyncClass::lock::<shape::Mutex<T>>(Location::caller()),
             s: Semaphore::new(1),
             c: UnsafeCell::new(t),
         }
@@ -102,7 +103,7 @@ impl<T: ?Sized> Mutex<T> {
         T: Sized,
     {
         Mutex {
-            class: AsyncClass::lock::<T>(Location::caller()),
+            class: AsyncClass::lock::<shape::Mutex<T>>(Location::caller()),
             s: Semaphore::const_new(1),
             c: UnsafeCell::new(t),
         }

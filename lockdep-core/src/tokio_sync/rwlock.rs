@@ -5,6 +5,7 @@
 //! `owned_read_guard`, `owned_write_guard` likewise), so that the guards' modules depend on
 //! this one and not the other way round.
 
+use crate::shape;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::Location;
@@ -90,7 +91,7 @@ impl<T: ?Sized> RwLock<T> {
     {
         RwLock {
             mr: MAX_READS,
-            class: AsyncClass::lock::<T>(Location::caller()),
+            class: AsyncClass::lock::<shape::RwLock<T>>(Location::caller()),
             s: Semaphore::new(MAX_READS as usize),
             c: UnsafeCell::new(value),
         }
@@ -121,7 +122,7 @@ impl<T: ?Sized> RwLock<T> {
         );
         RwLock {
             mr: max_reads,
-            class: AsyncClass::lock::<T>(Location::caller()),
+            class: AsyncClass::lock::<shape::RwLock<T>>(Location::caller()),
             s: Semaphore::new(max_reads as usize),
             c: UnsafeCell::new(value),
         }
@@ -144,7 +145,7 @@ impl<T: ?Sized> RwLock<T> {
     {
         RwLock {
             mr: MAX_READS,
-            class: AsyncClass::lock::<T>(Location::caller()),
+            class: AsyncClass::lock::<shape::RwLock<T>>(Location::caller()),
             s: Semaphore::const_new(MAX_READS as usize),
             c: UnsafeCell::new(value),
         }
@@ -173,7 +174,7 @@ impl<T: ?Sized> RwLock<T> {
         assert!(max_reads <= MAX_READS);
         RwLock {
             mr: max_reads,
-            class: AsyncClass::lock::<T>(Location::caller()),
+            class: AsyncClass::lock::<shape::RwLock<T>>(Location::caller()),
             s: Semaphore::const_new(max_reads as usize),
             c: UnsafeCell::new(value),
         }

@@ -119,7 +119,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> OwnedRwLockReadGuard<T> {
     /// The guard of a read of `lock`, whose permit was taken, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(lock: Arc<RwLock<T>>, hold: Held) -> Self {
+    pub(crate) fn new(lock: Arc<RwLock<T>>, hold: Held) -> Self {
         let data = lock.c.get() as *const T;
         OwnedRwLockReadGuard::from_parts(lock, data, hold)
     }

@@ -116,7 +116,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// The guard of a write of `lock`, all of whose permits were taken, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(lock: Arc<RwLock<T>>, hold: Held) -> Self {
+    pub(crate) fn new(lock: Arc<RwLock<T>>, hold: Held) -> Self {
         OwnedRwLockWriteGuard {
             permits_acquired: lock.mr,
             data: lock.c.get(),

@@ -163,7 +163,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// The guard of a read of `data`, whose permit of `s` was taken, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(s: &'a Semaphore, data: *const T, hold: Held) -> Self {
+    pub(crate) fn new(s: &'a Semaphore, data: *const T, hold: Held) -> Self {
         RwLockReadGuard {
             s,
             data,

@@ -178,7 +178,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// The guard of a write of `data`, whose `permits_acquired` permits of `s` were taken,
     /// its lock's class, and its hold.
     #[inline]
-    pub(in crate::tokio_sync) fn new(
+    pub(crate) fn new(
         permits_acquired: u32,
         s: &'a Semaphore,
         class: &'a AsyncClass,
