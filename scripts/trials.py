@@ -34,6 +34,9 @@ def run(cmd, cwd, env=None, check=True):
     """
     full_env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(TRIALS, "target"))
     full_env.setdefault("CARGO_BUILD_JOBS", "1")
+    # Each trial builds fresh copies once: incremental sessions would only fill the disk
+    # (1.3 GB for three async crates).
+    full_env.setdefault("CARGO_INCREMENTAL", "0")
     for var in [v for v in full_env if v.startswith("LOCKDEP_")]:
         del full_env[var]
     full_env.update(env or {})
