@@ -198,13 +198,14 @@ def time_columns(result):
     """The table's time columns of a `compare` result: wall and CPU time, checked over plain
     with report files and without."""
     columns = {}
-    for i, unit in enumerate(("time", "cpu")):
+    # A suite that sleeps uses a few tenths of a second of CPU: two digits for those.
+    for i, (unit, digits) in enumerate((("time", 1), ("cpu", 2))):
         plain, checked, quiet = ([s[i] for s in result[k]]
                                  for k in ("secs", "checked_secs", "quiet_secs"))
-        columns[unit] = (f"{ratio(checked, plain)} ({statistics.median(plain):.1f}s -> "
-                         f"{statistics.median(checked):.1f}s)")
+        columns[unit] = (f"{ratio(checked, plain)} ({statistics.median(plain):.{digits}f}s -> "
+                         f"{statistics.median(checked):.{digits}f}s)")
         columns[f"{unit} w/o report files"] = (f"{ratio(quiet, plain)} "
-                                               f"({statistics.median(quiet):.1f}s)")
+                                               f"({statistics.median(quiet):.{digits}f}s)")
     return columns
 
 
