@@ -5,8 +5,8 @@
 //!
 //! The sources are the repository's, beside this package (a path or git install). A package
 //! built from a registry has no repository around it: its build reads them from `vendor/`
-//! inside the package instead, which a release script fills before `cargo package` (the
-//! same layout as the repository's, manifests included).
+//! inside the package instead, which `scripts/vendor-cargo-lockdep` fills before `cargo
+//! package` (the repository's layout, each manifest as `Cargo.toml.vendored`).
 //!
 //! The copies are for building, not developing: their manifests lose what only the
 //! repository's own builds need (dev-dependencies, benchmarks, profiles, the loom model
@@ -35,13 +35,17 @@ resolver = \"2\"
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    let repository = manifest_dir.join("..");
-    let vendored = manifest_dir.join("vendor");
-    let root = [repository, vendored]
+    let repository = (manifest_dir.join(".."), "Cargo.toml");
+    // Stored under another name: cargo leaves a directory with a `Cargo.toml` out of a package.
+    let vendored = (manifest_dir.join("vendor"), "Cargo.toml.vendored");
+    let (root, manifest_name) = [repository, vendored]
         .into_iter()
-        .find(|root| {
-            root.join("lockdep-core/Cargo.toml").is_file()
-                && root.join("patches/parking_lot-0.12/Cargo.toml").is_file()
+        .find(|(root, manifest)| {
+            root.join("lockdep-core").join(manifest).is_file()
+                && root
+                    .join("patches/parking_lot-0.12")
+                    .join(manifest)
+                    .is_file()
         })
         .unwrap_or_else(|| {
             panic!(
@@ -58,7 +62,7 @@ fn main() {
         } else {
             format!("{krate}/")
         };
-        let manifest_path = dir.join("Cargo.toml");
+        let manifest_path = dir.join(manifest_name);
         println!("cargo:rerun-if-changed={}", manifest_path.display());
         let manifest = std::fs::read_to_string(&manifest_path).unwrap();
         files.push((

@@ -37,9 +37,19 @@ async fn audit(bank: &Bank) -> (usize, i64) {
     (ledger.len(), accounts.iter().sum())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
     lockdep::set_mode(lockdep::Mode::Collect);
+    // `#[tokio::main(flavor = "multi_thread", worker_threads = 2)]`, spelled out: the examples
+    // build without tokio's macros (and their proc-macro dependencies).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(serve());
+}
+
+async fn serve() {
     let bank = Arc::new(Bank {
         accounts: Mutex::new(vec![100, 100]),
         ledger: Mutex::new(Vec::new()),

@@ -1,5 +1,5 @@
 //! Stage 6 of the pipeline, as `--json`: the merged graph, the processes and every violation
-//! as one JSON document (the schema is `docs/merge.md`). Serialized straight from the merge:
+//! as one JSON document (the schema is `book/src/merge.md`). Serialized straight from the merge:
 //! no document tree is built, so a graph of a million dependencies costs its text.
 //! Backtraces are as the processes wrote them; a trace written as addresses is resolved only
 //! for a dependency on a reported cycle, and copied as addresses otherwise.

@@ -2,7 +2,7 @@
 //! (`LOCKDEP_REPORT_DIR`) into one dependency graph and reports every cycle across processes,
 //! by the same rules as in-process; `cargo lockdep test` / `nextest` run a test suite so and
 //! merge its files; `cargo lockdep baseline` adopts the reports of a run as suppressions. See
-//! the README's "CI: one graph for the whole test suite".
+//! the user guide's chapter `book/src/cargo-lockdep.md`.
 //!
 //! Exit status: 0 clean; 1 a violation (or a failed test run); 2 bad input (a file skipped,
 //! no report file, a bad command line or suppression file). A violation wins over bad input:
@@ -68,7 +68,7 @@ rest goes to cargo as given (and what follows `--` to the test binaries).
 per report to the workspace's suppression file (lockdep.toml), so that only new reports fail.
 
 OUTPUTS:
-  --json FILE       the merged graph and the violations as JSON (docs/merge.md)
+  --json FILE       the merged graph and the violations as JSON (book/src/merge.md)
   --dot FILE        the merged graph as Graphviz DOT, cycles in red
   --html FILE       a self-contained page: each report with a picture of its cycle, and the graph
   --summary-only    only the summary line (and warnings); check also takes -q, --quiet
@@ -76,7 +76,7 @@ OPTIONS (test, nextest, baseline): the OUTPUTS, and
   --no-patch        leave parking_lot as it is
 
 Suppressions: lockdep.toml at the workspace's root, or the file LOCKDEP_SUPPRESSIONS names
-(docs/suppressions.md).
+(book/src/suppressions.md).
 Exit status: 0 clean, 1 violation found or tests failed, 2 bad input (1 wins over 2); when
 cargo itself fails before any test ran, cargo's status.";
 

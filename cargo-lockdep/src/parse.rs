@@ -1,5 +1,5 @@
 //! Stage 2 of the pipeline: report files as written by lockdep at process exit
-//! (`docs/json.md`, "Report file"), parsed borrowed from their text (backtraces are kept
+//! (`book/src/json.md`, "Report file"), parsed borrowed from their text (backtraces are kept
 //! raw: only the few on a reported cycle are ever looked at) and checked for what the merge
 //! relies on, a batch spread over the machine's threads.
 

@@ -20,7 +20,7 @@ use crate::{ClassKind, MutexGuard, RawMutex};
 /// another lock `L` records `L → wait`, and a notify records `wait → X` for every lock `X` the
 /// notifying thread holds or took since it last waited, so that a thread waiting while
 /// holding a lock its notifier needs is reported as a
-/// [`WaitDeadlock`](crate::ViolationKind::WaitDeadlock) (see the crate's docs/waits.md).
+/// [`WaitDeadlock`](crate::ViolationKind::WaitDeadlock) (see the repository's book/src/waits.md).
 ///
 /// # Examples
 ///

@@ -57,8 +57,8 @@ const KNOWN: &[Known] = &[
     },
     Known {
         name: "LOCKDEP_EXIT_REPORT",
-        valid: Some(|v| matches!(v, "stderr" | "file")),
-        expected: "stderr or file",
+        valid: Some(|v| matches!(v, "stderr" | "file" | "summary")),
+        expected: "stderr, file or summary",
         otherwise: "using stderr",
     },
     Known {

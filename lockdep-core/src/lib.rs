@@ -218,7 +218,7 @@ use checker::entry;
 /// A snapshot of the violations recorded and not yet taken (always empty without the
 /// `enabled` feature). Violations that the suppression file (`lockdep.toml`, or the file
 /// `LOCKDEP_SUPPRESSIONS` names) suppresses are not recorded: they are counted for their
-/// entry, printed at exit as such, and written to the report file (see `docs/suppressions.md`
+/// entry, printed at exit as such, and written to the report file (see `book/src/suppressions.md`
 /// in the repository).
 ///
 /// # Examples
@@ -316,7 +316,7 @@ pub fn report() -> String {
 
 /// The whole dependency graph as JSON: `{"classes":[{"id","name","kind","site"}],
 /// "edges":[{"from","to","deps","site","backtrace"}]}`, an edge's `from` and `to` being
-/// class ids; the fields are described in `docs/json.md` in the repository. Every
+/// class ids; the fields are described in `book/src/json.md` in the repository. Every
 /// dependency's stack trace is resolved to symbols, which is slow: call it for a report, not
 /// in a loop. Without the `enabled` feature, `{"classes":[],"edges":[]}`.
 ///

@@ -12,7 +12,7 @@ use crate::checker::entry::{self, ViolationData};
 /// locking, or a bookkeeping fault.
 ///
 /// `Display` prints the kernel-style report (stack traces are resolved then, once);
-/// [`to_json`](Violation::to_json) gives the same for tools (its schema is `docs/json.md` in
+/// [`to_json`](Violation::to_json) gives the same for tools (its schema is `book/src/json.md` in
 /// the repository).
 ///
 /// # Examples
@@ -100,7 +100,7 @@ impl Violation {
     /// The violation as one JSON object: its kind, the classes it is about (`{"id","name",
     /// "kind","site","type"}` each), the acquisitions involved (how each lock was held, as `write`,
     /// `read` or `recursive_read`, and where), the cycle with each dependency's site and
-    /// backtrace, and the text report. Every field is described in `docs/json.md` in the
+    /// backtrace, and the text report. Every field is described in `book/src/json.md` in the
     /// repository.
     ///
     /// # Examples

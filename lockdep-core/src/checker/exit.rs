@@ -1,7 +1,8 @@
 //! What happens when threads and the process exit: locks held at thread exit are reported;
-//! at process exit the recorded violations are printed (unless `LOCKDEP_EXIT_REPORT=file`),
-//! with what the suppression file suppressed, and, with `LOCKDEP_REPORT_DIR`, the
-//! graph and the violations are written as a JSON report file (`docs/json.md`); a process
+//! at process exit the recorded violations are printed (unless `LOCKDEP_EXIT_REPORT=file`; or
+//! `summary`: one line saying where they went), with what the suppression file suppressed,
+//! and, with `LOCKDEP_REPORT_DIR`, the graph and the violations are written as a JSON report
+//! file (`book/src/json.md`); a process
 //! with violations left, or whose checking a fault turned off, exits with a failing status.
 
 use std::io::Write as _;
@@ -252,14 +253,16 @@ fn process_exit_report() -> usize {
         store::record(held_at_exit(thread, leaked));
     }
     let pending = store::pending();
-    if printed_at_exit() {
-        if !pending.is_empty() {
-            eprintln!("{}", report::full(&pending));
-        }
+    let exit_report = exit_report();
+    if exit_report == ExitReport::Stderr && !pending.is_empty() {
+        eprintln!("{}", report::full(&pending));
+    }
+    if exit_report != ExitReport::File {
         if let Some(summary) = store::suppression_summary() {
             eprint!("{summary}");
         }
     }
+    let mut written = None;
     if let Some(dir) = std::env::var_os("LOCKDEP_REPORT_DIR") {
         // Suppressed violations too: a merge applies its own suppression file to them.
         let mut recorded = pending.clone();
@@ -269,22 +272,58 @@ fn process_exit_report() -> usize {
         let anything = !recorded.is_empty()
             || (1..=registry::count()).any(|c| registry::info(c).kind != NodeKind::Alloc);
         if anything {
-            write_json_report(std::path::Path::new(&dir), &recorded);
+            written = write_json_report(std::path::Path::new(&dir), &recorded);
         }
+    }
+    if exit_report == ExitReport::Summary && !pending.is_empty() {
+        say_where_the_report_went(pending.len(), written.as_deref());
     }
     pending.len()
 }
 
-/// Whether the exit report is printed: unless `LOCKDEP_EXIT_REPORT=file` (`cargo lockdep`,
-/// whose merge prints every violation of the report files once), which leaves it to the
-/// report file.
-fn printed_at_exit() -> bool {
-    std::env::var("LOCKDEP_EXIT_REPORT").as_deref() != Ok("file")
+/// `LOCKDEP_EXIT_REPORT=summary`'s one line, in place of the report: how many violations, and
+/// where to read them (a suite that plants violations on purpose, and checks each itself,
+/// says so without printing every report at every test binary's exit).
+fn say_where_the_report_went(pending: usize, file: Option<&Path>) {
+    let s = if pending == 1 { "" } else { "s" };
+    match file {
+        Some(file) => eprintln!(
+            "lockdep: {pending} violation{s} recorded and not taken, not printed \
+             (LOCKDEP_EXIT_REPORT=summary): the report is in {}",
+            file.display()
+        ),
+        None => eprintln!(
+            "lockdep: {pending} violation{s} recorded and not taken, not printed \
+             (LOCKDEP_EXIT_REPORT=summary; LOCKDEP_EXIT_REPORT=stderr prints them, \
+             LOCKDEP_REPORT_DIR=<dir> writes them to a file)"
+        ),
+    }
+}
+
+/// What is printed at exit (`LOCKDEP_EXIT_REPORT`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExitReport {
+    /// The report of every violation recorded and not taken (the default).
+    Stderr,
+    /// Nothing: the report file has it (`cargo lockdep`, whose merge prints every violation
+    /// of the report files once).
+    File,
+    /// One line: how many, and where the report went (this repository's own tests, which
+    /// plant violations by the hundred).
+    Summary,
+}
+
+fn exit_report() -> ExitReport {
+    match std::env::var("LOCKDEP_EXIT_REPORT").as_deref() {
+        Ok("file") => ExitReport::File,
+        Ok("summary") => ExitReport::Summary,
+        _ => ExitReport::Stderr,
+    }
 }
 
 /// Writes the report file (who wrote it, the graph, `pending`) into `dir`, atomically: a
-/// merger reading the directory sees whole files or none. Warns, never fails.
-fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
+/// merger reading the directory sees whole files or none; its path. Warns, never fails.
+fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) -> Option<PathBuf> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -303,11 +342,15 @@ fn write_json_report(dir: &Path, pending: &[Arc<ViolationData>]) {
     let json = export::report_json(&writer, symbols, pending);
     // The nanoseconds keep a name unique when a later run reuses the pid.
     let name = format!("lockdep-{pid}-{}.json", now.as_nanos());
-    if let Err((path, e)) = write_atomically(dir, &name, json.as_bytes()) {
-        eprintln!(
-            "lockdep: cannot write the report to LOCKDEP_REPORT_DIR ({}): {e}",
-            path.display()
-        );
+    match write_atomically(dir, &name, json.as_bytes()) {
+        Ok(()) => Some(dir.join(name)),
+        Err((path, e)) => {
+            eprintln!(
+                "lockdep: cannot write the report to LOCKDEP_REPORT_DIR ({}): {e}",
+                path.display()
+            );
+            None
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Machine-readable output: JSON of violations, of the graph and of a process's report file
-//! (their schema is `docs/json.md`), DOT of the graph or a cycle.
+//! (their schema is `book/src/json.md`), DOT of the graph or a cycle.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -113,7 +113,7 @@ fn frames_json(out: &mut String, trace: &StackTrace) {
     });
 }
 
-/// One violation as a JSON object (the schema is `docs/json.md`).
+/// One violation as a JSON object (the schema is `book/src/json.md`).
 pub(crate) fn violation_json(data: &ViolationData) -> String {
     let mut out = String::new();
     write_violation(&mut out, data);
@@ -233,7 +233,7 @@ pub(crate) enum Symbols<'a> {
 }
 
 /// The whole dependency graph as JSON: `{"classes":[…],"edges":[…]}` (the schema is
-/// `docs/json.md`). Resolves every dependency's stack trace: slow, for reports, not loops.
+/// `book/src/json.md`). Resolves every dependency's stack trace: slow, for reports, not loops.
 pub(crate) fn graph_json() -> String {
     let mut out = String::new();
     write_graph(&mut out, Symbols::Resolved);
@@ -316,7 +316,7 @@ pub(crate) struct Writer {
 pub(crate) const REPORT_VERSION: u32 = 2;
 
 /// The report file of a process: who wrote it, the `image` its traces' addresses are in (with
-/// [`Symbols::Addresses`]), its graph, its `violations` (the schema is `docs/json.md`).
+/// [`Symbols::Addresses`]), its graph, its `violations` (the schema is `book/src/json.md`).
 pub(crate) fn report_json(
     writer: &Writer,
     symbols: Symbols<'_>,

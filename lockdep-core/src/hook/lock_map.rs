@@ -543,8 +543,9 @@ impl LockMap {
     /// caller's crate, which instantiates the generic lock paths, is usually unoptimised,
     /// and everything `#[inline]` is compiled into it at its level (five times parking_lot's
     /// cost for a nest of two locks, measured); called out of line, this runs as this crate
-    /// was compiled, optimised under `cargo lockdep` and the README's profile advice. The
-    /// same holds for [`release`](LockMap::release) and [`Pending`]'s steps.
+    /// was compiled, optimised under `cargo lockdep` and the user guide's profile advice
+    /// (`book/src/performance.md`). The same holds for [`release`](LockMap::release) and
+    /// [`Pending`]'s steps.
     #[cfg_attr(not(debug_assertions), inline)]
     fn acquisition(
         &self,

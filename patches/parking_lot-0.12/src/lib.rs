@@ -1,7 +1,7 @@
 //! `parking_lot` 0.12, checked by lockdep: every public item of parking_lot 0.12, with
 //! lockdep's types behind the names, so that `[patch.crates-io] parking_lot = …` validates
-//! every parking_lot lock of a dependency tree (see lockdep's README, "One line for the whole
-//! dependency tree").
+//! every parking_lot lock of a dependency tree (see lockdep's user guide,
+//! `book/src/parking-lot.md`, "The patch by hand").
 //!
 //! Where it differs from parking_lot:
 //! - `Mutex<T>`, `FairMutex<T>`, `RwLock<T>` and `ReentrantMutex<T>` are lockdep's types, not

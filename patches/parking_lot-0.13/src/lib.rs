@@ -1,7 +1,7 @@
 //! `parking_lot` 0.13, checked by lockdep: every public item of parking_lot 0.13, with
 //! lockdep's types behind the names, so that `[patch.crates-io] parking_lot = …` validates
-//! every parking_lot lock of a dependency tree (see lockdep's README, "One line for the whole
-//! dependency tree").
+//! every parking_lot lock of a dependency tree (see lockdep's user guide,
+//! `book/src/parking-lot.md`, "The patch by hand").
 //!
 //! parking_lot 0.13 differs from 0.12 by: `lock_api` 0.5 (whose `RwLock` has no recursive
 //! reads, and which has a `Condvar`), `RecursiveRwLock` (an `RwLock` whose `read` is
