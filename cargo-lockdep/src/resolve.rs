@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use addr2line::Loader;
-use lockdep_report::{is_user, short_path, shown, Frame, Site};
+use lockdep_report::{is_user, short_path, shown, source_root, Frame, Site};
 
 use crate::merge::{Merged, Trace};
 use crate::parse::{self, Image};
@@ -117,11 +117,12 @@ impl Resolver {
             }
         };
         let cwd = std::env::current_dir().ok();
+        let root = cwd.as_deref().map(source_root);
         shown(addresses, |&address| {
             binary
                 .resolved
                 .entry(address)
-                .or_insert_with(|| frames_at(loader, address, cwd.as_deref()))
+                .or_insert_with(|| frames_at(loader, address, root))
                 .clone()
         })
     }
@@ -167,7 +168,7 @@ fn check_unchanged(image: &Image) -> Result<(), String> {
 
 /// The function at `address` and those inlined into it there, innermost first; named by the
 /// symbol table, or by the address, where the debug information has no name.
-fn frames_at(loader: &Loader, address: u64, cwd: Option<&Path>) -> Rc<[Frame]> {
+fn frames_at(loader: &Loader, address: u64, root: Option<&Path>) -> Rc<[Frame]> {
     let mut frames = Vec::new();
     if let Ok(mut iter) = loader.find_frames(address) {
         while let Ok(Some(frame)) = iter.next() {
@@ -178,7 +179,7 @@ fn frames_at(loader: &Loader, address: u64, cwd: Option<&Path>) -> Rc<[Frame]> {
                 .map(|name| name.into_owned());
             let site = frame.location.as_ref().and_then(|loc| {
                 Some(Site::new(
-                    short_path(Path::new(loc.file?), cwd),
+                    short_path(Path::new(loc.file?), root),
                     loc.line?,
                     loc.column,
                 ))

@@ -139,10 +139,11 @@ fn is_std(name: &str, file: Option<&str>) -> bool {
         })
 }
 
-/// A source path as a person reads it: relative to `cwd` when under it, the standard
-/// library's without its `/rustc/<hash>/` prefix, and a dependency's as `short_file` has it.
-pub fn short_path(path: &Path, cwd: Option<&Path>) -> String {
-    if let Some(rel) = cwd.and_then(|cwd| path.strip_prefix(cwd).ok()) {
+/// A source path as a person reads it: relative to `root` when under it (pass
+/// [`source_root`]), the standard library's without its `/rustc/<hash>/` prefix, and a
+/// dependency's as `short_file` has it.
+pub fn short_path(path: &Path, root: Option<&Path>) -> String {
+    if let Some(rel) = root.and_then(|root| path.strip_prefix(root).ok()) {
         return rel.display().to_string();
     }
     let s = path.display().to_string();
@@ -150,6 +151,16 @@ pub fn short_path(path: &Path, cwd: Option<&Path>) -> String {
         Some(i) if s.starts_with("/rustc/") => s[i + 1..].to_owned(),
         _ => short_file(&s).to_owned(),
     }
+}
+
+/// The directory that a process in `cwd` names its sources from, as `Location::caller()` names
+/// them: the workspace's root (the nearest directory at or above `cwd` with a `Cargo.lock`;
+/// cargo compiles a workspace's members from there, so a member's file is
+/// `member/src/lib.rs`, while its tests run in the member's directory), else `cwd`.
+pub fn source_root(cwd: &Path) -> &Path {
+    cwd.ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or(cwd)
 }
 
 /// A source path as a person reads it: a crate from a registry as `name-1.2.3/src/file.rs`
@@ -170,7 +181,7 @@ pub fn short_file(file: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use crate::frames::{is_user, short_file, short_path, shown};
+    use crate::frames::{is_user, short_file, short_path, shown, source_root};
     use crate::{Frame, Site};
     use std::path::Path;
 
@@ -258,6 +269,26 @@ mod tests {
         let frames = shown(trace, |(name, file)| vec![frame(name, file)]);
         let names: Vec<&str> = frames.iter().map(|f| f.function.as_str()).collect();
         assert_eq!(names, ["app::fill"]);
+    }
+
+    #[test]
+    fn a_members_sources_are_named_from_the_workspace_root() {
+        let root = std::env::temp_dir().join(format!("lockdep-root-{}", std::process::id()));
+        let member = root.join("member");
+        std::fs::create_dir_all(&member).unwrap();
+        assert_eq!(
+            source_root(&member),
+            member,
+            "no Cargo.lock: the directory itself"
+        );
+        std::fs::write(root.join("Cargo.lock"), "").unwrap();
+        assert_eq!(source_root(&member), root);
+        assert_eq!(
+            short_path(&member.join("tests/x.rs"), Some(source_root(&member))),
+            "member/tests/x.rs",
+            "as Location::caller() names it"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

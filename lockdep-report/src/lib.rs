@@ -51,7 +51,7 @@ mod toml_subset;
 mod type_name;
 
 pub use access::Access;
-pub use frames::{is_user, short_file, short_path, shown, test_closure};
+pub use frames::{is_user, short_file, short_path, shown, source_root, test_closure};
 pub use glob::Glob;
 pub use kind::{cycle_kind, NodeKind, ViolationKind};
 pub use model::{Body, Class, Dependency, FoundBy, Frame, Held, Lock, Report, Site, Wait};

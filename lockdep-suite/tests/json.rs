@@ -171,7 +171,7 @@ fn sites_are_objects_everywhere() {
             f.at("function")
                 .str()
                 .contains("sites_are_objects_everywhere")
-                && f.at("site").at("file").str() == common::as_frame(file!())
+                && f.at("site").at("file").str() == file!()
         }),
         "{frames:?}"
     );

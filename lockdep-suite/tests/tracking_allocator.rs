@@ -96,7 +96,7 @@ fn an_allocation_is_reported_at_the_users_line_not_the_allocators() {
         .expect("reported");
     let text = v.to_string();
     // The user's frame, resolved: relative to the test's directory.
-    let here = format!("{}:{line}", common::as_frame(file!()));
+    let here = format!("{}:{line}", file!());
     assert!(
         text.contains(&format!("(ALLOC), at: {here}")),
         "the trying line names the user's allocation:\n{text}"
@@ -108,7 +108,7 @@ fn an_allocation_is_reported_at_the_users_line_not_the_allocators() {
     // The JSON has the same site, as an object.
     let json = parse_json(&v.to_json());
     let site = json.at("trying").at("site");
-    assert_eq!(site.at("file").str(), common::as_frame(file!()), "{site:?}");
+    assert_eq!(site.at("file").str(), file!(), "{site:?}");
     assert_eq!(site.at("line").num(), u64::from(line), "{site:?}");
 }
 

@@ -102,6 +102,7 @@ mod symbols {
     use std::borrow::Cow;
     use std::collections::HashMap;
     use std::ffi::c_void;
+    use std::path::{Path, PathBuf};
     use std::sync::{Arc, Mutex};
 
     use once_cell::sync::Lazy;
@@ -115,6 +116,16 @@ mod symbols {
     type Resolved = HashMap<usize, Arc<[Frame]>, FastHash>;
 
     static RESOLVED: Lazy<Mutex<Resolved>> = Lazy::new(Default::default);
+
+    /// Where the process names its sources from (`lockdep_report::source_root` of the
+    /// directory it started in), found once: the same for every frame.
+    fn source_root() -> Option<&'static Path> {
+        static ROOT: Lazy<Option<PathBuf>> = Lazy::new(|| {
+            let cwd = std::env::current_dir().ok()?;
+            Some(lockdep_report::source_root(&cwd).to_path_buf())
+        });
+        ROOT.as_deref()
+    }
 
     /// The frames of the code at `addr`: the function, and the functions inlined into it at
     /// that point, innermost first (a frame without a name is named by its address).
@@ -131,10 +142,7 @@ mod symbols {
                 .unwrap_or_else(|| format!("{addr:#x}"));
             let site = match (symbol.filename(), symbol.lineno()) {
                 (Some(file), Some(line)) => Some(Site {
-                    file: Cow::Owned(lockdep_report::short_path(
-                        file,
-                        std::env::current_dir().ok().as_deref(),
-                    )),
+                    file: Cow::Owned(lockdep_report::short_path(file, source_root())),
                     line,
                     column: symbol.colno(),
                 }),

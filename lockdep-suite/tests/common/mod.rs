@@ -112,11 +112,3 @@ pub fn child(test: &str) -> Command {
         .stderr(Stdio::piped());
     command
 }
-
-/// A file of this package (`file!()`: relative to the workspace's root) as a resolved stack
-/// frame names it: relative to the directory the test runs in, which cargo makes the
-/// package's own.
-pub fn as_frame(file: &'static str) -> &'static str {
-    file.strip_prefix(concat!(env!("CARGO_PKG_NAME"), "/"))
-        .unwrap_or(file)
-}
