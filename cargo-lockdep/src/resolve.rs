@@ -28,7 +28,7 @@ pub(crate) struct Shown {
 impl Shown {
     /// Resolves the traces of every dependency on a cycle of `merged`.
     pub(crate) fn of(merged: &Merged) -> Shown {
-        let mut resolver = Resolver::default();
+        let mut resolver = Resolver::new();
         let mut traces = HashMap::new();
         for cycle in &merged.cycles {
             for &e in &cycle.ring {
@@ -75,12 +75,23 @@ struct Binary {
 }
 
 /// Every binary asked about, by path.
-#[derive(Default)]
 struct Resolver {
     binaries: HashMap<PathBuf, Binary>,
+    /// Where source paths are named from (`source_root` of the working directory), found
+    /// once for the whole merge.
+    root: Option<PathBuf>,
 }
 
 impl Resolver {
+    fn new() -> Resolver {
+        Resolver {
+            binaries: HashMap::new(),
+            root: std::env::current_dir()
+                .ok()
+                .map(|cwd| source_root(&cwd).to_path_buf()),
+        }
+    }
+
     /// The frames a report shows of `trace`.
     fn frames(&mut self, trace: &Trace) -> Vec<Frame> {
         match trace {
@@ -116,8 +127,7 @@ impl Resolver {
                 }]
             }
         };
-        let cwd = std::env::current_dir().ok();
-        let root = cwd.as_deref().map(source_root);
+        let root = self.root.as_deref();
         shown(addresses, |&address| {
             binary
                 .resolved
