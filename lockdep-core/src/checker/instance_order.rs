@@ -72,7 +72,8 @@ static FORGOTTEN: AtomicU64 = AtomicU64::new(0);
 
 /// What a lock's memo holds when the dependency from the lock at `held` to it is in the
 /// order: the address and the number of locks forgotten so far, mixed (a memo made before a
-/// lock at that address was forgotten no longer matches; two mixes coincide 1 in 2^64).
+/// lock at that address was forgotten no longer matches; a memo compares 63 bits of it, and
+/// two mixes coincide 1 in 2^63).
 /// Locks keep it so that a lock nested again under the same lock of its class (a list walked
 /// hand over hand, shards locked in order) is known without the order's lock.
 #[inline]

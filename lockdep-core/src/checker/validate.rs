@@ -46,25 +46,53 @@ pub(crate) struct Acquisition {
 /// was last validated nested under (`instance_order::memo_key`, 0 for none), and its declared
 /// order key, if it has one. Two keyed locks of one class nest by increasing key: a
 /// nesting against it is reported the first time it is seen (the kernel's `lock_set_cmp_fn`).
+///
+/// Sixteen bytes, so that a lock's hot words and a small value fit one cache line with its
+/// raw lock (a contended lock moves one line between CPUs, not two): whether there is a key
+/// is the memo word's top bit, which the memo's 63 bits of hash leave free.
 #[derive(Debug)]
 pub(crate) struct OrderMemo {
+    /// [`KEYED`] or not, and the memo key's low 63 bits.
     memo: AtomicU64,
-    key: Option<u64>,
+    /// The declared order key, when [`KEYED`] is set.
+    key: u64,
 }
+
+/// The memo word's bit that says the lock has a declared order key.
+const KEYED: u64 = 1 << 63;
 
 impl OrderMemo {
     /// The memo of a lock of declared order key `key`, if any.
     pub(crate) const fn new(key: Option<u64>) -> OrderMemo {
-        OrderMemo {
-            memo: AtomicU64::new(0),
-            key,
+        match key {
+            Some(key) => OrderMemo {
+                memo: AtomicU64::new(KEYED),
+                key,
+            },
+            None => OrderMemo {
+                memo: AtomicU64::new(0),
+                key: 0,
+            },
         }
     }
 
     /// The declared order key, if any.
     #[inline]
     pub(crate) fn key(&self) -> Option<u64> {
-        self.key
+        (self.memo.load(Relaxed) & KEYED != 0).then_some(self.key)
+    }
+
+    /// Whether the memo names `memo_key` (an `instance_order::memo_key`).
+    #[inline]
+    fn names(&self, memo_key: u64) -> bool {
+        (self.memo.load(Relaxed) ^ memo_key) & !KEYED == 0
+    }
+
+    /// The memo names `memo_key` from now on (the key bit is kept).
+    #[inline]
+    fn remember(&self, memo_key: u64) {
+        let keyed = self.memo.load(Relaxed) & KEYED;
+        self.memo.store(keyed | (memo_key & !KEYED), Relaxed);
     }
 }
 
@@ -397,7 +425,7 @@ fn check_instance(t: &Context, acq: &Acquisition, key: u64) {
             .find(|&i| waits_for_own_class(t.class_at(i), t.access_at(i), acq))
             .map(|i| t.instance_at(i));
         if let Some(held) = held {
-            if held != acq.instance && memo.memo.load(Relaxed) == instance_order::memo_key(held) {
+            if held != acq.instance && memo.names(instance_order::memo_key(held)) {
                 return;
             }
         }
@@ -1008,8 +1036,7 @@ fn check_instance_order(
     let holding = &held[i];
     let remember = || {
         if let Some(memo) = acq.memo() {
-            memo.memo
-                .store(instance_order::memo_key(holding.instance), Relaxed);
+            memo.remember(instance_order::memo_key(holding.instance));
         }
     };
     // Two keyed locks: their keys say the order, at first sight.

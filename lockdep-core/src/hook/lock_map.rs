@@ -54,24 +54,49 @@ enum MapKey {
 const NO_CLASS: ClassId = ClassId::MAX;
 
 /// A lock's class and cached class id.
+///
+/// In C's order, the words an acquisition reads last: the checked lock puts its raw lock
+/// right after them, and the value follows the raw lock, so that a lock and a small value
+/// share one cache line with what its acquisition reads (a contended lock moves one line
+/// between CPUs, as parking_lot's does, not two).
 #[derive(Debug)]
+#[cfg_attr(feature = "enabled", repr(C))]
 pub(crate) struct LockMap {
     #[cfg(feature = "enabled")]
     key: MapKey,
-    /// The base class's id once registered (0 before), published with `Release`.
-    #[cfg(feature = "enabled")]
-    class: AtomicU32,
-    /// Which lock of its class this lock was last validated nested under, and its declared
-    /// order key, if any (see `checker::entry::OrderMemo`).
-    #[cfg(feature = "enabled")]
-    order: entry::OrderMemo,
     /// Who holds the lock exclusively (feature `send_guard`: its guard may be released on
     /// another thread, which then ends the hold there).
     #[cfg(all(feature = "enabled", feature = "send_guard"))]
     holder: entry::HolderCell,
+    /// Which lock of its class this lock was last validated nested under, and its declared
+    /// order key, if any (see `checker::entry::OrderMemo`).
+    #[cfg(feature = "enabled")]
+    order: entry::OrderMemo,
+    /// The base class's id once registered (0 before), published with `Release`.
+    #[cfg(feature = "enabled")]
+    class: AtomicU32,
+    /// Whether the lock's first hold is settled: its second acquisition happened, or its
+    /// first held nothing back (`checker::first_hold`). Kept by the checked lock.
+    #[cfg(feature = "enabled")]
+    pub(crate) first_hold: entry::FirstHold,
 }
 
 impl LockMap {
+    /// The map of a lock named by `key`, its class id `class` if known (0 if not), of
+    /// declared order key `order_key`, if any.
+    #[cfg(feature = "enabled")]
+    #[inline]
+    const fn from_key(key: MapKey, class: ClassId, order_key: Option<u64>) -> Self {
+        LockMap {
+            key,
+            #[cfg(feature = "send_guard")]
+            holder: entry::HolderCell::new(),
+            order: entry::OrderMemo::new(order_key),
+            class: AtomicU32::new(class),
+            first_hold: entry::FirstHold::new(),
+        }
+    }
+
     /// The class of all locks created at `site` for data of type `T`.
     #[inline]
     // Without the checker there is no class, and `T` is not needed.
@@ -90,16 +115,10 @@ impl LockMap {
     ) -> Self {
         #[cfg(not(feature = "enabled"))]
         let _ = (kind, site, data_type);
-        LockMap {
-            #[cfg(feature = "enabled")]
-            key: MapKey::Site(site, data_type, kind),
-            #[cfg(feature = "enabled")]
-            class: AtomicU32::new(0),
-            #[cfg(feature = "enabled")]
-            order: entry::OrderMemo::new(None),
-            #[cfg(all(feature = "enabled", feature = "send_guard"))]
-            holder: entry::HolderCell::new(),
-        }
+        #[cfg(feature = "enabled")]
+        return LockMap::from_key(MapKey::Site(site, data_type, kind), 0, None);
+        #[cfg(not(feature = "enabled"))]
+        LockMap {}
     }
 
     /// The class of all primitives of `kind` created at `site`, named by the site alone (a
@@ -119,13 +138,7 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         {
             let id = entry::named_class(name, kind.into(), site).unwrap_or(0);
-            LockMap {
-                key: MapKey::Registered(id, kind),
-                class: AtomicU32::new(id),
-                order: entry::OrderMemo::new(None),
-                #[cfg(feature = "send_guard")]
-                holder: entry::HolderCell::new(),
-            }
+            LockMap::from_key(MapKey::Registered(id, kind), id, None)
         }
         #[cfg(not(feature = "enabled"))]
         {
@@ -139,16 +152,10 @@ impl LockMap {
     pub(crate) const fn with_class(class: &'static LockClass) -> Self {
         #[cfg(not(feature = "enabled"))]
         let _ = class;
-        LockMap {
-            #[cfg(feature = "enabled")]
-            key: MapKey::Static(class),
-            #[cfg(feature = "enabled")]
-            class: AtomicU32::new(0),
-            #[cfg(feature = "enabled")]
-            order: entry::OrderMemo::new(None),
-            #[cfg(all(feature = "enabled", feature = "send_guard"))]
-            holder: entry::HolderCell::new(),
-        }
+        #[cfg(feature = "enabled")]
+        return LockMap::from_key(MapKey::Static(class), 0, None);
+        #[cfg(not(feature = "enabled"))]
+        LockMap {}
     }
 
     /// A named class, this lock of declared order key `key`: two keyed locks of one class nest
@@ -157,16 +164,10 @@ impl LockMap {
     pub(crate) const fn with_class_key(class: &'static LockClass, key: u64) -> Self {
         #[cfg(not(feature = "enabled"))]
         let _ = (class, key);
-        LockMap {
-            #[cfg(feature = "enabled")]
-            key: MapKey::Static(class),
-            #[cfg(feature = "enabled")]
-            class: AtomicU32::new(0),
-            #[cfg(feature = "enabled")]
-            order: entry::OrderMemo::new(Some(key)),
-            #[cfg(all(feature = "enabled", feature = "send_guard"))]
-            holder: entry::HolderCell::new(),
-        }
+        #[cfg(feature = "enabled")]
+        return LockMap::from_key(MapKey::Static(class), 0, Some(key));
+        #[cfg(not(feature = "enabled"))]
+        LockMap {}
     }
 
     /// No class given (`lock_api`'s `INIT`, which has no site): a primitive of `kind`, whose
@@ -175,16 +176,10 @@ impl LockMap {
     pub(crate) const fn unkeyed(kind: ClassKind) -> Self {
         #[cfg(not(feature = "enabled"))]
         let _ = kind;
-        LockMap {
-            #[cfg(feature = "enabled")]
-            key: MapKey::Unkeyed(kind),
-            #[cfg(feature = "enabled")]
-            class: AtomicU32::new(0),
-            #[cfg(feature = "enabled")]
-            order: entry::OrderMemo::new(None),
-            #[cfg(all(feature = "enabled", feature = "send_guard"))]
-            holder: entry::HolderCell::new(),
-        }
+        #[cfg(feature = "enabled")]
+        return LockMap::from_key(MapKey::Unkeyed(kind), 0, None);
+        #[cfg(not(feature = "enabled"))]
+        LockMap {}
     }
 
     /// This map, or the class of all locks created at `site` for data of type `T` if it has
@@ -196,13 +191,7 @@ impl LockMap {
         #[cfg(feature = "enabled")]
         return match self.key {
             MapKey::Unkeyed(_) => LockMap::at_site::<T>(site),
-            key => LockMap {
-                key,
-                class: AtomicU32::new(0),
-                order: entry::OrderMemo::new(None),
-                #[cfg(feature = "send_guard")]
-                holder: entry::HolderCell::new(),
-            },
+            key => LockMap::from_key(key, 0, None),
         };
         #[cfg(not(feature = "enabled"))]
         {
