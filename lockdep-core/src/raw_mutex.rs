@@ -79,6 +79,8 @@ impl RawMutex {
                 r.lock_contended();
                 true
             },
+            // SAFETY: called right after `try_lock_fast` took it.
+            |r| unsafe { r.unlock() },
         );
     }
 
@@ -124,6 +126,8 @@ impl RawMutex {
             site,
             |r| r.try_lock_fast(),
             |r| r.lock_contended_until(deadline),
+            // SAFETY: called right after `try_lock_fast` took it.
+            |r| unsafe { r.unlock() },
         )
     }
 

@@ -61,15 +61,17 @@ impl<R> Checked<R> {
     /// A blocking acquisition as `access`, nesting subclass `subclass`, at `site`: `fast` is
     /// the raw try, `slow` the raw blocking (or timed) call, parked as the checker's own work
     /// (parking allocates the first time a thread parks, and that is not the user's
-    /// allocation). Whether the lock was taken.
+    /// allocation), and `untake` the raw release of what `fast` took (see
+    /// `LockMap::acquire_tried_first`). Whether the lock was taken.
     #[inline(always)]
     pub(crate) fn acquire(
         &self,
         subclass: u32,
         access: Access,
         site: &'static Location<'static>,
-        fast: impl FnOnce(&R) -> bool,
+        fast: impl Fn(&R) -> bool,
         slow: impl FnOnce(&R) -> bool,
+        untake: impl FnOnce(&R),
     ) -> bool {
         #[cfg(feature = "enabled")]
         if !self.first_hold.is_settled() {
@@ -77,10 +79,15 @@ impl<R> Checked<R> {
                 fast(&self.raw) || self.wait(access, site, slow)
             });
         }
-        self.map
-            .acquire(self.instance(), subclass, access, site, || {
-                fast(&self.raw) || self.wait(access, site, slow)
-            })
+        self.map.acquire_tried_first(
+            self.instance(),
+            subclass,
+            access,
+            site,
+            || fast(&self.raw),
+            || untake(&self.raw),
+            || self.wait(access, site, slow),
+        )
     }
 
     /// [`acquire`](Checked::acquire) of a lock whose first hold is not settled: the checker

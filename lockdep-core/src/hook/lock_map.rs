@@ -223,11 +223,75 @@ impl LockMap {
         lock: impl FnOnce() -> bool,
     ) -> bool {
         #[cfg(feature = "enabled")]
+        return self.acquire_in(crate::mode::hot(), instance, subclass, access, site, lock);
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, subclass, access, site);
+            lock()
+        }
+    }
+
+    /// A blocking acquisition of a lock whose raw operation can be tried first: `try_lock`
+    /// takes it if it is free, `untake` releases what `try_lock` took, `wait` blocks (or
+    /// waits until a deadline) for it (false when it gave up).
+    ///
+    /// Taken by `try_lock` (nobody held it), an acquisition whose chain this context has
+    /// validated before is held at once, in one step into the checker: a known chain
+    /// reports nothing, so it needs no validation before the lock is taken. Any other
+    /// acquisition (a chain not known here yet, a nesting subclass, the lock busy, any state
+    /// but plain checking) is validated before it may block, as [`acquire`](LockMap::acquire)
+    /// does: what `try_lock` took is given back first, so that a report (a panic in mode
+    /// `panic`) comes with the lock free.
+    // The acquisition's four facts and the raw lock's three operations: a struct of them
+    // would be built in memory on every acquisition of an unoptimised build.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn acquire_tried_first(
+        &self,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        try_lock: impl Fn() -> bool,
+        untake: impl FnOnce(),
+        wait: impl FnOnce() -> bool,
+    ) -> bool {
+        #[cfg(feature = "enabled")]
+        {
+            let hot = crate::mode::hot();
+            if hot.plain() && subclass == 0 && try_lock() {
+                if self.held_at_once(instance, access, site, hot.epoch()) {
+                    return true;
+                }
+                untake();
+            }
+            self.acquire_in(hot, instance, subclass, access, site, || {
+                try_lock() || wait()
+            })
+        }
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, subclass, access, site, untake);
+            try_lock() || wait()
+        }
+    }
+
+    /// [`acquire`](LockMap::acquire) in the state `hot`, loaded by the caller.
+    #[cfg(feature = "enabled")]
+    #[inline(always)]
+    fn acquire_in(
+        &self,
+        hot: crate::mode::Hot,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        lock: impl FnOnce() -> bool,
+    ) -> bool {
         {
             // One load decides. lock_stat's path is out of line and does not take `lock`
             // (which would make the fast path build its closure in memory), so that it costs
             // nothing here when off.
-            let hot = crate::mode::hot();
             if !hot.plain() {
                 if hot.off() {
                     return lock();
@@ -246,11 +310,6 @@ impl LockMap {
             let locked = lock();
             self.end(pending, instance, access, locked);
             locked
-        }
-        #[cfg(not(feature = "enabled"))]
-        {
-            let _ = (instance, subclass, access, site);
-            lock()
         }
     }
 
@@ -647,6 +706,39 @@ impl LockMap {
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
         crate::mode::is_checking() && self.class(0).is_some()
+    }
+
+    /// Holds the lock at `instance`, just taken as `access` at `site` without waiting,
+    /// checking being on (in epoch `epoch`), if its chain is one this context validated before (or it is not
+    /// tracked); false when it is to be validated first (see
+    /// [`acquire_tried_first`](LockMap::acquire_tried_first)).
+    ///
+    /// Out of line where debug assertions are on (see [`acquisition`](LockMap::acquisition)
+    /// for why), everything below it inlined into it: the whole of an uncontended
+    /// acquisition in a test build is this one call into the crate.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn held_at_once(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        epoch: u32,
+    ) -> bool {
+        let class = self.class.load(Acquire);
+        if class.wrapping_add(1) <= 1 {
+            // Not registered yet (the validated path registers it), or without a class (not
+            // tracked).
+            return class == NO_CLASS;
+        }
+        let memo = &self.order as *const entry::OrderMemo as usize;
+        match entry::acquired(class, access, site, Instance::lock(instance), memo, epoch) {
+            entry::Acquired::Held => {
+                self.now_held(instance, access);
+                true
+            }
+            entry::Acquired::Untracked => true,
+            entry::Acquired::Unknown => false,
+        }
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
