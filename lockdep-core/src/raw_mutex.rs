@@ -252,7 +252,8 @@ pub trait CheckedRawMutex:
 }
 
 impl CheckedRawMutex for RawMutex {
-    #[cfg_attr(not(debug_assertions), inline(always))]
+    // Always: called from the typed mutex's generic methods, in the caller's crate.
+    #[inline(always)]
     fn checked(&self) -> &RawMutex {
         self
     }

@@ -58,7 +58,7 @@ pub type RawRwLockRecursive = RawRwLock<true>;
 
 /// Releases the hold that `try_lock_fast(request)` just took: a blocking acquisition tried
 /// first gives it back when it is to be validated before it may block (see
-/// `LockMap::acquire_tried_first`).
+/// `Checked::acquire`).
 ///
 /// # Safety
 ///

@@ -62,8 +62,9 @@ impl OrderMemo {
         }
     }
 
-    /// The declared order key, if any.
-    #[inline]
+    /// The declared order key, if any. Always inlined: every lock's acquisition and release
+    /// asks, and an unoptimised build would make it a call.
+    #[inline(always)]
     pub(crate) fn key(&self) -> Option<u64> {
         self.key
     }
@@ -310,7 +311,7 @@ pub(crate) enum Acquired {
     /// Nothing is tracked (the checker is running on this thread, the held stack is full).
     Untracked,
     /// To be validated before it is held (released first by the caller, see
-    /// `LockMap::acquire_tried_first`).
+    /// `Checked::acquire`).
     Unknown,
 }
 

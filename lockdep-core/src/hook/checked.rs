@@ -61,8 +61,18 @@ impl<R> Checked<R> {
     /// A blocking acquisition as `access`, nesting subclass `subclass`, at `site`: `fast` is
     /// the raw try, `slow` the raw blocking (or timed) call, parked as the checker's own work
     /// (parking allocates the first time a thread parks, and that is not the user's
-    /// allocation), and `untake` the raw release of what `fast` took (see
-    /// `LockMap::acquire_tried_first`). Whether the lock was taken.
+    /// allocation), and `untake` the raw release of what `fast` took. Whether the lock was
+    /// taken.
+    ///
+    /// Tried first: in plain checking (see `mode::Hot`), a lock whose first hold is settled,
+    /// taken by `fast` as nesting subclass 0 (nobody held it), is held at once if this
+    /// context validated its chain before (`LockMap::held_at_once`), in one step into the
+    /// checker: a known chain reports nothing, so it needs no validation before the lock is
+    /// taken. Any other acquisition (a chain not known here yet, a nesting subclass, the lock
+    /// busy, a first hold not settled, lock_stat, mode off) is validated before it may block,
+    /// as `LockMap::acquire` does: what `fast` took is given back first, so that a report (a
+    /// panic in mode `panic`) comes with the lock free. The fast path calls `fast` directly,
+    /// builds no closure: in an unoptimised build each layer is a call of its own.
     #[inline(always)]
     pub(crate) fn acquire(
         &self,
@@ -74,20 +84,33 @@ impl<R> Checked<R> {
         untake: impl FnOnce(&R),
     ) -> bool {
         #[cfg(feature = "enabled")]
-        if !self.first_hold.is_settled() {
-            return self.acquire_unsettled(subclass, access, site, || {
-                fast(&self.raw) || self.wait(access, site, slow)
-            });
+        {
+            let hot = crate::mode::hot();
+            let settled = self.first_hold.is_settled();
+            if hot.plain() && subclass == 0 && settled && fast(&self.raw) {
+                if self
+                    .map
+                    .held_at_once(self.instance(), access, site, hot.epoch())
+                {
+                    return true;
+                }
+                untake(&self.raw);
+            }
+            let lock = || fast(&self.raw) || self.wait(access, site, slow);
+            if !settled {
+                return self.acquire_unsettled(subclass, access, site, lock);
+            }
+            self.map
+                .acquire_in(hot, self.instance(), subclass, access, site, lock)
         }
-        self.map.acquire_tried_first(
-            self.instance(),
-            subclass,
-            access,
-            site,
-            || fast(&self.raw),
-            || untake(&self.raw),
-            || self.wait(access, site, slow),
-        )
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = untake;
+            self.map
+                .acquire(self.instance(), subclass, access, site, || {
+                    fast(&self.raw) || self.wait(access, site, slow)
+                })
+        }
     }
 
     /// [`acquire`](Checked::acquire) of a lock whose first hold is not settled: the checker
@@ -202,8 +225,10 @@ impl<R> Checked<R> {
         self.map.change_access(self.instance(), access);
     }
 
-    /// Takes this thread's hold off the held stack, then runs the raw release.
-    #[inline]
+    /// Takes this thread's hold off the held stack, then runs the raw release. Always
+    /// inlined, into the raw lock's (non-generic) unlock: in an unoptimised build a generic
+    /// `#[inline]` function is a call of its own.
+    #[inline(always)]
     pub(crate) fn release(&self, unlock: impl FnOnce(&R)) {
         self.map.release(self.instance());
         unlock(&self.raw);

@@ -231,55 +231,10 @@ impl LockMap {
         }
     }
 
-    /// A blocking acquisition of a lock whose raw operation can be tried first: `try_lock`
-    /// takes it if it is free, `untake` releases what `try_lock` took, `wait` blocks (or
-    /// waits until a deadline) for it (false when it gave up).
-    ///
-    /// Taken by `try_lock` (nobody held it), an acquisition whose chain this context has
-    /// validated before is held at once, in one step into the checker: a known chain
-    /// reports nothing, so it needs no validation before the lock is taken. Any other
-    /// acquisition (a chain not known here yet, a nesting subclass, the lock busy, any state
-    /// but plain checking) is validated before it may block, as [`acquire`](LockMap::acquire)
-    /// does: what `try_lock` took is given back first, so that a report (a panic in mode
-    /// `panic`) comes with the lock free.
-    // The acquisition's four facts and the raw lock's three operations: a struct of them
-    // would be built in memory on every acquisition of an unoptimised build.
-    #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
-    pub(crate) fn acquire_tried_first(
-        &self,
-        instance: usize,
-        subclass: u32,
-        access: Access,
-        site: &'static Location<'static>,
-        try_lock: impl Fn() -> bool,
-        untake: impl FnOnce(),
-        wait: impl FnOnce() -> bool,
-    ) -> bool {
-        #[cfg(feature = "enabled")]
-        {
-            let hot = crate::mode::hot();
-            if hot.plain() && subclass == 0 && try_lock() {
-                if self.held_at_once(instance, access, site, hot.epoch()) {
-                    return true;
-                }
-                untake();
-            }
-            self.acquire_in(hot, instance, subclass, access, site, || {
-                try_lock() || wait()
-            })
-        }
-        #[cfg(not(feature = "enabled"))]
-        {
-            let _ = (instance, subclass, access, site, untake);
-            try_lock() || wait()
-        }
-    }
-
     /// [`acquire`](LockMap::acquire) in the state `hot`, loaded by the caller.
     #[cfg(feature = "enabled")]
     #[inline(always)]
-    fn acquire_in(
+    pub(crate) fn acquire_in(
         &self,
         hot: crate::mode::Hot,
         instance: usize,
@@ -709,15 +664,15 @@ impl LockMap {
     }
 
     /// Holds the lock at `instance`, just taken as `access` at `site` without waiting,
-    /// checking being on (in epoch `epoch`), if its chain is one this context validated before (or it is not
-    /// tracked); false when it is to be validated first (see
-    /// [`acquire_tried_first`](LockMap::acquire_tried_first)).
+    /// checking being on (in epoch `epoch`), if its chain is one this context validated
+    /// before (or it is not tracked); false when it is to be validated first (see
+    /// `Checked::acquire`).
     ///
     /// Out of line where debug assertions are on (see [`acquisition`](LockMap::acquisition)
     /// for why), everything below it inlined into it: the whole of an uncontended
     /// acquisition in a test build is this one call into the crate.
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn held_at_once(
+    pub(crate) fn held_at_once(
         &self,
         instance: usize,
         access: Access,
