@@ -171,6 +171,19 @@ impl HeldSlot {
     }
 }
 
+/// Whether a lock of `class` held as `access` is of the class `acq_class` of an acquisition
+/// as `acq_access`, and that acquisition may wait for it: any hold, but a shared one when it
+/// is a recursive read.
+#[inline(always)]
+pub(crate) fn waits_for_own_class(
+    class: ClassId,
+    access: Access,
+    acq_class: ClassId,
+    acq_access: Access,
+) -> bool {
+    class == acq_class && !(acq_access == Access::RecursiveRead && access.is_shared())
+}
+
 /// The checker's state of one thread, or of one tokio task: its held stack and what goes with
 /// it.
 ///
@@ -725,22 +738,23 @@ impl Context {
             .set((key & !1) | u64::from(by_instance));
     }
 
-    /// The class of entry `idx`.
+    /// The topmost entry that an acquisition of `class` as `access` may wait for among the
+    /// locks of its class (see [`waits_for_own_class`]): its instance, or [`Instance::NONE`].
+    /// A plain loop reading each slot's packed word once: a lock nested in another of its
+    /// class looks on every acquisition, and an iterator's adapters are calls of their own
+    /// in an unoptimised build.
     #[inline(always)]
-    pub(crate) fn class_at(&self, idx: usize) -> ClassId {
-        self.slot(idx + 1).class()
-    }
-
-    /// How entry `idx` is held.
-    #[inline(always)]
-    pub(crate) fn access_at(&self, idx: usize) -> Access {
-        self.slot(idx + 1).access()
-    }
-
-    /// What entry `idx` holds.
-    #[inline(always)]
-    pub(crate) fn instance_at(&self, idx: usize) -> Instance {
-        self.slot(idx + 1).instance.get()
+    pub(crate) fn nearest_of_own_class(&self, class: ClassId, access: Access) -> Instance {
+        let mut s = self.depth.get();
+        while s > 0 {
+            let slot = self.slot(s);
+            let head = slot.head.get();
+            if waits_for_own_class(head as ClassId, head_access(head), class, access) {
+                return slot.instance.get();
+            }
+            s -= 1;
+        }
+        Instance::NONE
     }
 }
 

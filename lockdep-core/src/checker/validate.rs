@@ -9,7 +9,7 @@ use super::chains;
 use super::exit;
 use super::first_hold::{self, Provisional};
 use super::graph::{self, dep, Added, Full};
-use super::held::{this_thread, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
+use super::held::{this_thread, waits_for_own_class, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
 use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
@@ -495,16 +495,10 @@ fn order_memoized(
     // SAFETY: a non-zero memo is the address of an `OrderMemo` in the lock being taken,
     // which outlives its acquisition.
     let memo = unsafe { &*(memo as *const OrderMemo) };
-    // A plain loop: an iterator's adapters are calls of their own in an unoptimised build.
-    let mut i = t.depth();
-    while i > 0 {
-        i -= 1;
-        if waits_for_own_class(t.class_at(i), t.access_at(i), class, access) {
-            let held = t.instance_at(i);
-            return held != instance && memo.memo.load(Relaxed) == instance_order::memo_key(held);
-        }
-    }
-    false
+    let held = t.nearest_of_own_class(class, access);
+    held != Instance::NONE
+        && held != instance
+        && memo.memo.load(Relaxed) == instance_order::memo_key(held)
 }
 
 /// Brings the held stack up to date: forgotten if checking was off meanwhile, without the
@@ -669,19 +663,6 @@ fn desc_of(acq: &Acquisition) -> LockDesc {
         count: 1,
         site: acq.site,
     }
-}
-
-/// Whether a lock of `class` held as `access` is of the class `acq_class` of an acquisition
-/// as `acq_access`, and that acquisition may wait for it: any hold, but a shared one when it
-/// is a recursive read.
-#[inline(always)]
-fn waits_for_own_class(
-    class: ClassId,
-    access: Access,
-    acq_class: ClassId,
-    acq_access: Access,
-) -> bool {
-    class == acq_class && !(acq_access == Access::RecursiveRead && access.is_shared())
 }
 
 /// What the kernel's `check_deadlock` found.
