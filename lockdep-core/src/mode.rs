@@ -51,27 +51,34 @@ impl Mode {
 #[cfg(feature = "enabled")]
 pub(crate) use state::{epoch, faulted, hot, stat_on, turn_off_after_fault};
 
-/// The state byte as a lock operation loads it, once: [`plain`](Hot::plain) checking (the
+/// The state word as a lock operation loads it, once: [`plain`](Hot::plain) checking (the
 /// fast path), [`off`](Hot::off), or anything else, out of line: checking with lock_stat
 /// (`LOCKDEP_STAT=1`), the mode not read yet, off after a fault (ask [`is_checking`] and
-/// [`stat_on`] there). Tested with `if`s in that order, not matched: so it compiles to the
-/// compare-and-branch of [`is_checking`], nothing more.
+/// [`stat_on`] there); and the checking [`epoch`](Hot::epoch) with it. Tested with `if`s in
+/// that order, not matched: so it compiles to the compare-and-branch of [`is_checking`],
+/// nothing more.
 #[cfg(feature = "enabled")]
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Hot(u8);
+pub(crate) struct Hot(u32);
 
 #[cfg(feature = "enabled")]
 impl Hot {
     /// Checking, without lock_stat.
     #[inline(always)]
     pub(crate) fn plain(self) -> bool {
-        self.0.wrapping_sub(state::COLLECT) < 3
+        (self.0 as u8).wrapping_sub(state::COLLECT) < 3
     }
 
     /// Mode off: the raw operation alone.
     #[inline(always)]
     pub(crate) fn off(self) -> bool {
-        self.0 == state::OFF
+        self.0 as u8 == state::OFF
+    }
+
+    /// The checking epoch (see `mode::epoch`) of this state.
+    #[inline(always)]
+    pub(crate) fn epoch(self) -> u32 {
+        self.0 >> state::EPOCH_SHIFT
     }
 }
 
@@ -146,16 +153,17 @@ pub fn is_checking() -> bool {
 mod state {
     use crate::mode::{Hot, Mode};
     use std::sync::atomic::{
-        AtomicBool, AtomicU32, AtomicU8,
+        AtomicBool, AtomicU32,
         Ordering::{Acquire, Relaxed, Release},
     };
 
-    // One byte holds the whole state so that the fast path is one relaxed load:
-    // 1..=3 checking (Collect, Warn, Panic), 5..=7 checking with lock_stat (`STAT` added), 0
-    // off, FAULTED bit set after a bookkeeping fault (the kernel's `debug_locks_off()`),
-    // UNINIT before the environment was read. An acquisition's one load tells the plain
-    // checking states (its fast path) from all others (off, and out of line: lock_stat,
-    // uninitialized, faulted), so lock_stat costs the fast path nothing when it is off.
+    // One word holds the whole state so that the fast path is one relaxed load. Its low
+    // byte: 1..=3 checking (Collect, Warn, Panic), 5..=7 checking with lock_stat (`STAT`
+    // added), 0 off, FAULTED bit set after a bookkeeping fault (the kernel's
+    // `debug_locks_off()`), UNINIT before the environment was read. Above it, the checking
+    // epoch (`EPOCH_SHIFT`). An acquisition's one load tells the plain checking states (its
+    // fast path) from all others (off, and out of line: lock_stat, uninitialized, faulted),
+    // so lock_stat costs the fast path nothing when it is off.
     pub(super) const OFF: u8 = 0;
     pub(super) const COLLECT: u8 = 1;
     const WARN: u8 = 2;
@@ -165,19 +173,30 @@ mod state {
     const INITIALIZING: u8 = 0x80;
     const UNINIT: u8 = 0xff;
 
-    static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+    /// Where the epoch starts in the word: bumped each time checking is turned back on after
+    /// mode `Off`, so that held stacks from an earlier epoch are known stale (releases made
+    /// while off were not seen) and forgotten. In the mode's word, so that an acquisition
+    /// learns both from one load, and a mode and its epoch change at once. Wraps after 2^24
+    /// turns: a stack would be taken for current only after exactly that many. 0 until the
+    /// mode is read (`set_mode` reads it first).
+    pub(super) const EPOCH_SHIFT: u32 = 8;
+
+    /// Written by `set_mode` and faults only, read on every lock operation: its cache line
+    /// stays shared.
+    static STATE: AtomicU32 = AtomicU32::new(UNINIT as u32);
+
+    /// The state byte of the word `word`.
+    #[inline(always)]
+    fn byte(word: u32) -> u8 {
+        word as u8
+    }
     /// Whether lock_stat is on (`LOCKDEP_STAT=1`), kept across mode changes: `STATE` has it
     /// only while checking.
     static STAT_ON: AtomicBool = AtomicBool::new(false);
-    /// Bumped each time checking is turned back on after mode `Off`: held stacks from an
-    /// earlier epoch are stale (releases made while off were not seen) and are forgotten.
-    /// Written only by `set_mode`, read on every acquisition: its cache line stays shared.
-    static EPOCH: AtomicU32 = AtomicU32::new(0);
-
     /// The current checking epoch.
     #[inline(always)]
     pub(crate) fn epoch() -> u32 {
-        EPOCH.load(Relaxed)
+        STATE.load(Relaxed) >> EPOCH_SHIFT
     }
 
     fn encode(mode: Mode) -> u8 {
@@ -193,7 +212,7 @@ mod state {
     /// True when lock operations are to be validated.
     #[inline(always)]
     pub(super) fn checking() -> bool {
-        let s = STATE.load(Relaxed);
+        let s = byte(STATE.load(Relaxed));
         // 1..=3 and 5..=7 (4 is never stored): one compare, as without lock_stat.
         if s.wrapping_sub(COLLECT) < 7 {
             return true;
@@ -210,8 +229,9 @@ mod state {
 
     #[cold]
     fn init_from_env() -> bool {
+        // The whole word: before the mode is read the epoch is 0.
         if STATE
-            .compare_exchange(UNINIT, INITIALIZING, Relaxed, Relaxed)
+            .compare_exchange(UNINIT as u32, INITIALIZING as u32, Relaxed, Relaxed)
             .is_err()
         {
             // Reading the environment allocates, and a TrackingAllocator asks `checking()`
@@ -221,7 +241,7 @@ mod state {
             if INITIALIZING_HERE.with(|here| here.get()) {
                 return false;
             }
-            while STATE.load(Acquire) == INITIALIZING {
+            while byte(STATE.load(Acquire)) == INITIALIZING {
                 std::thread::yield_now();
             }
             return checking_now();
@@ -235,12 +255,17 @@ mod state {
             .unwrap_or(Mode::Warn);
         STAT_ON.store(crate::env::stat_requested(), Relaxed);
         INITIALIZING_HERE.with(|here| here.set(false));
-        let _ = STATE.compare_exchange(INITIALIZING, encode(mode), Release, Relaxed);
+        let _ = STATE.compare_exchange(
+            INITIALIZING as u32,
+            u32::from(encode(mode)),
+            Release,
+            Relaxed,
+        );
         checking_now()
     }
 
     fn checking_now() -> bool {
-        STATE.load(Relaxed).wrapping_sub(COLLECT) < 7
+        byte(STATE.load(Relaxed)).wrapping_sub(COLLECT) < 7
     }
 
     /// What an acquisition or a release does, from one relaxed load (see [`Hot`]).
@@ -254,13 +279,13 @@ mod state {
     #[inline]
     pub(crate) fn stat_on() -> bool {
         // Checking: 1..=7, no other bit.
-        checking() && STATE.load(Relaxed) & STAT != 0
+        checking() && byte(STATE.load(Relaxed)) & STAT != 0
     }
 
     /// The current mode (what was set, also after a fault).
     pub(super) fn mode() -> Mode {
         checking();
-        match STATE.load(Relaxed) & !(FAULTED | STAT) {
+        match byte(STATE.load(Relaxed)) & !(FAULTED | STAT) {
             COLLECT => Mode::Collect,
             WARN => Mode::Warn,
             PANIC => Mode::Panic,
@@ -268,23 +293,29 @@ mod state {
         }
     }
 
-    /// Sets the mode, keeping the fault bit.
+    /// Sets the mode, keeping the fault bit; turning checking back on from `Off` starts a new
+    /// epoch.
     pub(super) fn set_mode(mode: Mode) {
         checking();
-        let before = STATE.fetch_update(Relaxed, Relaxed, |s| Some((s & FAULTED) | encode(mode)));
-        if before.is_ok_and(|s| s & !FAULTED == OFF) && mode != Mode::Off {
-            EPOCH.fetch_add(1, Relaxed);
-        }
+        let _ = STATE.fetch_update(Relaxed, Relaxed, |word| {
+            let s = byte(word);
+            let mut epoch = word >> EPOCH_SHIFT;
+            if s & !FAULTED == OFF && mode != Mode::Off {
+                epoch = epoch.wrapping_add(1);
+            }
+            Some(epoch << EPOCH_SHIFT | u32::from((s & FAULTED) | encode(mode)))
+        });
     }
 
     /// True once a bookkeeping fault has turned the checker off for good.
     pub(crate) fn faulted() -> bool {
-        STATE.load(Relaxed) & FAULTED != 0 && STATE.load(Relaxed) != UNINIT
+        let s = byte(STATE.load(Relaxed));
+        s & FAULTED != 0 && s != UNINIT
     }
 
     /// The kernel's `debug_locks_off()`: stop checking for the rest of the process.
     pub(crate) fn turn_off_after_fault() {
-        STATE.fetch_or(FAULTED, Relaxed);
+        STATE.fetch_or(u32::from(FAULTED), Relaxed);
     }
 }
 

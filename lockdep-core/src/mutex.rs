@@ -225,7 +225,9 @@ impl<T, R: CheckedRawMutex> Mutex<T, R> {
 }
 
 impl<T: ?Sized, R: CheckedRawMutex> Mutex<T, R> {
-    #[inline]
+    // Always inlined, as `guard`: these generic methods are compiled in the caller's crate,
+    // where an unoptimised build would make each a call of its own on every lock.
+    #[inline(always)]
     fn raw_mutex(&self) -> &RawMutex {
         // SAFETY: only used to lock through the checker and to query; the guard made after a
         // successful lock is the one thing that unlocks.
@@ -233,7 +235,7 @@ impl<T: ?Sized, R: CheckedRawMutex> Mutex<T, R> {
     }
 
     /// A guard for the lock this thread just took.
-    #[inline]
+    #[inline(always)]
     fn guard(&self) -> lock_api::MutexGuard<'_, R, T> {
         // SAFETY: called right after this thread locked the raw mutex.
         unsafe { self.inner.make_guard_unchecked() }

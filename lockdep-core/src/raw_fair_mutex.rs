@@ -44,7 +44,8 @@ impl RawFairMutex {
 impl Sealed for RawFairMutex {}
 
 impl CheckedRawMutex for RawFairMutex {
-    #[cfg_attr(not(debug_assertions), inline(always))]
+    // Always: called from the typed mutex's generic methods, in the caller's crate.
+    #[inline(always)]
     fn checked(&self) -> &RawMutex {
         &self.0
     }

@@ -79,6 +79,8 @@ impl RawMutex {
                 r.lock_contended();
                 true
             },
+            // SAFETY: called right after `try_lock_fast` took it.
+            |r| unsafe { r.unlock() },
         );
     }
 
@@ -124,6 +126,8 @@ impl RawMutex {
             site,
             |r| r.try_lock_fast(),
             |r| r.lock_contended_until(deadline),
+            // SAFETY: called right after `try_lock_fast` took it.
+            |r| unsafe { r.unlock() },
         )
     }
 
@@ -248,7 +252,8 @@ pub trait CheckedRawMutex:
 }
 
 impl CheckedRawMutex for RawMutex {
-    #[cfg_attr(not(debug_assertions), inline(always))]
+    // Always: called from the typed mutex's generic methods, in the caller's crate.
+    #[inline(always)]
     fn checked(&self) -> &RawMutex {
         self
     }

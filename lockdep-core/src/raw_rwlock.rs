@@ -56,6 +56,25 @@ pub struct RawRwLock<const RECURSIVE: bool = false> {
 /// [`RecursiveRwLock`](crate::RecursiveRwLock) is built on (parking_lot 0.13's).
 pub type RawRwLockRecursive = RawRwLock<true>;
 
+/// Releases the hold that `try_lock_fast(request)` just took: a blocking acquisition tried
+/// first gives it back when it is to be validated before it may block (see
+/// `Checked::acquire`).
+///
+/// # Safety
+///
+/// This thread holds `raw` as `request` took it.
+#[inline(always)]
+unsafe fn untake(raw: &lockdep_raw::RawRwLock, request: RwRequest) {
+    // SAFETY: the caller holds it so.
+    unsafe {
+        match request {
+            RwRequest::Exclusive => raw.unlock_exclusive(),
+            RwRequest::Upgradable => raw.unlock_upgradable(),
+            RwRequest::Shared | RwRequest::SharedRecursive => raw.unlock_shared(),
+        }
+    }
+}
+
 impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// An unlocked lock of the class `map` names.
     #[cfg_attr(not(debug_assertions), inline)]
@@ -138,6 +157,8 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
                 r.lock_contended(request);
                 true
             },
+            // SAFETY: called right after `try_lock_fast(request)` took it.
+            |r| unsafe { untake(r, request) },
         );
     }
 
@@ -157,6 +178,8 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
             site,
             |r| r.try_lock_fast(request),
             |r| r.lock_contended_until(request, deadline),
+            // SAFETY: called right after `try_lock_fast(request)` took it.
+            |r| unsafe { untake(r, request) },
         )
     }
 

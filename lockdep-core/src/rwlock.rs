@@ -230,26 +230,28 @@ impl<T, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
 }
 
 impl<T: ?Sized, const RECURSIVE: bool> RwLock<T, RECURSIVE> {
-    #[inline]
+    // Always inlined, as the guards' constructors: these generic methods are compiled in the
+    // caller's crate, where an unoptimised build would make each a call of its own.
+    #[inline(always)]
     fn raw_lock(&self) -> &RawRwLock<RECURSIVE> {
         // SAFETY: only used to lock through the checker and to query; the guards made after a
         // successful acquisition are what unlock.
         unsafe { self.inner.raw() }
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_guard(&self) -> ReadGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took a shared lock.
         unsafe { self.inner.make_read_guard_unchecked() }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_guard(&self) -> WriteGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took the exclusive lock.
         unsafe { self.inner.make_write_guard_unchecked() }
     }
 
-    #[inline]
+    #[inline(always)]
     fn upgradable_guard(&self) -> UpgradableGuard<'_, T, RECURSIVE> {
         // SAFETY: called right after this thread took the upgradable lock.
         unsafe { self.inner.make_upgradable_guard_unchecked() }

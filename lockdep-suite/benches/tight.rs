@@ -5,8 +5,11 @@
 //! off and tracing-mutex side by side, so that the nanoseconds lockdep adds per acquisition
 //! show beside the ratio (`scripts/bench-summary`).
 //!
+//! The same nest with the locks made by an `#[inline(never)]` function (group
+//! `tight_opaque_1t`), as a user's locks are made out of the loop's sight.
+//!
 //! Built without the `enabled` feature it measures the compiled-out newtypes against
-//! parking_lot (group `tight_featoff_1t`).
+//! parking_lot (groups `tight_featoff_1t`, `tight_opaque_featoff_1t`).
 
 use std::time::Duration;
 
@@ -28,6 +31,37 @@ fn parking_lot_pair() -> (parking_lot::Mutex<u64>, parking_lot::Mutex<u64>) {
 
 fn lockdep_pair() -> (lockdep::Mutex<u64>, lockdep::Mutex<u64>) {
     (lockdep::Mutex::new(0), lockdep::Mutex::new(0))
+}
+
+/// [`parking_lot_pair`] where the loop cannot see the locks made (issue 24, target 4): a
+/// user's locks are mostly made elsewhere, so that their fields are not known constants.
+#[inline(never)]
+fn parking_lot_pair_opaque() -> (parking_lot::Mutex<u64>, parking_lot::Mutex<u64>) {
+    parking_lot_pair()
+}
+
+/// [`lockdep_pair`], made out of the loop's sight as [`parking_lot_pair_opaque`].
+#[inline(never)]
+fn lockdep_pair_opaque() -> (lockdep::Mutex<u64>, lockdep::Mutex<u64>) {
+    lockdep_pair()
+}
+
+fn parking_lot_tight_opaque(iters: u64) -> Duration {
+    let (a, b) = parking_lot_pair_opaque();
+    tight_loop!(a, b, iters, |m| m.lock())
+}
+
+fn lockdep_tight_opaque(iters: u64) -> Duration {
+    let (a, b) = lockdep_pair_opaque();
+    tight_loop!(a, b, iters, |m| m.lock())
+}
+
+/// The tight nest with the locks made out of its sight, as group `group`.
+fn tight_opaque(c: &mut Criterion, group: &str) {
+    let mut g = c.benchmark_group(group);
+    g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight_opaque));
+    g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight_opaque));
+    g.finish();
 }
 
 fn parking_lot_tight(iters: u64) -> Duration {
@@ -58,6 +92,7 @@ fn tight(c: &mut Criterion) {
     });
     g.bench_function("tracing_mutex", |b| b.iter_custom(tracing_tight));
     g.finish();
+    tight_opaque(c, "tight_opaque_1t");
 
     let mut g = c.benchmark_group("tight_2t");
     for (name, f) in [
@@ -82,6 +117,7 @@ fn tight(c: &mut Criterion) {
     g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight));
     g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight));
     g.finish();
+    tight_opaque(c, "tight_opaque_featoff_1t");
     single(c, "single_featoff_1t");
 }
 

@@ -23,7 +23,11 @@ pub(crate) fn acquisition(class: ClassId, access: Access) -> u64 {
 /// high bits down into the bits the thread-local cache is indexed by.
 #[inline(always)]
 pub(crate) fn extend(prev: u64, acq: u64) -> u64 {
-    let h = (prev.rotate_left(29) ^ acq).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // `prev.rotate_left(29)`, written out: the same instruction when optimised, and no call
+    // in an unoptimised build.
+    #[allow(clippy::manual_rotate)]
+    let rotated = prev << 29 | prev >> 35;
+    let h = (rotated ^ acq).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     // 0 marks an empty slot of the thread-local cache.
     (h ^ (h >> 29)) | 1
 }

@@ -82,27 +82,44 @@ const EMPTY: HeldLock = HeldLock {
 };
 
 /// A slot of the held stack: an entry's fields in cells of their own, read and written one
-/// by one. A `Cell<HeldLock>` is copied whole, and a whole-entry load right after the narrow
-/// stores that wrote it waits for them to reach the cache (a store-forwarding stall: 4 to
-/// 10 ns on a pool element's path, measured); most operations need one field anyway.
+/// by one, the small ones packed in one word. A `Cell<HeldLock>` is copied whole, and a
+/// whole-entry load right after the narrow stores that wrote it waits for them to reach the
+/// cache (a store-forwarding stall: 4 to 10 ns on a pool element's path, measured); most
+/// operations need one field anyway. Four words written by a push, not seven narrow fields:
+/// in an unoptimised build each is a call.
 struct HeldSlot {
-    class: Cell<ClassId>,
-    access: Cell<Access>,
-    linked_below: Cell<bool>,
-    count: Cell<u16>,
+    /// `class | access << 32 | linked_below << 40 | count << 48`: see [`head`].
+    head: Cell<u64>,
     instance: Cell<Instance>,
     site: Cell<Option<&'static Location<'static>>>,
     chain_key: Cell<u64>,
+}
+
+/// The packed small fields of an entry.
+#[inline(always)]
+fn head(class: ClassId, access: Access, linked_below: bool, count: u16) -> u64 {
+    class as u64 | (access as u64) << 32 | (linked_below as u64) << 40 | (count as u64) << 48
+}
+
+/// The bit of a [`head`] that holds `linked_below`, and the shift of its count.
+const LINKED_BELOW: u64 = 1 << 40;
+const COUNT_SHIFT: u32 = 48;
+
+/// The access that a [`head`] packed.
+#[inline(always)]
+fn head_access(head: u64) -> Access {
+    match (head >> 32) as u8 {
+        0 => Access::Write,
+        1 => Access::Read,
+        _ => Access::RecursiveRead,
+    }
 }
 
 impl HeldSlot {
     /// An empty slot, all zeros: see [`Context`].
     const fn empty() -> HeldSlot {
         HeldSlot {
-            class: Cell::new(EMPTY.class),
-            access: Cell::new(EMPTY.access),
-            linked_below: Cell::new(EMPTY.linked_below),
-            count: Cell::new(EMPTY.count),
+            head: Cell::new(0),
             instance: Cell::new(EMPTY.instance),
             site: Cell::new(EMPTY.site),
             chain_key: Cell::new(EMPTY.chain_key),
@@ -110,12 +127,34 @@ impl HeldSlot {
     }
 
     #[inline(always)]
+    fn class(&self) -> ClassId {
+        self.head.get() as ClassId
+    }
+
+    #[inline(always)]
+    fn access(&self) -> Access {
+        head_access(self.head.get())
+    }
+
+    #[inline(always)]
+    fn count(&self) -> u16 {
+        (self.head.get() >> COUNT_SHIFT) as u16
+    }
+
+    #[inline(always)]
+    fn set_count(&self, count: u16) {
+        let head = self.head.get() & !(u64::from(u16::MAX) << COUNT_SHIFT);
+        self.head.set(head | u64::from(count) << COUNT_SHIFT);
+    }
+
+    #[inline(always)]
     fn get(&self) -> HeldLock {
+        let head = self.head.get();
         HeldLock {
-            class: self.class.get(),
-            access: self.access.get(),
-            linked_below: self.linked_below.get(),
-            count: self.count.get(),
+            class: head as ClassId,
+            access: head_access(head),
+            linked_below: head & LINKED_BELOW != 0,
+            count: (head >> COUNT_SHIFT) as u16,
             instance: self.instance.get(),
             site: self.site.get(),
             chain_key: self.chain_key.get(),
@@ -124,14 +163,25 @@ impl HeldSlot {
 
     #[inline(always)]
     fn set(&self, held: HeldLock) {
-        self.class.set(held.class);
-        self.access.set(held.access);
-        self.linked_below.set(held.linked_below);
-        self.count.set(held.count);
+        self.head
+            .set(head(held.class, held.access, held.linked_below, held.count));
         self.instance.set(held.instance);
         self.site.set(held.site);
         self.chain_key.set(held.chain_key);
     }
+}
+
+/// Whether a lock of `class` held as `access` is of the class `acq_class` of an acquisition
+/// as `acq_access`, and that acquisition may wait for it: any hold, but a shared one when it
+/// is a recursive read.
+#[inline(always)]
+pub(crate) fn waits_for_own_class(
+    class: ClassId,
+    access: Access,
+    acq_class: ClassId,
+    acq_access: Access,
+) -> bool {
+    class == acq_class && !(acq_access == Access::RecursiveRead && access.is_shared())
 }
 
 /// The checker's state of one thread, or of one tokio task: its held stack and what goes with
@@ -190,16 +240,29 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's own context.
-///
-/// `LocalKey::with` is given only a closure that takes the address, so that it inlines to a
-/// TLS offset; given `f` itself it is instantiated out of line, reaching the variable through
-/// `LocalKey`'s accessor by an indirect call on every lock operation.
 #[inline(always)]
 pub(crate) fn with_thread<R>(f: impl FnOnce(&Context) -> R) -> R {
-    let t: *const Context = THREAD.with(|t| t as *const Context);
-    // SAFETY: the variable is `const`-initialised and has no destructor, so its storage is
-    // valid for the whole life of this thread, and `f` runs now on this thread.
-    f(unsafe { &*t })
+    f(this_thread())
+}
+
+/// This thread's own context.
+///
+/// `LocalKey::try_with` is given only a closure that takes the address, so that it inlines
+/// to a TLS offset; given more it is instantiated out of line, reaching the variable through
+/// `LocalKey`'s accessor by an indirect call on every lock operation.
+#[inline(always)]
+pub(crate) fn this_thread() -> &'static Context {
+    // `try_with`, not `with` (one call less in a test build): a `const`-initialised
+    // thread-local without destructor is never inaccessible.
+    match THREAD.try_with(|t| {
+        // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
+        // is valid for the whole life of this thread (thread-local destructors included); a
+        // `Context` is not `Sync`, so the reference cannot reach another thread.
+        unsafe { &*(t as *const Context) }
+    }) {
+        Ok(t) => t,
+        Err(_) => unreachable!("a thread-local without destructor is always accessible"),
+    }
 }
 
 /// Marks the checker as running on this thread until dropped (also on unwind).
@@ -239,7 +302,12 @@ impl Context {
     /// off, releases were not seen, so its entries may be locks released long ago.
     #[inline(always)]
     pub(crate) fn sync_epoch(&self) {
-        let epoch = crate::mode::epoch();
+        self.sync_epoch_to(crate::mode::epoch());
+    }
+
+    /// [`sync_epoch`](Context::sync_epoch) with the current epoch, `epoch`, known.
+    #[inline(always)]
+    pub(crate) fn sync_epoch_to(&self, epoch: u32) {
         if self.epoch.get() != epoch {
             self.forget_stale(epoch);
         }
@@ -327,7 +395,12 @@ impl Context {
     /// The memo's key, if it is for `acq` on a stack of key `prev`.
     #[inline(always)]
     fn memoized(&self, prev: u64, acq: u64) -> Option<u64> {
-        (self.memo_prev.get() == prev && self.memo_acq.get() == acq).then(|| self.memo_key.get())
+        // Not `bool::then`: a closure is a call of its own in an unoptimised build.
+        if self.memo_prev.get() == prev && self.memo_acq.get() == acq {
+            Some(self.memo_key.get())
+        } else {
+            None
+        }
     }
 
     /// [`next_key`](Context::next_key) when the memo does not have it.
@@ -376,6 +449,31 @@ impl Context {
         true
     }
 
+    /// [`push_inline`](Context::push_inline) of a lock's blocking acquisition (one unit,
+    /// linked below) given field by field, whose chain key (of the stack with it on top) is
+    /// `key`: no entry built and copied, which an unoptimised build does in memory.
+    #[inline(always)]
+    pub(crate) fn push_lock(
+        &self,
+        class: ClassId,
+        access: Access,
+        instance: Instance,
+        site: &'static Location<'static>,
+        key: u64,
+    ) -> bool {
+        let d = self.depth.get();
+        if d >= INLINE_DEPTH {
+            return false;
+        }
+        let slot = &self.stack[d + 1];
+        slot.head.set(head(class, access, true, 1));
+        slot.instance.set(instance);
+        slot.site.set(Some(site));
+        slot.chain_key.set(key);
+        self.depth.set(d + 1);
+        true
+    }
+
     /// Fills `slot`, the one above a stack `d` deep, with `held` and its chain key, and makes
     /// it the top.
     #[inline(always)]
@@ -410,7 +508,7 @@ impl Context {
 
     /// Removes the topmost entry for `instance`, if any (the top one first: releases are
     /// mostly in order); whether there was one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release(&self, instance: Instance) -> bool {
         let d = self.depth.get();
         if d == 0 {
@@ -462,7 +560,7 @@ impl Context {
             self.remove_below_top();
             return;
         }
-        let removed = self.slot(idx + 1).class.get();
+        let removed = self.slot(idx + 1).class();
         self.depth.set(idx);
         for i in idx + 1..d {
             let mut held = self.get(i);
@@ -484,22 +582,22 @@ impl Context {
     fn remove_below_top(&self) {
         let d = self.depth.get();
         let (removed, top) = (self.slot(d - 1), self.slot(d));
-        let same_class = top.class.get() == removed.class.get();
-        if !(same_class && top.access.get() == removed.access.get()) {
-            let acquisition = chain_key::acquisition(top.class.get(), top.access.get());
+        let same_class = top.class() == removed.class();
+        if !(same_class && top.access() == removed.access()) {
+            let acquisition = chain_key::acquisition(top.class(), top.access());
             removed.chain_key.set(chain_key::extend(
                 self.slot(d - 2).chain_key.get(),
                 acquisition,
             ));
         }
-        removed.class.set(top.class.get());
-        removed.access.set(top.access.get());
         // A lock of the removed one's class above it was taken while a lock of its class was
-        // held (see `remove`).
-        removed
-            .linked_below
-            .set(top.linked_below.get() && !same_class);
-        removed.count.set(top.count.get());
+        // held (see `remove`): not linked below.
+        let head = top.head.get();
+        removed.head.set(if same_class {
+            head & !LINKED_BELOW
+        } else {
+            head
+        });
         removed.instance.set(top.instance.get());
         removed.site.set(top.site.get());
         self.depth.set(d - 1);
@@ -527,8 +625,8 @@ impl Context {
         let Some(i) = self.find(Instance::class(class)) else {
             return false;
         };
-        let count = &self.slot(i + 1).count;
-        count.set(count.get().saturating_add(1));
+        let slot = self.slot(i + 1);
+        slot.set_count(slot.count().saturating_add(1));
         true
     }
 
@@ -538,9 +636,9 @@ impl Context {
         let Some(i) = self.find(instance) else {
             return;
         };
-        let count = &self.slot(i + 1).count;
-        if count.get() > 1 {
-            count.set(count.get() - 1);
+        let slot = self.slot(i + 1);
+        if slot.count() > 1 {
+            slot.set_count(slot.count() - 1);
         } else {
             self.remove(i);
             self.hold_entries
@@ -640,22 +738,23 @@ impl Context {
             .set((key & !1) | u64::from(by_instance));
     }
 
-    /// The class of entry `idx`.
+    /// The topmost entry that an acquisition of `class` as `access` may wait for among the
+    /// locks of its class (see [`waits_for_own_class`]): its instance, or [`Instance::NONE`].
+    /// A plain loop reading each slot's packed word once: a lock nested in another of its
+    /// class looks on every acquisition, and an iterator's adapters are calls of their own
+    /// in an unoptimised build.
     #[inline(always)]
-    pub(crate) fn class_at(&self, idx: usize) -> ClassId {
-        self.slot(idx + 1).class.get()
-    }
-
-    /// How entry `idx` is held.
-    #[inline(always)]
-    pub(crate) fn access_at(&self, idx: usize) -> Access {
-        self.slot(idx + 1).access.get()
-    }
-
-    /// What entry `idx` holds.
-    #[inline(always)]
-    pub(crate) fn instance_at(&self, idx: usize) -> Instance {
-        self.slot(idx + 1).instance.get()
+    pub(crate) fn nearest_of_own_class(&self, class: ClassId, access: Access) -> Instance {
+        let mut s = self.depth.get();
+        while s > 0 {
+            let slot = self.slot(s);
+            let head = slot.head.get();
+            if waits_for_own_class(head as ClassId, head_access(head), class, access) {
+                return slot.instance.get();
+            }
+            s -= 1;
+        }
+        Instance::NONE
     }
 }
 

@@ -38,6 +38,11 @@ pub(crate) struct TaskState {
     pub(crate) scoped: Cell<u64>,
     /// A context of the overflow table (not of a slot).
     pub(crate) spilled: AtomicBool,
+    /// Made for tasks (set once, before the context is published; false in a thread's own
+    /// context, which no task claims): a thread's own context is known not to be a task's
+    /// without the atomic load of `owner`, which is a call of its own in an unoptimised
+    /// build.
+    pub(crate) of_task: Cell<bool>,
 }
 
 impl TaskState {
@@ -55,13 +60,14 @@ impl TaskState {
             busy: Cell::new(false),
             scoped: Cell::new(0),
             spilled: AtomicBool::new(false),
+            of_task: Cell::new(false),
         }
     }
 
     /// Whether this is a task's context (claimed by a task).
     #[inline(always)]
     pub(crate) fn is_task(&self) -> bool {
-        self.owner.load(Relaxed) != 0
+        self.of_task.get() && self.owner.load(Relaxed) != 0
     }
 
     /// A blocking lock of `class` was taken at `site` in this (task's) context.

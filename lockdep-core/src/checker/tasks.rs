@@ -290,6 +290,8 @@ fn new_context() -> *mut Context {
     if context.is_null() {
         std::alloc::handle_alloc_error(layout);
     }
+    // SAFETY: just allocated, and not shared yet.
+    unsafe { (*context).task.of_task.set(true) };
     context
 }
 

@@ -26,8 +26,24 @@ impl From<crate::ClassKind> for NodeKind {
 ///
 /// Invariant: a class instance is `!class`, in the top 2^32 values of the address space,
 /// where no lock lives, so the two never compare equal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Eq)]
 pub(crate) struct Instance(usize);
+
+/// Written out, not derived: a release compares instances, and a derived `eq` is a call of
+/// its own in an unoptimised build.
+impl PartialEq for Instance {
+    #[inline(always)]
+    fn eq(&self, other: &Instance) -> bool {
+        self.0 == other.0
+    }
+}
+
+/// As the derived one would (the address alone), beside the `PartialEq` written out.
+impl std::hash::Hash for Instance {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl Instance {
     /// The lock at `addr`.

@@ -4,11 +4,12 @@
 
 use std::panic::Location;
 
+use super::chain_key;
 use super::chains;
 use super::exit;
 use super::first_hold::{self, Provisional};
 use super::graph::{self, dep, Added, Full};
-use super::held::{with_thread, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
+use super::held::{this_thread, waits_for_own_class, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
 use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
@@ -76,8 +77,9 @@ impl OrderMemo {
         }
     }
 
-    /// The declared order key, if any.
-    #[inline]
+    /// The declared order key, if any. Always inlined: every lock's acquisition and release
+    /// asks, and an unoptimised build would make it a call.
+    #[inline(always)]
     pub(crate) fn key(&self) -> Option<u64> {
         (self.memo.load(Relaxed) & KEYED != 0).then_some(self.key)
     }
@@ -265,20 +267,26 @@ impl Pending {
 /// `tokio` feature, inside a task: see `checker::tasks`), else this thread's.
 #[inline(always)]
 pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
-    with_thread(|t| {
-        let t = match tasks::cached(t) {
-            Ok(context) => context,
-            Err(task) => switch_context(t, task),
-        };
-        f(t)
-    })
+    f(context())
+}
+
+/// The context of the code running now (see [`with_context`]). It lives as long as this
+/// thread runs (a thread's is a thread-local without destructor, a task's is never freed),
+/// and a `Context` is not `Sync`: the reference stays on this thread.
+#[inline(always)]
+pub(crate) fn context() -> &'static Context {
+    let thread = this_thread();
+    match tasks::cached(thread) {
+        Ok(context) => context,
+        Err(task) => switch_context(thread, task),
+    }
 }
 
 /// This thread now runs `task` (0: its own code): its context; the task the thread ran last
 /// is reported if it suspended holding a blocking lock.
 #[cold]
 #[inline(never)]
-fn switch_context(thread: &Context, task: u64) -> &Context {
+fn switch_context(thread: &'static Context, task: u64) -> &'static Context {
     let (context, left) = tasks::switch(thread, task);
     if let Some(left) = left {
         if let Some(_in_checker) = thread.enter() {
@@ -291,9 +299,13 @@ fn switch_context(thread: &Context, task: u64) -> &Context {
 /// [`Pending::validated`]'s work: this thread's state after validating, or null when the
 /// checker is running on this thread.
 ///
-/// Not `#[inline]`, and given scalars, not an `Acquisition` in memory: compiled here, the
-/// thread-local access is a plain TLS offset (inlined into the caller's crate it would go
-/// through `LocalKey`'s accessor by an indirect call), and the result comes back in a register.
+/// Given scalars, not an `Acquisition` in memory, so that the result comes back in a
+/// register. Out of line in an optimised build: compiled here, the thread-local access is a
+/// plain TLS offset (inlined into the caller's crate it would go through `LocalKey`'s
+/// accessor by an indirect call). Inlined in a test build, whose callers are out of line
+/// already (`Pending::validated`): there every call is a call, even one of a few
+/// instructions.
+#[cfg_attr(debug_assertions, inline(always))]
 fn validate_blocking(
     class: ClassId,
     access: Access,
@@ -301,23 +313,92 @@ fn validate_blocking(
     instance: Instance,
     memo: usize,
 ) -> *const Context {
-    with_context(|t| {
-        if t.reentry.get() {
-            return std::ptr::null();
-        }
-        let acq = Acquisition {
-            class,
-            access,
-            trylock: false,
-            site,
-            instance,
-            memo,
-            held_key: None,
-            serialised: false,
-        };
-        validate(t, &acq);
-        t as *const Context
-    })
+    let t = context();
+    if t.reentry.get() {
+        return std::ptr::null();
+    }
+    let acq = Acquisition {
+        class,
+        access,
+        trylock: false,
+        site,
+        instance,
+        memo,
+        held_key: None,
+        serialised: false,
+    };
+    validate(t, &acq);
+    t as *const Context
+}
+
+/// What [`acquired`] did with a lock taken without waiting.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Acquired {
+    /// Its chain was validated before: it is held now.
+    Held,
+    /// Nothing is tracked (the checker is running on this thread, the held stack is full).
+    Untracked,
+    /// To be validated before it is held (released first by the caller, see
+    /// `Checked::acquire`).
+    Unknown,
+}
+
+/// The lock `instance`, of class `class`, was just taken as `access` at `site` without
+/// waiting in checking epoch `epoch` (its [`OrderMemo`] at `memo`, 0 for none): held at once if this context validated
+/// its chain before, as a validation would only find it in the cache.
+/// [`Acquired::Unknown`], and nothing done that the validation would not do again, when that
+/// is not known: a chain not in the cache, an instance order not in the lock's memo, releases
+/// posted by other threads to apply first, or this thread switching to another task's
+/// context (which may report the task it leaves).
+///
+/// Out of line in an optimised build (see [`validate_blocking`]); inlined in a test build,
+/// whose caller (`LockMap::held_at_once`) is out of line already: there every call is a
+/// call, even one of a few instructions.
+#[cfg_attr(debug_assertions, inline(always))]
+pub(crate) fn acquired(
+    class: ClassId,
+    access: Access,
+    site: &'static Location<'static>,
+    instance: Instance,
+    memo: usize,
+    epoch: u32,
+) -> Acquired {
+    let Ok(t) = tasks::cached(this_thread()) else {
+        return Acquired::Unknown;
+    };
+    if t.reentry.get() {
+        return Acquired::Untracked;
+    }
+    t.sync_epoch_to(epoch);
+    if t.hold_entries.get() != 0 {
+        return Acquired::Unknown;
+    }
+    #[cfg(feature = "send_guard")]
+    if t.inbox.get().is_some_and(|inbox| inbox.has_posts()) {
+        return Acquired::Unknown;
+    }
+    // Not the memoized key: it is pushed right here, and a validation after `Unknown`
+    // hashes again.
+    let key = chain_key::extend(t.top_key(), chain_key::acquisition(class, access));
+    match t.chain_cached(key) {
+        Cached::Yes => {}
+        Cached::ByInstance if order_memoized(t, class, access, instance, memo) => {}
+        Cached::ByInstance | Cached::No => return Acquired::Unknown,
+    }
+    t.notify_path.note(class, access, site);
+    if !(t.push_lock(class, access, instance, site, key)
+        || commit_deep(t, class, access, false, site, instance))
+    {
+        // The held stack is full (reported).
+        return Acquired::Untracked;
+    }
+    if !t.exit_hook.get() {
+        exit::register_thread_exit_hook(t);
+    }
+    if t.task.is_task() {
+        t.task.blocking_taken(class, site);
+    }
+    Acquired::Held
 }
 
 /// This thread's state, or null when the checker is running on this thread.
@@ -333,17 +414,18 @@ fn thread_unless_reentered() -> *const Context {
 }
 
 /// Removes `instance`'s topmost entry from this thread's held stack, if it is there (any
-/// position: out-of-order release is normal Rust). Not `#[inline]`, see
+/// position: out-of-order release is normal Rust). Out of line in an optimised build and
+/// inlined in a test build (into `LockMap::release`, out of line there), see
 /// [`validate_blocking`].
+#[cfg_attr(debug_assertions, inline(always))]
 pub(crate) fn release(instance: Instance) -> bool {
-    with_context(|t| {
-        let released = t.release(instance);
-        if released && t.task.is_task() {
-            t.task.blocking_released();
-            tasks::give_back_if_empty(t);
-        }
-        released
-    })
+    let t = context();
+    let released = t.release(instance);
+    if released && t.task.is_task() {
+        t.task.blocking_released();
+        tasks::give_back_if_empty(t);
+    }
+    released
 }
 
 /// Takes `instance` off the held stack for a wait that releases it (a condition variable),
@@ -416,21 +498,33 @@ pub(crate) fn validate_unnoted(t: &Context, acq: &Acquisition) {
 /// find it there).
 #[inline(never)]
 fn check_instance(t: &Context, acq: &Acquisition, key: u64) {
-    if acq.serialised {
+    if acq.serialised || order_memoized(t, acq.class, acq.access, acq.instance, acq.memo) {
         return;
     }
-    if let Some(memo) = acq.memo() {
-        let held = (0..t.depth())
-            .rev()
-            .find(|&i| waits_for_own_class(t.class_at(i), t.access_at(i), acq))
-            .map(|i| t.instance_at(i));
-        if let Some(held) = held {
-            if held != acq.instance && memo.names(instance_order::memo_key(held)) {
-                return;
-            }
-        }
-    }
     validate_slow(t, acq, key);
+}
+
+/// Whether the lock `instance` (of class `class`, taken as `access`, its [`OrderMemo`] at
+/// `memo`, 0 for none) was last validated nested under the nearest lock of its class that
+/// this context holds, and is not that lock: then its order among the locks of its class is
+/// known. Given scalars: an `Acquisition` built for it is copied in memory in an unoptimised
+/// build.
+#[inline(always)]
+fn order_memoized(
+    t: &Context,
+    class: ClassId,
+    access: Access,
+    instance: Instance,
+    memo: usize,
+) -> bool {
+    if memo == 0 {
+        return false;
+    }
+    // SAFETY: a non-zero memo is the address of an `OrderMemo` in the lock being taken,
+    // which outlives its acquisition.
+    let memo = unsafe { &*(memo as *const OrderMemo) };
+    let held = t.nearest_of_own_class(class, access);
+    held != Instance::NONE && held != instance && memo.names(instance_order::memo_key(held))
 }
 
 /// Brings the held stack up to date: forgotten if checking was off meanwhile, without the
@@ -553,7 +647,7 @@ fn validate_slow(t: &Context, acq: &Acquisition, key: u64) {
     // one whose instance check is still to be made, each time (`check_instance`).
     let nearest = held
         .iter()
-        .rposition(|h| waits_for_own_class(h.class, h.access, acq));
+        .rposition(|h| waits_for_own_class(h.class, h.access, acq.class, acq.access));
     let by_instance = registry::info(acq.class).kind == NodeKind::Lock && nearest.is_some();
     // The declared order keys are the context's: the slow path takes the held one's along.
     let keyed;
@@ -597,13 +691,6 @@ fn desc_of(acq: &Acquisition) -> LockDesc {
     }
 }
 
-/// Whether a lock of `class` held as `access` is of `acq`'s class and `acq` may wait for it:
-/// any hold, but a shared one when `acq` is a recursive read.
-#[inline]
-fn waits_for_own_class(class: ClassId, access: Access, acq: &Acquisition) -> bool {
-    class == acq.class && !(acq.access == Access::RecursiveRead && access.is_shared())
-}
-
 /// What the kernel's `check_deadlock` found.
 enum Deadlock {
     /// Go on to the dependencies (`check_prevs_add`), with what was found so far.
@@ -620,7 +707,7 @@ fn check_deadlock(held: &[HeldLock], acq: &Acquisition, trying: &LockDesc) -> De
     let class_kind = registry::info(acq.class).kind;
     match held
         .iter()
-        .rposition(|h| waits_for_own_class(h.class, h.access, acq))
+        .rposition(|h| waits_for_own_class(h.class, h.access, acq.class, acq.access))
     {
         Some(i) if class_kind == NodeKind::Lock && held[i].instance != acq.instance => {
             Deadlock::Continue(

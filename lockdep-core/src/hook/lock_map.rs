@@ -212,11 +212,30 @@ impl LockMap {
         lock: impl FnOnce() -> bool,
     ) -> bool {
         #[cfg(feature = "enabled")]
+        return self.acquire_in(crate::mode::hot(), instance, subclass, access, site, lock);
+        #[cfg(not(feature = "enabled"))]
+        {
+            let _ = (instance, subclass, access, site);
+            lock()
+        }
+    }
+
+    /// [`acquire`](LockMap::acquire) in the state `hot`, loaded by the caller.
+    #[cfg(feature = "enabled")]
+    #[inline(always)]
+    pub(crate) fn acquire_in(
+        &self,
+        hot: crate::mode::Hot,
+        instance: usize,
+        subclass: u32,
+        access: Access,
+        site: &'static Location<'static>,
+        lock: impl FnOnce() -> bool,
+    ) -> bool {
         {
             // One load decides. lock_stat's path is out of line and does not take `lock`
             // (which would make the fast path build its closure in memory), so that it costs
             // nothing here when off.
-            let hot = crate::mode::hot();
             if !hot.plain() {
                 if hot.off() {
                     return lock();
@@ -235,11 +254,6 @@ impl LockMap {
             let locked = lock();
             self.end(pending, instance, access, locked);
             locked
-        }
-        #[cfg(not(feature = "enabled"))]
-        {
-            let _ = (instance, subclass, access, site);
-            lock()
         }
     }
 
@@ -636,6 +650,39 @@ impl LockMap {
     /// True when this lock is checked now (it has a class and the checker is on).
     fn is_checked(&self) -> bool {
         crate::mode::is_checking() && self.class(0).is_some()
+    }
+
+    /// Holds the lock at `instance`, just taken as `access` at `site` without waiting,
+    /// checking being on (in epoch `epoch`), if its chain is one this context validated
+    /// before (or it is not tracked); false when it is to be validated first (see
+    /// `Checked::acquire`).
+    ///
+    /// Out of line where debug assertions are on (see [`acquisition`](LockMap::acquisition)
+    /// for why), everything below it inlined into it: the whole of an uncontended
+    /// acquisition in a test build is this one call into the crate.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn held_at_once(
+        &self,
+        instance: usize,
+        access: Access,
+        site: &'static Location<'static>,
+        epoch: u32,
+    ) -> bool {
+        let class = self.class.load(Acquire);
+        if class.wrapping_add(1) <= 1 {
+            // Not registered yet (the validated path registers it), or without a class (not
+            // tracked).
+            return class == NO_CLASS;
+        }
+        let memo = &self.order as *const entry::OrderMemo as usize;
+        match entry::acquired(class, access, site, Instance::lock(instance), memo, epoch) {
+            entry::Acquired::Held => {
+                self.now_held(instance, access);
+                true
+            }
+            entry::Acquired::Untracked => true,
+            entry::Acquired::Unknown => false,
+        }
     }
 
     /// The acquisition of the lock at `instance` (0: none, for `might_lock`), when checking.
