@@ -104,7 +104,7 @@ impl<R> Checked<R> {
                 }
                 untake(&self.raw);
             }
-            let lock = || fast(&self.raw) || self.wait(access, site, slow);
+            let lock = move || fast(&self.raw) || self.wait(access, site, slow);
             if !self.map.first_hold.is_settled() {
                 return self.acquire_unsettled(subclass, access, site, lock);
             }

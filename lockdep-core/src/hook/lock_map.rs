@@ -374,10 +374,14 @@ impl LockMap {
     pub(crate) fn release(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         {
+            // Mode off first: one compare with zero there, one more here when checking.
             let hot = crate::mode::hot();
+            if hot.off() {
+                return;
+            }
             if hot.plain() {
                 self.release_checked(instance);
-            } else if !hot.off() {
+            } else {
                 self.release_other(instance);
             }
         }
