@@ -196,7 +196,7 @@ mod state {
     /// The current checking epoch.
     #[inline(always)]
     pub(crate) fn epoch() -> u32 {
-        STATE.load(Relaxed) >> EPOCH_SHIFT
+        hot().epoch()
     }
 
     fn encode(mode: Mode) -> u8 {

@@ -77,6 +77,23 @@ impl OrderMemo {
         }
     }
 
+    /// The memo at `addr` (an acquisition's `memo`), or none for 0. A call in an unoptimised
+    /// build: not `bool::then`, whose closure would be one more.
+    ///
+    /// # Safety
+    ///
+    /// `addr` is 0 or the address of an `OrderMemo` that lives as long as `'a` (the lock
+    /// being taken, which outlives its acquisition).
+    #[inline(always)]
+    unsafe fn at<'a>(addr: usize) -> Option<&'a OrderMemo> {
+        if addr == 0 {
+            None
+        } else {
+            // SAFETY: the caller's promise.
+            Some(unsafe { &*(addr as *const OrderMemo) })
+        }
+    }
+
     /// The declared order key, if any. Always inlined: every lock's acquisition and release
     /// asks, and an unoptimised build would make it a call.
     #[inline(always)]
@@ -146,9 +163,8 @@ impl Acquisition {
     /// The taken lock's [`OrderMemo`], if it has one.
     #[inline(always)]
     fn memo(&self) -> Option<&OrderMemo> {
-        // SAFETY: a non-zero memo is the address of an `OrderMemo` in the lock being taken,
-        // which outlives its acquisition.
-        (self.memo != 0).then(|| unsafe { &*(self.memo as *const OrderMemo) })
+        // SAFETY: an acquisition's memo is 0 or its lock's, which outlives the acquisition.
+        unsafe { OrderMemo::at(self.memo) }
     }
 }
 
@@ -392,9 +408,7 @@ pub(crate) fn acquired(
         // The held stack is full (reported).
         return Acquired::Untracked;
     }
-    if !t.exit_hook.get() {
-        exit::register_thread_exit_hook(t);
-    }
+    hook_thread_exit(t);
     if t.task.is_task() {
         t.task.blocking_taken(class, site);
     }
@@ -517,12 +531,10 @@ fn order_memoized(
     instance: Instance,
     memo: usize,
 ) -> bool {
-    if memo == 0 {
+    // SAFETY: `memo` is an acquisition's: 0 or its lock's, which outlives the acquisition.
+    let Some(memo) = (unsafe { OrderMemo::at(memo) }) else {
         return false;
-    }
-    // SAFETY: a non-zero memo is the address of an `OrderMemo` in the lock being taken,
-    // which outlives its acquisition.
-    let memo = unsafe { &*(memo as *const OrderMemo) };
+    };
     let held = t.nearest_of_own_class(class, access);
     held != Instance::NONE && held != instance && memo.names(instance_order::memo_key(held))
 }
@@ -564,10 +576,19 @@ pub(crate) fn commit(t: &Context, acq: &Acquisition) -> bool {
             acq.site,
             acq.instance,
         );
-    if pushed && !t.exit_hook.get() {
-        exit::register_thread_exit_hook(t);
+    if pushed {
+        hook_thread_exit(t);
     }
     pushed
+}
+
+/// After a push: a context holding something has its thread's exit hook registered (the
+/// verdict on what a thread still holds when it exits), once.
+#[inline(always)]
+fn hook_thread_exit(t: &Context) {
+    if !t.exit_hook.get() {
+        exit::register_thread_exit_hook(t);
+    }
 }
 
 /// The held-stack entry of `acq`.

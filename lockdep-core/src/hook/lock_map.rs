@@ -232,29 +232,27 @@ impl LockMap {
         site: &'static Location<'static>,
         lock: impl FnOnce() -> bool,
     ) -> bool {
-        {
-            // One load decides. lock_stat's path is out of line and does not take `lock`
-            // (which would make the fast path build its closure in memory), so that it costs
-            // nothing here when off.
-            if !hot.plain() {
-                if hot.off() {
-                    return lock();
-                }
-                let other = self.begin_other(instance, subclass, access, site);
-                let locked = lock();
-                if other.is_some() {
-                    self.end_other(other, instance, locked);
-                }
-                return locked;
-            }
-            let Some(acq) = self.acquisition_of(instance, subclass, access, site) else {
+        // One load decides. lock_stat's path is out of line and does not take `lock`
+        // (which would make the fast path build its closure in memory), so that it costs
+        // nothing here when off.
+        if !hot.plain() {
+            if hot.off() {
                 return lock();
-            };
-            let pending = Self::begin(acq, subclass);
+            }
+            let other = self.begin_other(instance, subclass, access, site);
             let locked = lock();
-            self.end(pending, instance, access, locked);
-            locked
+            if other.is_some() {
+                self.end_other(other, instance, locked);
+            }
+            return locked;
         }
+        let Some(acq) = self.acquisition_of(instance, subclass, access, site) else {
+            return lock();
+        };
+        let pending = Self::begin(acq, subclass);
+        let locked = lock();
+        self.end(pending, instance, access, locked);
+        locked
     }
 
     /// The validation of the blocking acquisition `acq` (nesting subclass `subclass`), before
