@@ -231,6 +231,14 @@ pub struct DependencyOrder {
     fmark: Vec<u32>,
     bmark: Vec<u32>,
     stamp: u32,
+    /// Bumped whenever components move past each other or merge, a class is added or first
+    /// written: while it is unchanged, no [`closes`](DependencyOrder::closes) answered
+    /// `false` can turn `true` (a dependency inserted without moving anything runs along the
+    /// order, and a path back against it would need one that does not).
+    version: u64,
+    /// By class, the version at which it was added, written, or a component of its nodes last
+    /// moved or merged (see [`changed_since`](DependencyOrder::changed_since)).
+    changed: Vec<u64>,
 }
 
 /// A dependency held back on a read until its class was written, which closes a cycle now
@@ -371,6 +379,59 @@ impl DependencyOrder {
         self.written.get(class as usize).copied().unwrap_or(false)
     }
 
+    /// The order's version: while it is unchanged, a [`closes`](DependencyOrder::closes)
+    /// that answered `false` still would. It changes when the order moves (an insertion
+    /// against it, a cycle collapsed, a question that repaired it), a class is added or
+    /// first written.
+    ///
+    /// ```
+    /// use lockdep_report::{dep, DependencyOrder};
+    ///
+    /// let mut order = DependencyOrder::default();
+    /// for class in 1..=3 {
+    ///     order.write(class);
+    /// }
+    /// order.insert(1, 3, dep::EN);
+    /// let before = order.version();
+    /// // Along the order: nothing moves.
+    /// order.insert(2, 3, dep::EN);
+    /// assert_eq!(order.version(), before);
+    /// // Against it, with no path back: the question repairs the order, once.
+    /// assert!(!order.closes(2, 1, dep::EN));
+    /// let repaired = order.version();
+    /// assert!(repaired > before);
+    /// assert!(!order.closes(2, 1, dep::EN));
+    /// assert_eq!(order.version(), repaired);
+    /// ```
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Whether `class` was added or first written, or its place in the order may have moved
+    /// past another class's, after the order's version was `version`: a
+    /// [`closes`](DependencyOrder::closes) of `from → to` that answered `false` at `version`
+    /// answers `false` still, unless `from` or `to` changed since.
+    ///
+    /// ```
+    /// use lockdep_report::{dep, DependencyOrder};
+    ///
+    /// let mut order = DependencyOrder::default();
+    /// for class in 1..=4 {
+    ///     order.write(class);
+    /// }
+    /// order.insert(1, 4, dep::EN);
+    /// assert!(!order.closes(1, 2, dep::EN));
+    /// let asked = order.version();
+    /// // 3 → 4 moves 3 (or 4) but neither 1 nor 2.
+    /// order.insert(4, 3, dep::EN);
+    /// assert!(!order.changed_since(1, asked) && !order.changed_since(2, asked));
+    /// ```
+    pub fn changed_since(&self, class: ClassId, version: u64) -> bool {
+        self.changed
+            .get(class as usize)
+            .is_none_or(|&changed| changed > version)
+    }
+
     /// A writer waited for `class` (a blocking or timed write, an upgrade), so that a read of
     /// it may now wait behind one: the dependencies held back on its reads are inserted as
     /// they are, and each cycle they close is returned, in the order they were first held
@@ -396,6 +457,8 @@ impl DependencyOrder {
         if std::mem::replace(&mut self.written[index], true) {
             return Vec::new();
         }
+        self.version += 1;
+        self.mark(class);
         let held_back = self.held_back.remove(&class).unwrap_or_default();
         held_back
             .into_iter()
@@ -436,6 +499,11 @@ impl DependencyOrder {
     /// Whether [`insert`](DependencyOrder::insert) of `from → to` with the types `deps`
     /// would close a new cycle, without inserting it.
     ///
+    /// Asking takes `&mut self` because a question against the order that finds no path moves
+    /// the order as the insertion would (still topological, nothing else changed), so that
+    /// asking again is answered by the keys alone: the checker asks this of every dependency
+    /// held back in a first hold, each time the graph changes.
+    ///
     /// ```
     /// use lockdep_report::{dep, DependencyOrder};
     ///
@@ -447,7 +515,7 @@ impl DependencyOrder {
     /// assert!(!order.closes(1, 2, dep::EN));
     /// assert_eq!(order.insert(2, 1, dep::EN), Some(vec![1, 2]));
     /// ```
-    pub fn closes(&self, from: ClassId, to: ClassId, deps: u8) -> bool {
+    pub fn closes(&mut self, from: ClassId, to: ClassId, deps: u8) -> bool {
         let deps = if self.is_written(to) {
             deps
         } else {
@@ -457,8 +525,9 @@ impl DependencyOrder {
     }
 
     /// Whether the split edge `x → y` would close a new cycle: `y`'s component reaches
-    /// `x`'s, and they are two (a self-loop always does).
-    fn split_closes(&self, x: u32, y: u32) -> bool {
+    /// `x`'s, and they are two (a self-loop always does). When it would not, `x`'s component
+    /// comes before `y`'s in the order afterwards.
+    fn split_closes(&mut self, x: u32, y: u32) -> bool {
         if x == y {
             return true;
         }
@@ -467,27 +536,10 @@ impl DependencyOrder {
             return false;
         }
         let (cx, cy) = (self.comp[x as usize], self.comp[y as usize]);
-        let bound = self.ord[cx as usize];
-        if cx == cy || self.ord[cy as usize] > bound {
-            return false;
-        }
-        // Every path cy → cx lies between them in the order.
-        let mut seen = std::collections::HashSet::from([cy]);
-        let mut stack = vec![cy];
-        while let Some(c) = stack.pop() {
-            for &n in group(&self.members, &c) {
-                for &m in &self.out[n as usize] {
-                    let cm = self.comp[m as usize];
-                    if cm == cx {
-                        return true;
-                    }
-                    if self.ord[cm as usize] < bound && seen.insert(cm) {
-                        stack.push(cm);
-                    }
-                }
-            }
-        }
-        false
+        // Against the order, the insertion's own search: a path back, or the order repaired.
+        cx != cy
+            && self.ord[cy as usize] < self.ord[cx as usize]
+            && self.reorder_unless_path(cx, cy).is_some()
     }
 
     /// Approximate heap bytes held by the order.
@@ -519,6 +571,13 @@ impl DependencyOrder {
 
     fn ensure_class(&mut self, class: ClassId) {
         let needed = (class as usize + 1) * 2;
+        if self.ord.len() >= needed {
+            return;
+        }
+        self.version += 1;
+        for new in self.ord.len() as u32 / 2..=class {
+            self.mark(new);
+        }
         while self.ord.len() < needed {
             let node = self.ord.len() as u32;
             let key = self
@@ -535,6 +594,15 @@ impl DependencyOrder {
             self.fmark.push(0);
             self.bmark.push(0);
         }
+    }
+
+    /// `class` changed at the current version.
+    fn mark(&mut self, class: ClassId) {
+        let index = class as usize;
+        if self.changed.len() <= index {
+            self.changed.resize(index + 1, 0);
+        }
+        self.changed[index] = self.version;
     }
 
     fn next_stamp(&mut self) -> u32 {
@@ -713,8 +781,10 @@ impl DependencyOrder {
                 group => all.extend(group),
             }
         }
+        self.version += 1;
         for &n in &all {
             self.comp[n as usize] = far;
+            self.mark(n / 2);
         }
         self.members[far as usize] = all;
 
@@ -750,6 +820,15 @@ impl DependencyOrder {
     /// renumbering the whole order would cost every class each time a hub's neighbourhood
     /// fills up.
     fn place_between(&mut self, lo: u64, hi: Option<u64>, mut nodes: Vec<u32>) {
+        // These components move past others; their neighbours, spread with them, keep their
+        // order with everything.
+        self.version += 1;
+        for &c in &nodes {
+            for i in 0..group(&self.members, &c).len() {
+                let n = group(&self.members, &c)[i];
+                self.mark(n / 2);
+            }
+        }
         nodes.sort_unstable_by_key(|&n| self.ord[n as usize]);
         for &n in &nodes {
             self.by_ord.remove(&self.ord[n as usize]);
@@ -1061,6 +1140,33 @@ mod tests {
                 prop_assert_eq!(got.is_some(), want, "dependency {} of {:?}", i, ops);
                 if let Some(path) = got {
                     check_path(&model, from, to, &path)?;
+                }
+            }
+        }
+
+        /// A question answered "no" is answered "no" again, and moves nothing, while neither
+        /// of its classes changed (what lets the checker skip asking again).
+        #[test]
+        fn a_no_stands_while_its_classes_do(ops in operations()) {
+            let mut order = DependencyOrder::default();
+            let mut noes: Vec<(u32, u32, u8, u64)> = Vec::new();
+            for &(from, to, bits) in &ops {
+                if bits == 0 {
+                    order.write(to);
+                } else {
+                    order.insert(from, to, bits);
+                }
+                noes.retain(|&(f, t, _, v)| !order.changed_since(f, v) && !order.changed_since(t, v));
+                for &(f, t, b, _) in &noes {
+                    let version = order.version();
+                    prop_assert!(!order.closes(f, t, b), "{} -> {} ({}) in {:?}", f, t, b, ops);
+                    prop_assert_eq!(order.version(), version);
+                }
+                let asked = if bits == 0 { dep::EN } else { bits };
+                for (f, t) in [(to, from), (from, to)] {
+                    if !order.closes(f, t, asked) {
+                        noes.push((f, t, asked, order.version()));
+                    }
                 }
             }
         }

@@ -370,7 +370,7 @@ fn process_exit_report() -> usize {
 /// would have closed it (after every new dependency, `validate::one_thread_cycles`).
 fn count_one_thread_first_holds() {
     let mut graph = graph::lock();
-    for d in first_hold::alone(false, 0, |_| true) {
+    for d in first_hold::alone_at_exit() {
         let _ = graph.add_held_back(&d);
     }
 }

@@ -15,7 +15,7 @@
 //! held back counts as soon as the thread that made it closes a cycle through it while no
 //! other thread has taken the held class (the kernel's verdict, at the moment the kernel would
 //! give it), and at process exit (for the report file) in the same case. Each held-back
-//! dependency is kept once per pair of classes for that: [`alone`].
+//! dependency is kept once per pair of classes for that: [`mine_alone`], and [`alone_at_exit`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -60,13 +60,8 @@ type ByPair = HashMap<(ClassId, ClassId), (Provisional, u64), FastHash>;
 type Acquirers = HashMap<ClassId, (u64, bool), FastHash>;
 
 /// One dependency held back per pair of classes (held, acquired), with the thread that made
-/// it: the ones [`alone`] looks at. Taken inside the graph's lock.
+/// it: the ones [`mine_alone`] looks at. Taken inside the graph's lock.
 static PAIRS: Lazy<Mutex<ByPair>> = Lazy::new(Default::default);
-
-/// The classes of locks that dependencies were held back into (kept once one was): a first
-/// write of one may make such a dependency, a read, close a cycle. Taken inside the graph's
-/// lock.
-static INTO: Lazy<Mutex<HashSet<ClassId, FastHash>>> = Lazy::new(Default::default);
 
 /// Which thread first acquired each class, and whether another one has since.
 static ACQUIRERS: Lazy<Mutex<Acquirers>> = Lazy::new(Default::default);
@@ -80,11 +75,29 @@ thread_local! {
     static ACQUIRED: RefCell<HashSet<ClassId, FastHash>> = RefCell::new(HashSet::default());
     /// The pairs of classes of the dependencies this thread held back first (in `PAIRS`):
     /// the ones it may close a cycle through alone.
-    static MADE: RefCell<Vec<(ClassId, ClassId)>> = const { RefCell::new(Vec::new()) };
-    /// The graph's generation when [`alone`] last looked at this thread's pairs, and how
-    /// many it looked at: while the graph is unchanged, only the pairs added since may close
-    /// a cycle. `u64::MAX` when pairs were taken out (all are looked at next).
-    static LOOKED: Cell<(u64, usize)> = const { Cell::new((0, 0)) };
+    static MADE: RefCell<Vec<Made>> = const { RefCell::new(Vec::new()) };
+    /// The graph's version when [`mine_alone`] last found none of this thread's pairs to
+    /// count (`u64::MAX`: not yet).
+    static LOOKED_ALL: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// A pair of classes this thread held a dependency back for first, and the graph's version
+/// when [`mine_alone`] last found it not to count (`None`: not looked at yet).
+struct Made {
+    from: ClassId,
+    to: ClassId,
+    looked: Option<u64>,
+}
+
+/// What [`mine_alone`] asks of the graph about the dependencies held back.
+pub(crate) trait Verdicts {
+    /// The graph's version now.
+    fn version(&self) -> u64;
+    /// Whether `class` changed since the graph's version was `version`: a dependency from or
+    /// to a class that did not change closes no cycle that it did not close then.
+    fn changed_since(&self, class: ClassId, version: u64) -> bool;
+    /// Whether `d` would close a new cycle now.
+    fn closes(&mut self, d: &Provisional) -> bool;
 }
 
 /// Where a lock is in its first hold, kept in the lock: a lock never taken, one whose first
@@ -247,12 +260,15 @@ pub(crate) fn hold_back(
     match lock(&RECORDS).get_mut(&instance) {
         Some(record) if record.holder == me => {
             let mut pairs = lock(&PAIRS);
-            if let Some(d) = deps.first() {
-                lock(&INTO).insert(d.to);
-            }
             for d in &deps {
                 pairs.entry((d.from, d.to)).or_insert_with(|| {
-                    let _ = MADE.try_with(|made| made.borrow_mut().push((d.from, d.to)));
+                    let _ = MADE.try_with(|made| {
+                        made.borrow_mut().push(Made {
+                            from: d.from,
+                            to: d.to,
+                            looked: None,
+                        })
+                    });
                     (d.clone(), me)
                 });
             }
@@ -263,57 +279,86 @@ pub(crate) fn hold_back(
     }
 }
 
-/// The dependencies held back, by this thread (`mine`) or by any (at process exit), whose
-/// held class no thread but the one that made them has acquired, and which `counts` says
-/// count now (they would close a cycle in the graph at `generation`; the process ends): they
-/// are kept no more, and given. This thread's are looked at again only when the graph or
-/// they changed since the last look.
-pub(crate) fn alone(
-    mine: bool,
-    generation: u64,
-    mut counts: impl FnMut(&Provisional) -> bool,
-) -> Vec<Provisional> {
-    let made: Vec<(ClassId, ClassId)> = match mine {
-        true => MADE
-            .try_with(|made| {
-                let made = made.borrow();
-                let (seen, looked) = LOOKED.with(|looked| looked.replace((generation, made.len())));
-                let new = if seen == generation { looked } else { 0 };
-                made.get(new..).unwrap_or_default().to_vec()
-            })
-            .unwrap_or_default(),
-        false => lock(&PAIRS).keys().copied().collect(),
-    };
-    if made.is_empty() {
+/// Whether the dependency `kept` held back (with the thread that made it) has a held class
+/// that no thread but that one has acquired.
+fn is_alone(acquirers: &Acquirers, (d, maker): &(Provisional, u64)) -> bool {
+    acquirers
+        .get(&d.from)
+        .is_none_or(|&(first, many)| first == *maker && !many)
+}
+
+/// The dependencies this thread held back whose held class no other thread has acquired, and
+/// which would close a cycle in `graph` now: they are kept no more, and given. A pair found
+/// not to count is asked again only once one of its classes changed in the graph (or it
+/// counts through another thread meanwhile, [`counted`]): that is what keeps this cheap after
+/// every new dependency.
+pub(crate) fn mine_alone(graph: &mut impl Verdicts) -> Vec<Provisional> {
+    let Ok(mut made) = MADE.try_with(|made| std::mem::take(&mut *made.borrow_mut())) else {
         return Vec::new();
-    }
-    let mut pairs = lock(&PAIRS);
-    let acquirers = lock(&ACQUIRERS);
-    let alone = |(d, maker): &(Provisional, u64)| {
-        acquirers
-            .get(&d.from)
-            .is_none_or(|&(first, many)| first == *maker && !many)
     };
-    let counted: Vec<Provisional> = made
-        .into_iter()
-        .filter(|pair| {
-            pairs
-                .get(pair)
-                .is_some_and(|kept| alone(kept) && counts(&kept.0))
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .filter_map(|pair| pairs.remove(&pair).map(|(d, _)| d))
-        .collect();
-    drop(acquirers);
-    drop(pairs);
-    forget_made(|pair| counted.iter().any(|d| (d.from, d.to) == pair));
+    let mut counted = Vec::new();
+    if !made.is_empty() {
+        let mut pairs = lock(&PAIRS);
+        let acquirers = lock(&ACQUIRERS);
+        let start = graph.version();
+        let look = |m: &mut Made| {
+            let unchanged = |v| !graph.changed_since(m.from, v) && !graph.changed_since(m.to, v);
+            if m.looked.is_some_and(unchanged) {
+                return true;
+            }
+            let pair = (m.from, m.to);
+            // Gone: it counted through another acquisition.
+            let Some(kept) = pairs.get(&pair) else {
+                return false;
+            };
+            if is_alone(&acquirers, kept) && graph.closes(&kept.0) {
+                counted.extend(pairs.remove(&pair).map(|(d, _)| d));
+                return false;
+            }
+            m.looked = Some(graph.version());
+            true
+        };
+        // The graph as it was when all were last looked at: only the new ones (the pairs
+        // made since, at the end) need a look.
+        if LOOKED_ALL.get() == start {
+            let first_new = made
+                .iter()
+                .rposition(|m| m.looked.is_some())
+                .map_or(0, |i| i + 1);
+            let mut new = made.split_off(first_new);
+            new.retain_mut(look);
+            made.append(&mut new);
+        } else {
+            made.retain_mut(look);
+        }
+        // Unless a question moved the order meanwhile (an answer given before may be about a
+        // class it moved).
+        if graph.version() == start {
+            LOOKED_ALL.set(start);
+        }
+    }
+    let _ = MADE.try_with(|kept| {
+        let mut kept = kept.borrow_mut();
+        made.append(&mut kept);
+        *kept = made;
+    });
     counted
 }
 
-/// Whether a dependency was ever held back into a lock of `class`.
-pub(crate) fn held_back_into(class: ClassId) -> bool {
-    lock(&INTO).contains(&class)
+/// The dependencies held back by any thread whose held class no other thread has acquired,
+/// at process exit: they are kept no more, and given.
+pub(crate) fn alone_at_exit() -> Vec<Provisional> {
+    let mut pairs = lock(&PAIRS);
+    let acquirers = lock(&ACQUIRERS);
+    let alone: Vec<(ClassId, ClassId)> = pairs
+        .iter()
+        .filter(|(_, kept)| is_alone(&acquirers, kept))
+        .map(|(&pair, _)| pair)
+        .collect();
+    alone
+        .into_iter()
+        .filter_map(|pair| pairs.remove(&pair).map(|(d, _)| d))
+        .collect()
 }
 
 /// The stack kept with the dependency held back from `from` into `to` acquired at `site`, if
@@ -332,19 +377,7 @@ pub(crate) fn kept_trace(
 /// The pair of classes of a dependency that counts now, from wherever: kept no more.
 pub(crate) fn counted(from: ClassId, to: ClassId) {
     lock(&PAIRS).remove(&(from, to));
-    forget_made(|pair| pair == (from, to));
-}
-
-/// Takes the pairs `gone` says out of this thread's list (kept no more).
-fn forget_made(mut gone: impl FnMut((ClassId, ClassId)) -> bool) {
-    let _ = MADE.try_with(|made| {
-        let mut made = made.borrow_mut();
-        let before = made.len();
-        made.retain(|&pair| !gone(pair));
-        if made.len() != before {
-            LOOKED.with(|looked| looked.set((u64::MAX, 0)));
-        }
-    });
+    let _ = MADE.try_with(|made| made.borrow_mut().retain(|m| (m.from, m.to) != (from, to)));
 }
 
 /// Whether the lock `instance` is held back in its first hold by this thread: the entries

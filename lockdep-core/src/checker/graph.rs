@@ -69,10 +69,6 @@ pub(crate) struct Graph {
     /// Where the held class was acquired, for each dependency held back on a read of a class
     /// not yet written: what a report shows if a write releases it.
     read_holders: HashMap<(ClassId, ClassId), &'static Location<'static>, FastHash>,
-    /// Bumped whenever a dependency enters the order (a new one, or reads a first write
-    /// releases) or a class that a read was held back into in a lock's first hold is first
-    /// written: what was looked at before a bump may close a cycle after it.
-    generation: u64,
 }
 
 impl Graph {
@@ -107,21 +103,16 @@ impl Graph {
     }
 
     /// Whether recording "`to` acquired as `acquired` while `from` held as `held`" would
-    /// close a new cycle (nothing is recorded).
+    /// close a new cycle (nothing is recorded; the order may move, see
+    /// [`DependencyOrder::closes`]).
     pub(crate) fn closes(
-        &self,
+        &mut self,
         from: ClassId,
         held: Access,
         to: ClassId,
         acquired: Access,
     ) -> bool {
         self.order.closes(from, to, dep::of(held, acquired))
-    }
-
-    /// Bumped whenever the order changes: unchanged, a question about cycles has the same
-    /// answer.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation
     }
 
     /// Whether a writer has waited for `class`: then a non-recursive read of it may wait
@@ -149,9 +140,6 @@ impl Graph {
         self.first_writes.insert(class, site);
         let released = self.order.write(class);
         // Reads released, or one held back in a lock's first hold, may close a cycle now.
-        if !released.is_empty() || first_hold::held_back_into(class) {
-            self.generation += 1;
-        }
         let held_at = |from| self.read_holders.get(&(from, class)).copied();
         let released = released
             .into_iter()
@@ -212,7 +200,6 @@ impl Graph {
         if dep::non_recursive(bits) != 0 && !self.order.is_written(to) {
             self.read_holders.entry((from, to)).or_insert(held_site);
         }
-        self.generation += 1;
         let cycle = self.order.insert(from, to, bits).map(|path| Cycle { path });
         let trace = trace();
         self.edges
@@ -424,5 +411,21 @@ mod tests {
             }
         }
         false
+    }
+}
+
+/// The first-hold rule's questions about the dependencies held back, answered by the order:
+/// its version and which classes changed since one ([`DependencyOrder::changed_since`]).
+impl first_hold::Verdicts for Graph {
+    fn version(&self) -> u64 {
+        self.order.version()
+    }
+
+    fn changed_since(&self, class: ClassId, version: u64) -> bool {
+        self.order.changed_since(class, version)
+    }
+
+    fn closes(&mut self, d: &first_hold::Provisional) -> bool {
+        self.closes(d.from, Access::Write, d.to, d.acquired)
     }
 }

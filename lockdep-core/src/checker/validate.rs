@@ -900,10 +900,8 @@ fn one_thread_cycles(held: Vec<LockDesc>) -> Vec<ViolationData> {
     // Counting one may make another close a cycle: until none does.
     loop {
         let counted = {
-            let graph = graph::lock();
-            first_hold::alone(true, graph.generation(), |d| {
-                graph.closes(d.from, Access::Write, d.to, d.acquired)
-            })
+            let mut graph = graph::lock();
+            first_hold::mine_alone(&mut *graph)
         };
         if counted.is_empty() {
             return found;
