@@ -578,6 +578,7 @@ impl DependencyOrder {
         for new in self.ord.len() as u32 / 2..=class {
             self.mark(new);
         }
+        self.make_room_at_top();
         while self.ord.len() < needed {
             let node = self.ord.len() as u32;
             let key = self
@@ -799,9 +800,33 @@ impl DependencyOrder {
 
     /// Moves `nodes` (keeping their relative order) to keys just after `anchor`'s.
     fn move_after(&mut self, anchor: u32, nodes: Vec<u32>) {
+        self.make_room_at_top();
         let lo = self.ord[anchor as usize];
         let hi = self.by_ord.range(lo + 1..).next().map(|(&k, _)| k);
         self.place_between(lo, hi, nodes);
+    }
+
+    /// Renumbers the order from the bottom when its top key has climbed past half the keys:
+    /// each class added, and each move after the last component, takes keys above it, and
+    /// with nothing to stop them they would overflow in a long run. The order of components
+    /// stays as it is (so no answer changes); every gap is [`KEY_GAP`] again (less for an
+    /// order too large for that, which the class limits rule out).
+    fn make_room_at_top(&mut self) {
+        if self
+            .by_ord
+            .keys()
+            .next_back()
+            .is_none_or(|&top| top <= u64::MAX / 2)
+        {
+            return;
+        }
+        let components: Vec<u32> = std::mem::take(&mut self.by_ord).into_values().collect();
+        let gap = KEY_GAP.min(u64::MAX / 4 / (components.len() as u64 + 1));
+        for (i, c) in components.into_iter().enumerate() {
+            let key = gap * (i as u64 + 1);
+            self.ord[c as usize] = key;
+            self.by_ord.insert(key, c);
+        }
     }
 
     /// Moves `nodes` (keeping their relative order) to keys just before `anchor`'s.
@@ -1179,6 +1204,36 @@ mod tests {
             assert!(order.write(class).is_empty());
         }
         order
+    }
+
+    /// Keys near the top of the range (a long run's appends and moves after the last
+    /// component climb there): the order is renumbered, and its verdicts stay the model's.
+    #[test]
+    fn the_order_is_renumbered_before_its_keys_overflow() {
+        let mut order = written(11);
+        let mut model = Model::default();
+        for class in 0..11 {
+            model.write(class);
+        }
+        assert_eq!(
+            order.insert(0, 1, dep::EN),
+            model.insert(0, 1, dep::EN).then(|| vec![1, 0])
+        );
+        // Lift every key to just below the top, keeping their order.
+        let lift = u64::MAX - super::KEY_GAP - *order.by_ord.keys().next_back().unwrap();
+        let keys: Vec<(u64, u32)> = std::mem::take(&mut order.by_ord).into_iter().collect();
+        for (key, c) in keys {
+            order.ord[c as usize] = key + lift;
+            order.by_ord.insert(key + lift, c);
+        }
+        // New classes appended, and components moved after the last one.
+        for (from, to) in [(9, 2), (3, 9), (10, 9), (2, 3), (7, 6), (6, 10), (10, 7)] {
+            assert_eq!(
+                order.insert(from, to, dep::EN).is_some(),
+                model.insert(from, to, dep::EN)
+            );
+        }
+        assert!(*order.by_ord.keys().next_back().unwrap() < u64::MAX / 2);
     }
 
     #[test]
