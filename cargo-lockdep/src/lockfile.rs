@@ -8,6 +8,10 @@
 //! (Ctrl-C reaches every process of the terminal's foreground group), by a guardian: a
 //! child process of cargo-lockdep in a process group of its own, which Ctrl-C does not reach,
 //! waiting for its parent to go. It restores the file unless told the run restored it.
+//!
+//! Runs of one target directory take turns (a file lock, `<target>/lockdep/saved.lock`):
+//! two at once would each save the lock file the other had patched, and the last to end would
+//! put back the other's.
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -78,6 +82,8 @@ pub(crate) struct Saved {
     /// The copy the guardian restores from.
     backup: PathBuf,
     guardian: Option<Child>,
+    /// This run's turn: held (locked) until the file is put back.
+    _turn: Option<std::fs::File>,
 }
 
 impl Saved {
@@ -89,12 +95,13 @@ impl Saved {
     /// When the file cannot be read or the copy written; a guardian that cannot be started
     /// is a warning (the file is still restored on every way out but a kill).
     pub(crate) fn new(path: &Path, dir: &Path, guardian: bool) -> Result<Saved, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let turn = wait_for_turn(&dir.with_extension("lock"));
         let original = match std::fs::read(path) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let backup = dir.join(format!("Cargo.lock.{}.saved", std::process::id()));
         let contents = match &original {
             Some(bytes) => [b"lock\n".as_slice(), bytes].concat(),
@@ -118,6 +125,7 @@ impl Saved {
             original,
             backup,
             guardian,
+            _turn: turn,
         })
     }
 
@@ -145,6 +153,39 @@ impl Drop for Saved {
             eprintln!("cargo-lockdep: {e}");
         }
     }
+}
+
+/// Waits until no other run holds the file lock at `path`, and holds it (until the file is
+/// dropped). Where files cannot be locked, a warning, and no turns.
+fn wait_for_turn(path: &Path) -> Option<std::fs::File> {
+    let warn = |e: &dyn std::fmt::Display| {
+        eprintln!(
+            "cargo-lockdep: warning: cannot lock {} ({e}): a run at the same time in this \
+             target directory may leave Cargo.lock patched",
+            path.display()
+        );
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| warn(&e))
+        .ok()?;
+    match file.try_lock() {
+        Ok(()) => return Some(file),
+        Err(std::fs::TryLockError::WouldBlock) => eprintln!(
+            "cargo-lockdep: waiting for another cargo lockdep run of this target directory to \
+             end ({})",
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            warn(&e);
+            return None;
+        }
+    }
+    file.lock().map_err(|e| warn(&e)).ok()?;
+    Some(file)
 }
 
 /// Writes `original` at `path` unless it is there already; removes the file when there was
@@ -283,6 +324,31 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
         assert!(!lock.exists());
         // No backup is left behind.
         assert_eq!(std::fs::read_dir(dir.join("saved")).unwrap().count(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Two runs at once: the second saves the lock file only once the first put it back, so
+    /// the file ends as it was (not as the first run had patched it).
+    #[test]
+    fn runs_of_one_target_directory_take_turns() {
+        let dir = std::env::temp_dir().join(format!("cargo-lockdep-turns-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lock = dir.join("Cargo.lock");
+        std::fs::write(&lock, b"original").unwrap();
+        let first = Saved::new(&lock, &dir.join("saved"), false).unwrap();
+        std::fs::write(&lock, b"patched by the first run").unwrap();
+        let second = std::thread::spawn({
+            let (lock, saved) = (lock.clone(), dir.join("saved"));
+            move || {
+                let _second = Saved::new(&lock, &saved, false).unwrap();
+                std::fs::write(&lock, b"patched by the second run").unwrap();
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(!second.is_finished(), "the second run waits for the first");
+        drop(first);
+        second.join().unwrap();
+        assert_eq!(std::fs::read(&lock).unwrap(), b"original");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
