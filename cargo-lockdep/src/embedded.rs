@@ -5,7 +5,9 @@
 //! The copy is `<target>/lockdep/src/<hash>/`, the hash being the embedded files': written
 //! once (into a temporary directory renamed into place, so that runs at the same time never
 //! see half a copy) and never touched again, so that cargo's fingerprints of its files stay
-//! valid from run to run and only a new cargo-lockdep makes a new copy.
+//! valid from run to run and only a new cargo-lockdep makes a new copy. The copies an older
+//! cargo-lockdep made there are removed (runs of one target directory take turns, see
+//! [`lockfile`](crate::lockfile): none is in use).
 
 use std::path::{Path, PathBuf};
 
@@ -38,7 +40,24 @@ pub(crate) fn copy_under(dir: &Path) -> Result<PathBuf, String> {
             .map(|&(path, contents)| (path.to_owned(), contents.to_vec())),
     )
     .map_err(|e| format!("cannot write lockdep's sources: {e}"))?;
+    remove_older_copies(dir);
     Ok(root)
+}
+
+/// Removes the copies under `dir` that other builds of cargo-lockdep made (directories named
+/// by another hash); what cannot be removed stays.
+fn remove_older_copies(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let a_copy = name.len() == HASH.len() && name.bytes().all(|b| b.is_ascii_hexdigit());
+        if a_copy && name != HASH && entry.path().join(".complete").is_file() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Writes `files` (paths relative to `root`) as the directory `root`, unless it is there:
@@ -126,7 +145,14 @@ mod tests {
     fn the_copy_is_written_once() {
         let dir =
             std::env::temp_dir().join(format!("cargo-lockdep-embedded-{}", std::process::id()));
+        // An older cargo-lockdep's copy, and a directory that is none.
+        let older = dir.join("0123456789abcdef");
+        std::fs::create_dir_all(&older).unwrap();
+        std::fs::write(older.join(".complete"), "").unwrap();
+        std::fs::create_dir_all(dir.join("mine")).unwrap();
         let root = copy_under(&dir).unwrap();
+        assert!(!older.exists(), "an older copy is removed");
+        std::fs::remove_dir(dir.join("mine")).unwrap();
         let lib = root.join("lockdep-core/src/lib.rs");
         assert_eq!(
             std::fs::read(&lib).unwrap(),
