@@ -374,6 +374,21 @@ impl Reference {
                 .retain(|&dependency| dependency != (from, node));
             self.released.insert((from, node));
         }
+        // Released together, in an order of the checker's own, which records a read only from
+        // the held entries down to the first blocking one (the others reach it through that
+        // one, released with it): which of them closes a new cycle, and which one among
+        // classes already on it, may differ.
+        let cycles = verdicts
+            .iter()
+            .filter(|v| matches!(v, Verdict::Cycle(..)))
+            .count();
+        if cycles > 1 {
+            for verdict in &mut verdicts {
+                if let Verdict::Cycle(.., cyclic) = verdict {
+                    *cyclic = true;
+                }
+            }
+        }
         verdicts
     }
 
@@ -1325,6 +1340,45 @@ fn regressions() -> Vec<Vec<Vec<Op>>> {
                     instance: 0,
                     how: How::Lock,
                 }]),
+            ],
+        ],
+        // L2 → ALLOC and ALLOC → L2 (reported), L2 read → P1; then on another thread, under
+        // P1 and ALLOC, a read of L2, held back (no writer yet), and the first blocking write
+        // of L2: the reads released close P1 → L2 → P1 and ALLOC → L2 → ALLOC. The checker
+        // recorded the read from ALLOC alone (the top held entry; P1 reaches L2 through it),
+        // whose cycle it reported before: a reference bug, which judged the read from P1 first,
+        // as if released alone.
+        vec![
+            vec![
+                Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::TryLock,
+                },
+                Op::Reclaim(vec![
+                    Op::Unlock(0),
+                    Op::Take {
+                        class: 2,
+                        instance: 0,
+                        how: How::ReadRecursive,
+                    },
+                ]),
+                Op::Alloc(1),
+            ],
+            vec![
+                Op::Alloc(1),
+                Op::Reclaim(vec![
+                    Op::Take {
+                        class: 2,
+                        instance: 0,
+                        how: How::Read,
+                    },
+                    Op::Take {
+                        class: 2,
+                        instance: 1,
+                        how: How::Lock,
+                    },
+                ]),
             ],
         ],
     ]
