@@ -54,13 +54,26 @@ impl NotifyPath {
     /// takes the same locks costs a load and a compare, no store.
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
-        let word = (self.generation.get() as u64 + 1) << 32
-            | (access as u64) << CLASS_BITS
-            | (class as u64 & CLASS_MASK);
+        let word = self.word(class, access);
         let home = class as usize % SLOTS;
         if self.slots[home].word.get() != word {
             self.note_from(home, word, site);
         }
+    }
+
+    /// Whether a blocking acquisition of `class` as `access` is noted in its home slot since
+    /// the last wait: then [`note`](NotifyPath::note) would leave the path as it is.
+    #[inline(always)]
+    pub(crate) fn noted(&self, class: ClassId, access: Access) -> bool {
+        self.slots[class as usize % SLOTS].word.get() == self.word(class, access)
+    }
+
+    /// The slot word of `class` taken as `access` in the current generation.
+    #[inline(always)]
+    fn word(&self, class: ClassId, access: Access) -> u64 {
+        (self.generation.get() as u64 + 1) << 32
+            | (access as u64) << CLASS_BITS
+            | (class as u64 & CLASS_MASK)
     }
 
     /// Stores `word` in the first slot from `home` on (wrapping) that is free in this

@@ -275,6 +275,9 @@ impl Pending {
         if committed && t.task.is_task() {
             t.task.blocking_taken(self.class, self.site);
         }
+        if committed {
+            t.note_quiet();
+        }
         committed
     }
 }
@@ -379,6 +382,52 @@ pub(crate) fn acquired(
     memo: usize,
     epoch: u32,
 ) -> Acquired {
+    // A quiet context (`Context::quiet`) needs none of the checks of the full path but the
+    // chain's, the notify path's and the stack's room; it pushes when the full path would
+    // (its notify path as it is, no exit hook to register, not a task's context). Every
+    // other case goes the full path, before anything is done.
+    let t = this_thread();
+    if t.quiet_in(epoch) && tasks::runs_own(t) && !has_posts(t) {
+        if let Some((d, key)) = t.inline_next_key(class, access) {
+            let known = match t.chain_cached(key) {
+                Cached::Yes => true,
+                Cached::ByInstance => order_memoized(t, class, access, instance, memo),
+                Cached::No => false,
+            };
+            if known && t.notify_path.noted(class, access) {
+                t.push_lock_at(d, class, access, instance, site, key);
+                return Acquired::Held;
+            }
+        }
+    }
+    acquired_in_full(class, access, site, instance, memo, epoch)
+}
+
+/// Whether other threads posted releases of this context's locks to its inbox (only
+/// `send_guard` makes guards `Send`): they are applied on the full path.
+#[inline(always)]
+fn has_posts(t: &Context) -> bool {
+    #[cfg(feature = "send_guard")]
+    return t.inbox.get().is_some_and(|inbox| inbox.has_posts());
+    #[cfg(not(feature = "send_guard"))]
+    {
+        let _ = t;
+        false
+    }
+}
+
+/// [`acquired`] with every check: the context not quiet, the stack deep, a chain not known,
+/// a class not noted on the notify path.
+#[cold]
+#[inline(never)]
+fn acquired_in_full(
+    class: ClassId,
+    access: Access,
+    site: &'static Location<'static>,
+    instance: Instance,
+    memo: usize,
+    epoch: u32,
+) -> Acquired {
     let Ok(t) = tasks::cached(this_thread()) else {
         return Acquired::Unknown;
     };
@@ -412,6 +461,7 @@ pub(crate) fn acquired(
     if t.task.is_task() {
         t.task.blocking_taken(class, site);
     }
+    t.note_quiet();
     Acquired::Held
 }
 
@@ -433,6 +483,18 @@ fn thread_unless_reentered() -> *const Context {
 /// [`validate_blocking`].
 #[cfg_attr(debug_assertions, inline(always))]
 pub(crate) fn release(instance: Instance) -> bool {
+    // A quiet context's top entry: no task to tell (see `Context::quiet`).
+    let t = this_thread();
+    if t.is_quiet() && tasks::runs_own(t) && t.release_top(instance) {
+        return true;
+    }
+    release_in_full(instance)
+}
+
+/// [`release`] with every check: a context not quiet, an entry below the top.
+#[cold]
+#[inline(never)]
+fn release_in_full(instance: Instance) -> bool {
     let t = context();
     let released = t.release(instance);
     if released && t.task.is_task() {
