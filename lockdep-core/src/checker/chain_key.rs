@@ -14,6 +14,17 @@ pub(crate) fn acquisition(class: ClassId, access: Access) -> u64 {
     class as u64 | ((access as u64) << 32)
 }
 
+/// The class and access of an [`acquisition`] word.
+#[inline(always)]
+pub(crate) fn split(acq: u64) -> (ClassId, Access) {
+    let access = match (acq >> 32) as u8 {
+        0 => Access::Write,
+        1 => Access::Read,
+        _ => Access::RecursiveRead,
+    };
+    (acq as ClassId, access)
+}
+
 /// The key of `prev` extended by one acquisition (an [`acquisition`] word).
 ///
 /// Order-dependent and, for each acquisition, a bijection of `prev` up to the lowest bit (odd
@@ -45,6 +56,13 @@ mod tests {
             extend(0, acquisition(1, Access::Read)),
             extend(0, acquisition(1, Access::RecursiveRead))
         );
+    }
+
+    #[test]
+    fn an_acquisition_word_splits_into_its_class_and_access() {
+        for access in [Access::Write, Access::Read, Access::RecursiveRead] {
+            assert_eq!(split(acquisition(77, access)), (77, access));
+        }
     }
 
     #[test]

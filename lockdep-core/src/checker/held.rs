@@ -513,39 +513,44 @@ impl Context {
         if d >= INLINE_DEPTH {
             return false;
         }
-        self.push_lock_at(d, class, access, instance, site, key);
+        self.push_lock_word(
+            d,
+            chain_key::acquisition(class, access),
+            instance,
+            site,
+            key,
+        );
         true
     }
 
-    /// The depth of the stack and the chain key with `class` acquired as `access` on top,
-    /// when the stack has room for one more entry in its inline slots.
+    /// The depth of the stack and the chain key with the acquisition `acq` (a
+    /// [`chain_key::acquisition`] word) on top, when the stack has room for one more entry
+    /// in its inline slots.
     #[inline(always)]
-    pub(crate) fn inline_next_key(&self, class: ClassId, access: Access) -> Option<(usize, u64)> {
+    pub(crate) fn inline_next_key_of(&self, acq: u64) -> Option<(usize, u64)> {
         let d = self.depth.get();
         if d >= INLINE_DEPTH {
             return None;
         }
         let prev = self.stack[d].chain_key.get();
-        Some((
-            d,
-            chain_key::extend(prev, chain_key::acquisition(class, access)),
-        ))
+        Some((d, chain_key::extend(prev, acq)))
     }
 
-    /// [`push_lock`](Context::push_lock) on a stack `d` deep, `d < INLINE_DEPTH` (from
-    /// [`inline_next_key`](Context::inline_next_key)).
+    /// [`push_lock`](Context::push_lock) of the acquisition `acq` (a
+    /// [`chain_key::acquisition`] word) on a stack `d` deep, `d < INLINE_DEPTH` (from
+    /// [`inline_next_key_of`](Context::inline_next_key_of)).
     #[inline(always)]
-    pub(crate) fn push_lock_at(
+    pub(crate) fn push_lock_word(
         &self,
         d: usize,
-        class: ClassId,
-        access: Access,
+        acq: u64,
         instance: Instance,
         site: &'static Location<'static>,
         key: u64,
     ) {
+        // A `head` is the acquisition word with the flag and the count above it.
         let slot = &self.stack[d + 1];
-        slot.head.set(head(class, access, true, 1));
+        slot.head.set(acq | LINKED_BELOW | 1 << COUNT_SHIFT);
         slot.instance.set(instance);
         slot.site.set(Some(site));
         slot.chain_key.set(key);
@@ -1032,6 +1037,16 @@ mod tests {
         t.task.of_task.set(true);
         t.note_quiet();
         assert!(!t.is_quiet(), "a task's context");
+    }
+
+    #[test]
+    fn a_head_is_the_acquisition_word_with_its_flag_and_count() {
+        for access in [Access::Write, Access::Read, Access::RecursiveRead] {
+            assert_eq!(
+                head(9, access, true, 1),
+                chain_key::acquisition(9, access) | LINKED_BELOW | 1 << COUNT_SHIFT
+            );
+        }
     }
 
     #[test]

@@ -61,11 +61,15 @@ impl NotifyPath {
         }
     }
 
-    /// Whether a blocking acquisition of `class` as `access` is noted in its home slot since
-    /// the last wait: then [`note`](NotifyPath::note) would leave the path as it is.
+    /// Whether a blocking acquisition `acq` (a `chain_key::acquisition` word: the class, the
+    /// access above it at bit 32) is noted in its home slot since the last wait: then
+    /// [`note`](NotifyPath::note) would leave the path as it is.
     #[inline(always)]
-    pub(crate) fn noted(&self, class: ClassId, access: Access) -> bool {
-        self.slots[class as usize % SLOTS].word.get() == self.word(class, access)
+    pub(crate) fn noted_acquisition(&self, acq: u64) -> bool {
+        let word = (self.generation.get() as u64 + 1) << 32
+            | (acq >> 32) << CLASS_BITS
+            | (acq & CLASS_MASK);
+        self.slots[acq as u32 as usize % SLOTS].word.get() == word
     }
 
     /// The slot word of `class` taken as `access` in the current generation.
@@ -144,13 +148,19 @@ mod tests {
     fn a_wait_forgets_the_path() {
         let path = NotifyPath::new();
         assert!(classes(&path).is_empty(), "a new path is empty");
+        let acq = |class: u32, access: Access| class as u64 | (access as u64) << 32;
+        assert!(!path.noted_acquisition(acq(3, Access::Write)));
         path.note(3, Access::Write, Location::caller());
         path.note(5, Access::Read, Location::caller());
         assert_eq!(classes(&path), [3, 5]);
+        assert!(path.noted_acquisition(acq(3, Access::Write)));
+        assert!(path.noted_acquisition(acq(5, Access::Read)));
+        assert!(!path.noted_acquisition(acq(5, Access::Write)));
         let read = path.entries().find(|e| e.0 == 5).unwrap();
         assert_eq!(read.1, Access::Read);
         path.restart();
         assert!(classes(&path).is_empty());
+        assert!(!path.noted_acquisition(acq(3, Access::Write)));
         path.note(7, Access::RecursiveRead, Location::caller());
         assert_eq!(classes(&path), [7]);
     }

@@ -370,13 +370,33 @@ pub(crate) enum Acquired {
 /// posted by other threads to apply first, or this thread switching to another task's
 /// context (which may report the task it leaves).
 ///
-/// Out of line in an optimised build (see [`validate_blocking`]); inlined in a test build,
-/// whose caller (`LockMap::held_at_once`) is out of line already: there every call is a
-/// call, even one of a few instructions.
-#[cfg_attr(debug_assertions, inline(always))]
+/// Given the class and access as one word (the chain key's [`chain_key::acquisition`]) to
+/// [`acquired_word`]: the caller has them at hand, and one value less is kept across the
+/// thread-local access.
+#[inline(always)]
 pub(crate) fn acquired(
     class: ClassId,
     access: Access,
+    site: &'static Location<'static>,
+    instance: Instance,
+    memo: usize,
+    epoch: u32,
+) -> Acquired {
+    acquired_word(
+        chain_key::acquisition(class, access),
+        site,
+        instance,
+        memo,
+        epoch,
+    )
+}
+
+/// [`acquired`] of the acquisition word `acq`. Out of line in an optimised build (see
+/// [`validate_blocking`]); inlined in a test build, whose caller (`LockMap::held_at_once`)
+/// is out of line already: there every call is a call, even one of a few instructions.
+#[cfg_attr(debug_assertions, inline(always))]
+fn acquired_word(
+    acq: u64,
     site: &'static Location<'static>,
     instance: Instance,
     memo: usize,
@@ -388,18 +408,22 @@ pub(crate) fn acquired(
     // other case goes the full path, before anything is done.
     let t = this_thread();
     if t.quiet_in(epoch) && tasks::runs_own(t) && !has_posts(t) {
-        if let Some((d, key)) = t.inline_next_key(class, access) {
+        if let Some((d, key)) = t.inline_next_key_of(acq) {
             let known = match t.chain_cached(key) {
                 Cached::Yes => true,
-                Cached::ByInstance => order_memoized(t, class, access, instance, memo),
+                Cached::ByInstance => {
+                    let (class, access) = chain_key::split(acq);
+                    order_memoized(t, class, access, instance, memo)
+                }
                 Cached::No => false,
             };
-            if known && t.notify_path.noted(class, access) {
-                t.push_lock_at(d, class, access, instance, site, key);
+            if known && t.notify_path.noted_acquisition(acq) {
+                t.push_lock_word(d, acq, instance, site, key);
                 return Acquired::Held;
             }
         }
     }
+    let (class, access) = chain_key::split(acq);
     acquired_in_full(class, access, site, instance, memo, epoch)
 }
 
