@@ -88,31 +88,34 @@ const EMPTY: HeldLock = HeldLock {
 /// operations need one field anyway. Four words written by a push, not seven narrow fields:
 /// in an unoptimised build each is a call.
 struct HeldSlot {
-    /// `class | access << 32 | linked_below << 40 | count << 48`: see [`head`].
+    /// `class | access << 30 | linked_below << 40 | count << 48`: see [`head`].
     head: Cell<u64>,
     instance: Cell<Instance>,
     site: Cell<Option<&'static Location<'static>>>,
     chain_key: Cell<u64>,
 }
 
-/// The packed small fields of an entry.
+/// The packed small fields of an entry: its acquisition word (`chain_key::acquisition`),
+/// the flag and the count above it.
 #[inline(always)]
 fn head(class: ClassId, access: Access, linked_below: bool, count: u16) -> u64 {
-    class as u64 | (access as u64) << 32 | (linked_below as u64) << 40 | (count as u64) << 48
+    chain_key::acquisition(class, access) | (linked_below as u64) << 40 | (count as u64) << 48
 }
 
 /// The bit of a [`head`] that holds `linked_below`, and the shift of its count.
 const LINKED_BELOW: u64 = 1 << 40;
 const COUNT_SHIFT: u32 = 48;
 
+/// The class that a [`head`] packed.
+#[inline(always)]
+fn head_class(head: u64) -> ClassId {
+    chain_key::class_of(head)
+}
+
 /// The access that a [`head`] packed.
 #[inline(always)]
 fn head_access(head: u64) -> Access {
-    match (head >> 32) as u8 {
-        0 => Access::Write,
-        1 => Access::Read,
-        _ => Access::RecursiveRead,
-    }
+    chain_key::access_of(head)
 }
 
 impl HeldSlot {
@@ -128,7 +131,7 @@ impl HeldSlot {
 
     #[inline(always)]
     fn class(&self) -> ClassId {
-        self.head.get() as ClassId
+        head_class(self.head.get())
     }
 
     #[inline(always)]
@@ -151,7 +154,7 @@ impl HeldSlot {
     fn get(&self) -> HeldLock {
         let head = self.head.get();
         HeldLock {
-            class: head as ClassId,
+            class: head_class(head),
             access: head_access(head),
             linked_below: head & LINKED_BELOW != 0,
             count: (head >> COUNT_SHIFT) as u16,
@@ -844,7 +847,7 @@ impl Context {
         while s > 0 {
             let slot = self.slot(s);
             let head = slot.head.get();
-            if waits_for_own_class(head as ClassId, head_access(head), class, access) {
+            if waits_for_own_class(head_class(head), head_access(head), class, access) {
                 return slot.instance.get();
             }
             s -= 1;

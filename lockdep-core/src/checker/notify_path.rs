@@ -10,15 +10,14 @@
 use std::cell::Cell;
 use std::panic::Location;
 
+// The bits of a slot word below the generation are its acquisition
+// (`chain_key::acquisition`): the class (fewer than 2^30, see `registry::MAX_CLASSES`) and
+// the access above it.
+use super::chain_key::{self, CLASS_BITS, CLASS_MASK};
 use super::types::{Access, ClassId};
 
 /// Entries of the set. A notifier's path rarely takes more than a handful of classes.
 pub(crate) const SLOTS: usize = 32;
-
-/// Bits of a slot word below the generation: the class (fewer than 2^30, see
-/// `registry::MAX_CLASSES`) and the access above it.
-const CLASS_BITS: u32 = 30;
-const CLASS_MASK: u64 = (1 << CLASS_BITS) - 1;
 
 /// One slot: the class word and where the class was taken (one cache line holds four).
 struct Slot {
@@ -61,15 +60,16 @@ impl NotifyPath {
         }
     }
 
-    /// Whether a blocking acquisition `acq` (a `chain_key::acquisition` word: the class, the
-    /// access above it at bit 32) is noted in its home slot since the last wait: then
+    /// Whether a blocking acquisition `acq` (a `chain_key::acquisition` word, the low 32
+    /// bits of a slot word) is noted in its home slot since the last wait: then
     /// [`note`](NotifyPath::note) would leave the path as it is.
     #[inline(always)]
     pub(crate) fn noted_acquisition(&self, acq: u64) -> bool {
-        let word = (self.generation.get() as u64 + 1) << 32
-            | (acq >> 32) << CLASS_BITS
-            | (acq & CLASS_MASK);
-        self.slots[acq as u32 as usize % SLOTS].word.get() == word
+        let word = (self.generation.get() as u64 + 1) << 32 | acq;
+        self.slots[chain_key::class_of(acq) as usize % SLOTS]
+            .word
+            .get()
+            == word
     }
 
     /// The slot word of `class` taken as `access` in the current generation.
@@ -148,7 +148,7 @@ mod tests {
     fn a_wait_forgets_the_path() {
         let path = NotifyPath::new();
         assert!(classes(&path).is_empty(), "a new path is empty");
-        let acq = |class: u32, access: Access| class as u64 | (access as u64) << 32;
+        let acq = crate::checker::chain_key::acquisition;
         assert!(!path.noted_acquisition(acq(3, Access::Write)));
         path.note(3, Access::Write, Location::caller());
         path.note(5, Access::Read, Location::caller());
