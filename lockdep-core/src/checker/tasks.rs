@@ -148,13 +148,8 @@ pub(crate) fn cached(thread: &Context) -> Result<&Context, u64> {
 /// context says so (no `lockdep::AsTask` task runs, no task ran last).
 #[inline(always)]
 pub(crate) fn runs_own(thread: &Context) -> bool {
-    #[cfg(feature = "tokio")]
-    return matches!(cached(thread), Ok(context) if std::ptr::eq(context, thread));
-    #[cfg(not(feature = "tokio"))]
-    {
-        let _ = thread;
-        true
-    }
+    !cfg!(feature = "tokio")
+        || matches!(cached(thread), Ok(context) if std::ptr::eq(context, thread))
 }
 
 /// A task that suspended holding a blocking lock: the lock's class, where it was taken, and

@@ -432,12 +432,11 @@ fn acquired_word(
 #[inline(always)]
 fn has_posts(t: &Context) -> bool {
     #[cfg(feature = "send_guard")]
-    return t.inbox.get().is_some_and(|inbox| inbox.has_posts());
-    #[cfg(not(feature = "send_guard"))]
-    {
-        let _ = t;
-        false
+    if t.inbox.get().is_some_and(|inbox| inbox.has_posts()) {
+        return true;
     }
+    let _ = t;
+    false
 }
 
 /// [`acquired`] with every check: the context not quiet, the stack deep, a chain not known,
