@@ -8,10 +8,39 @@
 
 use super::types::{Access, ClassId};
 
-/// One acquisition (class and read state) as a word.
+/// Bits of an [`acquisition`] word below its access: the class (the registry's ids fit, see
+/// `registry::MAX_CLASSES`).
+pub(crate) const CLASS_BITS: u32 = 30;
+/// The class bits of an [`acquisition`] word.
+pub(crate) const CLASS_MASK: u64 = (1 << CLASS_BITS) - 1;
+
+/// One acquisition (class and read state) as a word: `class | access << 30`, 32 bits, which
+/// the notify path's slot words and the held stack's heads carry as they are.
 #[inline(always)]
 pub(crate) fn acquisition(class: ClassId, access: Access) -> u64 {
-    class as u64 | ((access as u64) << 32)
+    class as u64 | ((access as u64) << CLASS_BITS)
+}
+
+/// The class of an [`acquisition`] word, or of a word that carries one in its low 32 bits.
+#[inline(always)]
+pub(crate) fn class_of(word: u64) -> ClassId {
+    (word & CLASS_MASK) as ClassId
+}
+
+/// The access of an [`acquisition`] word, or of a word that carries one in its low 32 bits.
+#[inline(always)]
+pub(crate) fn access_of(word: u64) -> Access {
+    match (word >> CLASS_BITS) & 3 {
+        0 => Access::Write,
+        1 => Access::Read,
+        _ => Access::RecursiveRead,
+    }
+}
+
+/// The class and access of an [`acquisition`] word.
+#[inline(always)]
+pub(crate) fn split(acq: u64) -> (ClassId, Access) {
+    (class_of(acq), access_of(acq))
 }
 
 /// The key of `prev` extended by one acquisition (an [`acquisition`] word).
@@ -45,6 +74,13 @@ mod tests {
             extend(0, acquisition(1, Access::Read)),
             extend(0, acquisition(1, Access::RecursiveRead))
         );
+    }
+
+    #[test]
+    fn an_acquisition_word_splits_into_its_class_and_access() {
+        for access in [Access::Write, Access::Read, Access::RecursiveRead] {
+            assert_eq!(split(acquisition(77, access)), (77, access));
+        }
     }
 
     #[test]

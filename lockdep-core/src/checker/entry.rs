@@ -445,6 +445,8 @@ fn hold_in(t: &super::held::Context, acq: &Acquisition, counted: bool) -> Option
             if !validate::commit(t, acq) {
                 return None;
             }
+            // An entry another thread may end: looked for on the full path only.
+            t.unquiet();
             t.hold_entries.set(t.hold_entries.get() + 1);
         }
         let (inbox, generation) = match t.inbox.get() {

@@ -88,31 +88,34 @@ const EMPTY: HeldLock = HeldLock {
 /// operations need one field anyway. Four words written by a push, not seven narrow fields:
 /// in an unoptimised build each is a call.
 struct HeldSlot {
-    /// `class | access << 32 | linked_below << 40 | count << 48`: see [`head`].
+    /// `class | access << 30 | linked_below << 40 | count << 48`: see [`head`].
     head: Cell<u64>,
     instance: Cell<Instance>,
     site: Cell<Option<&'static Location<'static>>>,
     chain_key: Cell<u64>,
 }
 
-/// The packed small fields of an entry.
+/// The packed small fields of an entry: its acquisition word (`chain_key::acquisition`),
+/// the flag and the count above it.
 #[inline(always)]
 fn head(class: ClassId, access: Access, linked_below: bool, count: u16) -> u64 {
-    class as u64 | (access as u64) << 32 | (linked_below as u64) << 40 | (count as u64) << 48
+    chain_key::acquisition(class, access) | (linked_below as u64) << 40 | (count as u64) << 48
 }
 
 /// The bit of a [`head`] that holds `linked_below`, and the shift of its count.
 const LINKED_BELOW: u64 = 1 << 40;
 const COUNT_SHIFT: u32 = 48;
 
+/// The class that a [`head`] packed.
+#[inline(always)]
+fn head_class(head: u64) -> ClassId {
+    chain_key::class_of(head)
+}
+
 /// The access that a [`head`] packed.
 #[inline(always)]
 fn head_access(head: u64) -> Access {
-    match (head >> 32) as u8 {
-        0 => Access::Write,
-        1 => Access::Read,
-        _ => Access::RecursiveRead,
-    }
+    chain_key::access_of(head)
 }
 
 impl HeldSlot {
@@ -128,7 +131,7 @@ impl HeldSlot {
 
     #[inline(always)]
     fn class(&self) -> ClassId {
-        self.head.get() as ClassId
+        head_class(self.head.get())
     }
 
     #[inline(always)]
@@ -151,7 +154,7 @@ impl HeldSlot {
     fn get(&self) -> HeldLock {
         let head = self.head.get();
         HeldLock {
-            class: head as ClassId,
+            class: head_class(head),
             access: head_access(head),
             linked_below: head & LINKED_BELOW != 0,
             count: (head >> COUNT_SHIFT) as u16,
@@ -224,6 +227,14 @@ pub(crate) struct Context {
     memo_prev: Cell<u64>,
     memo_acq: Cell<u64>,
     memo_key: Cell<u64>,
+    /// `epoch + 1` while this context is quiet in checking epoch `epoch`, else 0: it is a
+    /// thread's own context, that thread runs its own code (no task, no task switch under
+    /// way), the checker is not running on it, it has no entries made through a `Hold`
+    /// (which another thread may end), and its thread's exit hook is registered. Whatever
+    /// ends one of these sets it to 0 (see [`unquiet`](Context::unquiet)); a push on the full
+    /// path sets it again ([`note_quiet`](Context::note_quiet)). A quiet context takes a lock
+    /// on a known chain, and releases its top entry, with one check for all of these.
+    quiet: Cell<u32>,
     /// What this thread acquired since it last waited for an event: the way to its next
     /// notify.
     pub(crate) notify_path: NotifyPath,
@@ -288,6 +299,7 @@ impl Context {
             inbox_generation: Cell::new(0),
             epoch: Cell::new(0),
             exit_hook: Cell::new(false),
+            quiet: Cell::new(0),
             memo_prev: Cell::new(0),
             // 0 is no acquisition's word (class 0 is no class): the memo is empty.
             memo_acq: Cell::new(0),
@@ -315,15 +327,54 @@ impl Context {
 
     #[cold]
     fn forget_stale(&self, epoch: u32) {
+        self.unquiet();
         self.epoch.set(epoch);
         self.depth.set(0);
         self.hold_entries.set(0);
         self.task.forget();
     }
 
-    /// Enters the checker; `None` if it is already running on this thread.
+    /// Whether this context is quiet (see `quiet`) in checking epoch `epoch`.
+    #[inline(always)]
+    pub(crate) fn quiet_in(&self, epoch: u32) -> bool {
+        self.quiet.get() == epoch.wrapping_add(1)
+    }
+
+    /// Whether this context is quiet in some checking epoch (a release does not look at the
+    /// epoch: a stale stack is forgotten by the next acquisition).
+    #[inline(always)]
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet.get() != 0
+    }
+
+    /// This context may no longer be quiet (see `quiet`).
+    #[inline(always)]
+    pub(crate) fn unquiet(&self) {
+        self.quiet.set(0);
+    }
+
+    /// After a push on the full path: this context is quiet again if it is (see `quiet`),
+    /// in the epoch its stack belongs to.
+    #[inline]
+    pub(crate) fn note_quiet(&self) {
+        let task = &self.task;
+        if !self.reentry.get()
+            && self.hold_entries.get() == 0
+            && self.exit_hook.get()
+            && !task.of_task.get()
+            && !task.busy.get()
+            && task.scoped.get() == 0
+            && task.last_task.get() == 0
+        {
+            self.quiet.set(self.epoch.get().wrapping_add(1));
+        }
+    }
+
+    /// Enters the checker; `None` if it is already running on this thread. The context is no
+    /// longer quiet.
     #[inline]
     pub(crate) fn enter(&self) -> Option<Reentry<'_>> {
+        self.unquiet();
         if self.reentry.replace(true) {
             None
         } else {
@@ -465,13 +516,48 @@ impl Context {
         if d >= INLINE_DEPTH {
             return false;
         }
+        self.push_lock_word(
+            d,
+            chain_key::acquisition(class, access),
+            instance,
+            site,
+            key,
+        );
+        true
+    }
+
+    /// The depth of the stack and the chain key with the acquisition `acq` (a
+    /// [`chain_key::acquisition`] word) on top, when the stack has room for one more entry
+    /// in its inline slots.
+    #[inline(always)]
+    pub(crate) fn inline_next_key_of(&self, acq: u64) -> Option<(usize, u64)> {
+        let d = self.depth.get();
+        if d >= INLINE_DEPTH {
+            return None;
+        }
+        let prev = self.stack[d].chain_key.get();
+        Some((d, chain_key::extend(prev, acq)))
+    }
+
+    /// [`push_lock`](Context::push_lock) of the acquisition `acq` (a
+    /// [`chain_key::acquisition`] word) on a stack `d` deep, `d < INLINE_DEPTH` (from
+    /// [`inline_next_key_of`](Context::inline_next_key_of)).
+    #[inline(always)]
+    pub(crate) fn push_lock_word(
+        &self,
+        d: usize,
+        acq: u64,
+        instance: Instance,
+        site: &'static Location<'static>,
+        key: u64,
+    ) {
+        // A `head` is the acquisition word with the flag and the count above it.
         let slot = &self.stack[d + 1];
-        slot.head.set(head(class, access, true, 1));
+        slot.head.set(acq | LINKED_BELOW | 1 << COUNT_SHIFT);
         slot.instance.set(instance);
         slot.site.set(Some(site));
         slot.chain_key.set(key);
         self.depth.set(d + 1);
-        true
     }
 
     /// Fills `slot`, the one above a stack `d` deep, with `held` and its chain key, and makes
@@ -524,6 +610,18 @@ impl Context {
         } else {
             self.release_deeper(instance)
         }
+    }
+
+    /// [`release`](Context::release) of the top entry, in the inline slots; false (and
+    /// nothing done) for any other.
+    #[inline(always)]
+    pub(crate) fn release_top(&self, instance: Instance) -> bool {
+        let d = self.depth.get();
+        if d.wrapping_sub(1) < INLINE_DEPTH && self.stack[d].instance.get() == instance {
+            self.depth.set(d - 1);
+            return true;
+        }
+        false
     }
 
     /// An out-of-order release deeper than below the top (normal Rust, but rarer): out of
@@ -749,7 +847,7 @@ impl Context {
         while s > 0 {
             let slot = self.slot(s);
             let head = slot.head.get();
-            if waits_for_own_class(head as ClassId, head_access(head), class, access) {
+            if waits_for_own_class(head_class(head), head_access(head), class, access) {
                 return slot.instance.get();
             }
             s -= 1;
@@ -903,6 +1001,54 @@ mod tests {
             // Freed, and made again by the next round's deep push.
             t.clear();
             assert!(t.deep.get().is_null());
+        }
+    }
+
+    #[test]
+    fn a_context_is_quiet_only_while_the_full_path_has_nothing_to_do() {
+        let t = Context::new();
+        t.note_quiet();
+        assert!(!t.is_quiet(), "no exit hook registered yet");
+        t.exit_hook.set(true);
+        t.note_quiet();
+        assert!(
+            t.quiet_in(0) && !t.quiet_in(1),
+            "quiet in its stack's epoch only"
+        );
+        {
+            let _in_checker = t.enter();
+            assert!(!t.is_quiet(), "the checker runs");
+            t.note_quiet();
+            assert!(!t.is_quiet());
+        }
+        t.note_quiet();
+        assert!(t.is_quiet());
+        t.forget_stale(3);
+        assert!(!t.is_quiet(), "a new epoch");
+        t.note_quiet();
+        assert!(t.quiet_in(3));
+        t.hold_entries.set(1);
+        t.note_quiet();
+        t.unquiet();
+        t.note_quiet();
+        assert!(!t.is_quiet(), "a hold another thread may end");
+        t.hold_entries.set(0);
+        t.task.scoped.set(7);
+        t.note_quiet();
+        assert!(!t.is_quiet(), "a task runs");
+        t.task.scoped.set(0);
+        t.task.of_task.set(true);
+        t.note_quiet();
+        assert!(!t.is_quiet(), "a task's context");
+    }
+
+    #[test]
+    fn a_head_is_the_acquisition_word_with_its_flag_and_count() {
+        for access in [Access::Write, Access::Read, Access::RecursiveRead] {
+            assert_eq!(
+                head(9, access, true, 1),
+                chain_key::acquisition(9, access) | LINKED_BELOW | 1 << COUNT_SHIFT
+            );
         }
     }
 

@@ -10,15 +10,14 @@
 use std::cell::Cell;
 use std::panic::Location;
 
+// The bits of a slot word below the generation are its acquisition
+// (`chain_key::acquisition`): the class (fewer than 2^30, see `registry::MAX_CLASSES`) and
+// the access above it.
+use super::chain_key::{self, CLASS_BITS, CLASS_MASK};
 use super::types::{Access, ClassId};
 
 /// Entries of the set. A notifier's path rarely takes more than a handful of classes.
 pub(crate) const SLOTS: usize = 32;
-
-/// Bits of a slot word below the generation: the class (fewer than 2^30, see
-/// `registry::MAX_CLASSES`) and the access above it.
-const CLASS_BITS: u32 = 30;
-const CLASS_MASK: u64 = (1 << CLASS_BITS) - 1;
 
 /// One slot: the class word and where the class was taken (one cache line holds four).
 struct Slot {
@@ -54,13 +53,31 @@ impl NotifyPath {
     /// takes the same locks costs a load and a compare, no store.
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
-        let word = (self.generation.get() as u64 + 1) << 32
-            | (access as u64) << CLASS_BITS
-            | (class as u64 & CLASS_MASK);
+        let word = self.word(class, access);
         let home = class as usize % SLOTS;
         if self.slots[home].word.get() != word {
             self.note_from(home, word, site);
         }
+    }
+
+    /// Whether a blocking acquisition `acq` (a `chain_key::acquisition` word, the low 32
+    /// bits of a slot word) is noted in its home slot since the last wait: then
+    /// [`note`](NotifyPath::note) would leave the path as it is.
+    #[inline(always)]
+    pub(crate) fn noted_acquisition(&self, acq: u64) -> bool {
+        let word = (self.generation.get() as u64 + 1) << 32 | acq;
+        self.slots[chain_key::class_of(acq) as usize % SLOTS]
+            .word
+            .get()
+            == word
+    }
+
+    /// The slot word of `class` taken as `access` in the current generation.
+    #[inline(always)]
+    fn word(&self, class: ClassId, access: Access) -> u64 {
+        (self.generation.get() as u64 + 1) << 32
+            | (access as u64) << CLASS_BITS
+            | (class as u64 & CLASS_MASK)
     }
 
     /// Stores `word` in the first slot from `home` on (wrapping) that is free in this
@@ -131,13 +148,19 @@ mod tests {
     fn a_wait_forgets_the_path() {
         let path = NotifyPath::new();
         assert!(classes(&path).is_empty(), "a new path is empty");
+        let acq = crate::checker::chain_key::acquisition;
+        assert!(!path.noted_acquisition(acq(3, Access::Write)));
         path.note(3, Access::Write, Location::caller());
         path.note(5, Access::Read, Location::caller());
         assert_eq!(classes(&path), [3, 5]);
+        assert!(path.noted_acquisition(acq(3, Access::Write)));
+        assert!(path.noted_acquisition(acq(5, Access::Read)));
+        assert!(!path.noted_acquisition(acq(5, Access::Write)));
         let read = path.entries().find(|e| e.0 == 5).unwrap();
         assert_eq!(read.1, Access::Read);
         path.restart();
         assert!(classes(&path).is_empty());
+        assert!(!path.noted_acquisition(acq(3, Access::Write)));
         path.note(7, Access::RecursiveRead, Location::caller());
         assert_eq!(classes(&path), [7]);
     }

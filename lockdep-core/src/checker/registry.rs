@@ -27,6 +27,10 @@ use crate::LockClass;
 
 /// The kernel's `MAX_LOCKDEP_KEYS` analogue.
 pub(crate) const MAX_CLASSES: usize = 1 << 18;
+// A class id fits below the access of an acquisition word (so that two acquisitions share a
+// word only when they are the same).
+const _: () = assert!(MAX_CLASSES <= 1 << super::chain_key::CLASS_BITS);
+
 /// Nesting subclasses per class, as the kernel's `MAX_LOCKDEP_SUBCLASSES`.
 pub(crate) const MAX_SUBCLASSES: u32 = 8;
 const CHUNK: usize = 1024;

@@ -84,11 +84,13 @@ pub(crate) fn new_scoped_task() -> u64 {
 /// The `lockdep::AsTask` task `task` runs on the thread whose own context is `thread` until
 /// [`leave_scoped`]; returns the one that ran before (wrappers may nest).
 pub(crate) fn enter_scoped(thread: &Context, task: u64) -> u64 {
+    thread.unquiet();
     thread.task.scoped.replace(task)
 }
 
 /// The end of [`enter_scoped`]: `previous` runs again.
 pub(crate) fn leave_scoped(thread: &Context, previous: u64) {
+    thread.unquiet();
     thread.task.scoped.set(previous);
 }
 
@@ -140,6 +142,16 @@ pub(crate) fn cached(thread: &Context) -> Result<&Context, u64> {
     Err(task)
 }
 
+/// Whether the code running on the thread whose own context is `thread` runs in that
+/// context, for a context that is quiet (`Context::quiet`): with the `tokio` feature, tokio's
+/// current task is asked (a quiet context does not see a task start); without it, a quiet
+/// context says so (no `lockdep::AsTask` task runs, no task ran last).
+#[inline(always)]
+pub(crate) fn runs_own(thread: &Context) -> bool {
+    !cfg!(feature = "tokio")
+        || matches!(cached(thread), Ok(context) if std::ptr::eq(context, thread))
+}
+
 /// A task that suspended holding a blocking lock: the lock's class, where it was taken, and
 /// what the thread ran next (a task, or 0: its own code).
 pub(crate) struct Left {
@@ -155,6 +167,8 @@ pub(crate) struct Left {
 #[inline(never)]
 pub(crate) fn switch(thread: &Context, task: u64) -> (&Context, Option<Left>) {
     let state = &thread.task;
+    // Not quiet from here (`enter` says so too): the thread runs another context.
+    thread.unquiet();
     state.busy.set(true);
     let _in_checker = thread.enter();
     let previous = state.last_task.get();

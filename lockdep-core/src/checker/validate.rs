@@ -275,6 +275,9 @@ impl Pending {
         if committed && t.task.is_task() {
             t.task.blocking_taken(self.class, self.site);
         }
+        if committed {
+            t.note_quiet();
+        }
         committed
     }
 }
@@ -367,11 +370,80 @@ pub(crate) enum Acquired {
 /// posted by other threads to apply first, or this thread switching to another task's
 /// context (which may report the task it leaves).
 ///
-/// Out of line in an optimised build (see [`validate_blocking`]); inlined in a test build,
-/// whose caller (`LockMap::held_at_once`) is out of line already: there every call is a
-/// call, even one of a few instructions.
-#[cfg_attr(debug_assertions, inline(always))]
+/// Given the class and access as one word (the chain key's [`chain_key::acquisition`]) to
+/// [`acquired_word`]: the caller has them at hand, and one value less is kept across the
+/// thread-local access.
+#[inline(always)]
 pub(crate) fn acquired(
+    class: ClassId,
+    access: Access,
+    site: &'static Location<'static>,
+    instance: Instance,
+    memo: usize,
+    epoch: u32,
+) -> Acquired {
+    acquired_word(
+        chain_key::acquisition(class, access),
+        site,
+        instance,
+        memo,
+        epoch,
+    )
+}
+
+/// [`acquired`] of the acquisition word `acq`. Out of line in an optimised build (see
+/// [`validate_blocking`]); inlined in a test build, whose caller (`LockMap::held_at_once`)
+/// is out of line already: there every call is a call, even one of a few instructions.
+#[cfg_attr(debug_assertions, inline(always))]
+fn acquired_word(
+    acq: u64,
+    site: &'static Location<'static>,
+    instance: Instance,
+    memo: usize,
+    epoch: u32,
+) -> Acquired {
+    // A quiet context (`Context::quiet`) needs none of the checks of the full path but the
+    // chain's, the notify path's and the stack's room; it pushes when the full path would
+    // (its notify path as it is, no exit hook to register, not a task's context). Every
+    // other case goes the full path, before anything is done.
+    let t = this_thread();
+    if t.quiet_in(epoch) && tasks::runs_own(t) && !has_posts(t) {
+        if let Some((d, key)) = t.inline_next_key_of(acq) {
+            let known = match t.chain_cached(key) {
+                Cached::Yes => true,
+                Cached::ByInstance => {
+                    let (class, access) = chain_key::split(acq);
+                    order_memoized(t, class, access, instance, memo)
+                }
+                Cached::No => false,
+            };
+            if known && t.notify_path.noted_acquisition(acq) {
+                t.push_lock_word(d, acq, instance, site, key);
+                return Acquired::Held;
+            }
+        }
+    }
+    let (class, access) = chain_key::split(acq);
+    acquired_in_full(class, access, site, instance, memo, epoch)
+}
+
+/// Whether other threads posted releases of this context's locks to its inbox (only
+/// `send_guard` makes guards `Send`): they are applied on the full path.
+#[inline(always)]
+fn has_posts(t: &Context) -> bool {
+    #[cfg(feature = "send_guard")]
+    if t.inbox.get().is_some_and(|inbox| inbox.has_posts()) {
+        return true;
+    }
+    let _ = t;
+    false
+}
+
+/// [`acquired`] with every check: the context not quiet, the stack deep, a chain not known,
+/// a class not noted on the notify path.
+#[cold]
+#[inline(never)]
+fn acquired_in_full(
     class: ClassId,
     access: Access,
     site: &'static Location<'static>,
@@ -412,6 +484,7 @@ pub(crate) fn acquired(
     if t.task.is_task() {
         t.task.blocking_taken(class, site);
     }
+    t.note_quiet();
     Acquired::Held
 }
 
@@ -433,6 +506,18 @@ fn thread_unless_reentered() -> *const Context {
 /// [`validate_blocking`].
 #[cfg_attr(debug_assertions, inline(always))]
 pub(crate) fn release(instance: Instance) -> bool {
+    // A quiet context's top entry: no task to tell (see `Context::quiet`).
+    let t = this_thread();
+    if t.is_quiet() && tasks::runs_own(t) && t.release_top(instance) {
+        return true;
+    }
+    release_in_full(instance)
+}
+
+/// [`release`] with every check: a context not quiet, an entry below the top.
+#[cold]
+#[inline(never)]
+fn release_in_full(instance: Instance) -> bool {
     let t = context();
     let released = t.release(instance);
     if released && t.task.is_task() {
