@@ -15,6 +15,7 @@ use super::chain_key;
 use super::inbox::Inbox;
 use super::notify_path::NotifyPath;
 use super::types::{Access, ClassId, Instance};
+use crate::thin::{get, set};
 
 /// The kernel's `MAX_LOCK_DEPTH` (48 there): real Rust programs hold every shard of a sharded
 /// map at once (salsa makes 4 × cores shards and locks them all), so 512.
@@ -257,8 +258,10 @@ pub(crate) fn this_thread() -> &'static Context {
     match THREAD.try_with(|t| {
         // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
         // is valid for the whole life of this thread (thread-local destructors included); a
-        // `Context` is not `Sync`, so the reference cannot reach another thread.
-        unsafe { &*(t as *const Context) }
+        // `Context` is not `Sync`, so the reference cannot reach another thread. A
+        // reference's lifetime changed, not a raw pointer dereferenced: a debug build checks
+        // the alignment of every raw pointer it goes through.
+        unsafe { std::mem::transmute::<&Context, &'static Context>(t) }
     }) {
         Ok(t) => t,
         Err(_) => unreachable!("a thread-local without destructor is always accessible"),
@@ -308,7 +311,7 @@ impl Context {
     /// [`sync_epoch`](Context::sync_epoch) with the current epoch, `epoch`, known.
     #[inline(always)]
     pub(crate) fn sync_epoch_to(&self, epoch: u32) {
-        if self.epoch.get() != epoch {
+        if get(&self.epoch) != epoch {
             self.forget_stale(epoch);
         }
     }
@@ -333,7 +336,7 @@ impl Context {
 
     #[inline(always)]
     pub(crate) fn depth(&self) -> usize {
-        self.depth.get()
+        get(&self.depth)
     }
 
     /// Slot `s` (entry `s - 1`, or the sentinel), which must be at most the depth.
@@ -367,7 +370,7 @@ impl Context {
     /// Chain key of the whole stack.
     #[inline(always)]
     pub(crate) fn top_key(&self) -> u64 {
-        self.slot(self.depth.get()).chain_key.get()
+        get(&self.slot(get(&self.depth)).chain_key)
     }
 
     #[inline(always)]
@@ -461,16 +464,16 @@ impl Context {
         site: &'static Location<'static>,
         key: u64,
     ) -> bool {
-        let d = self.depth.get();
+        let d = get(&self.depth);
         if d >= INLINE_DEPTH {
             return false;
         }
         let slot = &self.stack[d + 1];
-        slot.head.set(head(class, access, true, 1));
-        slot.instance.set(instance);
-        slot.site.set(Some(site));
-        slot.chain_key.set(key);
-        self.depth.set(d + 1);
+        set(&slot.head, head(class, access, true, 1));
+        set(&slot.instance, instance);
+        set(&slot.site, Some(site));
+        set(&slot.chain_key, key);
+        set(&self.depth, d + 1);
         true
     }
 
@@ -510,14 +513,14 @@ impl Context {
     /// mostly in order); whether there was one.
     #[inline(always)]
     pub(crate) fn release(&self, instance: Instance) -> bool {
-        let d = self.depth.get();
+        let d = get(&self.depth);
         if d == 0 {
             return false;
         }
-        if self.slot(d).instance.get() == instance {
-            self.depth.set(d - 1);
+        if get(&self.slot(d).instance) == instance {
+            set(&self.depth, d - 1);
             true
-        } else if d >= 2 && self.slot(d - 1).instance.get() == instance {
+        } else if d >= 2 && get(&self.slot(d - 1).instance) == instance {
             // A hand-over-hand walk releases the entry below the top at each step.
             self.remove_below_top();
             true
@@ -723,7 +726,7 @@ impl Context {
     pub(crate) fn chain_cached(&self, key: u64) -> Cached {
         // A cached key's lowest bit says whether the instance check is due (the chains that
         // differ in that bit alone are taken for one: 1 in 2^63).
-        match self.cache_slot(key).get() ^ (key & !1) {
+        match get(self.cache_slot(key)) ^ (key & !1) {
             0 => Cached::Yes,
             1 => Cached::ByInstance,
             _ => Cached::No,

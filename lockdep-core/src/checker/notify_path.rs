@@ -14,6 +14,7 @@ use super::types::{Access, ClassId};
 
 /// Entries of the set. A notifier's path rarely takes more than a handful of classes.
 pub(crate) const SLOTS: usize = 32;
+const _: () = assert!(SLOTS.is_power_of_two());
 
 /// Bits of a slot word below the generation: the class (fewer than 2^30, see
 /// `registry::MAX_CLASSES`) and the access above it.
@@ -54,11 +55,13 @@ impl NotifyPath {
     /// takes the same locks costs a load and a compare, no store.
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
-        let word = (self.generation.get() as u64 + 1) << 32
+        // Wrapping, and a mask for `% SLOTS`: no overflow check in a debug build (neither
+        // overflows).
+        let word = (crate::thin::get(&self.generation) as u64).wrapping_add(1) << 32
             | (access as u64) << CLASS_BITS
             | (class as u64 & CLASS_MASK);
-        let home = class as usize % SLOTS;
-        if self.slots[home].word.get() != word {
+        let home = class as usize & (SLOTS - 1);
+        if crate::thin::get(&self.slots[home].word) != word {
             self.note_from(home, word, site);
         }
     }
