@@ -182,7 +182,9 @@ pub(crate) fn waits_for_own_class(
     acq_class: ClassId,
     acq_access: Access,
 ) -> bool {
-    class == acq_class && !(acq_access == Access::RecursiveRead && access.is_shared())
+    // `matches!`, not `==` and `is_shared`: calls of their own in an unoptimised build.
+    class == acq_class
+        && (!matches!(acq_access, Access::RecursiveRead) || matches!(access, Access::Write))
 }
 
 /// The checker's state of one thread, or of one tokio task: its held stack and what goes with
@@ -748,12 +750,12 @@ impl Context {
     /// in an unoptimised build.
     #[inline(always)]
     pub(crate) fn nearest_of_own_class(&self, class: ClassId, access: Access) -> Instance {
-        let mut s = self.depth.get();
+        let mut s = get(&self.depth);
         while s > 0 {
             let slot = self.slot(s);
-            let head = slot.head.get();
+            let head = get(&slot.head);
             if waits_for_own_class(head as ClassId, head_access(head), class, access) {
-                return slot.instance.get();
+                return get(&slot.instance);
             }
             s -= 1;
         }

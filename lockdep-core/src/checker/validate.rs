@@ -103,9 +103,9 @@ impl OrderMemo {
     }
 
     /// Whether the memo names `memo_key` (an `instance_order::memo_key`).
-    #[inline]
+    #[inline(always)]
     fn names(&self, memo_key: u64) -> bool {
-        (self.memo.load(Relaxed) ^ memo_key) & !KEYED == 0
+        (crate::thin::load_u64(&self.memo, Relaxed) ^ memo_key) & !KEYED == 0
     }
 
     /// The memo names `memo_key` from now on (the key bit is kept).
