@@ -69,6 +69,8 @@ mod violation;
 
 #[cfg(feature = "enabled")]
 mod checker;
+#[cfg(feature = "enabled")]
+mod thin;
 
 pub use class::{ClassKind, LockClass};
 pub use condvar::{Condvar, RawCondvar, WaitTimeoutResult};

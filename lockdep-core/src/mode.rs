@@ -271,7 +271,7 @@ mod state {
     /// What an acquisition or a release does, from one relaxed load (see [`Hot`]).
     #[inline(always)]
     pub(crate) fn hot() -> Hot {
-        Hot(STATE.load(Relaxed))
+        Hot(crate::thin::load_u32(&STATE, Relaxed))
     }
 
     /// True when lock_stat is on and the checker is checking (for paths that wait anyway,

@@ -124,7 +124,7 @@ impl FirstHold {
     /// acquisition to [`acquire`], which looks again under the records' lock).
     #[inline(always)]
     pub(crate) fn is_settled(&self) -> bool {
-        self.0.load(Relaxed) == SETTLED
+        crate::thin::load_u8(&self.0, Relaxed) == SETTLED
     }
 
     /// Whether dependencies are held back with the lock, which is being dropped.

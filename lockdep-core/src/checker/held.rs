@@ -15,6 +15,7 @@ use super::chain_key;
 use super::inbox::Inbox;
 use super::notify_path::NotifyPath;
 use super::types::{Access, ClassId, Instance};
+use crate::thin::{get, set};
 
 /// The kernel's `MAX_LOCK_DEPTH` (48 there): real Rust programs hold every shard of a sharded
 /// map at once (salsa makes 4 × cores shards and locks them all), so 512.
@@ -184,7 +185,9 @@ pub(crate) fn waits_for_own_class(
     acq_class: ClassId,
     acq_access: Access,
 ) -> bool {
-    class == acq_class && !(acq_access == Access::RecursiveRead && access.is_shared())
+    // `matches!`, not `==` and `is_shared`: calls of their own in an unoptimised build.
+    class == acq_class
+        && (!matches!(acq_access, Access::RecursiveRead) || matches!(access, Access::Write))
 }
 
 /// The checker's state of one thread, or of one tokio task: its held stack and what goes with
@@ -268,8 +271,10 @@ pub(crate) fn this_thread() -> &'static Context {
     match THREAD.try_with(|t| {
         // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
         // is valid for the whole life of this thread (thread-local destructors included); a
-        // `Context` is not `Sync`, so the reference cannot reach another thread.
-        unsafe { &*(t as *const Context) }
+        // `Context` is not `Sync`, so the reference cannot reach another thread. A
+        // reference's lifetime changed, not a raw pointer dereferenced: a debug build checks
+        // the alignment of every raw pointer it goes through.
+        unsafe { std::mem::transmute::<&Context, &'static Context>(t) }
     }) {
         Ok(t) => t,
         Err(_) => unreachable!("a thread-local without destructor is always accessible"),
@@ -320,7 +325,7 @@ impl Context {
     /// [`sync_epoch`](Context::sync_epoch) with the current epoch, `epoch`, known.
     #[inline(always)]
     pub(crate) fn sync_epoch_to(&self, epoch: u32) {
-        if self.epoch.get() != epoch {
+        if get(&self.epoch) != epoch {
             self.forget_stale(epoch);
         }
     }
@@ -384,7 +389,7 @@ impl Context {
 
     #[inline(always)]
     pub(crate) fn depth(&self) -> usize {
-        self.depth.get()
+        get(&self.depth)
     }
 
     /// Slot `s` (entry `s - 1`, or the sentinel), which must be at most the depth.
@@ -418,7 +423,7 @@ impl Context {
     /// Chain key of the whole stack.
     #[inline(always)]
     pub(crate) fn top_key(&self) -> u64 {
-        self.slot(self.depth.get()).chain_key.get()
+        get(&self.slot(get(&self.depth)).chain_key)
     }
 
     #[inline(always)]
@@ -512,7 +517,7 @@ impl Context {
         site: &'static Location<'static>,
         key: u64,
     ) -> bool {
-        let d = self.depth.get();
+        let d = get(&self.depth);
         if d >= INLINE_DEPTH {
             return false;
         }
@@ -553,11 +558,11 @@ impl Context {
     ) {
         // A `head` is the acquisition word with the flag and the count above it.
         let slot = &self.stack[d + 1];
-        slot.head.set(acq | LINKED_BELOW | 1 << COUNT_SHIFT);
-        slot.instance.set(instance);
-        slot.site.set(Some(site));
-        slot.chain_key.set(key);
-        self.depth.set(d + 1);
+        set(&slot.head, acq | LINKED_BELOW | 1 << COUNT_SHIFT);
+        set(&slot.instance, instance);
+        set(&slot.site, Some(site));
+        set(&slot.chain_key, key);
+        set(&self.depth, d + 1);
     }
 
     /// Fills `slot`, the one above a stack `d` deep, with `held` and its chain key, and makes
@@ -596,14 +601,14 @@ impl Context {
     /// mostly in order); whether there was one.
     #[inline(always)]
     pub(crate) fn release(&self, instance: Instance) -> bool {
-        let d = self.depth.get();
+        let d = get(&self.depth);
         if d == 0 {
             return false;
         }
-        if self.slot(d).instance.get() == instance {
-            self.depth.set(d - 1);
+        if get(&self.slot(d).instance) == instance {
+            set(&self.depth, d - 1);
             true
-        } else if d >= 2 && self.slot(d - 1).instance.get() == instance {
+        } else if d >= 2 && get(&self.slot(d - 1).instance) == instance {
             // A hand-over-hand walk releases the entry below the top at each step.
             self.remove_below_top();
             true
@@ -821,7 +826,7 @@ impl Context {
     pub(crate) fn chain_cached(&self, key: u64) -> Cached {
         // A cached key's lowest bit says whether the instance check is due (the chains that
         // differ in that bit alone are taken for one: 1 in 2^63).
-        match self.cache_slot(key).get() ^ (key & !1) {
+        match get(self.cache_slot(key)) ^ (key & !1) {
             0 => Cached::Yes,
             1 => Cached::ByInstance,
             _ => Cached::No,
@@ -843,12 +848,12 @@ impl Context {
     /// in an unoptimised build.
     #[inline(always)]
     pub(crate) fn nearest_of_own_class(&self, class: ClassId, access: Access) -> Instance {
-        let mut s = self.depth.get();
+        let mut s = get(&self.depth);
         while s > 0 {
             let slot = self.slot(s);
-            let head = slot.head.get();
+            let head = get(&slot.head);
             if waits_for_own_class(head_class(head), head_access(head), class, access) {
-                return slot.instance.get();
+                return get(&slot.instance);
             }
             s -= 1;
         }

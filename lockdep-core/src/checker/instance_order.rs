@@ -76,9 +76,9 @@ static FORGOTTEN: AtomicU64 = AtomicU64::new(0);
 /// two mixes coincide 1 in 2^63).
 /// Locks keep it so that a lock nested again under the same lock of its class (a list walked
 /// hand over hand, shards locked in order) is known without the order's lock.
-#[inline]
+#[inline(always)]
 pub(crate) fn memo_key(held: Instance) -> u64 {
-    let forgotten = FORGOTTEN.load(Relaxed);
+    let forgotten = crate::thin::load_u64(&FORGOTTEN, Relaxed);
     (held.addr() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ forgotten.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
         ^ 1

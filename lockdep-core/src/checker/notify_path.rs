@@ -18,6 +18,7 @@ use super::types::{Access, ClassId};
 
 /// Entries of the set. A notifier's path rarely takes more than a handful of classes.
 pub(crate) const SLOTS: usize = 32;
+const _: () = assert!(SLOTS.is_power_of_two());
 
 /// One slot: the class word and where the class was taken (one cache line holds four).
 struct Slot {
@@ -54,8 +55,9 @@ impl NotifyPath {
     #[inline(always)]
     pub(crate) fn note(&self, class: ClassId, access: Access, site: &'static Location<'static>) {
         let word = self.word(class, access);
-        let home = class as usize % SLOTS;
-        if self.slots[home].word.get() != word {
+        // A mask for `% SLOTS`: no check in a debug build.
+        let home = class as usize & (SLOTS - 1);
+        if crate::thin::get(&self.slots[home].word) != word {
             self.note_from(home, word, site);
         }
     }
@@ -65,19 +67,21 @@ impl NotifyPath {
     /// [`note`](NotifyPath::note) would leave the path as it is.
     #[inline(always)]
     pub(crate) fn noted_acquisition(&self, acq: u64) -> bool {
-        let word = (self.generation.get() as u64 + 1) << 32 | acq;
-        self.slots[chain_key::class_of(acq) as usize % SLOTS]
-            .word
-            .get()
-            == word
+        let word = self.generation_bits() | acq;
+        crate::thin::get(&self.slots[chain_key::class_of(acq) as usize & (SLOTS - 1)].word) == word
     }
 
     /// The slot word of `class` taken as `access` in the current generation.
     #[inline(always)]
     fn word(&self, class: ClassId, access: Access) -> u64 {
-        (self.generation.get() as u64 + 1) << 32
-            | (access as u64) << CLASS_BITS
-            | (class as u64 & CLASS_MASK)
+        self.generation_bits() | (access as u64) << CLASS_BITS | (class as u64 & CLASS_MASK)
+    }
+
+    /// A slot word's generation bits for the current generation (wrapping: no overflow check
+    /// in a debug build, and none overflows).
+    #[inline(always)]
+    fn generation_bits(&self) -> u64 {
+        (crate::thin::get(&self.generation) as u64).wrapping_add(1) << 32
     }
 
     /// Stores `word` in the first slot from `home` on (wrapping) that is free in this

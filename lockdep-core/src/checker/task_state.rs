@@ -67,7 +67,7 @@ impl TaskState {
     /// Whether this is a task's context (claimed by a task).
     #[inline(always)]
     pub(crate) fn is_task(&self) -> bool {
-        self.of_task.get() && self.owner.load(Relaxed) != 0
+        crate::thin::get(&self.of_task) && self.owner.load(Relaxed) != 0
     }
 
     /// A blocking lock of `class` was taken at `site` in this (task's) context.

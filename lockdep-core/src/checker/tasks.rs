@@ -57,7 +57,7 @@ static SPARE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// wrapper runs, else (feature `tokio`) tokio's current task, else 0.
 #[inline(always)]
 fn current_task(state: &TaskState) -> u64 {
-    let scoped = state.scoped.get();
+    let scoped = crate::thin::get(&state.scoped);
     if scoped != 0 {
         return scoped;
     }
@@ -124,12 +124,18 @@ fn task_number(id: tokio::task::Id) -> u64 {
 #[inline(always)]
 pub(crate) fn cached(thread: &Context) -> Result<&Context, u64> {
     let state = &thread.task;
+    // Without tokio the task running is the scoped one alone: when none runs now and none ran
+    // last, the thread's own context (busy or not), in one compare, as below.
+    #[cfg(not(feature = "tokio"))]
+    if (crate::thin::get(&state.scoped) | crate::thin::get(&state.last_task)) == 0 {
+        return Ok(thread);
+    }
     // Inside a switch (its allocations come back here): the thread's own.
-    if state.busy.get() {
+    if crate::thin::get(&state.busy) {
         return Ok(thread);
     }
     let task = current_task(state);
-    if task == state.last_task.get() {
+    if task == crate::thin::get(&state.last_task) {
         if task == 0 {
             return Ok(thread);
         }

@@ -17,6 +17,7 @@ use super::store;
 use super::tasks;
 use super::types::{Access, ClassId, Instance, NodeKind};
 use super::violation::{Detail, HeldBack, Link, LockDesc, ViolationData};
+use crate::thin::get;
 use lockdep_report::ViolationKind;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -102,9 +103,9 @@ impl OrderMemo {
     }
 
     /// Whether the memo names `memo_key` (an `instance_order::memo_key`).
-    #[inline]
+    #[inline(always)]
     fn names(&self, memo_key: u64) -> bool {
-        (self.memo.load(Relaxed) ^ memo_key) & !KEYED == 0
+        (crate::thin::load_u64(&self.memo, Relaxed) ^ memo_key) & !KEYED == 0
     }
 
     /// The memo names `memo_key` from now on (the key bit is kept).
@@ -451,14 +452,15 @@ fn acquired_in_full(
     memo: usize,
     epoch: u32,
 ) -> Acquired {
-    let Ok(t) = tasks::cached(this_thread()) else {
+    let thread = this_thread();
+    let Ok(t) = tasks::cached(thread) else {
         return Acquired::Unknown;
     };
-    if t.reentry.get() {
+    if get(&t.reentry) {
         return Acquired::Untracked;
     }
     t.sync_epoch_to(epoch);
-    if t.hold_entries.get() != 0 {
+    if get(&t.hold_entries) != 0 {
         return Acquired::Unknown;
     }
     #[cfg(feature = "send_guard")]
@@ -481,11 +483,22 @@ fn acquired_in_full(
         return Acquired::Untracked;
     }
     hook_thread_exit(t);
-    if t.task.is_task() {
+    if is_task_context(t, thread) {
         t.task.blocking_taken(class, site);
     }
     t.note_quiet();
     Acquired::Held
+}
+
+/// Whether `t`, the context of the code running on the thread whose own context is `thread`,
+/// is a task's. A thread's own context is never one (no task claims it): only another is
+/// asked, after a compare of addresses (`is_task` reads two fields, an atomic one a call of
+/// its own in an unoptimised build).
+#[inline(always)]
+// Addresses compared as such: `std::ptr::eq` is a call of its own in an unoptimised build.
+#[allow(clippy::ptr_eq)]
+fn is_task_context(t: &Context, thread: &Context) -> bool {
+    t as *const Context != thread as *const Context && t.task.is_task()
 }
 
 /// This thread's state, or null when the checker is running on this thread.
@@ -518,9 +531,13 @@ pub(crate) fn release(instance: Instance) -> bool {
 #[cold]
 #[inline(never)]
 fn release_in_full(instance: Instance) -> bool {
-    let t = context();
+    let thread = this_thread();
+    let t = match tasks::cached(thread) {
+        Ok(context) => context,
+        Err(task) => switch_context(thread, task),
+    };
     let released = t.release(instance);
-    if released && t.task.is_task() {
+    if released && is_task_context(t, thread) {
         t.task.blocking_released();
         tasks::give_back_if_empty(t);
     }
@@ -671,7 +688,7 @@ pub(crate) fn commit(t: &Context, acq: &Acquisition) -> bool {
 /// verdict on what a thread still holds when it exits), once.
 #[inline(always)]
 fn hook_thread_exit(t: &Context) {
-    if !t.exit_hook.get() {
+    if !get(&t.exit_hook) {
         exit::register_thread_exit_hook(t);
     }
 }

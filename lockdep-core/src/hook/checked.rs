@@ -94,7 +94,8 @@ impl<R> Checked<R> {
             // shared acquisition: readers overlap, and validating inside a read hold would
             // lengthen every hold a writer waits out (a read-mostly lock contended by 8
             // threads: 1.55x parking_lot so, 1.35x validated first).
-            if hot.plain() && subclass == 0 && access == Access::Write && fast(&self.raw) {
+            // `matches!`, not `==`: the derived `eq` is a call in an unoptimised build.
+            if hot.plain() && subclass == 0 && matches!(access, Access::Write) && fast(&self.raw) {
                 if self.map.first_hold.is_settled()
                     && self
                         .map

@@ -79,6 +79,11 @@ pub(crate) struct LockMap {
     /// first held nothing back (`checker::first_hold`). Kept by the checked lock.
     #[cfg(feature = "enabled")]
     pub(crate) first_hold: entry::FirstHold,
+    /// Whether the lock has a declared order key (`order` has it): fixed when the map is made,
+    /// so a plain read, which every acquisition and release makes, not an atomic load (a call
+    /// of its own in an unoptimised build). In the padding after `first_hold`.
+    #[cfg(feature = "enabled")]
+    keyed: bool,
 }
 
 impl LockMap {
@@ -94,6 +99,7 @@ impl LockMap {
             order: entry::OrderMemo::new(order_key),
             class: AtomicU32::new(class),
             first_hold: entry::FirstHold::new(),
+            keyed: order_key.is_some(),
         }
     }
 
@@ -406,7 +412,7 @@ impl LockMap {
     #[inline(always)]
     fn release_checked(&self, instance: usize) {
         {
-            if self.order.key().is_some() {
+            if self.keyed {
                 entry::release_key(Instance::lock(instance));
             }
             let released = entry::release(Instance::lock(instance));
@@ -424,10 +430,12 @@ impl LockMap {
     /// declared order key, and (feature `send_guard`) who holds it, for an exclusive hold (a
     /// shared hold has several holders).
     #[cfg(feature = "enabled")]
-    #[inline]
+    #[inline(always)]
     fn now_held(&self, instance: usize, access: Access) {
-        if let Some(key) = self.order.key() {
-            entry::hold_key(Instance::lock(instance), key);
+        if self.keyed {
+            if let Some(key) = self.order.key() {
+                entry::hold_key(Instance::lock(instance), key);
+            }
         }
         #[cfg(feature = "send_guard")]
         self.holder.set(match access {
@@ -670,7 +678,7 @@ impl LockMap {
         site: &'static Location<'static>,
         epoch: u32,
     ) -> bool {
-        let class = self.class.load(Acquire);
+        let class = crate::thin::load_u32(&self.class, Acquire);
         if class.wrapping_add(1) <= 1 {
             // Not registered yet (the validated path registers it), or without a class (not
             // tracked).

@@ -1,0 +1,105 @@
+//! Reads and writes of cells and atomics for the lock path that are a plain load or store in
+//! an unoptimised build too.
+//!
+//! In cargo's default test profile nothing is optimised, the lock paths included (a library
+//! cannot set its own profile), and there `Cell::get`, `Cell::set` and `AtomicU32::load` are
+//! calls of their own, a load of the atomic through two (the ordering matched at run time):
+//! about 25 instructions each, several per acquisition. These are always inlined, which an
+//! unoptimised build honours, and do the same thing as those methods. In an optimised build
+//! they are those methods.
+
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+/// `cell.get()`.
+#[inline(always)]
+pub(crate) fn get<T: Copy>(cell: &Cell<T>) -> T {
+    // SAFETY: a `Cell<T>` has the memory layout of its `T`, so the reference is valid and
+    // aligned for a `T`; it lives for the read only, and nothing writes the value meanwhile
+    // (a `Cell` is not `Sync` and hands out no reference to its value): `Cell::get`'s own
+    // read. A reference, not a raw pointer: a debug build checks the alignment of every raw
+    // pointer it reads through.
+    unsafe { *std::mem::transmute::<&Cell<T>, &T>(cell) }
+}
+
+/// `cell.set(value)`, for a `Copy` value (nothing dropped).
+#[inline(always)]
+pub(crate) fn set<T: Copy>(cell: &Cell<T>, value: T) {
+    // SAFETY: a `Cell<T>` has the memory layout of the `UnsafeCell<T>` it wraps, whose `get`
+    // is the pointer a write through a shared reference may use; nothing else reads or writes
+    // the value meanwhile (`Cell` is not `Sync`, hands out no reference to its value):
+    // `Cell::set`'s own write. `T: Copy`, so the old value needs no drop. The `UnsafeCell`
+    // reached by a reference, not a raw pointer: a debug build checks every raw pointer it
+    // goes through, and so only the write's is.
+    unsafe { *std::mem::transmute::<&Cell<T>, &UnsafeCell<T>>(cell).get() = value }
+}
+
+/// `atomic.load(order)`: in an unoptimised build on x86-64 (which debug assertions stand for,
+/// as elsewhere in this crate) a plain `mov`, which is that load for any `order` a load takes.
+#[inline(always)]
+pub(crate) fn load_u32(atomic: &AtomicU32, order: Ordering) -> u32 {
+    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
+    {
+        let _ = order;
+        let value: u32;
+        // SAFETY: reads the 4 aligned bytes of a live `AtomicU32` with one `mov`, which on
+        // x86-64 is an atomic load with acquire ordering (loads are not reordered with later
+        // loads or stores); the block is a compiler barrier (neither `nomem` nor `readonly`),
+        // so nothing after it in program order is moved before it. It touches no stack.
+        unsafe {
+            std::arch::asm!(
+                "mov {value:e}, dword ptr [{atomic}]",
+                atomic = in(reg) atomic as *const AtomicU32,
+                value = lateout(reg) value,
+                options(nostack, preserves_flags),
+            );
+        }
+        value
+    }
+    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
+    atomic.load(order)
+}
+
+/// `atomic.load(order)`, as [`load_u32`].
+#[inline(always)]
+pub(crate) fn load_u8(atomic: &AtomicU8, order: Ordering) -> u8 {
+    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
+    {
+        let _ = order;
+        let value: u8;
+        // SAFETY: as in `load_u32`, for the one byte of a live `AtomicU8`.
+        unsafe {
+            std::arch::asm!(
+                "mov {value}, byte ptr [{atomic}]",
+                atomic = in(reg) atomic as *const AtomicU8,
+                value = lateout(reg_byte) value,
+                options(nostack, preserves_flags),
+            );
+        }
+        value
+    }
+    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
+    atomic.load(order)
+}
+
+/// `atomic.load(order)`, as [`load_u32`].
+#[inline(always)]
+pub(crate) fn load_u64(atomic: &AtomicU64, order: Ordering) -> u64 {
+    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
+    {
+        let _ = order;
+        let value: u64;
+        // SAFETY: as in `load_u32`, for the 8 aligned bytes of a live `AtomicU64`.
+        unsafe {
+            std::arch::asm!(
+                "mov {value}, qword ptr [{atomic}]",
+                atomic = in(reg) atomic as *const AtomicU64,
+                value = lateout(reg) value,
+                options(nostack, preserves_flags),
+            );
+        }
+        value
+    }
+    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
+    atomic.load(order)
+}
