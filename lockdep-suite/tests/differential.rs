@@ -1381,6 +1381,37 @@ fn regressions() -> Vec<Vec<Vec<Op>>> {
                 ]),
             ],
         ],
+        // The reference bug of the case before, found by another run: thread 0 holds a P1
+        // element and a try-write of L2#0, and reads L2#1 in reclaim (reads from ALLOC and
+        // P1 held back); thread 1's first blocking write of L2 releases them together.
+        vec![
+            vec![
+                Op::Alloc(1),
+                Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::TryLock,
+                },
+                Op::Reclaim(vec![Op::Take {
+                    class: 2,
+                    instance: 1,
+                    how: How::Read,
+                }]),
+            ],
+            vec![
+                Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::Read,
+                },
+                Op::NoReclaim(vec![Op::Alloc(1), Op::Unlock(0)]),
+                Op::Take {
+                    class: 2,
+                    instance: 0,
+                    how: How::Lock,
+                },
+            ],
+        ],
     ]
 }
 

@@ -214,6 +214,22 @@ impl Graph {
     }
 }
 
+/// The first-hold rule's questions about the dependencies held back, answered by the order:
+/// its version and which classes changed since one ([`DependencyOrder::changed_since`]).
+impl first_hold::Verdicts for Graph {
+    fn version(&self) -> u64 {
+        self.order.version()
+    }
+
+    fn changed_since(&self, class: ClassId, version: u64) -> bool {
+        self.order.changed_since(class, version)
+    }
+
+    fn closes(&mut self, d: &first_hold::Provisional) -> bool {
+        self.closes(d.from, Access::Write, d.to, d.acquired)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::checker::graph::*;
@@ -411,21 +427,5 @@ mod tests {
             }
         }
         false
-    }
-}
-
-/// The first-hold rule's questions about the dependencies held back, answered by the order:
-/// its version and which classes changed since one ([`DependencyOrder::changed_since`]).
-impl first_hold::Verdicts for Graph {
-    fn version(&self) -> u64 {
-        self.order.version()
-    }
-
-    fn changed_since(&self, class: ClassId, version: u64) -> bool {
-        self.order.changed_since(class, version)
-    }
-
-    fn closes(&mut self, d: &first_hold::Provisional) -> bool {
-        self.closes(d.from, Access::Write, d.to, d.acquired)
     }
 }
