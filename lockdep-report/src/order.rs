@@ -1021,7 +1021,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use crate::order::{dep, node, DependencyOrder, Released};
+    use crate::order::{dep, node, DependencyOrder, Released, KEY_GAP};
 
     /// The order's semantics, naively: the split graph as a set of edges, reachability by a
     /// full search each time; the dependencies as recorded, each read of a class no writer
@@ -1220,7 +1220,7 @@ mod tests {
             model.insert(0, 1, dep::EN).then(|| vec![1, 0])
         );
         // Lift every key to just below the top, keeping their order.
-        let lift = u64::MAX - super::KEY_GAP - *order.by_ord.keys().next_back().unwrap();
+        let lift = u64::MAX - KEY_GAP - *order.by_ord.keys().next_back().unwrap();
         let keys: Vec<(u64, u32)> = std::mem::take(&mut order.by_ord).into_iter().collect();
         for (key, c) in keys {
             order.ord[c as usize] = key + lift;
