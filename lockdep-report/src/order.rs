@@ -265,6 +265,15 @@ fn spacing_wanted(width: usize) -> u64 {
     (KEY_GAP >> halvings).max(1)
 }
 
+/// In `changed` (by class, see `DependencyOrder::changed`), `class` changed at `version`.
+fn mark(changed: &mut Vec<u64>, class: ClassId, version: u64) {
+    let index = class as usize;
+    if changed.len() <= index {
+        changed.resize(index + 1, 0);
+    }
+    changed[index] = version;
+}
+
 #[inline]
 fn node(class: ClassId, recursive: bool) -> u32 {
     class * 2 + recursive as u32
@@ -599,11 +608,7 @@ impl DependencyOrder {
 
     /// `class` changed at the current version.
     fn mark(&mut self, class: ClassId) {
-        let index = class as usize;
-        if self.changed.len() <= index {
-            self.changed.resize(index + 1, 0);
-        }
-        self.changed[index] = self.version;
+        mark(&mut self.changed, class, self.version);
     }
 
     fn next_stamp(&mut self) -> u32 {
@@ -849,9 +854,8 @@ impl DependencyOrder {
         // order with everything.
         self.version += 1;
         for &c in &nodes {
-            for i in 0..group(&self.members, &c).len() {
-                let n = group(&self.members, &c)[i];
-                self.mark(n / 2);
+            for &n in group(&self.members, &c) {
+                mark(&mut self.changed, n / 2, self.version);
             }
         }
         nodes.sort_unstable_by_key(|&n| self.ord[n as usize]);

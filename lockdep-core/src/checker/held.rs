@@ -100,7 +100,13 @@ struct HeldSlot {
 /// the flag and the count above it.
 #[inline(always)]
 fn head(class: ClassId, access: Access, linked_below: bool, count: u16) -> u64 {
-    chain_key::acquisition(class, access) | (linked_below as u64) << 40 | (count as u64) << 48
+    chain_key::acquisition(class, access) | head_flags(linked_below, count)
+}
+
+/// The bits of a [`head`] above its acquisition word: the flag and the count.
+#[inline(always)]
+const fn head_flags(linked_below: bool, count: u16) -> u64 {
+    (linked_below as u64) << 40 | (count as u64) << COUNT_SHIFT
 }
 
 /// The bit of a [`head`] that holds `linked_below`, and the shift of its count.
@@ -556,9 +562,9 @@ impl Context {
         site: &'static Location<'static>,
         key: u64,
     ) {
-        // A `head` is the acquisition word with the flag and the count above it.
         let slot = &self.stack[d + 1];
-        set(&slot.head, acq | LINKED_BELOW | 1 << COUNT_SHIFT);
+        // The flags as a constant: computed at run time in an unoptimised build otherwise.
+        set(&slot.head, acq | const { head_flags(true, 1) });
         set(&slot.instance, instance);
         set(&slot.site, Some(site));
         set(&slot.chain_key, key);

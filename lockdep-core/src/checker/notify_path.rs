@@ -13,7 +13,7 @@ use std::panic::Location;
 // The bits of a slot word below the generation are its acquisition
 // (`chain_key::acquisition`): the class (fewer than 2^30, see `registry::MAX_CLASSES`) and
 // the access above it.
-use super::chain_key::{self, CLASS_BITS, CLASS_MASK};
+use super::chain_key;
 use super::types::{Access, ClassId};
 
 /// Entries of the set. A notifier's path rarely takes more than a handful of classes.
@@ -74,7 +74,7 @@ impl NotifyPath {
     /// The slot word of `class` taken as `access` in the current generation.
     #[inline(always)]
     fn word(&self, class: ClassId, access: Access) -> u64 {
-        self.generation_bits() | (access as u64) << CLASS_BITS | (class as u64 & CLASS_MASK)
+        self.generation_bits() | chain_key::acquisition(class, access)
     }
 
     /// A slot word's generation bits for the current generation (wrapping: no overflow check
@@ -98,7 +98,7 @@ impl NotifyPath {
             if held == word {
                 return;
             }
-            if held >> 32 != generation || held & CLASS_MASK == word & CLASS_MASK {
+            if held >> 32 != generation || chain_key::class_of(held) == chain_key::class_of(word) {
                 slot.word.set(word);
                 slot.site.set(Some(site));
                 return;
@@ -125,13 +125,9 @@ impl NotifyPath {
             if word >> 32 != generation {
                 return None;
             }
-            let access = match (word >> CLASS_BITS) & 3 {
-                0 => Access::Write,
-                1 => Access::Read,
-                _ => Access::RecursiveRead,
-            };
+            let (class, access) = chain_key::split(word);
             let site = slot.site.get().unwrap_or(Location::caller());
-            Some(((word & CLASS_MASK) as ClassId, access, site))
+            Some((class, access, site))
         })
     }
 }

@@ -295,7 +295,12 @@ pub(crate) fn with_context<R>(f: impl FnOnce(&Context) -> R) -> R {
 /// and a `Context` is not `Sync`: the reference stays on this thread.
 #[inline(always)]
 pub(crate) fn context() -> &'static Context {
-    let thread = this_thread();
+    context_in(this_thread())
+}
+
+/// [`context`] on the thread whose own context is `thread`.
+#[inline(always)]
+fn context_in(thread: &'static Context) -> &'static Context {
     match tasks::cached(thread) {
         Ok(context) => context,
         Err(task) => switch_context(thread, task),
@@ -460,11 +465,7 @@ fn acquired_in_full(
         return Acquired::Untracked;
     }
     t.sync_epoch_to(epoch);
-    if get(&t.hold_entries) != 0 {
-        return Acquired::Unknown;
-    }
-    #[cfg(feature = "send_guard")]
-    if t.inbox.get().is_some_and(|inbox| inbox.has_posts()) {
+    if get(&t.hold_entries) != 0 || has_posts(t) {
         return Acquired::Unknown;
     }
     // Not the memoized key: it is pushed right here, and a validation after `Unknown`
@@ -532,10 +533,7 @@ pub(crate) fn release(instance: Instance) -> bool {
 #[inline(never)]
 fn release_in_full(instance: Instance) -> bool {
     let thread = this_thread();
-    let t = match tasks::cached(thread) {
-        Ok(context) => context,
-        Err(task) => switch_context(thread, task),
-    };
+    let t = context_in(thread);
     let released = t.release(instance);
     if released && is_task_context(t, thread) {
         t.task.blocking_released();
