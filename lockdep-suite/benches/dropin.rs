@@ -12,6 +12,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 #[macro_use]
 mod loops;
+use loops::at_stack_depths;
 #[cfg(feature = "enabled")]
 use loops::two_threads;
 
@@ -81,10 +82,14 @@ fn dropin(c: &mut Criterion) {
     ];
     for (kind, base_name, base, checked) in kinds {
         let mut g = c.benchmark_group(format!("dropin_{kind}_1t"));
-        g.bench_function(base_name, |b| b.iter_custom(base));
-        g.bench_function("lockdep", |b| b.iter_custom(checked));
+        g.bench_function(base_name, |b| b.iter_custom(|n| at_stack_depths(n, base)));
+        g.bench_function("lockdep", |b| {
+            b.iter_custom(|n| at_stack_depths(n, checked))
+        });
         g.bench_function("lockdep_mode_off", |b| {
-            with_mode(lockdep::Mode::Off, || b.iter_custom(checked))
+            with_mode(lockdep::Mode::Off, || {
+                b.iter_custom(|n| at_stack_depths(n, checked))
+            })
         });
         g.finish();
         let mut g = c.benchmark_group(format!("dropin_{kind}_2t"));
@@ -107,8 +112,12 @@ fn dropin(c: &mut Criterion) {
     // `lockdep::sync` is `std::sync` here: nothing to compare but parking_lot's shape.
     let _ = (std_mutex, std_rwlock_write);
     let mut g = c.benchmark_group("dropin_pl_rwlock_featoff_1t");
-    g.bench_function("parking_lot", |b| b.iter_custom(pl_rwlock_write));
-    g.bench_function("lockdep", |b| b.iter_custom(lockdep_pl_rwlock_write));
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| at_stack_depths(n, pl_rwlock_write))
+    });
+    g.bench_function("lockdep", |b| {
+        b.iter_custom(|n| at_stack_depths(n, lockdep_pl_rwlock_write))
+    });
     g.finish();
 }
 

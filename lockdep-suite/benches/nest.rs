@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
+mod loops;
+
 #[cfg(feature = "enabled")]
 mod common;
 #[cfg(feature = "enabled")]
@@ -71,13 +73,16 @@ fn tracing_op() -> impl FnMut() {
     move || nest_tracing(black_box(&a), black_box(&b))
 }
 
+/// `op` timed on this thread, at the spread of stack depths of [`loops::at_stack_depths`].
 fn on_one_thread(mut op: impl FnMut()) -> impl FnMut(u64) -> Duration {
     move |iters| {
-        let start = Instant::now();
-        for _ in 0..iters {
-            op();
-        }
-        start.elapsed()
+        loops::at_stack_depths(iters, |part| {
+            let start = Instant::now();
+            for _ in 0..part {
+                op();
+            }
+            start.elapsed()
+        })
     }
 }
 

@@ -6,8 +6,11 @@
 //! --bench same_class`), the newtypes against parking_lot.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+
+mod loops;
 
 #[cfg(feature = "enabled")]
 mod common;
@@ -59,6 +62,17 @@ fn walk_lockdep(nodes: &[lockdep::Mutex<u64>]) {
     *held += 1;
 }
 
+/// `n` runs of `op`, timed at the spread of stack depths of [`loops::at_stack_depths`].
+fn timed(n: u64, op: impl Fn()) -> Duration {
+    loops::at_stack_depths(n, |part| {
+        let start = Instant::now();
+        for _ in 0..part {
+            op();
+        }
+        start.elapsed()
+    })
+}
+
 fn lockdep_nodes() -> Vec<lockdep::Mutex<u64>> {
     (0..NODES)
         .map(|_| lockdep::Mutex::with_class(0, &NODE))
@@ -74,19 +88,19 @@ fn pair(c: &mut Criterion) {
     let mut g = c.benchmark_group(group_name);
     let (pa, pb) = (parking_lot::Mutex::new(0), parking_lot::Mutex::new(0));
     g.bench_function("parking_lot", |b| {
-        b.iter(|| pair_parking_lot(black_box(&pa), black_box(&pb)))
+        b.iter_custom(|n| timed(n, || pair_parking_lot(black_box(&pa), black_box(&pb))))
     });
     let (la, lb) = (
         lockdep::Mutex::with_class(0, &PAIR),
         lockdep::Mutex::with_class(0, &PAIR),
     );
     g.bench_function("lockdep", |b| {
-        b.iter(|| pair_lockdep(black_box(&la), black_box(&lb)))
+        b.iter_custom(|n| timed(n, || pair_lockdep(black_box(&la), black_box(&lb))))
     });
     #[cfg(feature = "enabled")]
     g.bench_function("lockdep_mode_off", |b| {
         with_mode(lockdep::Mode::Off, || {
-            b.iter(|| pair_lockdep(black_box(&la), black_box(&lb)))
+            b.iter_custom(|n| timed(n, || pair_lockdep(black_box(&la), black_box(&lb))))
         })
     });
     g.finish();

@@ -17,6 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 #[macro_use]
 mod loops;
+use loops::at_stack_depths;
 #[cfg(feature = "enabled")]
 use loops::two_threads;
 
@@ -59,8 +60,12 @@ fn lockdep_tight_opaque(iters: u64) -> Duration {
 /// The tight nest with the locks made out of its sight, as group `group`.
 fn tight_opaque(c: &mut Criterion, group: &str) {
     let mut g = c.benchmark_group(group);
-    g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight_opaque));
-    g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight_opaque));
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| at_stack_depths(n, parking_lot_tight_opaque))
+    });
+    g.bench_function("lockdep", |b| {
+        b.iter_custom(|n| at_stack_depths(n, lockdep_tight_opaque))
+    });
     g.finish();
 }
 
@@ -85,12 +90,20 @@ fn tracing_tight(iters: u64) -> Duration {
 fn tight(c: &mut Criterion) {
     lockdep::set_mode(lockdep::Mode::Collect);
     let mut g = c.benchmark_group("tight_1t");
-    g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight));
-    g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight));
-    g.bench_function("lockdep_mode_off", |b| {
-        with_mode(lockdep::Mode::Off, || b.iter_custom(lockdep_tight))
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| at_stack_depths(n, parking_lot_tight))
     });
-    g.bench_function("tracing_mutex", |b| b.iter_custom(tracing_tight));
+    g.bench_function("lockdep", |b| {
+        b.iter_custom(|n| at_stack_depths(n, lockdep_tight))
+    });
+    g.bench_function("lockdep_mode_off", |b| {
+        with_mode(lockdep::Mode::Off, || {
+            b.iter_custom(|n| at_stack_depths(n, lockdep_tight))
+        })
+    });
+    g.bench_function("tracing_mutex", |b| {
+        b.iter_custom(|n| at_stack_depths(n, tracing_tight))
+    });
     g.finish();
     tight_opaque(c, "tight_opaque_1t");
 
@@ -114,8 +127,12 @@ fn tight(c: &mut Criterion) {
 #[cfg(not(feature = "enabled"))]
 fn tight(c: &mut Criterion) {
     let mut g = c.benchmark_group("tight_featoff_1t");
-    g.bench_function("parking_lot", |b| b.iter_custom(parking_lot_tight));
-    g.bench_function("lockdep", |b| b.iter_custom(lockdep_tight));
+    g.bench_function("parking_lot", |b| {
+        b.iter_custom(|n| at_stack_depths(n, parking_lot_tight))
+    });
+    g.bench_function("lockdep", |b| {
+        b.iter_custom(|n| at_stack_depths(n, lockdep_tight))
+    });
     g.finish();
     tight_opaque(c, "tight_opaque_featoff_1t");
     single(c, "single_featoff_1t");
@@ -125,10 +142,18 @@ fn tight(c: &mut Criterion) {
 fn single(c: &mut Criterion, group: &str) {
     let mut g = c.benchmark_group(group);
     g.bench_function("parking_lot", |b| {
-        b.iter_custom(|n| single_loop!(parking_lot::Mutex::new(0u64), n, |m| m.lock()))
+        b.iter_custom(|n| {
+            at_stack_depths(n, |n| {
+                single_loop!(parking_lot::Mutex::new(0u64), n, |m| m.lock())
+            })
+        })
     });
     g.bench_function("lockdep", |b| {
-        b.iter_custom(|n| single_loop!(lockdep::Mutex::new(0u64), n, |m| m.lock()))
+        b.iter_custom(|n| {
+            at_stack_depths(n, |n| {
+                single_loop!(lockdep::Mutex::new(0u64), n, |m| m.lock())
+            })
+        })
     });
     g.finish();
 }
