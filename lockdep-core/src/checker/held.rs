@@ -348,14 +348,14 @@ impl Context {
     /// Whether this context is quiet (see `quiet`) in checking epoch `epoch`.
     #[inline(always)]
     pub(crate) fn quiet_in(&self, epoch: u32) -> bool {
-        self.quiet.get() == epoch.wrapping_add(1)
+        get(&self.quiet) == epoch.wrapping_add(1)
     }
 
     /// Whether this context is quiet in some checking epoch (a release does not look at the
     /// epoch: a stale stack is forgotten by the next acquisition).
     #[inline(always)]
     pub(crate) fn is_quiet(&self) -> bool {
-        self.quiet.get() != 0
+        get(&self.quiet) != 0
     }
 
     /// This context may no longer be quiet (see `quiet`).
@@ -542,11 +542,11 @@ impl Context {
     /// in its inline slots.
     #[inline(always)]
     pub(crate) fn inline_next_key_of(&self, acq: u64) -> Option<(usize, u64)> {
-        let d = self.depth.get();
+        let d = get(&self.depth);
         if d >= INLINE_DEPTH {
             return None;
         }
-        let prev = self.stack[d].chain_key.get();
+        let prev = get(&self.stack[d].chain_key);
         Some((d, chain_key::extend(prev, acq)))
     }
 
@@ -627,9 +627,9 @@ impl Context {
     /// nothing done) for any other.
     #[inline(always)]
     pub(crate) fn release_top(&self, instance: Instance) -> bool {
-        let d = self.depth.get();
-        if d.wrapping_sub(1) < INLINE_DEPTH && self.stack[d].instance.get() == instance {
-            self.depth.set(d - 1);
+        let d = get(&self.depth);
+        if d.wrapping_sub(1) < INLINE_DEPTH && get(&self.stack[d].instance) == instance {
+            set(&self.depth, d - 1);
             return true;
         }
         false
