@@ -562,13 +562,15 @@ impl Context {
         site: &'static Location<'static>,
         key: u64,
     ) {
-        let slot = &self.stack[d + 1];
+        // The new depth computed once: each `+` is an overflow check in an unoptimised build.
+        let top = d + 1;
+        let slot = &self.stack[top];
         // The flags as a constant: computed at run time in an unoptimised build otherwise.
         set(&slot.head, acq | const { head_flags(true, 1) });
         set(&slot.instance, instance);
         set(&slot.site, Some(site));
         set(&slot.chain_key, key);
-        set(&self.depth, d + 1);
+        set(&self.depth, top);
     }
 
     /// Fills `slot`, the one above a stack `d` deep, with `held` and its chain key, and makes
@@ -628,8 +630,12 @@ impl Context {
     #[inline(always)]
     pub(crate) fn release_top(&self, instance: Instance) -> bool {
         let d = get(&self.depth);
-        if d.wrapping_sub(1) < INLINE_DEPTH && get(&self.stack[d].instance) == instance {
-            set(&self.depth, d - 1);
+        // The depth after, which is below `INLINE_DEPTH` only when `d` is at least 1 (0 wraps
+        // to the largest value): one compare for both bounds, and no second subtraction
+        // (with its overflow check in an unoptimised build).
+        let below = d.wrapping_sub(1);
+        if below < INLINE_DEPTH && get(&self.stack[d].instance) == instance {
+            set(&self.depth, below);
             return true;
         }
         false
