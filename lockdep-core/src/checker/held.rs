@@ -273,15 +273,20 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&Context) -> R) -> R {
 #[inline(always)]
 pub(crate) fn this_thread() -> &'static Context {
     // `try_with`, not `with` (one call less in a test build): a `const`-initialised
-    // thread-local without destructor is never inaccessible.
-    match THREAD.try_with(|t| {
-        // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
-        // is valid for the whole life of this thread (thread-local destructors included); a
-        // `Context` is not `Sync`, so the reference cannot reach another thread. A
-        // reference's lifetime changed, not a raw pointer dereferenced: a debug build checks
-        // the alignment of every raw pointer it goes through.
-        unsafe { std::mem::transmute::<&Context, &'static Context>(t) }
-    }) {
+    // thread-local without destructor is never inaccessible. The closure always inlined: in
+    // an unoptimised build `try_with` calls it through `FnOnce::call_once`, which then calls
+    // its body as one more function.
+    match THREAD.try_with(
+        #[inline(always)]
+        |t| {
+            // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
+            // is valid for the whole life of this thread (thread-local destructors included); a
+            // `Context` is not `Sync`, so the reference cannot reach another thread. A
+            // reference's lifetime changed, not a raw pointer dereferenced: a debug build checks
+            // the alignment of every raw pointer it goes through.
+            unsafe { std::mem::transmute::<&Context, &'static Context>(t) }
+        },
+    ) {
         Ok(t) => t,
         Err(_) => unreachable!("a thread-local without destructor is always accessible"),
     }
