@@ -61,7 +61,9 @@ pub(crate) fn exchanged_u8(
             .compare_exchange_weak(current, new, success, failure)
             .is_ok()
     } else {
-        atomic.compare_exchange(current, new, success, failure).is_ok()
+        atomic
+            .compare_exchange(current, new, success, failure)
+            .is_ok()
     }
 }
 

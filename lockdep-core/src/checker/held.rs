@@ -191,9 +191,22 @@ pub(crate) fn waits_for_own_class(
     acq_class: ClassId,
     acq_access: Access,
 ) -> bool {
-    // `matches!`, not `==` and `is_shared`: calls of their own in an unoptimised build.
-    class == acq_class
-        && (!matches!(acq_access, Access::RecursiveRead) || matches!(access, Access::Write))
+    waits_for_own_class_word(
+        chain_key::acquisition(class, access),
+        chain_key::acquisition(acq_class, acq_access),
+    )
+}
+
+/// [`waits_for_own_class`] of the held lock's and the acquisition's
+/// [`chain_key::acquisition`] words (or words that carry one in their low 32 bits, as a
+/// [`head`] does), compared as they are: the quiet path has them so, and splitting one is a
+/// `match` in an unoptimised build.
+#[inline(always)]
+pub(crate) fn waits_for_own_class_word(held: u64, acq: u64) -> bool {
+    use chain_key::{access_bits, ACCESS_MASK};
+    chain_key::same_class(held, acq)
+        && (acq & ACCESS_MASK != const { access_bits(Access::RecursiveRead) }
+            || held & ACCESS_MASK == const { access_bits(Access::Write) })
 }
 
 /// The checker's state of one thread, or of one tokio task: its held stack and what goes with
@@ -858,18 +871,18 @@ impl Context {
             .set((key & !1) | u64::from(by_instance));
     }
 
-    /// The topmost entry that an acquisition of `class` as `access` may wait for among the
-    /// locks of its class (see [`waits_for_own_class`]): its instance, or [`Instance::NONE`].
+    /// The topmost entry that the acquisition `acq` (a [`chain_key::acquisition`] word) may
+    /// wait for among the locks of its class (see [`waits_for_own_class`]): its instance, or
+    /// [`Instance::NONE`].
     /// A plain loop reading each slot's packed word once: a lock nested in another of its
     /// class looks on every acquisition, and an iterator's adapters are calls of their own
     /// in an unoptimised build.
     #[inline(always)]
-    pub(crate) fn nearest_of_own_class(&self, class: ClassId, access: Access) -> Instance {
+    pub(crate) fn nearest_of_own_class(&self, acq: u64) -> Instance {
         let mut s = get(&self.depth);
         while s > 0 {
             let slot = self.slot(s);
-            let head = get(&slot.head);
-            if waits_for_own_class(head_class(head), head_access(head), class, access) {
+            if waits_for_own_class_word(get(&slot.head), acq) {
                 return get(&slot.instance);
             }
             s -= 1;
@@ -1071,6 +1084,24 @@ mod tests {
                 head(9, access, true, 1),
                 chain_key::acquisition(9, access) | LINKED_BELOW | 1 << COUNT_SHIFT
             );
+        }
+    }
+
+    #[test]
+    fn own_class_waits_compare_words_as_the_fields_would() {
+        let all = [Access::Write, Access::Read, Access::RecursiveRead];
+        for class in [1, 2] {
+            for access in all {
+                for acq_access in all {
+                    // A held entry's head, its flag and count above the acquisition word.
+                    let held = head(class, access, true, 3);
+                    let acq = chain_key::acquisition(1, acq_access);
+                    let waits = class == 1
+                        && (acq_access != Access::RecursiveRead || access == Access::Write);
+                    assert_eq!(waits_for_own_class_word(held, acq), waits);
+                    assert_eq!(waits_for_own_class(class, access, 1, acq_access), waits);
+                }
+            }
         }
     }
 
