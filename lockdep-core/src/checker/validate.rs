@@ -9,7 +9,10 @@ use super::chains;
 use super::exit;
 use super::first_hold::{self, Provisional};
 use super::graph::{self, dep, Added, Full};
-use super::held::{this_thread, waits_for_own_class, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
+use super::held::{
+    this_thread, waits_for_own_class, Cached, Context, HeldLock, CACHED_BY_INSTANCE, CACHED_YES,
+    MAX_LOCK_DEPTH,
+};
 use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
@@ -415,10 +418,10 @@ fn acquired_word(
     let t = this_thread();
     if t.quiet_in(epoch) && tasks::runs_own(t) && !has_posts(t) {
         if let Some((d, key)) = t.inline_next_key_of(acq) {
-            let known = match t.chain_cached(key) {
-                Cached::Yes => true,
-                Cached::ByInstance => order_memoized(t, acq, instance, memo),
-                Cached::No => false,
+            let known = match t.chain_cache_word(key) {
+                CACHED_YES => true,
+                CACHED_BY_INSTANCE => order_memoized(t, acq, instance, memo),
+                _ => false,
             };
             if known && t.notify_path.noted_acquisition(acq) {
                 t.push_lock_word(d, acq, instance, site, key);
