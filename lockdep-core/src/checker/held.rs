@@ -528,7 +528,7 @@ impl Context {
     #[inline(always)]
     pub(crate) fn push_inline(&self, held: HeldLock) -> bool {
         let d = self.depth.get();
-        if d >= INLINE_DEPTH {
+        if !Self::inline_room(d) {
             return false;
         }
         self.put_on_top(&self.stack[d + 1], d, held);
@@ -548,7 +548,7 @@ impl Context {
         key: u64,
     ) -> bool {
         let d = get(&self.depth);
-        if d >= INLINE_DEPTH {
+        if !Self::inline_room(d) {
             return false;
         }
         self.push_lock_word(
@@ -561,22 +561,25 @@ impl Context {
         true
     }
 
-    /// The depth of the stack and the chain key with the acquisition `acq` (a
-    /// [`chain_key::acquisition`] word) on top, when the stack has room for one more entry
+    /// Whether a stack `d` deep (its [`depth`](Context::depth)) has room for one more entry
     /// in its inline slots.
     #[inline(always)]
-    pub(crate) fn inline_next_key_of(&self, acq: u64) -> Option<(usize, u64)> {
-        let d = get(&self.depth);
-        if d >= INLINE_DEPTH {
-            return None;
-        }
-        let prev = get(&self.stack[d].chain_key);
-        Some((d, chain_key::extend(prev, acq)))
+    pub(crate) fn inline_room(d: usize) -> bool {
+        d < INLINE_DEPTH
+    }
+
+    /// The chain key with the acquisition `acq` (a [`chain_key::acquisition`] word) on top of
+    /// the stack, `d` deep, which has [`inline_room`](Context::inline_room). The depth and the
+    /// key are not returned together: an `Option` of the pair goes through memory in an
+    /// unoptimised build.
+    #[inline(always)]
+    pub(crate) fn inline_next_key(&self, d: usize, acq: u64) -> u64 {
+        chain_key::extend(get(&self.stack[d].chain_key), acq)
     }
 
     /// [`push_lock`](Context::push_lock) of the acquisition `acq` (a
-    /// [`chain_key::acquisition`] word) on a stack `d` deep, `d < INLINE_DEPTH` (from
-    /// [`inline_next_key_of`](Context::inline_next_key_of)).
+    /// [`chain_key::acquisition`] word) on a stack `d` deep, which has
+    /// [`inline_room`](Context::inline_room).
     #[inline(always)]
     pub(crate) fn push_lock_word(
         &self,

@@ -417,7 +417,9 @@ fn acquired_word(
     // other case goes the full path, before anything is done.
     let t = this_thread();
     if t.quiet_in(epoch) && tasks::runs_own(t) && !has_posts(t) {
-        if let Some((d, key)) = t.inline_next_key_of(acq) {
+        let d = t.depth();
+        if Context::inline_room(d) {
+            let key = t.inline_next_key(d, acq);
             let known = match t.chain_cache_word(key) {
                 CACHED_YES => true,
                 CACHED_BY_INSTANCE => order_memoized(t, acq, instance, memo),
