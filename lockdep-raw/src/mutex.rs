@@ -113,9 +113,7 @@ impl RawMutex {
     /// ```
     #[cfg_attr(not(debug_assertions), inline)]
     pub fn try_lock_fast(&self) -> bool {
-        self.state
-            .compare_exchange_weak(0, LOCKED, Acquire, Relaxed)
-            .is_ok()
+        sync::exchanged_u8(&self.state, 0, LOCKED, Acquire, Relaxed, true)
     }
 
     /// [`lock`]'s contended path: spins a little, then parks until it owns the mutex (see
@@ -275,11 +273,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
     #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock(&self) {
-        if self
-            .state
-            .compare_exchange(LOCKED, 0, Release, Relaxed)
-            .is_err()
-        {
+        if !sync::exchanged_u8(&self.state, LOCKED, 0, Release, Relaxed, false) {
             self.unlock_slow(false);
         }
     }
@@ -294,11 +288,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 unsafe impl lock_api::RawMutexFair for RawMutex {
     #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_fair(&self) {
-        if self
-            .state
-            .compare_exchange(LOCKED, 0, Release, Relaxed)
-            .is_err()
-        {
+        if !sync::exchanged_u8(&self.state, LOCKED, 0, Release, Relaxed, false) {
             self.unlock_slow(true);
         }
     }

@@ -12,6 +12,61 @@ pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 #[cfg(not(loom))]
 pub(crate) use parking_lot_core::{park, unpark_filter, unpark_one, SpinWait};
 
+/// Whether `atomic.compare_exchange(current, new, success, failure)` (or its `_weak` form,
+/// which may fail spuriously) succeeded: the fast paths' one atomic step.
+///
+/// In an unoptimised build (a test build with this crate at its default level), the method is
+/// a call that calls the intrinsic's wrapper, which matches the orderings at run time, and
+/// the `Result`'s `is_ok` a third: about 80 instructions for one `lock cmpxchg`, twice per
+/// lock and unlock. There, on x86-64 (debug assertions standing for an unoptimised build),
+/// this is that instruction itself, always inlined, which an unoptimised build honours:
+/// `lock cmpxchg` is a sequentially consistent compare-and-exchange, at least as strong as
+/// any ordering asked for, and a strong one serves where a weak one is asked for (never
+/// failing spuriously is allowed). Elsewhere it is the method.
+#[inline(always)]
+pub(crate) fn exchanged_u8(
+    atomic: &AtomicU8,
+    current: u8,
+    new: u8,
+    success: Ordering,
+    failure: Ordering,
+    weak: bool,
+) -> bool {
+    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri), not(loom)))]
+    {
+        let _ = (success, failure, weak);
+        let ok: u8;
+        // SAFETY: one atomic compare-and-exchange of the byte of a live `AtomicU8`, which is
+        // only ever accessed atomically (an `AtomicU8` has the layout of a `u8`); `al` holds
+        // the expected value and is overwritten with the one found. The block is a compiler
+        // barrier (neither `nomem` nor `readonly`), as a sequentially consistent operation
+        // must be; it touches no stack, and the flags it changes are declared (no
+        // `preserves_flags`).
+        unsafe {
+            core::arch::asm!(
+                "lock cmpxchg byte ptr [{atomic}], {new}",
+                "sete {ok}",
+                atomic = in(reg) atomic as *const AtomicU8,
+                new = in(reg_byte) new,
+                ok = lateout(reg_byte) ok,
+                inout("al") current => _,
+                options(nostack),
+            );
+        }
+        ok != 0
+    }
+    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri), not(loom))))]
+    if weak {
+        atomic
+            .compare_exchange_weak(current, new, success, failure)
+            .is_ok()
+    } else {
+        atomic
+            .compare_exchange(current, new, success, failure)
+            .is_ok()
+    }
+}
+
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::Ordering;
 #[cfg(loom)]

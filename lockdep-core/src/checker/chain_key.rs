@@ -13,12 +13,30 @@ use super::types::{Access, ClassId};
 pub(crate) const CLASS_BITS: u32 = 30;
 /// The class bits of an [`acquisition`] word.
 pub(crate) const CLASS_MASK: u64 = (1 << CLASS_BITS) - 1;
+/// The access bits of an [`acquisition`] word.
+pub(crate) const ACCESS_MASK: u64 = 3 << CLASS_BITS;
 
 /// One acquisition (class and read state) as a word: `class | access << 30`, 32 bits, which
 /// the notify path's slot words and the held stack's heads carry as they are.
 #[inline(always)]
 pub(crate) fn acquisition(class: ClassId, access: Access) -> u64 {
-    class as u64 | ((access as u64) << CLASS_BITS)
+    // Not `access_bits`: an always-inlined call still copies its argument in an unoptimised
+    // build.
+    class as u64 | (access as u64) << CLASS_BITS
+}
+
+/// The access bits of an [`acquisition`] word of `access` (`const`: a constant where asked
+/// for one, not computed at run time in an unoptimised build).
+#[inline(always)]
+pub(crate) const fn access_bits(access: Access) -> u64 {
+    (access as u64) << CLASS_BITS
+}
+
+/// Whether two [`acquisition`] words, or words that carry one in their low 32 bits, are of
+/// one class.
+#[inline(always)]
+pub(crate) fn same_class(a: u64, b: u64) -> bool {
+    (a ^ b) & CLASS_MASK == 0
 }
 
 /// The class of an [`acquisition`] word, or of a word that carries one in its low 32 bits.

@@ -42,6 +42,12 @@ pub(crate) enum Cached {
     ByInstance,
 }
 
+/// [`Context::chain_cache_word`] of a chain validated here ([`Cached::Yes`]).
+pub(crate) const CACHED_YES: u64 = 0;
+/// [`Context::chain_cache_word`] of a chain validated here whose acquisition is still to be
+/// checked against the order among the locks of its class ([`Cached::ByInstance`]).
+pub(crate) const CACHED_BY_INSTANCE: u64 = 1;
+
 /// One held lock, pool element or `ALLOC` hold.
 #[derive(Clone, Copy)]
 pub(crate) struct HeldLock {
@@ -191,9 +197,22 @@ pub(crate) fn waits_for_own_class(
     acq_class: ClassId,
     acq_access: Access,
 ) -> bool {
-    // `matches!`, not `==` and `is_shared`: calls of their own in an unoptimised build.
-    class == acq_class
-        && (!matches!(acq_access, Access::RecursiveRead) || matches!(access, Access::Write))
+    waits_for_own_class_word(
+        chain_key::acquisition(class, access),
+        chain_key::acquisition(acq_class, acq_access),
+    )
+}
+
+/// [`waits_for_own_class`] of the held lock's and the acquisition's
+/// [`chain_key::acquisition`] words (or words that carry one in their low 32 bits, as a
+/// [`head`] does), compared as they are: the quiet path has them so, and splitting one is a
+/// `match` in an unoptimised build.
+#[inline(always)]
+pub(crate) fn waits_for_own_class_word(held: u64, acq: u64) -> bool {
+    use chain_key::{access_bits, ACCESS_MASK};
+    chain_key::same_class(held, acq)
+        && (acq & ACCESS_MASK != const { access_bits(Access::RecursiveRead) }
+            || held & ACCESS_MASK == const { access_bits(Access::Write) })
 }
 
 /// The checker's state of one thread, or of one tokio task: its held stack and what goes with
@@ -273,15 +292,20 @@ pub(crate) fn with_thread<R>(f: impl FnOnce(&Context) -> R) -> R {
 #[inline(always)]
 pub(crate) fn this_thread() -> &'static Context {
     // `try_with`, not `with` (one call less in a test build): a `const`-initialised
-    // thread-local without destructor is never inaccessible.
-    match THREAD.try_with(|t| {
-        // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
-        // is valid for the whole life of this thread (thread-local destructors included); a
-        // `Context` is not `Sync`, so the reference cannot reach another thread. A
-        // reference's lifetime changed, not a raw pointer dereferenced: a debug build checks
-        // the alignment of every raw pointer it goes through.
-        unsafe { std::mem::transmute::<&Context, &'static Context>(t) }
-    }) {
+    // thread-local without destructor is never inaccessible. The closure always inlined: in
+    // an unoptimised build `try_with` calls it through `FnOnce::call_once`, which then calls
+    // its body as one more function.
+    match THREAD.try_with(
+        #[inline(always)]
+        |t| {
+            // SAFETY: the variable is `const`-initialised and has no destructor, so its storage
+            // is valid for the whole life of this thread (thread-local destructors included); a
+            // `Context` is not `Sync`, so the reference cannot reach another thread. A
+            // reference's lifetime changed, not a raw pointer dereferenced: a debug build checks
+            // the alignment of every raw pointer it goes through.
+            unsafe { std::mem::transmute::<&Context, &'static Context>(t) }
+        },
+    ) {
         Ok(t) => t,
         Err(_) => unreachable!("a thread-local without destructor is always accessible"),
     }
@@ -348,14 +372,14 @@ impl Context {
     /// Whether this context is quiet (see `quiet`) in checking epoch `epoch`.
     #[inline(always)]
     pub(crate) fn quiet_in(&self, epoch: u32) -> bool {
-        self.quiet.get() == epoch.wrapping_add(1)
+        get(&self.quiet) == epoch.wrapping_add(1)
     }
 
     /// Whether this context is quiet in some checking epoch (a release does not look at the
     /// epoch: a stale stack is forgotten by the next acquisition).
     #[inline(always)]
     pub(crate) fn is_quiet(&self) -> bool {
-        self.quiet.get() != 0
+        get(&self.quiet) != 0
     }
 
     /// This context may no longer be quiet (see `quiet`).
@@ -504,7 +528,7 @@ impl Context {
     #[inline(always)]
     pub(crate) fn push_inline(&self, held: HeldLock) -> bool {
         let d = self.depth.get();
-        if d >= INLINE_DEPTH {
+        if !Self::inline_room(d) {
             return false;
         }
         self.put_on_top(&self.stack[d + 1], d, held);
@@ -524,7 +548,7 @@ impl Context {
         key: u64,
     ) -> bool {
         let d = get(&self.depth);
-        if d >= INLINE_DEPTH {
+        if !Self::inline_room(d) {
             return false;
         }
         self.push_lock_word(
@@ -537,22 +561,25 @@ impl Context {
         true
     }
 
-    /// The depth of the stack and the chain key with the acquisition `acq` (a
-    /// [`chain_key::acquisition`] word) on top, when the stack has room for one more entry
+    /// Whether a stack `d` deep (its [`depth`](Context::depth)) has room for one more entry
     /// in its inline slots.
     #[inline(always)]
-    pub(crate) fn inline_next_key_of(&self, acq: u64) -> Option<(usize, u64)> {
-        let d = self.depth.get();
-        if d >= INLINE_DEPTH {
-            return None;
-        }
-        let prev = self.stack[d].chain_key.get();
-        Some((d, chain_key::extend(prev, acq)))
+    pub(crate) fn inline_room(d: usize) -> bool {
+        d < INLINE_DEPTH
+    }
+
+    /// The chain key with the acquisition `acq` (a [`chain_key::acquisition`] word) on top of
+    /// the stack, `d` deep, which has [`inline_room`](Context::inline_room). The depth and the
+    /// key are not returned together: an `Option` of the pair goes through memory in an
+    /// unoptimised build.
+    #[inline(always)]
+    pub(crate) fn inline_next_key(&self, d: usize, acq: u64) -> u64 {
+        chain_key::extend(get(&self.stack[d].chain_key), acq)
     }
 
     /// [`push_lock`](Context::push_lock) of the acquisition `acq` (a
-    /// [`chain_key::acquisition`] word) on a stack `d` deep, `d < INLINE_DEPTH` (from
-    /// [`inline_next_key_of`](Context::inline_next_key_of)).
+    /// [`chain_key::acquisition`] word) on a stack `d` deep, which has
+    /// [`inline_room`](Context::inline_room).
     #[inline(always)]
     pub(crate) fn push_lock_word(
         &self,
@@ -562,13 +589,15 @@ impl Context {
         site: &'static Location<'static>,
         key: u64,
     ) {
-        let slot = &self.stack[d + 1];
+        // The new depth computed once: each `+` is an overflow check in an unoptimised build.
+        let top = d + 1;
+        let slot = &self.stack[top];
         // The flags as a constant: computed at run time in an unoptimised build otherwise.
         set(&slot.head, acq | const { head_flags(true, 1) });
         set(&slot.instance, instance);
         set(&slot.site, Some(site));
         set(&slot.chain_key, key);
-        set(&self.depth, d + 1);
+        set(&self.depth, top);
     }
 
     /// Fills `slot`, the one above a stack `d` deep, with `held` and its chain key, and makes
@@ -627,9 +656,13 @@ impl Context {
     /// nothing done) for any other.
     #[inline(always)]
     pub(crate) fn release_top(&self, instance: Instance) -> bool {
-        let d = self.depth.get();
-        if d.wrapping_sub(1) < INLINE_DEPTH && self.stack[d].instance.get() == instance {
-            self.depth.set(d - 1);
+        let d = get(&self.depth);
+        // The depth after, which is below `INLINE_DEPTH` only when `d` is at least 1 (0 wraps
+        // to the largest value): one compare for both bounds, and no second subtraction
+        // (with its overflow check in an unoptimised build).
+        let below = d.wrapping_sub(1);
+        if below < INLINE_DEPTH && get(&self.stack[d].instance) == instance {
+            set(&self.depth, below);
             return true;
         }
         false
@@ -830,13 +863,22 @@ impl Context {
     /// acquisition is still to be checked against the order among the locks of its class.
     #[inline(always)]
     pub(crate) fn chain_cached(&self, key: u64) -> Cached {
-        // A cached key's lowest bit says whether the instance check is due (the chains that
-        // differ in that bit alone are taken for one: 1 in 2^63).
-        match get(self.cache_slot(key)) ^ (key & !1) {
-            0 => Cached::Yes,
-            1 => Cached::ByInstance,
+        match self.chain_cache_word(key) {
+            CACHED_YES => Cached::Yes,
+            CACHED_BY_INSTANCE => Cached::ByInstance,
             _ => Cached::No,
         }
+    }
+
+    /// [`chain_cached`](Context::chain_cached)'s answer as the word it is made from:
+    /// [`CACHED_YES`], [`CACHED_BY_INSTANCE`] or any other value for [`Cached::No`]. For the
+    /// quiet path, which matches it at once: a `Cached` made and then matched is a dozen
+    /// instructions more in an unoptimised build.
+    #[inline(always)]
+    pub(crate) fn chain_cache_word(&self, key: u64) -> u64 {
+        // A cached key's lowest bit says whether the instance check is due (the chains that
+        // differ in that bit alone are taken for one: 1 in 2^63).
+        get(self.cache_slot(key)) ^ (key & !1)
     }
 
     /// Caches the chain `key` as validated (`by_instance`: its acquisition still checked
@@ -847,18 +889,18 @@ impl Context {
             .set((key & !1) | u64::from(by_instance));
     }
 
-    /// The topmost entry that an acquisition of `class` as `access` may wait for among the
-    /// locks of its class (see [`waits_for_own_class`]): its instance, or [`Instance::NONE`].
+    /// The topmost entry that the acquisition `acq` (a [`chain_key::acquisition`] word) may
+    /// wait for among the locks of its class (see [`waits_for_own_class`]): its instance, or
+    /// [`Instance::NONE`].
     /// A plain loop reading each slot's packed word once: a lock nested in another of its
     /// class looks on every acquisition, and an iterator's adapters are calls of their own
     /// in an unoptimised build.
     #[inline(always)]
-    pub(crate) fn nearest_of_own_class(&self, class: ClassId, access: Access) -> Instance {
+    pub(crate) fn nearest_of_own_class(&self, acq: u64) -> Instance {
         let mut s = get(&self.depth);
         while s > 0 {
             let slot = self.slot(s);
-            let head = get(&slot.head);
-            if waits_for_own_class(head_class(head), head_access(head), class, access) {
+            if waits_for_own_class_word(get(&slot.head), acq) {
                 return get(&slot.instance);
             }
             s -= 1;
@@ -1060,6 +1102,24 @@ mod tests {
                 head(9, access, true, 1),
                 chain_key::acquisition(9, access) | LINKED_BELOW | 1 << COUNT_SHIFT
             );
+        }
+    }
+
+    #[test]
+    fn own_class_waits_compare_words_as_the_fields_would() {
+        let all = [Access::Write, Access::Read, Access::RecursiveRead];
+        for class in [1, 2] {
+            for access in all {
+                for acq_access in all {
+                    // A held entry's head, its flag and count above the acquisition word.
+                    let held = head(class, access, true, 3);
+                    let acq = chain_key::acquisition(1, acq_access);
+                    let waits = class == 1
+                        && (acq_access != Access::RecursiveRead || access == Access::Write);
+                    assert_eq!(waits_for_own_class_word(held, acq), waits);
+                    assert_eq!(waits_for_own_class(class, access, 1, acq_access), waits);
+                }
+            }
         }
     }
 

@@ -30,11 +30,17 @@ impl From<crate::ClassKind> for NodeKind {
 pub(crate) struct Instance(usize);
 
 /// Written out, not derived: a release compares instances, and a derived `eq` is a call of
-/// its own in an unoptimised build.
+/// its own in an unoptimised build (as is the default `ne`, which calls it).
 impl PartialEq for Instance {
     #[inline(always)]
     fn eq(&self, other: &Instance) -> bool {
         self.0 == other.0
+    }
+
+    #[inline(always)]
+    #[allow(clippy::partialeq_ne_impl)]
+    fn ne(&self, other: &Instance) -> bool {
+        self.0 != other.0
     }
 }
 

@@ -9,7 +9,10 @@ use super::chains;
 use super::exit;
 use super::first_hold::{self, Provisional};
 use super::graph::{self, dep, Added, Full};
-use super::held::{this_thread, waits_for_own_class, Cached, Context, HeldLock, MAX_LOCK_DEPTH};
+use super::held::{
+    this_thread, waits_for_own_class, Cached, Context, HeldLock, CACHED_BY_INSTANCE, CACHED_YES,
+    MAX_LOCK_DEPTH,
+};
 use super::instance_order::{self, Ordered};
 use super::registry;
 use super::stack_trace::StackTrace;
@@ -414,14 +417,13 @@ fn acquired_word(
     // other case goes the full path, before anything is done.
     let t = this_thread();
     if t.quiet_in(epoch) && tasks::runs_own(t) && !has_posts(t) {
-        if let Some((d, key)) = t.inline_next_key_of(acq) {
-            let known = match t.chain_cached(key) {
-                Cached::Yes => true,
-                Cached::ByInstance => {
-                    let (class, access) = chain_key::split(acq);
-                    order_memoized(t, class, access, instance, memo)
-                }
-                Cached::No => false,
+        let d = t.depth();
+        if Context::inline_room(d) {
+            let key = t.inline_next_key(d, acq);
+            let known = match t.chain_cache_word(key) {
+                CACHED_YES => true,
+                CACHED_BY_INSTANCE => order_memoized(t, acq, instance, memo),
+                _ => false,
             };
             if known && t.notify_path.noted_acquisition(acq) {
                 t.push_lock_word(d, acq, instance, site, key);
@@ -470,10 +472,11 @@ fn acquired_in_full(
     }
     // Not the memoized key: it is pushed right here, and a validation after `Unknown`
     // hashes again.
-    let key = chain_key::extend(t.top_key(), chain_key::acquisition(class, access));
+    let acq = chain_key::acquisition(class, access);
+    let key = chain_key::extend(t.top_key(), acq);
     match t.chain_cached(key) {
         Cached::Yes => {}
-        Cached::ByInstance if order_memoized(t, class, access, instance, memo) => {}
+        Cached::ByInstance if order_memoized(t, acq, instance, memo) => {}
         Cached::ByInstance | Cached::No => return Acquired::Unknown,
     }
     t.notify_path.note(class, access, site);
@@ -612,30 +615,31 @@ pub(crate) fn validate_unnoted(t: &Context, acq: &Acquisition) {
 /// find it there).
 #[inline(never)]
 fn check_instance(t: &Context, acq: &Acquisition, key: u64) {
-    if acq.serialised || order_memoized(t, acq.class, acq.access, acq.instance, acq.memo) {
+    if acq.serialised
+        || order_memoized(
+            t,
+            chain_key::acquisition(acq.class, acq.access),
+            acq.instance,
+            acq.memo,
+        )
+    {
         return;
     }
     validate_slow(t, acq, key);
 }
 
-/// Whether the lock `instance` (of class `class`, taken as `access`, its [`OrderMemo`] at
+/// Whether the lock `instance` (taken as the acquisition word `acq`, its [`OrderMemo`] at
 /// `memo`, 0 for none) was last validated nested under the nearest lock of its class that
 /// this context holds, and is not that lock: then its order among the locks of its class is
 /// known. Given scalars: an `Acquisition` built for it is copied in memory in an unoptimised
 /// build.
 #[inline(always)]
-fn order_memoized(
-    t: &Context,
-    class: ClassId,
-    access: Access,
-    instance: Instance,
-    memo: usize,
-) -> bool {
+fn order_memoized(t: &Context, acq: u64, instance: Instance, memo: usize) -> bool {
     // SAFETY: `memo` is an acquisition's: 0 or its lock's, which outlives the acquisition.
     let Some(memo) = (unsafe { OrderMemo::at(memo) }) else {
         return false;
     };
-    let held = t.nearest_of_own_class(class, access);
+    let held = t.nearest_of_own_class(acq);
     held != Instance::NONE && held != instance && memo.names(instance_order::memo_key(held))
 }
 
