@@ -68,18 +68,23 @@ impl RawMutex {
     }
 
     /// A blocking acquisition as nesting subclass `subclass`, at `site`.
+    ///
+    /// The fast path's closures are always inlined: in an unoptimised build each would be a
+    /// call of its own, on every lock and unlock.
     #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn lock_at(&self, subclass: u32, site: &'static Location<'static>) {
         self.lock.acquire(
             subclass,
             Access::Write,
             site,
+            #[inline(always)]
             |r| r.try_lock_fast(),
             |r| {
                 r.lock_contended();
                 true
             },
             // SAFETY: called right after `try_lock_fast` took it.
+            #[inline(always)]
             |r| unsafe { r.unlock() },
         );
     }
@@ -186,8 +191,12 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
     #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock(&self) {
-        // SAFETY: the caller holds the lock (this trait method's contract).
-        self.lock.release(|r| unsafe { r.unlock() });
+        // SAFETY: the caller holds the lock (this trait method's contract). Always inlined, as
+        // `lock_at`'s closures.
+        self.lock.release(
+            #[inline(always)]
+            |r| unsafe { r.unlock() },
+        );
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
@@ -200,8 +209,11 @@ unsafe impl lock_api::RawMutex for RawMutex {
 unsafe impl lock_api::RawMutexFair for RawMutex {
     #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_fair(&self) {
-        // SAFETY: the caller holds the lock.
-        self.lock.release(|r| unsafe { r.unlock_fair() });
+        // SAFETY: the caller holds the lock. Always inlined, as `lock_at`'s closures.
+        self.lock.release(
+            #[inline(always)]
+            |r| unsafe { r.unlock_fair() },
+        );
     }
 
     /// For the checker a bump is an unlock and a lock (a re-lock, validated as one).
