@@ -66,17 +66,21 @@ impl<R> Checked<R> {
     /// taken. Any other acquisition (a chain not known here yet, a nesting subclass, a shared
     /// one, the lock busy, a first hold not settled, lock_stat) is validated before it may block, as
     /// `LockMap::acquire` does: what `fast` took is given back first, so that a report (a
-    /// panic in mode `panic`) comes with the lock free. Mode off is the raw lock alone. The fast path calls `fast` directly,
-    /// builds no closure: in an unoptimised build each layer is a call of its own.
+    /// panic in mode `panic`) comes with the lock free. Mode off is the raw lock alone.
+    ///
+    /// The fast path calls `fast` directly, builds no closure: in an unoptimised build each
+    /// layer is a call of its own. The three are `Copy` (what they capture is a reference or
+    /// a `Copy` value): a closure of a type that may need dropping, moved on one path and not
+    /// another, has a drop flag that an unoptimised build sets and tests on every acquisition.
     #[inline(always)]
     pub(crate) fn acquire(
         &self,
         subclass: u32,
         access: Access,
         site: &'static Location<'static>,
-        fast: impl Fn(&R) -> bool,
-        slow: impl FnOnce(&R) -> bool,
-        untake: impl FnOnce(&R),
+        fast: impl Fn(&R) -> bool + Copy,
+        slow: impl FnOnce(&R) -> bool + Copy,
+        untake: impl FnOnce(&R) + Copy,
     ) -> bool {
         #[cfg(feature = "enabled")]
         {
