@@ -148,17 +148,23 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
         site: &'static Location<'static>,
         request: RwRequest,
     ) {
+        // `move`: a closure that borrowed `request` would keep it in memory, a store before
+        // every acquisition's atomic exchange, which waits for it (measured: 1.16x
+        // parking_lot's write lock with the mode off, against 1.03x for the mutex). Always
+        // inlined, as `RawMutex::lock_at`'s.
         self.lock.acquire(
             subclass,
             access,
             site,
-            |r| r.try_lock_fast(request),
-            |r| {
+            #[inline(always)]
+            move |r| r.try_lock_fast(request),
+            move |r| {
                 r.lock_contended(request);
                 true
             },
             // SAFETY: called right after `try_lock_fast(request)` took it.
-            |r| unsafe { untake(r, request) },
+            #[inline(always)]
+            move |r| unsafe { untake(r, request) },
         );
     }
 
@@ -176,10 +182,11 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
             0,
             access,
             site,
-            |r| r.try_lock_fast(request),
-            |r| r.lock_contended_until(request, deadline),
+            // `move`, as in `blocking_at`.
+            move |r| r.try_lock_fast(request),
+            move |r| r.lock_contended_until(request, deadline),
             // SAFETY: called right after `try_lock_fast(request)` took it.
-            |r| unsafe { untake(r, request) },
+            move |r| unsafe { untake(r, request) },
         )
     }
 
@@ -285,7 +292,11 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> 
     #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_shared(&self) {
         // SAFETY: the caller holds a shared lock.
-        self.lock.release(|r| unsafe { r.unlock_shared() });
+        // Always inlined, as `RawMutex`'s unlock.
+        self.lock.release(
+            #[inline(always)]
+            |r| unsafe { r.unlock_shared() },
+        );
     }
 
     #[track_caller]
@@ -305,7 +316,11 @@ unsafe impl<const RECURSIVE: bool> lock_api::RawRwLock for RawRwLock<RECURSIVE> 
     #[cfg_attr(not(debug_assertions), inline)]
     unsafe fn unlock_exclusive(&self) {
         // SAFETY: the caller holds the exclusive lock.
-        self.lock.release(|r| unsafe { r.unlock_exclusive() });
+        // Always inlined, as `RawMutex`'s unlock.
+        self.lock.release(
+            #[inline(always)]
+            |r| unsafe { r.unlock_exclusive() },
+        );
     }
 
     #[cfg_attr(not(debug_assertions), inline)]
