@@ -63,38 +63,39 @@ pub fn two_threads(tight: fn(u64) -> Duration, iters: u64) -> Duration {
     })
 }
 
-/// Runs `iters` iterations of `run` (given a count, it returns their time) split over 8 stack
-/// depths, 64 bytes apart, and returns the total time.
+/// Runs `iters` iterations of `run` (given a count, it returns their time) split over 64
+/// stack depths, 64 bytes apart (a whole page of them), and returns the total time.
 ///
 /// Why: a load whose address matches a store still in flight in its low 12 bits waits for
-/// that store (4K aliasing), so a lock whose address sits a multiple of 4 KiB from the
-/// stack frames that take it is slower for as long as the two stay put. Where the locks
-/// and the loop's frames lie is fixed by the code around them (locks on the stack) or by
-/// the allocator, so one placement can cost a whole run about a third more (measured here:
-/// a same-class pair with the mode off, 29.5 ns against 23.5 ns with the loop's frames 200
-/// bytes lower, the code unchanged). Taking every lock type at the same spread of depths
-/// averages that lottery out, for the baseline and for lockdep alike.
+/// that store (4K aliasing), so a lock whose address sits a multiple of 4 KiB from what the
+/// lock path stores to (its frames, the thread's held stack) or loads (the mode word) is
+/// slower for as long as the two stay put. Where a bench's locks lie is fixed by the code
+/// around them (locks on the stack) or by the allocator, so one placement could cost a
+/// whole row a third more (measured here: a same-class pair with the mode off, 29.5 ns
+/// against 23.5 ns with the loop's frames 200 bytes lower, the code unchanged). Taking every
+/// lock type at every page offset of the stack averages that lottery out, for the baseline
+/// and for lockdep alike.
 pub fn at_stack_depths(iters: u64, mut run: impl FnMut(u64) -> Duration) -> Duration {
     /// A frame of `N` bytes more below the caller's, then `run`.
     #[inline(never)]
     fn below<const N: usize>(run: &mut dyn FnMut() -> Duration) -> Duration {
-        let pad = [0u8; N];
+        // Uninitialised: only its place on the stack matters.
+        let pad = [std::mem::MaybeUninit::<u8>::uninit(); N];
         std::hint::black_box(&pad);
         let elapsed = run();
         std::hint::black_box(&pad);
         elapsed
     }
     type Below = fn(&mut dyn FnMut() -> Duration) -> Duration;
-    const DEPTHS: [Below; 8] = [
-        below::<8>,
-        below::<72>,
-        below::<136>,
-        below::<200>,
-        below::<264>,
-        below::<328>,
-        below::<392>,
-        below::<456>,
-    ];
+    /// `below` at 8 + 64 * k bytes for each k given.
+    macro_rules! depths {
+        ($($k:literal)*) => { [$(below::<{ 8 + 64 * $k }>),*] };
+    }
+    const DEPTHS: [Below; 64] = depths!(
+        0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+        32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60
+        61 62 63
+    );
     let n = DEPTHS.len() as u64;
     DEPTHS
         .iter()
