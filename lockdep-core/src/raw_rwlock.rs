@@ -76,6 +76,37 @@ unsafe fn untake(raw: &lockdep_raw::RawRwLock, request: RwRequest) {
 }
 
 impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
+    /// [`unlock_shared`](lock_api::RawRwLock::unlock_shared) with its checking out of line
+    /// in an optimised build, for `lockdep::sync`'s guards (see `RawMutex::unlock_apart`).
+    ///
+    /// # Safety
+    ///
+    /// As `unlock_shared`'s: this thread holds the lock shared.
+    #[inline(always)]
+    pub(crate) unsafe fn unlock_shared_apart(&self) {
+        // SAFETY: the caller's.
+        self.lock.release_apart(
+            #[inline(always)]
+            |r| unsafe { r.unlock_shared() },
+        );
+    }
+
+    /// [`unlock_exclusive`](lock_api::RawRwLock::unlock_exclusive) with its checking out of
+    /// line in an optimised build, for `lockdep::sync`'s guards (see
+    /// `RawMutex::unlock_apart`).
+    ///
+    /// # Safety
+    ///
+    /// As `unlock_exclusive`'s: this thread holds the lock exclusively.
+    #[inline(always)]
+    pub(crate) unsafe fn unlock_exclusive_apart(&self) {
+        // SAFETY: the caller's.
+        self.lock.release_apart(
+            #[inline(always)]
+            |r| unsafe { r.unlock_exclusive() },
+        );
+    }
+
     /// An unlocked lock of the class `map` names.
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) const fn with_map(map: LockMap) -> Self {

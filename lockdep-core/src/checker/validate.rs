@@ -522,8 +522,10 @@ fn thread_unless_reentered() -> *const Context {
 }
 
 /// Removes `instance`'s topmost entry from this thread's held stack, if it is there (any
-/// position: out-of-order release is normal Rust). Always inlined, as [`acquired_word`]
-/// (in a test build into `LockMap::release`, out of line there); its full path is not.
+/// position: out-of-order release is normal Rust). Always inlined, as [`acquired_word`] (in
+/// a test build into `LockMap::release`, out of line there); its full path is not.
+/// `lockdep::sync`'s guards release through an out-of-line unlock instead (see
+/// `RawMutex::unlock_apart`).
 #[inline(always)]
 pub(crate) fn release(instance: Instance) -> bool {
     // A quiet context's top entry: no task to tell (see `Context::quiet`).

@@ -251,6 +251,14 @@ impl<R> Checked<R> {
         unlock(&self.raw);
     }
 
+    /// [`release`](Checked::release) with its checking out of line in an optimised build
+    /// (see `RawMutex::unlock_apart`).
+    #[inline(always)]
+    pub(crate) fn release_apart(&self, unlock: impl FnOnce(&R)) {
+        self.map.release_apart(self.instance());
+        unlock(&self.raw);
+    }
+
     /// A bump, for the checker a release and a re-acquisition as `access` at `site`: the
     /// re-acquisition, with whatever was taken after this lock still held, is validated
     /// (whether or not a waiter got in).

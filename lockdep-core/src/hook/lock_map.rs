@@ -376,6 +376,19 @@ impl LockMap {
     /// Out of line in a test build, see [`acquisition`](LockMap::acquisition).
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn release(&self, instance: usize) {
+        self.release_in::<false>(instance);
+    }
+
+    /// [`release`](LockMap::release) with its checking out of line in an optimised build:
+    /// for `lockdep::sync`'s guards (see `RawMutex::unlock_apart`).
+    #[cfg_attr(not(debug_assertions), inline)]
+    pub(crate) fn release_apart(&self, instance: usize) {
+        self.release_in::<true>(instance);
+    }
+
+    /// [`release`](LockMap::release), its checking out of line if `APART`.
+    #[inline(always)]
+    fn release_in<const APART: bool>(&self, instance: usize) {
         #[cfg(feature = "enabled")]
         {
             // Mode off first: one compare with zero there, one more here when checking.
@@ -383,14 +396,24 @@ impl LockMap {
             if hot.off() {
                 return;
             }
-            if hot.plain() {
-                self.release_checked(instance);
-            } else {
+            if !hot.plain() {
                 self.release_other(instance);
+            } else if APART {
+                self.release_checked_apart(instance);
+            } else {
+                self.release_checked(instance);
             }
         }
         #[cfg(not(feature = "enabled"))]
         let _ = instance;
+    }
+
+    /// [`release_checked`](LockMap::release_checked), out of line in an optimised build.
+    #[cfg(feature = "enabled")]
+    #[cfg_attr(not(debug_assertions), inline(never))]
+    #[cfg_attr(debug_assertions, inline(always))]
+    fn release_checked_apart(&self, instance: usize) {
+        self.release_checked(instance);
     }
 
     /// [`release`](LockMap::release) in any state but plain checking (see

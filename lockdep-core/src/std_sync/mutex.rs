@@ -54,11 +54,11 @@ pub struct Mutex<T: ?Sized> {
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     poison: &'a Flag,
     panicking: poison::Guard,
-    /// Released by `Drop::drop` after it set the poison flag: the flag is set while locked.
-    /// Released there, not by a field's drop: a guard whose fields are dropped after its
-    /// `drop` has a drop glue with an unwinding path of its own, which kept it out of line, and
-    /// an out-of-line guard lives in memory: its stores came before the next acquisition's
-    /// atomic exchange, which waits for them (mode off: 1.15x std's mutex).
+    /// The hold, released by `Drop::drop` after it set the poison flag (the flag is set while
+    /// locked), never dropped itself: a guard whose fields are dropped after its `drop` has a
+    /// drop glue with an unwinding path of its own, which kept it out of line, and an
+    /// out-of-line guard lives in memory: its stores came before the next acquisition's atomic
+    /// exchange, which waits for them (mode off: 1.15x std's mutex).
     pub(super) inner: ManuallyDrop<crate::MutexGuard<'a, T>>,
 }
 
@@ -298,8 +298,9 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         self.poison.done(&self.panicking);
-        // SAFETY: dropped once, here, and `inner` is not used after.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        // SAFETY: this guard holds the lock, released once, here; `inner`, which stands for
+        // the hold, is never dropped. Released out of line (see `RawMutex::unlock_apart`).
+        unsafe { crate::MutexGuard::mutex(&self.inner).raw().unlock_apart() }
     }
 }
 

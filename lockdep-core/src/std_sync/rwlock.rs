@@ -380,8 +380,8 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: this guard holds the lock shared, on this thread (it is not `Send`); the
-        // hold is released here only.
-        unsafe { lock_api::RawRwLock::unlock_shared(self.raw) }
+        // hold is released here only. Out of line (see `RawMutex::unlock_apart`).
+        unsafe { self.raw.unlock_shared_apart() }
     }
 }
 
@@ -406,9 +406,15 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         self.poison.done(&self.panicking);
-        // SAFETY: `inner` is dropped here only, once: `downgrade`, the other place that takes
-        // it, never lets this destructor run.
-        unsafe { ManuallyDrop::drop(&mut self.inner) }
+        // SAFETY: this guard holds the lock exclusively, released here only, once:
+        // `downgrade`, the other place that takes `inner`, never lets this destructor run;
+        // `inner`, which stands for the hold, is never dropped. Out of line (see
+        // `RawMutex::unlock_apart`).
+        unsafe {
+            crate::RwLockWriteGuard::rwlock(&self.inner)
+                .raw()
+                .unlock_exclusive_apart()
+        }
     }
 }
 
