@@ -72,11 +72,7 @@ impl Semaphore {
     /// ```
     #[track_caller]
     pub fn acquire(&self) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
-        let site = Location::caller();
-        async move {
-            let held = self.acquire_held(1, site).await?;
-            Ok(SemaphorePermit::new(self, 1, held))
-        }
+        self.acquire_permit(1, Location::caller())
     }
 
     /// Acquires `n` permits as one group (one hold), the current task yielding until they
@@ -113,11 +109,7 @@ impl Semaphore {
         &self,
         n: u32,
     ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
-        let site = Location::caller();
-        async move {
-            let held = self.acquire_held(n, site).await?;
-            Ok(SemaphorePermit::new(self, n as usize, held))
-        }
+        self.acquire_permit(n, Location::caller())
     }
 
     /// Tries to acquire a permit without waiting: held once taken, never validated or

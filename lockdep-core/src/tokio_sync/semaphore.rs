@@ -9,6 +9,7 @@ use std::panic::Location;
 
 use super::class::Held;
 use super::class::{AsyncClass, Validated};
+use super::permit::SemaphorePermit;
 use ::tokio::sync::AcquireError;
 use lockdep_report::Access;
 
@@ -197,30 +198,31 @@ impl Semaphore {
         (n != 0).then(|| self.class.validate(Access::Write, site))
     }
 
-    /// Takes `n` permits for good as a blocking acquisition at `site` (taken at once when
-    /// they are free: validated and held in one step) and holds them in this context; `n == 0`
-    /// never waits: not validated, nothing held.
+    /// Takes `n` permits as a blocking acquisition at `site` (taken at once when they are
+    /// free: validated and held in one step), held in this context; `n == 0` never waits: not
+    /// validated, nothing held. The future of `acquire` and `acquire_many` itself, not one
+    /// awaited in theirs: each layer of future adds its own state to what the caller moves.
     ///
     /// # Errors
     ///
     /// tokio's [`AcquireError`] when the semaphore is closed: nothing is held.
-    pub(super) async fn acquire_held(
+    pub(super) async fn acquire_permit(
         &self,
         n: u32,
         site: &'static Location<'static>,
-    ) -> Result<Held, AcquireError> {
+    ) -> Result<SemaphorePermit<'_>, AcquireError> {
         if n == 0 {
             self.ll_sem.acquire_many(0).await?.forget();
-            return Ok(Held::NONE);
+            return Ok(SemaphorePermit::new(self, 0, Held::NONE));
         }
         let tried = self.ll_sem.try_acquire_many(n);
-        match self.class.at_first_poll(tried, Access::Write, site) {
-            Ok(held) => Ok(held),
-            Err(validated) => {
-                self.ll_sem.acquire_many(n).await?.forget();
-                Ok(self.class.acquired(validated))
-            }
-        }
+        let validated = match self.class.at_first_poll(tried, Access::Write, site) {
+            Ok(held) => return Ok(SemaphorePermit::new(self, n as usize, held)),
+            Err(validated) => validated,
+        };
+        self.ll_sem.acquire_many(n).await?.forget();
+        let held = self.class.acquired(validated);
+        Ok(SemaphorePermit::new(self, n as usize, held))
     }
 
     /// The hold of a validated acquisition that succeeded.
