@@ -426,9 +426,16 @@ pub(crate) fn begin_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
 /// Validates the blocking acquisition `acq` and puts it on the held stack as a hold, at once:
 /// [`begin_hold`] after the validation of [`might_acquire`], in one look at the context, for
 /// a primitive that took what it wanted without waiting (an async lock's uncontended path).
+///
+/// A chain known here, the common case, is pushed at once (`validate::hold_known`): the
+/// validation would find nothing to do.
 #[cfg(feature = "tokio")] // used by the tokio drop-in only
 pub(crate) fn validate_and_hold(acq: &Acquisition, counted: bool) -> Option<Holder> {
     with_context(|t| {
+        if validate::hold_known(t, acq, counted) {
+            hold_entry_pushed(t);
+            return Some(holder(t));
+        }
         if t.reentry.get() {
             return None;
         }
@@ -440,27 +447,45 @@ pub(crate) fn validate_and_hold(acq: &Acquisition, counted: bool) -> Option<Hold
 /// [`begin_hold`] in the context `t`, its epoch synced.
 #[inline]
 fn hold_in(t: &super::held::Context, acq: &Acquisition, counted: bool) -> Option<Holder> {
-    {
-        if !(counted && t.add_pool_hold(acq.class)) {
-            if !validate::commit(t, acq) {
-                return None;
-            }
-            // An entry another thread may end: looked for on the full path only.
-            t.unquiet();
-            t.hold_entries.set(t.hold_entries.get() + 1);
+    if !(counted && t.add_pool_hold(acq.class)) {
+        if !validate::commit(t, acq) {
+            return None;
         }
-        let (inbox, generation) = match t.inbox.get() {
-            Some(inbox) => (inbox, t.inbox_generation.get()),
-            None => {
-                let _in_checker = t.enter();
-                let (inbox, generation) = Inbox::open();
-                t.inbox.set(Some(inbox));
-                t.inbox_generation.set(generation);
-                (inbox, generation)
-            }
-        };
-        Some(Holder { inbox, generation })
+        hold_entry_pushed(t);
     }
+    Some(holder(t))
+}
+
+/// `t` has one more entry made through a hold, which another thread may end: its inbox is
+/// looked at before each validation, and so it is no longer quiet (the quiet path does not
+/// look).
+#[inline(always)]
+fn hold_entry_pushed(t: &super::held::Context) {
+    t.unquiet();
+    t.hold_entries.set(t.hold_entries.get() + 1);
+}
+
+/// `t` as the holder of what it holds, its inbox opened now if it has none.
+#[inline(always)]
+fn holder(t: &super::held::Context) -> Holder {
+    match t.inbox.get() {
+        Some(inbox) => Holder {
+            inbox,
+            generation: t.inbox_generation.get(),
+        },
+        None => open_inbox(t),
+    }
+}
+
+/// [`holder`] of a context without an inbox: its first hold.
+#[cold]
+#[inline(never)]
+fn open_inbox(t: &super::held::Context) -> Holder {
+    let _in_checker = t.enter();
+    let (inbox, generation) = Inbox::open();
+    t.inbox.set(Some(inbox));
+    t.inbox_generation.set(generation);
+    Holder { inbox, generation }
 }
 
 /// Who holds a lock exclusively, kept in the lock (feature `send_guard`: its guard may be

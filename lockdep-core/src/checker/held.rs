@@ -355,9 +355,15 @@ impl Context {
     /// [`sync_epoch`](Context::sync_epoch) with the current epoch, `epoch`, known.
     #[inline(always)]
     pub(crate) fn sync_epoch_to(&self, epoch: u32) {
-        if get(&self.epoch) != epoch {
+        if !self.in_epoch(epoch) {
             self.forget_stale(epoch);
         }
+    }
+
+    /// Whether the stack belongs to checking epoch `epoch` (syncing to it does nothing).
+    #[inline(always)]
+    pub(crate) fn in_epoch(&self, epoch: u32) -> bool {
+        get(&self.epoch) == epoch
     }
 
     #[cold]
@@ -773,8 +779,30 @@ impl Context {
     }
 
     /// Ends one hold of `instance` made through a `Hold`: a unit of a counted class (the entry
-    /// goes when its count does) or a lock's own entry.
+    /// goes when its count does) or a lock's own entry. The top entry of one unit, the common
+    /// case (holds ended in the reverse order of their acquisitions), is popped here; any other
+    /// is found out of line.
+    #[inline]
     pub(crate) fn release_hold(&self, instance: Instance) {
+        let d = get(&self.depth);
+        // As `release_top`: one compare for both bounds of the inline slots.
+        if d.wrapping_sub(1) < INLINE_DEPTH {
+            let top = &self.stack[d];
+            if get(&top.instance) == instance && top.count() == 1 {
+                set(&self.depth, d - 1);
+                self.hold_entries
+                    .set(self.hold_entries.get().saturating_sub(1));
+                return;
+            }
+        }
+        self.release_hold_in_full(instance);
+    }
+
+    /// [`release_hold`](Context::release_hold) of any entry but a top one of one unit: found
+    /// on the stack.
+    #[cold]
+    #[inline(never)]
+    fn release_hold_in_full(&self, instance: Instance) {
         let Some(i) = self.find(instance) else {
             return;
         };

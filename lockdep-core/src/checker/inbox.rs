@@ -86,7 +86,7 @@ impl Inbox {
     }
 
     /// Whether anything was posted since the last [`take`](Inbox::take).
-    #[cfg(feature = "send_guard")]
+    #[cfg(any(feature = "send_guard", feature = "tokio"))]
     #[inline]
     pub(crate) fn has_posts(&self) -> bool {
         self.pending.load(Ordering::Relaxed)

@@ -439,6 +439,39 @@ fn acquired_word(
     acquired_in_full(class, access, site, instance, memo, epoch)
 }
 
+/// Puts the blocking acquisition `acq` on `t`'s held stack as a hold (`entry::validate_and_hold`,
+/// `t` the context of the code running now), when validating it would find nothing to do:
+/// true then, and the entry is pushed as `commit` would push it; false, and nothing done,
+/// otherwise. Nothing to do: not inside the checker, the stack of the current epoch, no
+/// releases posted to apply first, a chain this context validated before (not one whose
+/// instance order is still to check: the acquisition of a map's own class has no order
+/// memo), its class noted on the way to the next notify, no thread exit hook to register,
+/// and for a unit of a counted class, no entry of its class to join (the caller's to count
+/// then). The stack's inline depth only, as the quiet path.
+#[cfg(feature = "tokio")]
+#[inline(always)]
+pub(crate) fn hold_known(t: &Context, acq: &Acquisition, counted: bool) -> bool {
+    debug_assert!(!acq.trylock, "a blocking acquisition");
+    if get(&t.reentry)
+        || !t.in_epoch(crate::mode::epoch())
+        || t.inbox.get().is_some_and(|inbox| inbox.has_posts())
+        || !get(&t.exit_hook)
+    {
+        return false;
+    }
+    let d = t.depth();
+    if !Context::inline_room(d) || (counted && t.find(acq.instance).is_some()) {
+        return false;
+    }
+    let word = chain_key::acquisition(acq.class, acq.access);
+    let key = t.inline_next_key(d, word);
+    if t.chain_cache_word(key) != CACHED_YES || !t.notify_path.noted_acquisition(word) {
+        return false;
+    }
+    t.push_lock_word(d, word, acq.instance, acq.site, key);
+    true
+}
+
 /// Whether other threads posted releases of this context's locks to its inbox (only
 /// `send_guard` makes guards `Send`): they are applied on the full path.
 #[inline(always)]

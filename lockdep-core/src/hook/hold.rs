@@ -84,7 +84,11 @@ impl Hold {
 
     /// Validates the blocking acquisition `acq` and holds it at once (it was taken without
     /// waiting): see `entry::validate_and_hold`.
+    ///
+    /// Inlined, as [`release_class`](Hold::release_class): an async lock's acquisition is one
+    /// call into the checker, and the hold is made from what it returns in registers.
     #[cfg(feature = "tokio")] // used by the tokio drop-in only
+    #[inline]
     pub(crate) fn validate_and_begin(acq: &Acquisition, counted: bool) -> Hold {
         Hold::of(acq, entry::validate_and_hold(acq, counted))
     }
@@ -117,6 +121,9 @@ impl Hold {
         self.release_class(class);
     }
 
+    /// Ends the hold if `class` (its class, taken from it) is not 0. Inlined into the guard's
+    /// or permit's drop: the release is one call into the checker, [`Holder::end`].
+    #[inline]
     fn release_class(&self, class: ClassId) {
         if let (Some(holder), true) = (self.holder, class != 0) {
             holder.end(self.instance);

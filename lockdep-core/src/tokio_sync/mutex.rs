@@ -8,7 +8,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::Location;
 
-use ::tokio::sync::{Semaphore, TryLockError};
+use ::tokio::sync::{AcquireError, Semaphore, SemaphorePermit, TryLockError};
 
 use super::class::AsyncClass;
 use super::error::would_block;
@@ -109,9 +109,12 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
-    /// Takes the semaphore's permit for good (the guard gives it back).
-    pub(super) async fn acquire(&self) {
-        match self.s.acquire().await {
+    /// Keeps for good the permit that awaiting the semaphore's `acquire` took (the guard gives
+    /// it back). Applied to the awaited result rather than an `async fn` around the wait: a
+    /// future of its own would add its state to every `lock` future, which is moved whole
+    /// when awaited.
+    pub(super) fn keep(acquired: Result<SemaphorePermit<'_>, AcquireError>) {
+        match acquired {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("the semaphore of a mutex is never closed"),
         }

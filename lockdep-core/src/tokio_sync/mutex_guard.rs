@@ -104,17 +104,13 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
         let site = Location::caller();
         async move {
-            let held = match self
-                .class
-                .at_first_poll(self.s.try_acquire(), Access::Write, site)
-            {
-                Ok(held) => held,
-                Err(validated) => {
-                    self.acquire().await;
-                    self.class.acquired(validated)
-                }
+            let tried = self.s.try_acquire();
+            let validated = match self.class.at_first_poll(tried, Access::Write, site) {
+                Ok(held) => return MutexGuard::new(self, held),
+                Err(validated) => validated,
             };
-            MutexGuard::new(self, held)
+            Self::keep(self.s.acquire().await);
+            MutexGuard::new(self, self.class.acquired(validated))
         }
     }
 

@@ -117,7 +117,7 @@ impl<T: ?Sized> Mutex<T> {
         let site = Location::caller();
         async move {
             let validated = self.class.validate(Access::Write, site);
-            self.acquire().await;
+            Self::keep(self.s.acquire().await);
             let hold = self.class.handed_over(validated);
             OwnedMutexGuard::new(self, hold)
         }

@@ -72,11 +72,7 @@ impl Semaphore {
     /// ```
     #[track_caller]
     pub fn acquire(&self) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
-        let site = Location::caller();
-        async move {
-            let held = self.acquire_held(1, site).await?;
-            Ok(SemaphorePermit::new(self, 1, held))
-        }
+        self.acquire_permit(1, Location::caller())
     }
 
     /// Acquires `n` permits as one group (one hold), the current task yielding until they
@@ -113,11 +109,33 @@ impl Semaphore {
         &self,
         n: u32,
     ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> {
-        let site = Location::caller();
-        async move {
-            let held = self.acquire_held(n, site).await?;
-            Ok(SemaphorePermit::new(self, n as usize, held))
+        self.acquire_permit(n, Location::caller())
+    }
+
+    /// Takes `n` permits as a blocking acquisition at `site` (taken at once when they are
+    /// free: validated and held in one step), held in this context; `n == 0` never waits: not
+    /// validated, nothing held. The future of `acquire` and `acquire_many` itself, not one
+    /// awaited in theirs: each layer of future adds its own state to what the caller moves.
+    ///
+    /// # Errors
+    ///
+    /// tokio's [`AcquireError`] when the semaphore is closed: nothing is held.
+    async fn acquire_permit(
+        &self,
+        n: u32,
+        site: &'static Location<'static>,
+    ) -> Result<SemaphorePermit<'_>, AcquireError> {
+        if n == 0 {
+            self.ll_sem.acquire_many(0).await?.forget();
+            return Ok(SemaphorePermit::new(self, 0, Held::NONE));
         }
+        let validated = match self.at_first_poll(n, site) {
+            Ok(held) => return Ok(SemaphorePermit::new(self, n as usize, held)),
+            Err(validated) => validated,
+        };
+        self.ll_sem.acquire_many(n).await?.forget();
+        let held = self.hold(Some(validated));
+        Ok(SemaphorePermit::new(self, n as usize, held))
     }
 
     /// Tries to acquire a permit without waiting: held once taken, never validated or

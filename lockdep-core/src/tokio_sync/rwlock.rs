@@ -10,7 +10,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::panic::Location;
 
-use ::tokio::sync::{Semaphore, TryLockError};
+use ::tokio::sync::{AcquireError, Semaphore, SemaphorePermit, TryLockError};
 
 use super::class::AsyncClass;
 use super::error::would_block;
@@ -212,9 +212,10 @@ impl<T: ?Sized> RwLock<T> {
         self.c.into_inner()
     }
 
-    /// Takes `n` permits of the semaphore for good (the guard gives them back).
-    async fn acquire(&self, n: u32) {
-        match self.s.acquire_many(n).await {
+    /// Keeps for good the permits that awaiting the semaphore's `acquire_many` took (the guard
+    /// gives them back), as `Mutex::keep` does: no future of its own in every acquisition's.
+    fn keep(acquired: Result<SemaphorePermit<'_>, AcquireError>) {
+        match acquired {
             Ok(permit) => permit.forget(),
             Err(_) => unreachable!("the semaphore of a RwLock is never closed"),
         }

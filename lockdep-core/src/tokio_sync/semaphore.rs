@@ -9,7 +9,6 @@ use std::panic::Location;
 
 use super::class::Held;
 use super::class::{AsyncClass, Validated};
-use ::tokio::sync::AcquireError;
 use lockdep_report::Access;
 
 /// A counting semaphore with the API of [`tokio::sync::Semaphore`], validated by the checker.
@@ -160,7 +159,8 @@ impl Semaphore {
     }
 
     /// Closes the semaphore: no more permits are issued, and the waiters get an
-    /// [`AcquireError`]. Permits already held stay valid (and held).
+    /// [`AcquireError`](::tokio::sync::AcquireError). Permits already held stay valid (and
+    /// held).
     ///
     /// # Examples
     ///
@@ -197,30 +197,18 @@ impl Semaphore {
         (n != 0).then(|| self.class.validate(Access::Write, site))
     }
 
-    /// Takes `n` permits for good as a blocking acquisition at `site` (taken at once when
-    /// they are free: validated and held in one step) and holds them in this context; `n == 0`
-    /// never waits: not validated, nothing held.
-    ///
-    /// # Errors
-    ///
-    /// tokio's [`AcquireError`] when the semaphore is closed: nothing is held.
-    pub(super) async fn acquire_held(
+    /// The first poll of a blocking acquisition of `n` permits (at least one) at `site`: a
+    /// try, the permits it took validated and held at once (`Ok`); else the acquisition
+    /// validated, for the caller to wait and then hold it with [`hold`](Semaphore::hold) (see
+    /// `AsyncClass::at_first_poll`).
+    #[inline]
+    pub(super) fn at_first_poll(
         &self,
         n: u32,
         site: &'static Location<'static>,
-    ) -> Result<Held, AcquireError> {
-        if n == 0 {
-            self.ll_sem.acquire_many(0).await?.forget();
-            return Ok(Held::NONE);
-        }
+    ) -> Result<Held, Validated> {
         let tried = self.ll_sem.try_acquire_many(n);
-        match self.class.at_first_poll(tried, Access::Write, site) {
-            Ok(held) => Ok(held),
-            Err(validated) => {
-                self.ll_sem.acquire_many(n).await?.forget();
-                Ok(self.class.acquired(validated))
-            }
-        }
+        self.class.at_first_poll(tried, Access::Write, site)
     }
 
     /// The hold of a validated acquisition that succeeded.

@@ -84,7 +84,7 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         async move {
             let validated = self.class.validate(Access::Read, site);
-            self.acquire(1).await;
+            Self::keep(self.s.acquire_many(1).await);
             let hold = self.class.handed_over(validated);
             OwnedRwLockReadGuard::new(self, hold)
         }

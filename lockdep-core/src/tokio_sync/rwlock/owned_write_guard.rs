@@ -81,7 +81,7 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         async move {
             let validated = self.class.validate(Access::Write, site);
-            self.acquire(self.mr).await;
+            Self::keep(self.s.acquire_many(self.mr).await);
             let hold = self.class.handed_over(validated);
             OwnedRwLockWriteGuard::new(self, hold)
         }

@@ -82,14 +82,12 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         async move {
             let tried = self.s.try_acquire_many(1);
-            let held = match self.class.at_first_poll(tried, Access::Read, site) {
-                Ok(held) => held,
-                Err(validated) => {
-                    self.acquire(1).await;
-                    self.class.acquired(validated)
-                }
+            let validated = match self.class.at_first_poll(tried, Access::Read, site) {
+                Ok(held) => return RwLockReadGuard::new(&self.s, self.c.get(), held),
+                Err(validated) => validated,
             };
-            RwLockReadGuard::new(&self.s, self.c.get(), held)
+            Self::keep(self.s.acquire_many(1).await);
+            RwLockReadGuard::new(&self.s, self.c.get(), self.class.acquired(validated))
         }
     }
 

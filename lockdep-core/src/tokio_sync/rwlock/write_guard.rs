@@ -93,14 +93,12 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         async move {
             let tried = self.s.try_acquire_many(self.mr);
-            let held = match self.class.at_first_poll(tried, Access::Write, site) {
-                Ok(held) => held,
-                Err(validated) => {
-                    self.acquire(self.mr).await;
-                    self.class.acquired(validated)
-                }
+            let validated = match self.class.at_first_poll(tried, Access::Write, site) {
+                Ok(held) => return self.write_guard(held),
+                Err(validated) => validated,
             };
-            RwLockWriteGuard::new(self.mr, &self.s, &self.class, self.c.get(), held)
+            Self::keep(self.s.acquire_many(self.mr).await);
+            self.write_guard(self.class.acquired(validated))
         }
     }
 
@@ -138,8 +136,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
         let validated = self.class.validate(Access::Write, Location::caller());
         self.blocking_acquire(self.mr);
-        let hold = self.class.acquired(validated);
-        RwLockWriteGuard::new(self.mr, &self.s, &self.class, self.c.get(), hold)
+        self.write_guard(self.class.acquired(validated))
     }
 
     /// Tries to lock this lock for writing without waiting: held once taken, with no
@@ -163,14 +160,13 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
         self.try_acquire(self.mr)?;
-        let hold = self.class.tried(Access::Write, Location::caller());
-        Ok(RwLockWriteGuard::new(
-            self.mr,
-            &self.s,
-            &self.class,
-            self.c.get(),
-            hold,
-        ))
+        Ok(self.write_guard(self.class.tried(Access::Write, Location::caller())))
+    }
+
+    /// The write guard of this lock, whose permits (all of them) were taken, and its hold.
+    #[inline]
+    fn write_guard(&self, hold: Held) -> RwLockWriteGuard<'_, T> {
+        RwLockWriteGuard::new(self.mr, &self.s, &self.class, self.c.get(), hold)
     }
 }
 
