@@ -122,6 +122,7 @@ impl RawMutex {
     /// # Safety
     ///
     /// As `unlock`'s: this thread holds the lock.
+    #[cfg(feature = "enabled")]
     #[inline(always)]
     pub(crate) unsafe fn unlock_apart(&self) {
         // SAFETY: the caller's.

@@ -82,6 +82,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// # Safety
     ///
     /// As `unlock_shared`'s: this thread holds the lock shared.
+    #[cfg(feature = "enabled")]
     #[inline(always)]
     pub(crate) unsafe fn unlock_shared_apart(&self) {
         // SAFETY: the caller's.
@@ -98,6 +99,7 @@ impl<const RECURSIVE: bool> RawRwLock<RECURSIVE> {
     /// # Safety
     ///
     /// As `unlock_exclusive`'s: this thread holds the lock exclusively.
+    #[cfg(feature = "enabled")]
     #[inline(always)]
     pub(crate) unsafe fn unlock_exclusive_apart(&self) {
         // SAFETY: the caller's.

@@ -253,6 +253,7 @@ impl<R> Checked<R> {
 
     /// [`release`](Checked::release) with its checking out of line in an optimised build
     /// (see `RawMutex::unlock_apart`).
+    #[cfg(feature = "enabled")]
     #[inline(always)]
     pub(crate) fn release_apart(&self, unlock: impl FnOnce(&R)) {
         self.map.release_apart(self.instance());

@@ -381,6 +381,7 @@ impl LockMap {
 
     /// [`release`](LockMap::release) with its checking out of line in an optimised build:
     /// for `lockdep::sync`'s guards (see `RawMutex::unlock_apart`).
+    #[cfg(feature = "enabled")]
     #[cfg_attr(not(debug_assertions), inline)]
     pub(crate) fn release_apart(&self, instance: usize) {
         self.release_in::<true>(instance);
