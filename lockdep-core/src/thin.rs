@@ -57,72 +57,42 @@ pub(crate) fn set<T: Copy>(cell: &Cell<T>, value: T) {
     unsafe { *std::mem::transmute::<&Cell<T>, &UnsafeCell<T>>(cell).get() = value }
 }
 
-/// `atomic.load(order)`: in an unoptimised build on x86-64 (which debug assertions stand for,
-/// as elsewhere in this crate) a plain `mov`, which is that load for any `order` a load takes.
-#[inline(always)]
-pub(crate) fn load_u32(atomic: &AtomicU32, order: Ordering) -> u32 {
-    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
-    {
-        let _ = order;
-        let value: u32;
-        // SAFETY: reads the 4 aligned bytes of a live `AtomicU32` with one `mov`, which on
-        // x86-64 is an atomic load with acquire ordering (loads are not reordered with later
-        // loads or stores); the block is a compiler barrier (neither `nomem` nor `readonly`),
-        // so nothing after it in program order is moved before it. It touches no stack.
-        unsafe {
-            std::arch::asm!(
-                "mov {value:e}, dword ptr [{atomic}]",
-                atomic = in(reg) atomic as *const AtomicU32,
-                value = lateout(reg) value,
-                options(nostack, preserves_flags),
-            );
+/// `atomic.load(order)` for each atomic type named, as `fn $name(&$atomic, Ordering) -> $int`:
+/// in an unoptimised build on x86-64 (which debug assertions stand for, as elsewhere in this
+/// crate) a plain `mov` of the atomic's width (`$load`, its value in register class `$class`),
+/// which is that load for any `order` a load takes.
+macro_rules! loads {
+    ($($name:ident: $atomic:ty => $int:ty, $load:literal, $class:ident;)*) => {$(
+        #[doc = concat!("`", stringify!($atomic), "::load`, a plain `mov` in an unoptimised build on x86-64.")]
+        #[inline(always)]
+        pub(crate) fn $name(atomic: &$atomic, order: Ordering) -> $int {
+            #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
+            {
+                let _ = order;
+                let value: $int;
+                // SAFETY: reads the aligned bytes of a live atomic of this width with one
+                // `mov`, which on x86-64 is an atomic load with acquire ordering (loads are not
+                // reordered with later loads or stores); the block is a compiler barrier
+                // (neither `nomem` nor `readonly`), so nothing after it in program order is
+                // moved before it. It touches no stack.
+                unsafe {
+                    std::arch::asm!(
+                        $load,
+                        atomic = in(reg) atomic as *const $atomic,
+                        value = lateout($class) value,
+                        options(nostack, preserves_flags),
+                    );
+                }
+                value
+            }
+            #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
+            atomic.load(order)
         }
-        value
-    }
-    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
-    atomic.load(order)
+    )*};
 }
 
-/// `atomic.load(order)`, as [`load_u32`].
-#[inline(always)]
-pub(crate) fn load_u8(atomic: &AtomicU8, order: Ordering) -> u8 {
-    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
-    {
-        let _ = order;
-        let value: u8;
-        // SAFETY: as in `load_u32`, for the one byte of a live `AtomicU8`.
-        unsafe {
-            std::arch::asm!(
-                "mov {value}, byte ptr [{atomic}]",
-                atomic = in(reg) atomic as *const AtomicU8,
-                value = lateout(reg_byte) value,
-                options(nostack, preserves_flags),
-            );
-        }
-        value
-    }
-    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
-    atomic.load(order)
-}
-
-/// `atomic.load(order)`, as [`load_u32`].
-#[inline(always)]
-pub(crate) fn load_u64(atomic: &AtomicU64, order: Ordering) -> u64 {
-    #[cfg(all(target_arch = "x86_64", debug_assertions, not(miri)))]
-    {
-        let _ = order;
-        let value: u64;
-        // SAFETY: as in `load_u32`, for the 8 aligned bytes of a live `AtomicU64`.
-        unsafe {
-            std::arch::asm!(
-                "mov {value}, qword ptr [{atomic}]",
-                atomic = in(reg) atomic as *const AtomicU64,
-                value = lateout(reg) value,
-                options(nostack, preserves_flags),
-            );
-        }
-        value
-    }
-    #[cfg(not(all(target_arch = "x86_64", debug_assertions, not(miri))))]
-    atomic.load(order)
+loads! {
+    load_u8: AtomicU8 => u8, "mov {value}, byte ptr [{atomic}]", reg_byte;
+    load_u32: AtomicU32 => u32, "mov {value:e}, dword ptr [{atomic}]", reg;
+    load_u64: AtomicU64 => u64, "mov {value}, qword ptr [{atomic}]", reg;
 }
